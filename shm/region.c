@@ -1,0 +1,332 @@
+/*
+ * region.c — creating, validating, mapping and closing a tally region.
+ *
+ * Creation is race-free without any lock: a creator builds the whole region
+ * in an anonymous file (O_TMPFILE, or a uniquely named temporary where the
+ * file system lacks it) and publishes it with link(), which fails with EEXIST
+ * for every creator but one. A region is therefore never visible half made,
+ * and a creator killed half way leaves nothing others could wait on.
+ * An existing file is read only after its header proves it is a region of
+ * this layout and its size covers what the header claims.
+ */
+#include "layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "libtally needs lock-free 64-bit atomics");
+_Static_assert(sizeof(struct tally_header) <= TALLY_HEADER_SIZE, "header fits its page");
+
+/* POSIX shm objects live in this tmpfs on Linux (glibc's shm_open uses it);
+ * creation needs a path for link(), so names are resolved here directly. */
+#define SHM_DIR "/dev/shm/"
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+    uint32_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static uint32_t log2_u64(uint64_t p)
+{
+    uint32_t s = 0;
+    while ((1ull << s) < p)
+        s++;
+    return s;
+}
+
+void tally_geometry_of(uint32_t capacity, uint32_t stripes, struct tally_geometry *g)
+{
+    /* A table at most half full keeps linear probes to one or two lines. */
+    g->table_slots = pow2_at_least((uint64_t)capacity * 2);
+    /* Stripes start on a page and are a power of two apart, so a cell's
+     * address is cell0 + (cpu << shift): no multiply on the hot path. */
+    uint64_t stripe_bytes = (uint64_t)capacity * sizeof(int64_t);
+    if (stripe_bytes < 4096)
+        stripe_bytes = 4096;
+    g->stripe_shift = log2_u64(stripe_bytes);
+    g->table_off = TALLY_HEADER_SIZE;
+    g->names_off = g->table_off + (uint64_t)g->table_slots * sizeof(uint64_t);
+    g->values_off = (g->names_off + (uint64_t)capacity * TALLY_SLOT_SIZE + 4095) & ~4095ull;
+    g->total_size = g->values_off + ((uint64_t)stripes << g->stripe_shift);
+}
+
+uint64_t tally_header_checksum(const struct tally_header *h)
+{
+    return tally_name_hash((const char *)h, offsetof(struct tally_header, checksum));
+}
+
+static int resolve_path(const char *name, char *path, size_t cap)
+{
+    if (name == NULL || name[0] == '\0')
+        return TALLY_EINVAL;
+    int n;
+    if (strchr(name, '/') != NULL) {
+        n = snprintf(path, cap, "%s", name);
+    } else {
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            return TALLY_EINVAL;
+        n = snprintf(path, cap, SHM_DIR "%s", name);
+    }
+    return (n < 0 || (size_t)n >= cap) ? TALLY_EINVAL : 0;
+}
+
+static uint32_t default_stripes(void)
+{
+    int cpus = get_nprocs_conf();
+    uint32_t s = pow2_at_least(cpus > 0 ? (uint64_t)cpus : 1);
+    return s > TALLY_MAX_STRIPES ? TALLY_MAX_STRIPES : s;
+}
+
+/* Check a header read from a file of file_size bytes. */
+static int validate_header(const struct tally_header *h, uint64_t file_size)
+{
+    if (file_size == 0)
+        return TALLY_EEMPTY;
+    if (file_size < offsetof(struct tally_header, next_id))
+        return TALLY_ETRUNC;
+    if (memcmp(h->magic, TALLY_MAGIC, 8) != 0)
+        return TALLY_EMAGIC;
+    if (h->version != TALLY_LAYOUT_VERSION)
+        return TALLY_EVERSION;
+    if (h->checksum != tally_header_checksum(h))
+        return TALLY_ECORRUPT;
+    if (file_size < TALLY_HEADER_SIZE)
+        return TALLY_ETRUNC;
+    struct tally_geometry g;
+    if (h->header_size != TALLY_HEADER_SIZE || h->slot_size != TALLY_SLOT_SIZE ||
+        h->capacity == 0 || h->capacity > TALLY_MAX_CAPACITY || h->stripes == 0 ||
+        h->stripes > TALLY_MAX_STRIPES || (h->stripes & (h->stripes - 1)) != 0)
+        return TALLY_ECORRUPT;
+    tally_geometry_of(h->capacity, h->stripes, &g);
+    if (h->table_slots != g.table_slots || h->stripe_shift != g.stripe_shift ||
+        h->total_size != g.total_size)
+        return TALLY_ECORRUPT;
+    if (file_size < h->total_size)
+        return TALLY_ESIZE;
+    return 0;
+}
+
+static void header_init(struct tally_header *h, uint32_t capacity, uint32_t stripes)
+{
+    struct tally_geometry g;
+    tally_geometry_of(capacity, stripes, &g);
+    memset(h, 0, sizeof(*h));
+    memcpy(h->magic, TALLY_MAGIC, 8);
+    h->version = TALLY_LAYOUT_VERSION;
+    h->header_size = TALLY_HEADER_SIZE;
+    h->capacity = capacity;
+    h->slot_size = TALLY_SLOT_SIZE;
+    h->stripes = stripes;
+    h->table_slots = g.table_slots;
+    h->stripe_shift = g.stripe_shift;
+    h->total_size = g.total_size;
+    h->checksum = tally_header_checksum(h);
+}
+
+/* Open an unnamed file in path's directory to build the region in. On file
+ * systems without O_TMPFILE, a uniquely named temporary stands in; *tmp_name
+ * then holds its name for the caller to unlink. */
+static int open_unpublished(const char *path, char *tmp_name, size_t cap)
+{
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    tmp_name[0] = '\0';
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return -errno;
+    if (snprintf(tmp_name, cap, "%s.tmp.XXXXXX", path) >= (int)cap)
+        return TALLY_EINVAL;
+    fd = mkostemp(tmp_name, O_CLOEXEC);
+    if (fd < 0) {
+        tmp_name[0] = '\0';
+        return -errno;
+    }
+    return fd;
+}
+
+static int publish(int fd, const char *tmp_name, const char *path)
+{
+    int rc;
+    if (tmp_name[0] != '\0') {
+        rc = link(tmp_name, path);
+        int e = errno;
+        unlink(tmp_name);
+        return rc == 0 ? 0 : -e;
+    }
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    rc = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+    return rc == 0 ? 0 : -errno;
+}
+
+/* Build a complete region and link it at path. Returns its fd, or -EEXIST
+ * when another process published first. */
+static int create_region(const char *path, uint32_t capacity, mode_t mode)
+{
+    char tmp_name[300];
+    int fd = open_unpublished(path, tmp_name, sizeof(tmp_name));
+    if (fd < 0)
+        return fd;
+    struct tally_header h;
+    header_init(&h, capacity, default_stripes());
+    int rc = 0;
+    /* fchmod, not the open mode: the mode must not depend on the umask. */
+    if (fchmod(fd, mode) != 0 || ftruncate(fd, (off_t)h.total_size) != 0 ||
+        pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+        rc = errno ? -errno : -EIO;
+    if (rc == 0)
+        rc = publish(fd, tmp_name, path);
+    else if (tmp_name[0] != '\0')
+        unlink(tmp_name);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+static int map_region(int fd, tally_region *r)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return TALLY_EINVAL;
+    struct tally_header h;
+    memset(&h, 0, sizeof(h));
+    ssize_t got = pread(fd, &h, sizeof(h), 0);
+    if (got < 0)
+        return -errno;
+    int rc = validate_header(&h, (uint64_t)st.st_size);
+    if (rc != 0)
+        return rc;
+    void *base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED)
+        return -errno;
+    struct tally_geometry g;
+    tally_geometry_of(h.capacity, h.stripes, &g);
+    r->base = base;
+    r->size = h.total_size;
+    r->hdr = base;
+    r->table = (_Atomic uint64_t *)(r->base + g.table_off);
+    r->names = r->base + g.names_off;
+    r->values = r->base + g.values_off;
+    r->capacity = h.capacity;
+    r->table_mask = h.table_slots - 1;
+    r->stripes = h.stripes;
+    r->stripe_shift = h.stripe_shift;
+    r->handles = calloc(h.capacity, sizeof(tally_counter));
+    if (r->handles == NULL) {
+        munmap(base, h.total_size);
+        return -ENOMEM;
+    }
+    for (uint32_t id = 0; id < h.capacity; id++) {
+        r->handles[id].cell0 = (_Atomic int64_t *)(r->values + (size_t)id * sizeof(int64_t));
+        r->handles[id].cpu_mask = h.stripes - 1;
+        r->handles[id].stripe_shift = h.stripe_shift;
+    }
+    return 0;
+}
+
+int tally_open(tally_region **out, const char *name, const tally_open_opts *opts)
+{
+    if (out == NULL)
+        return TALLY_EINVAL;
+    *out = NULL;
+    tally_open_opts o = {0};
+    if (opts != NULL)
+        o = *opts;
+    if (o.capacity == 0)
+        o.capacity = TALLY_DEFAULT_CAPACITY;
+    if (o.mode == 0)
+        o.mode = 0660;
+    if (o.capacity > TALLY_MAX_CAPACITY || (o.mode & ~07777) != 0)
+        return TALLY_EINVAL;
+
+    tally_region *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return -ENOMEM;
+    atomic_init(&r->spare, -1);
+    int rc = resolve_path(name, r->path, sizeof(r->path));
+    int shm = rc == 0 && strchr(name, '/') == NULL;
+    int fd = -1;
+    /* Another process may publish, or remove, the region between our
+     * attempts to open and to create it; a few rounds settle any race. */
+    for (int attempt = 0; rc == 0 && fd < 0 && attempt < 8; attempt++) {
+        fd = open(r->path, O_RDWR | O_CLOEXEC | (shm ? O_NOFOLLOW : 0));
+        if (fd >= 0)
+            break;
+        if (errno != ENOENT)
+            rc = -errno;
+        else if (o.flags & TALLY_OPEN_NOCREATE)
+            rc = TALLY_ENOREGION;
+        else {
+            fd = create_region(r->path, o.capacity, o.mode);
+            if (fd >= 0)
+                r->created = 1;
+            else if (fd != -EEXIST)
+                rc = fd;
+        }
+    }
+    if (rc == 0 && fd < 0)
+        rc = -EAGAIN;
+    if (rc == 0)
+        rc = map_region(fd, r);
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0) {
+        free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void tally_close(tally_region *r)
+{
+    if (r == NULL)
+        return;
+    munmap(r->base, r->size);
+    free(r->handles);
+    free(r);
+}
+
+int tally_info_get(tally_region *r, tally_info *out)
+{
+    if (r == NULL || out == NULL)
+        return TALLY_EINVAL;
+    memset(out, 0, sizeof(*out));
+    uint32_t used = 0;
+    for (uint32_t i = 0; i <= r->table_mask; i++) {
+        uint64_t tag = atomic_load_explicit(&r->table[i], memory_order_relaxed);
+        used += (tag & TAG_VALID) && TAG_ID(tag) < r->capacity;
+    }
+    out->capacity = r->capacity;
+    out->used = used;
+    out->stripes = r->stripes;
+    out->version = r->hdr->version;
+    out->overflow = atomic_load_explicit(&r->hdr->overflow, memory_order_relaxed);
+    out->size = r->size;
+    out->created = r->created;
+    snprintf(out->path, sizeof(out->path), "%s", r->path);
+    return 0;
+}
