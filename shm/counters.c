@@ -1,112 +1,111 @@
 /*
  * counters.c — finding, registering, reading and zeroing counters.
  *
- * Registration never waits: a process takes a fresh id (a CAS on next_id),
- * writes the name into that id's record, and publishes it with one CAS of an
- * empty table tag. Two processes registering one name race on the same
- * first free tag; the loser sees the winner's complete record and uses it,
- * keeping its own id as a spare for its next registration. A process killed
- * before its CAS leaks at most that one id; after it, the name is complete.
- * Every read of shared bytes is bounds-checked, since a region is input.
+ * Registration never waits on another process. A name's slot goes through
+ * three states, each entered by one compare-and-swap of its tag:
+ *   empty -> CLAIMED(key) -> PUBLISHED(key),   key = 56 bits of hash + length.
+ * The claimant then writes the name's eight words into the record, each by
+ * CAS from zero. Whoever registers the same name and finds the slot CLAIMED
+ * with its key does the same writes (a word already holding our bytes is
+ * fine) and publishes: so a claimant killed at any instruction is simply
+ * finished by the next one, and that name is never registered twice.
+ * Another name with the same key (same length, so its padding words are
+ * zero in the same places) meets a word holding other bytes, and moves on.
+ * A published record never changes. A process killed after claiming a slot
+ * no one finishes loses that one slot, never a count.
+ * Every read of shared bytes stays inside the mapping: a region is input.
  */
 #include "layout.h"
 
 #include <string.h>
 
-static const uint8_t *record_of(const tally_region *r, uint32_t id)
+static _Atomic uint64_t *record_of(const tally_region *r, uint32_t slot)
 {
-    return r->names + (size_t)id * TALLY_SLOT_SIZE;
+    return r->names + (size_t)slot * RECORD_WORDS;
 }
 
-static int record_equals(const uint8_t *rec, const char *name, size_t len)
+static uint32_t first_slot(const tally_region *r, uint64_t hash)
 {
-    return memcmp(rec, name, len) == 0 && (len == TALLY_NAME_MAX || rec[len] == '\0');
+    /* High bits place the name; the key holds the low ones. */
+    return (uint32_t)(hash >> 32) & r->table_mask;
 }
 
-/* Probe for name; on a hit return its id, otherwise return the first empty
- * slot in *empty_slot (or UINT32_MAX if the table has none) and -1. */
-static int64_t probe(tally_region *r, const char *name, size_t len, uint64_t hash, uint32_t start,
-                     uint32_t *empty_slot)
+/* Records of one key hold names of one length: only the words that can
+ * hold name bytes need comparing; the rest are zero in both. */
+static int record_matches(const _Atomic uint64_t *rec, const uint64_t *words, size_t len)
 {
-    uint64_t want = TAG_VALID | TAG_HASH(hash);
-    for (uint32_t i = 0; i <= r->table_mask; i++) {
-        uint32_t slot = (start + i) & r->table_mask;
-        uint64_t tag = atomic_load_explicit(&r->table[slot], memory_order_acquire);
-        if (tag == 0) {
-            *empty_slot = slot;
+    for (size_t k = 0; k < (len + 7) / 8; k++)
+        if (atomic_load_explicit(&rec[k], memory_order_relaxed) != words[k])
+            return 0;
+    return 1;
+}
+
+/* Write our words into a record claimed with our key. Returns 0 when it
+ * holds our name, -1 when it holds another name of the same key. */
+static int record_fill(_Atomic uint64_t *rec, const uint64_t *words)
+{
+    for (size_t k = 0; k < RECORD_WORDS; k++) {
+        uint64_t cur = 0;
+        if (words[k] == 0) {
+            if (atomic_load_explicit(&rec[k], memory_order_acquire) != 0)
+                return -1;
+        } else if (!atomic_compare_exchange_strong_explicit(
+                       &rec[k], &cur, words[k], memory_order_acq_rel, memory_order_acquire) &&
+                   cur != words[k]) {
             return -1;
         }
-        uint32_t id = TAG_ID(tag);
-        if ((tag & ~0xffffffffull) == want && id < r->capacity &&
-            record_equals(record_of(r, id), name, len))
-            return id;
     }
-    *empty_slot = UINT32_MAX;
-    return -1;
+    return 0;
 }
 
-static int64_t take_id(tally_region *r)
+static int full(tally_region *r)
 {
-    int64_t spare = atomic_exchange_explicit(&r->spare, -1, memory_order_relaxed);
-    if (spare >= 0)
-        return spare;
-    uint32_t next = atomic_load_explicit(&r->hdr->next_id, memory_order_relaxed);
-    do {
-        if (next >= r->capacity) {
-            atomic_fetch_add_explicit(&r->hdr->overflow, 1, memory_order_relaxed);
-            return TALLY_EFULL;
-        }
-    } while (!atomic_compare_exchange_weak_explicit(&r->hdr->next_id, &next, next + 1,
-                                                    memory_order_relaxed, memory_order_relaxed));
-    return next;
+    atomic_fetch_add_explicit(&r->hdr->overflow, 1, memory_order_relaxed);
+    return TALLY_EFULL;
 }
 
-static void keep_spare(tally_region *r, int64_t id)
-{
-    int64_t none = -1;
-    /* If a spare is already kept, this id is lost: a slot, never a count. */
-    atomic_compare_exchange_strong_explicit(&r->spare, &none, id, memory_order_relaxed,
-                                            memory_order_relaxed);
-}
-
-/* Find name (len bytes, already valid) or register it; return its id. */
+/* Find name (len bytes, already valid) or, if create, register it.
+ * Returns its slot, TALLY_ENOCOUNTER or TALLY_EFULL. */
 static int64_t find_or_register(tally_region *r, const char *name, size_t len, int create)
 {
     uint64_t hash = tally_name_hash(name, len);
-    uint32_t slot = (uint32_t)hash & r->table_mask;
-    int64_t mine = -1;
-    for (;;) {
-        uint32_t empty;
-        int64_t id = probe(r, name, len, hash, slot, &empty);
-        if (id >= 0) {
-            if (mine >= 0)
-                keep_spare(r, mine);
-            return id;
+    uint64_t key = TAG_KEY(hash, len);
+    uint64_t words[RECORD_WORDS] = {0};
+    memcpy(words, name, len);
+    uint32_t start = first_slot(r, hash);
+    for (uint32_t i = 0; i <= r->table_mask; i++) {
+        uint32_t slot = (start + i) & r->table_mask;
+        _Atomic uint64_t *tagp = &r->table[slot];
+        uint64_t tag = atomic_load_explicit(tagp, memory_order_acquire);
+        if (tag == 0) {
+            /* Slots are never freed, so the name is in no later slot. */
+            if (!create)
+                return TALLY_ENOCOUNTER;
+            if (atomic_load_explicit(&r->hdr->used, memory_order_relaxed) >= r->capacity)
+                return full(r);
+            if (atomic_compare_exchange_strong_explicit(tagp, &tag, TAG_CLAIMED | key,
+                                                        memory_order_acq_rel, memory_order_acquire))
+                tag = TAG_CLAIMED | key;
+            /* else tag now holds what another registrant put there. */
         }
-        if (!create)
-            return TALLY_ENOCOUNTER;
-        if (empty == UINT32_MAX) {
-            if (mine >= 0)
-                keep_spare(r, mine);
-            atomic_fetch_add_explicit(&r->hdr->overflow, 1, memory_order_relaxed);
-            return TALLY_EFULL;
+        if ((tag & TAG_KEY_MASK) != key)
+            continue;
+        _Atomic uint64_t *rec = record_of(r, slot);
+        if (tag & TAG_PUBLISHED) {
+            if (record_matches(rec, words, len))
+                return slot;
+            continue;
         }
-        if (mine < 0) {
-            mine = take_id(r);
-            if (mine < 0)
-                return mine;
-            uint8_t *rec = (uint8_t *)record_of(r, (uint32_t)mine);
-            memset(rec, 0, TALLY_SLOT_SIZE);
-            memcpy(rec, name, len);
-        }
-        uint64_t expected = 0;
-        uint64_t tag = TAG_VALID | TAG_HASH(hash) | (uint64_t)mine;
-        if (atomic_compare_exchange_strong_explicit(&r->table[empty], &expected, tag,
-                                                    memory_order_release, memory_order_acquire))
-            return mine;
-        /* Someone published at that slot first: probe again from there. */
-        slot = empty;
+        if (!create || record_fill(rec, words) != 0)
+            continue;
+        uint64_t claimed = TAG_CLAIMED | key;
+        if (atomic_compare_exchange_strong_explicit(tagp, &claimed, TAG_PUBLISHED | key,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            atomic_fetch_add_explicit(&r->hdr->used, 1, memory_order_relaxed);
+        /* Published by us or by another registrant of this very name. */
+        return slot;
     }
+    return create ? full(r) : TALLY_ENOCOUNTER;
 }
 
 int tally_counter_get(tally_region *r, const char *name, tally_counter **out)
@@ -191,17 +190,21 @@ int tally_foreach(tally_region *r, const char *prefix,
         return TALLY_EINVAL;
     size_t plen = prefix != NULL ? strlen(prefix) : 0;
     char name[TALLY_NAME_MAX + 1];
-    for (uint32_t i = 0; i <= r->table_mask; i++) {
-        uint64_t tag = atomic_load_explicit(&r->table[i], memory_order_acquire);
-        uint32_t id = TAG_ID(tag);
-        if (!(tag & TAG_VALID) || id >= r->capacity)
+    uint64_t words[RECORD_WORDS];
+    if (plen > TALLY_NAME_MAX)
+        return 0;
+    for (uint32_t slot = 0; slot <= r->table_mask; slot++) {
+        uint64_t tag = atomic_load_explicit(&r->table[slot], memory_order_acquire);
+        if (!(tag & TAG_PUBLISHED))
             continue;
-        const uint8_t *rec = record_of(r, id);
-        if (plen > 0 && (plen > TALLY_NAME_MAX || memcmp(rec, prefix, plen) != 0))
-            continue;
-        memcpy(name, rec, TALLY_NAME_MAX);
+        const _Atomic uint64_t *rec = record_of(r, slot);
+        for (size_t k = 0; k < RECORD_WORDS; k++)
+            words[k] = atomic_load_explicit(&rec[k], memory_order_relaxed);
+        memcpy(name, words, TALLY_NAME_MAX);
         name[TALLY_NAME_MAX] = '\0';
-        int rc = fn(name, tally_value(&r->handles[id]), arg);
+        if (plen > 0 && strncmp(name, prefix, plen) != 0)
+            continue;
+        int rc = fn(name, tally_value(&r->handles[slot]), arg);
         if (rc != 0)
             return rc;
     }

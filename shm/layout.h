@@ -1,14 +1,14 @@
 /*
  * layout.h — the on-disk/in-memory layout of a tally region (private).
  *
- *   [header page][hash table: table_slots x u64 tags][names: capacity x 64 B]
- *   [values: stripes x (1 << stripe_shift) bytes, one int64 cell per counter]
+ *   [header page][hash table: table_slots x u64 tags][names: table_slots x 64 B]
+ *   [values: stripes x (1 << stripe_shift) bytes, one int64 cell per slot]
  *
- * Values sit apart from names, and each CPU owns one stripe of cells, so a
- * hot counter bumped on two cores touches two different cache lines.
- * A name is published by ONE compare-and-swap of its table tag after its
- * record is fully written: there is no half-registered state another process
- * could wait on, so a process killed anywhere leaves the region usable.
+ * A counter's id is its table slot: the slot's tag, its name record and its
+ * cells share one index. Values sit apart from names, and each CPU owns one
+ * stripe of cells, so a hot counter bumped on two cores touches two
+ * different cache lines. The table holds twice the capacity, so probes stay
+ * short. How a name is claimed without locks is explained in counters.c.
  */
 #ifndef TALLY_LAYOUT_H
 #define TALLY_LAYOUT_H
@@ -39,28 +39,31 @@ struct tally_header {
     uint64_t total_size;
     uint64_t checksum;
     /* Mutable fields, each on its own cache line. */
-    alignas(64) _Atomic uint32_t next_id;
-    alignas(64) _Atomic uint64_t overflow;
+    alignas(64) _Atomic uint32_t used;     /* names published */
+    alignas(64) _Atomic uint64_t overflow; /* registrations refused: full */
 };
 
-/* A table tag: 0 = empty, else VALID | 31 bits of the name hash | id. */
-#define TAG_VALID (1ull << 63)
-#define TAG_HASH(h) ((((h) >> 33) & 0x7fffffffull) << 32)
-#define TAG_ID(t) ((uint32_t)(t))
+/* A table tag: 0 = empty, else a state bit and the name's key (56 bits of
+ * its hash and its length). CLAIMED: a registrant is writing the record;
+ * PUBLISHED: the record is complete and never changes again. */
+#define TAG_PUBLISHED (1ull << 63)
+#define TAG_CLAIMED (1ull << 62)
+#define TAG_KEY(hash, len) (((hash)&0x3fffffffffff00ull) | (uint64_t)(len))
+#define TAG_KEY_MASK 0x3fffffffffffffull
+#define RECORD_WORDS (TALLY_SLOT_SIZE / 8)
 
 struct tally_region {
     uint8_t *base;
     size_t size;
     struct tally_header *hdr;
     _Atomic uint64_t *table;
-    uint8_t *names;
+    _Atomic uint64_t *names; /* RECORD_WORDS words per slot */
     uint8_t *values;
     uint32_t capacity;
-    uint32_t table_mask;
+    uint32_t table_mask; /* table_slots - 1 */
     uint32_t stripes;
     uint32_t stripe_shift;
-    tally_counter *handles; /* one per id, precomputed at open */
-    _Atomic int64_t spare;  /* an id this process allocated but did not publish */
+    tally_counter *handles; /* one per slot, precomputed at open */
     int created;
     char path[256];
 };

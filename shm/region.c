@@ -50,13 +50,13 @@ void tally_geometry_of(uint32_t capacity, uint32_t stripes, struct tally_geometr
     g->table_slots = pow2_at_least((uint64_t)capacity * 2);
     /* Stripes start on a page and are a power of two apart, so a cell's
      * address is cell0 + (cpu << shift): no multiply on the hot path. */
-    uint64_t stripe_bytes = (uint64_t)capacity * sizeof(int64_t);
+    uint64_t stripe_bytes = (uint64_t)g->table_slots * sizeof(int64_t);
     if (stripe_bytes < 4096)
         stripe_bytes = 4096;
     g->stripe_shift = log2_u64(stripe_bytes);
     g->table_off = TALLY_HEADER_SIZE;
     g->names_off = g->table_off + (uint64_t)g->table_slots * sizeof(uint64_t);
-    g->values_off = (g->names_off + (uint64_t)capacity * TALLY_SLOT_SIZE + 4095) & ~4095ull;
+    g->values_off = (g->names_off + (uint64_t)g->table_slots * TALLY_SLOT_SIZE + 4095) & ~4095ull;
     g->total_size = g->values_off + ((uint64_t)stripes << g->stripe_shift);
 }
 
@@ -92,7 +92,7 @@ static int validate_header(const struct tally_header *h, uint64_t file_size)
 {
     if (file_size == 0)
         return TALLY_EEMPTY;
-    if (file_size < offsetof(struct tally_header, next_id))
+    if (file_size < offsetof(struct tally_header, used))
         return TALLY_ETRUNC;
     if (memcmp(h->magic, TALLY_MAGIC, 8) != 0)
         return TALLY_EMAGIC;
@@ -228,18 +228,18 @@ static int map_region(int fd, tally_region *r)
     r->size = h.total_size;
     r->hdr = base;
     r->table = (_Atomic uint64_t *)(r->base + g.table_off);
-    r->names = r->base + g.names_off;
+    r->names = (_Atomic uint64_t *)(r->base + g.names_off);
     r->values = r->base + g.values_off;
     r->capacity = h.capacity;
     r->table_mask = h.table_slots - 1;
     r->stripes = h.stripes;
     r->stripe_shift = h.stripe_shift;
-    r->handles = calloc(h.capacity, sizeof(tally_counter));
+    r->handles = calloc(h.table_slots, sizeof(tally_counter));
     if (r->handles == NULL) {
         munmap(base, h.total_size);
         return -ENOMEM;
     }
-    for (uint32_t id = 0; id < h.capacity; id++) {
+    for (uint32_t id = 0; id < h.table_slots; id++) {
         r->handles[id].cell0 = (_Atomic int64_t *)(r->values + (size_t)id * sizeof(int64_t));
         r->handles[id].cpu_mask = h.stripes - 1;
         r->handles[id].stripe_shift = h.stripe_shift;
@@ -265,7 +265,6 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
     tally_region *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return -ENOMEM;
-    atomic_init(&r->spare, -1);
     int rc = resolve_path(name, r->path, sizeof(r->path));
     int shm = rc == 0 && strchr(name, '/') == NULL;
     int fd = -1;
@@ -316,10 +315,8 @@ int tally_info_get(tally_region *r, tally_info *out)
         return TALLY_EINVAL;
     memset(out, 0, sizeof(*out));
     uint32_t used = 0;
-    for (uint32_t i = 0; i <= r->table_mask; i++) {
-        uint64_t tag = atomic_load_explicit(&r->table[i], memory_order_relaxed);
-        used += (tag & TAG_VALID) && TAG_ID(tag) < r->capacity;
-    }
+    for (uint32_t i = 0; i <= r->table_mask; i++)
+        used += (atomic_load_explicit(&r->table[i], memory_order_relaxed) & TAG_PUBLISHED) != 0;
     out->capacity = r->capacity;
     out->used = used;
     out->stripes = r->stripes;
