@@ -1,0 +1,239 @@
+/*
+ * test_shm_badregion.c — a region file is input: empty, truncated, foreign,
+ * newer, corrupt or short files are refused, each with its own error, the
+ * file left as it was; a valid header over garbage contents never makes
+ * libtally read or write outside the mapping.
+ */
+#include "layout.h"
+#include "shm_testutil.h"
+#include "tally.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const tally_open_opts nocreate = {.flags = TALLY_OPEN_NOCREATE};
+
+/* A valid region of the given capacity at leaf; returns its size. */
+static off_t make_region(char *path, size_t cap, const char *leaf, uint32_t capacity)
+{
+    tu_path(path, cap, leaf);
+    unlink(path);
+    tally_region *r = NULL;
+    tally_open_opts o = {.capacity = capacity};
+    assert_int_equal(tally_open(&r, path, &o), 0);
+    assert_int_equal(tally_add_name(r, "kept", 7), 0);
+    tally_close(r);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+static void write_bytes(const char *path, const void *bytes, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+}
+
+static void patch(const char *path, off_t at, const void *bytes, size_t n)
+{
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes, n, at), (ssize_t)n);
+    close(fd);
+}
+
+static struct tally_header read_header(const char *path)
+{
+    struct tally_header h;
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &h, sizeof(h), 0), (ssize_t)sizeof(h));
+    close(fd);
+    return h;
+}
+
+/* Opening must fail with want, with or without NOCREATE, and leave the
+ * file exactly as it was: a refused region is never "repaired". */
+static void expect_refused(const char *path, int want)
+{
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    tally_region *r = NULL;
+    assert_int_equal(tally_open(&r, path, &nocreate), want);
+    assert_null(r);
+    assert_int_equal(tally_open(&r, path, NULL), want);
+    assert_null(r);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
+    assert_int_equal(before.st_ino, after.st_ino);
+    assert_string_not_equal(tally_strerror(want), "unknown libtally error");
+}
+
+static void test_empty_file(void **state)
+{
+    char path[256];
+    write_bytes(tu_path(path, sizeof(path), "empty"), "", 0);
+    expect_refused(path, TALLY_EEMPTY);
+}
+
+static void test_truncated_file(void **state)
+{
+    char path[256];
+    write_bytes(tu_path(path, sizeof(path), "ten-bytes"), "TALLYRGN\1\0", 10);
+    expect_refused(path, TALLY_ETRUNC);
+    /* A valid header cut inside its page. */
+    make_region(path, sizeof(path), "cut-header", 16);
+    assert_int_equal(truncate(path, 200), 0);
+    expect_refused(path, TALLY_ETRUNC);
+}
+
+static void test_wrong_magic(void **state)
+{
+    char path[256];
+    make_region(path, sizeof(path), "magic", 16);
+    patch(path, 0, "NOTTALLY", 8);
+    expect_refused(path, TALLY_EMAGIC);
+}
+
+static void test_newer_version(void **state)
+{
+    char path[256];
+    make_region(path, sizeof(path), "version", 16);
+    uint32_t v = TALLY_LAYOUT_VERSION + 1;
+    patch(path, offsetof(struct tally_header, version), &v, sizeof(v));
+    expect_refused(path, TALLY_EVERSION);
+}
+
+static void test_random_bytes(void **state)
+{
+    char path[256];
+    unsigned char junk[3 * 4096];
+    srand(12345);
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (unsigned char)rand();
+    write_bytes(tu_path(path, sizeof(path), "random"), junk, sizeof(junk));
+    expect_refused(path, TALLY_EMAGIC);
+}
+
+static void test_smaller_than_header_claims(void **state)
+{
+    char path[256];
+    off_t size = make_region(path, sizeof(path), "short", 64);
+    assert_int_equal(truncate(path, size - 4096), 0);
+    expect_refused(path, TALLY_ESIZE);
+}
+
+static void test_corrupt_header(void **state)
+{
+    char path[256];
+    /* A changed field without a matching checksum. */
+    make_region(path, sizeof(path), "bitflip", 16);
+    uint32_t cap = 1u << 20;
+    patch(path, offsetof(struct tally_header, capacity), &cap, sizeof(cap));
+    expect_refused(path, TALLY_ECORRUPT);
+
+    /* A checksum that matches fields that do not fit together. */
+    make_region(path, sizeof(path), "inconsistent", 16);
+    struct tally_header h = read_header(path);
+    h.table_slots *= 4;
+    h.checksum = tally_header_checksum(&h);
+    patch(path, 0, &h, offsetof(struct tally_header, used));
+    expect_refused(path, TALLY_ECORRUPT);
+
+    make_region(path, sizeof(path), "stripes", 16);
+    h = read_header(path);
+    h.stripes = 3;
+    h.checksum = tally_header_checksum(&h);
+    patch(path, 0, &h, offsetof(struct tally_header, used));
+    expect_refused(path, TALLY_ECORRUPT);
+}
+
+static void test_not_a_file(void **state)
+{
+    char path[256];
+    tu_path(path, sizeof(path), "a-directory");
+    assert_int_equal(mkdir(path, 0700), 0);
+    tally_region *r = NULL;
+    int rc = tally_open(&r, path, NULL);
+    assert_true(rc == -EISDIR || rc == TALLY_EINVAL);
+    assert_null(r);
+}
+
+static int count_names(const char *name, int64_t value, void *arg)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* Garbage behind a valid header: tags, records and cells are shared bytes
+ * any process could have scribbled on; nothing may read past the mapping. */
+static void test_garbage_contents(void **state)
+{
+    char path[256];
+    off_t size = make_region(path, sizeof(path), "garbage", 32);
+    size_t body = (size_t)size - TALLY_HEADER_SIZE;
+    unsigned char *junk = malloc(body);
+    srand(777);
+    for (size_t i = 0; i < body; i++)
+        junk[i] = (unsigned char)rand();
+    patch(path, TALLY_HEADER_SIZE, junk, body);
+    free(junk);
+
+    tally_region *r = NULL;
+    assert_int_equal(tally_open(&r, path, &nocreate), 0);
+    int n = 0;
+    assert_int_equal(tally_foreach(r, NULL, count_names, &n), 0);
+    tally_counter *c = NULL;
+    int rc = tally_counter_get(r, "after.garbage", &c);
+    assert_true(rc == 0 || rc == TALLY_EFULL);
+    if (rc == 0) {
+        tally_add(c, 1);
+        tally_value(c);
+    }
+    tally_info info;
+    assert_int_equal(tally_info_get(r, &info), 0);
+    tally_close(r);
+
+    /* Every tag claimed by someone else: a bounded probe, a clear error. */
+    make_region(path, sizeof(path), "all-claimed", 32);
+    struct tally_header h = read_header(path);
+    uint64_t *tags = malloc((size_t)h.table_slots * 8);
+    for (uint32_t i = 0; i < h.table_slots; i++)
+        tags[i] = TAG_CLAIMED | (0x1234500ull + i);
+    patch(path, TALLY_HEADER_SIZE, tags, (size_t)h.table_slots * 8);
+    free(tags);
+    assert_int_equal(tally_open(&r, path, &nocreate), 0);
+    assert_int_equal(tally_counter_get(r, "no.room", &c), TALLY_EFULL);
+    assert_int_equal(tally_counter_find(r, "no.room", &c), TALLY_ENOCOUNTER);
+    tally_close(r);
+}
+
+static int teardown(void **state)
+{
+    tu_scratch_remove();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_file),       cmocka_unit_test(test_truncated_file),
+        cmocka_unit_test(test_wrong_magic),      cmocka_unit_test(test_newer_version),
+        cmocka_unit_test(test_random_bytes),     cmocka_unit_test(test_smaller_than_header_claims),
+        cmocka_unit_test(test_corrupt_header),   cmocka_unit_test(test_not_a_file),
+        cmocka_unit_test(test_garbage_contents),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}

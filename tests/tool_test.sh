@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# tool_test.sh — integration test of the `tally` command line tool against
+# real regions: a file region in a private temporary directory and a POSIX
+# shared memory region (/dev/shm/tally-tooltest-PID), both removed at exit.
+#
+# usage: tool_test.sh PATH_TO_TALLY
+# Every check compares exact output; the last line is "N passed, M failed".
+set -euo pipefail
+
+T=${1:?usage: tool_test.sh PATH_TO_TALLY}
+work=$(mktemp -d)
+SHM=tally-tooltest-$$
+cleanup() {
+    rm -rf "$work"
+    rm -f "/dev/shm/$SHM" "/dev/shm/$SHM-missing"
+}
+trap cleanup EXIT
+unset TALLY_REGION
+
+passed=0
+failed=0
+pass() {
+    printf 'ok   %s\n' "$1"
+    passed=$((passed + 1))
+}
+fail() {
+    printf 'FAIL %s\n' "$1"
+    shift
+    printf '       %s\n' "$@"
+    failed=$((failed + 1))
+}
+
+# t ARGS...: run the tool; sets status, out and err.
+t() {
+    status=0
+    "$T" "$@" >"$work/out" 2>"$work/err" || status=$?
+    out=$(cat "$work/out")
+    err=$(cat "$work/err")
+}
+
+# expect NAME STATUS STDOUT STDERR: the last run, compared exactly.
+expect() {
+    if [[ $status == "$2" && $out == "$3" && $err == "$4" ]]; then
+        pass "$1"
+    else
+        fail "$1" "status: $status (want $2)" "stdout: $out" "want:   $3" "stderr: $err" \
+            "want:   $4"
+    fi
+}
+
+# check NAME COMMAND...: passes when COMMAND succeeds.
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# json_expect NAME PYTHON_LITERAL: the last run succeeded quietly and printed
+# JSON equal to the literal, with counters in name order.
+json_expect() {
+    local why
+    if [[ $status != 0 || -n $err ]]; then
+        fail "$1" "status $status, stderr: $err"
+        return
+    fi
+    if why=$(python3 - "$out" "$2" <<'EOF'
+import ast, json, sys
+got = json.loads(sys.argv[1])
+want = ast.literal_eval(sys.argv[2])
+if got != want:
+    sys.exit("got  %r\nwant %r" % (got, want))
+names = list(got["counters"])
+if names != sorted(names, key=lambda s: s.encode()):
+    sys.exit("counters not sorted: %r" % names)
+EOF
+    ); then pass "$1"; else fail "$1" "$why"; fi
+}
+
+R=$work/region
+MAX=9223372036854775807
+MIN=-9223372036854775808
+
+# --- add, get ----------------------------------------------------------
+t --region "$R" add b.second
+expect "add on a missing region creates it, prints nothing" 0 "" ""
+check "add created the region file" test -f "$R"
+t --region "$R" get b.second
+expect "get after one add prints 1" 0 "1" ""
+t --region "$R" add b.second 41
+t --region "$R" get b.second
+expect "add N adds N" 0 "42" ""
+t --region "$R" add b.second -50
+expect "add with a negative N succeeds" 0 "" ""
+t --region "$R" get b.second
+expect "negative N subtracts" 0 "-8" ""
+t -r "$R" add big.max "$MAX"
+t -r "$R" get big.max
+expect "add and get the largest int64" 0 "$MAX" ""
+t -r "$R" add big.min "$MIN"
+t -r "$R" get big.min
+expect "add and get the smallest int64" 0 "$MIN" ""
+t -r "$R" reset big.min
+t --region="$R" add zeta 3
+t "--region=$R" add a.first
+t add -r "$R" b.sub.x 10
+expect "options after the command" 0 "" ""
+t -r "$R" get nope
+expect "get of an unknown name exits 1" 1 "" \
+    "tally: counter 'nope' in region '$R': no counter of that name in the region"
+
+# --- list --------------------------------------------------------------
+t -r "$R" list
+expect "list: sorted names, values, capacity, used, overflow" 0 \
+    "# region $R: capacity 4096, used 6, overflow 0
+a.first                     1
+b.second                   -8
+b.sub.x                    10
+big.max   9223372036854775807
+big.min                     0
+zeta                        3" ""
+t -r "$R" list b.
+expect "list PREFIX filters by prefix" 0 \
+    "# region $R: capacity 4096, used 6, overflow 0
+b.second  -8
+b.sub.x   10" ""
+t -r "$R" list nothing.here
+expect "list PREFIX matching nothing prints the header only" 0 \
+    "# region $R: capacity 4096, used 6, overflow 0" ""
+
+# --- JSON --------------------------------------------------------------
+t -r "$R" --json list
+json_expect "list --json" "{'region': '$R', 'path': '$R', 'capacity': 4096, 'used': 6,
+    'overflow': 0, 'counters': {'a.first': 1, 'b.second': -8, 'b.sub.x': 10,
+    'big.max': $MAX, 'big.min': 0, 'zeta': 3}}"
+t -r "$R" list --json b.
+json_expect "list --json PREFIX" "{'region': '$R', 'path': '$R', 'capacity': 4096, 'used': 6,
+    'overflow': 0, 'counters': {'b.second': -8, 'b.sub.x': 10}}"
+t -r "$R" get --json b.second
+json_expect "get --json" "{'region': '$R', 'counters': {'b.second': -8}}"
+t -r "$R" get --json nope
+expect "get --json of an unknown name exits 1" 1 "" \
+    "tally: counter 'nope' in region '$R': no counter of that name in the region"
+
+# --- reset -------------------------------------------------------------
+t -r "$R" reset zeta
+expect "reset prints the old value" 0 "3" ""
+t -r "$R" get zeta
+expect "get after reset prints 0" 0 "0" ""
+t -r "$R" reset zeta
+expect "reset of a zero counter prints 0" 0 "0" ""
+t -r "$R" reset nope
+expect "reset of an unknown name exits 1" 1 "" \
+    "tally: counter 'nope' in region '$R': no counter of that name in the region"
+
+# --- missing regions are never created -----------------------------------
+M=$work/missing
+for cmd in list "get x" "reset x" watch; do
+    # shellcheck disable=SC2086
+    t -r "$M" $cmd
+    expect "$cmd on a missing region exits 2" 2 "" "tally: region '$M': region does not exist"
+done
+check "reading commands did not create the region" test ! -e "$M"
+t -r "$SHM-missing" list
+expect "list on a missing shm region exits 2" 2 "" \
+    "tally: region '$SHM-missing': region does not exist"
+check "list did not create the shm region" test ! -e "/dev/shm/$SHM-missing"
+
+# --- a POSIX shared memory region, named by TALLY_REGION ------------------
+status=0
+TALLY_REGION=$SHM "$T" add shm.hits 2 >"$work/out" 2>"$work/err" || status=$?
+out=$(cat "$work/out")
+err=$(cat "$work/err")
+expect "add to a shm region named by TALLY_REGION" 0 "" ""
+check "the shm region is /dev/shm/NAME" test -f "/dev/shm/$SHM"
+t -r "$SHM" list
+expect "list of the shm region shows its /dev/shm path" 0 \
+    "# region /dev/shm/$SHM: capacity 4096, used 1, overflow 0
+shm.hits  2" ""
+status=0
+out=$(TALLY_REGION=$SHM "$T" -r "$R" get b.second 2>"$work/err") || status=$?
+err=$(cat "$work/err")
+expect "--region wins over TALLY_REGION" 0 "-8" ""
+
+# --- usage errors --------------------------------------------------------
+N=$work/never
+t -r "$N" frob
+expect "unknown command exits 2" 2 "" "tally: unknown command 'frob' (see 'tally --help')"
+t -r "$N"
+expect "no command exits 2" 2 "" "tally: no command given (see 'tally --help')"
+t -r "$N" add x 1x
+expect "bad number exits 2" 2 "" "tally: value '1x': not an integer (see 'tally --help')"
+t -r "$N" add x ""
+expect "empty number exits 2" 2 "" "tally: value '': not an integer (see 'tally --help')"
+t -r "$N" add x " 5"
+expect "number with a blank exits 2" 2 "" "tally: value ' 5': not an integer (see 'tally --help')"
+t -r "$N" add x 9223372036854775808
+expect "number out of range exits 2" 2 "" \
+    "tally: value '9223372036854775808': out of range $MIN..$MAX (see 'tally --help')"
+t -r "$N" get
+expect "get without NAME exits 2" 2 "" "tally: get: missing NAME (see 'tally --help')"
+t -r "$N" add
+expect "add without NAME exits 2" 2 "" "tally: add: missing NAME (see 'tally --help')"
+t -r "$N" reset
+expect "reset without NAME exits 2" 2 "" "tally: reset: missing NAME (see 'tally --help')"
+t -r "$N" get a b
+expect "get with two names exits 2" 2 "" "tally: get: too many arguments (see 'tally --help')"
+t -r "$N" --frob list
+expect "unknown long option exits 2" 2 "" "tally: unknown option '--frob' (see 'tally --help')"
+t -r "$N" -q list
+expect "unknown short option exits 2" 2 "" "tally: unknown option '-q' (see 'tally --help')"
+t list --region
+expect "option without its value exits 2" 2 "" \
+    "tally: option '--region' needs a value (see 'tally --help')"
+t -r "$N" --json add x
+expect "--json on add exits 2" 2 "" \
+    "tally: option '--json' does not apply to 'add' (see 'tally --help')"
+t -r "$N" watch --interval 0
+expect "interval 0 exits 2" 2 "" \
+    "tally: interval '0': out of range: more than 0, at most 86400 seconds (see 'tally --help')"
+t -r "$N" watch --interval soon
+expect "interval not a number exits 2" 2 "" \
+    "tally: interval 'soon': not a number of seconds (see 'tally --help')"
+t -r "$N" watch --count 0
+expect "count 0 exits 2" 2 "" "tally: count '0': out of range 1..$MAX (see 'tally --help')"
+NAME65=$(printf 'n%.0s' {1..65})
+t -r "$N" add "$NAME65"
+expect "add of a 65-byte name exits 2" 2 "" "tally: counter '$NAME65': invalid counter name: use 1 \
+to 64 bytes of UTF-8 without control characters"
+check "usage and name errors created no region" test ! -e "$N"
+t -r "$R" get "$NAME65"
+expect "get of a 65-byte name exits 2, not 1" 2 "" "tally: counter '$NAME65' in region '$R': \
+invalid counter name: use 1 to 64 bytes of UTF-8 without control characters"
+NAME64=$(printf 'n%.0s' {1..64})
+t -r "$R" add "$NAME64" 7
+t -r "$R" get "$NAME64"
+expect "a 64-byte name is fine" 0 "7" ""
+t --help
+check "--help exits 0 and prints the usage" \
+    test "$status $(head -1 "$work/out")" == "0 usage: tally [OPTIONS] COMMAND [ARGS]"
+
+# --- files that are not regions ------------------------------------------
+head -c 8192 /dev/urandom >"$work/junk"
+t -r "$work/junk" list
+expect "a file of random bytes is refused" 2 "" \
+    "tally: region '$work/junk': not a tally region (wrong magic): check the region name or path"
+t -r "$work/junk" add x
+expect "add does not overwrite a non-region file" 2 "" \
+    "tally: region '$work/junk': not a tally region (wrong magic): check the region name or path"
+: >"$work/empty"
+t -r "$work/empty" get x
+expect "an empty file is refused" 2 "" "tally: region '$work/empty': region file is empty: it is \
+not a tally region; remove it so it can be created"
+
+# --- a full region: capacity and overflow ---------------------------------
+F=$work/full
+t -r "$F" --capacity 2 add one
+t -r "$F" add two
+t -r "$F" add three
+expect "add to a full region exits 2" 2 "" "tally: adding to counter 'three' in region '$F': \
+region is full: every counter slot is taken; create the region with a larger capacity"
+t -r "$F" list
+expect "list shows the capacity and the overflow count" 0 "# region $F: capacity 2, used 2, \
+overflow 1
+one  1
+two  1" ""
+
+# --- output errors --------------------------------------------------------
+if [[ -w /dev/full ]]; then
+    status=0
+    "$T" -r "$R" list >/dev/full 2>"$work/err" || status=$?
+    out=""
+    err=$(cat "$work/err")
+    expect "a failed write exits 2" 2 "" "tally: writing output: No space left on device"
+fi
+
+# --- many processes at once, creation included ----------------------------
+C=$work/concurrent
+pids=()
+for p in 1 2 3 4 5 6 7 8; do
+    (for i in $(seq 25); do "$T" -r "$C" add hits; done) &
+    pids+=($!)
+done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=1; done
+t -r "$C" get hits
+check "8 processes x 25 adds, racing to create: every add succeeded" test "$bad" == 0
+expect "8 processes x 25 adds count 200" 0 "200" ""
+
+# --- watch -----------------------------------------------------------------
+t -r "$R" watch --count 2 --interval 0.2 b.
+expect "watch --count 2 on a non-tty: two plain blocks with rates" 0 \
+    "region $R  capacity 4096  used 7  overflow 0  every 0.2s
+NAME      VALUE  RATE/s
+b.second     -8       -
+b.sub.x      10       -
+
+region $R  capacity 4096  used 7  overflow 0  every 0.2s
+NAME      VALUE  RATE/s
+b.second     -8     0.0
+b.sub.x      10     0.0" ""
+check "watch on a non-tty writes no escape codes" test "$(tr -d -c '\033' <"$work/out")" == ""
+
+# A counter that moves between two refreshes shows a positive rate.
+"$T" -r "$R" watch --count 2 --interval 2 b.sub. >"$work/rate" 2>&1 &
+wpid=$!
+for i in $(seq 100); do
+    [[ -s $work/rate ]] && break
+    sleep 0.05
+done
+"$T" -r "$R" add b.sub.x 1000
+status=0
+wait "$wpid" || status=$?
+rate=$(awk '$1 == "b.sub.x" { v = $2; r = $3 } END { print v, r }' "$work/rate")
+check "watch shows a moving counter's value and a positive rate" \
+    awk -v s="$status" -v vr="$rate" 'BEGIN { split(vr, a, " ");
+        exit !(s == 0 && a[1] == 1010 && a[2] > 0 && a[2] <= 1000) }'
+
+# SIGINT ends watch cleanly, after whole refreshes.
+"$T" -r "$R" watch --interval 0.1 b. >"$work/int" 2>"$work/interr" &
+wpid=$!
+for i in $(seq 100); do
+    [[ -s $work/int ]] && break
+    sleep 0.05
+done
+sleep 0.3
+kill -INT "$wpid"
+status=0
+wait "$wpid" || status=$?
+out=$(tail -n 3 "$work/int")
+err=$(cat "$work/interr")
+expect "watch exits 0 on SIGINT, last refresh whole" 0 "NAME      VALUE  RATE/s
+b.second     -8     0.0
+b.sub.x    1010     0.0" ""
+
+# On a terminal, refreshes redraw in place (needs script(1) and a pty).
+if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; then
+    script -qec "'$T' -r '$R' watch --count 2 --interval 0.1 b." /dev/null >"$work/tty" 2>&1 ||
+        true
+    check "watch on a tty homes, clears, and redraws in place" python3 - "$work/tty" <<'EOF'
+import sys
+s = open(sys.argv[1], "rb").read()
+assert s.startswith(b"\x1b[H\x1b[2Jregion "), s[:40]
+assert s.count(b"\x1b[H") == 2 and s.count(b"\x1b[2J") == 1, s
+assert s.count(b"\x1b[J") == 2 and b"b.sub.x" in s and b"\x1b[K" in s, s
+EOF
+else
+    echo "skip watch on a tty: no script(1) or no pty"
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]]
