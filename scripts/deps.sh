@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages tally builds, tests and benchmarks with,
+# where missing. Idempotent; needs root or sudo only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains, libFuzzer
+  libcmocka-dev        # unit tests
+  libjansson-dev       # JSON
+  libsqlite3-dev       # the SQLite peer in bench/
+  python3              # test scripts parse JSON with it
+  man-db groff-base    # man pages
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps.sh: missing ${missing[*]}; run as root or install sudo" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "deps.sh: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
