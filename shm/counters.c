@@ -32,7 +32,7 @@ static uint32_t first_slot(const tally_region *r, uint64_t hash)
 
 /* Records of one key hold names of one length: only the words that can
  * hold name bytes need comparing; the rest are zero in both. */
-static int record_matches(const _Atomic uint64_t *rec, const uint64_t *words, size_t len)
+static inline int record_matches(const _Atomic uint64_t *rec, const uint64_t *words, size_t len)
 {
     for (size_t k = 0; k < (len + 7) / 8; k++)
         if (atomic_load_explicit(&rec[k], memory_order_relaxed) != words[k])
@@ -64,77 +64,133 @@ static int full(tally_region *r)
     return TALLY_EFULL;
 }
 
-/* Find name (len bytes, already valid) or, if create, register it.
- * Returns its slot, TALLY_ENOCOUNTER or TALLY_EFULL. */
-static int64_t find_or_register(tally_region *r, const char *name, size_t len, int create)
+/* A name as the probe needs it: NUL padded words, length, hash, key. */
+struct probe_key {
+    uint64_t words[RECORD_WORDS];
+    size_t len;
+    uint64_t hash;
+    uint64_t key;
+};
+
+/* The name's bytes as NUL padded words, read with whole 8-byte loads that
+ * never pass the name's end: a byte-wise copy here costs more than the
+ * whole lookup, since the hash's 8-byte reads of narrower stores stall. */
+static inline void name_words(uint64_t *w, const char *name, size_t len)
 {
-    uint64_t hash = tally_name_hash(name, len);
-    uint64_t key = TAG_KEY(hash, len);
-    uint64_t words[RECORD_WORDS] = {0};
-    memcpy(words, name, len);
-    uint32_t start = first_slot(r, hash);
+    size_t full = len / 8, rem = len % 8;
+    /* A fixed count of word moves: as a loop to `full`, compilers emit a
+     * block copy (rep movs) that costs more than the rest of the add. */
+#pragma GCC unroll 8
+    for (size_t i = 0; i < RECORD_WORDS; i++) {
+        uint64_t v = 0;
+        if (i < full)
+            memcpy(&v, name + 8 * i, 8);
+        w[i] = v;
+    }
+    if (rem == 0)
+        return;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len >= 8) {
+        uint64_t tail;
+        memcpy(&tail, name + len - 8, 8);
+        w[full] = tail >> (8 * (8 - rem));
+        return;
+    }
+#endif
+    memcpy(&w[full], name + 8 * full, rem);
+}
+
+static inline void probe_key_of(struct probe_key *k, const char *name, size_t len)
+{
+    name_words(k->words, name, len);
+    k->len = len;
+    k->hash = tally_words_hash(k->words, len);
+    k->key = TAG_KEY(k->hash, len);
+}
+
+/* The read-only probe every by-name add takes: published names only. */
+static inline int64_t lookup(const tally_region *r, const struct probe_key *k)
+{
+    uint32_t start = first_slot(r, k->hash);
+    for (uint32_t i = 0; i <= r->table_mask; i++) {
+        uint32_t slot = (start + i) & r->table_mask;
+        uint64_t tag = atomic_load_explicit(&r->table[slot], memory_order_acquire);
+        if (tag == (TAG_PUBLISHED | k->key) && record_matches(record_of(r, slot), k->words, k->len))
+            return slot;
+        /* Slots are never freed, so the name is in no later slot. */
+        if (tag == 0)
+            return TALLY_ENOCOUNTER;
+    }
+    return TALLY_ENOCOUNTER;
+}
+
+/* Find a valid name or register it. Returns its slot or TALLY_EFULL. */
+static int64_t find_or_register(tally_region *r, const struct probe_key *k)
+{
+    uint32_t start = first_slot(r, k->hash);
     for (uint32_t i = 0; i <= r->table_mask; i++) {
         uint32_t slot = (start + i) & r->table_mask;
         _Atomic uint64_t *tagp = &r->table[slot];
         uint64_t tag = atomic_load_explicit(tagp, memory_order_acquire);
         if (tag == 0) {
-            /* Slots are never freed, so the name is in no later slot. */
-            if (!create)
-                return TALLY_ENOCOUNTER;
             if (atomic_load_explicit(&r->hdr->used, memory_order_relaxed) >= r->capacity)
                 return full(r);
-            if (atomic_compare_exchange_strong_explicit(tagp, &tag, TAG_CLAIMED | key,
+            if (atomic_compare_exchange_strong_explicit(tagp, &tag, TAG_CLAIMED | k->key,
                                                         memory_order_acq_rel, memory_order_acquire))
-                tag = TAG_CLAIMED | key;
+                tag = TAG_CLAIMED | k->key;
             /* else tag now holds what another registrant put there. */
         }
-        if ((tag & TAG_KEY_MASK) != key)
+        if ((tag & TAG_KEY_MASK) != k->key)
             continue;
         _Atomic uint64_t *rec = record_of(r, slot);
         if (tag & TAG_PUBLISHED) {
-            if (record_matches(rec, words, len))
+            if (record_matches(rec, k->words, k->len))
                 return slot;
             continue;
         }
-        if (!create || record_fill(rec, words) != 0)
+        if (record_fill(rec, k->words) != 0)
             continue;
-        uint64_t claimed = TAG_CLAIMED | key;
-        if (atomic_compare_exchange_strong_explicit(tagp, &claimed, TAG_PUBLISHED | key,
+        uint64_t claimed = TAG_CLAIMED | k->key;
+        if (atomic_compare_exchange_strong_explicit(tagp, &claimed, TAG_PUBLISHED | k->key,
                                                     memory_order_acq_rel, memory_order_acquire))
             atomic_fetch_add_explicit(&r->hdr->used, 1, memory_order_relaxed);
         /* Published by us or by another registrant of this very name. */
         return slot;
     }
-    return create ? full(r) : TALLY_ENOCOUNTER;
+    return full(r);
+}
+
+/* The slot of name, registering it if create. */
+static int64_t slot_of(tally_region *r, const char *name, int create)
+{
+    size_t len;
+    int rc = tally_name_check(name, &len);
+    if (rc != 0)
+        return rc;
+    struct probe_key k;
+    probe_key_of(&k, name, len);
+    return create ? find_or_register(r, &k) : lookup(r, &k);
 }
 
 int tally_counter_get(tally_region *r, const char *name, tally_counter **out)
 {
-    size_t len;
     if (r == NULL || out == NULL)
         return TALLY_EINVAL;
-    int rc = tally_name_check(name, &len);
-    if (rc != 0)
-        return rc;
-    int64_t id = find_or_register(r, name, len, 1);
-    if (id < 0)
-        return (int)id;
-    *out = &r->handles[id];
+    int64_t slot = slot_of(r, name, 1);
+    if (slot < 0)
+        return (int)slot;
+    *out = &r->handles[slot];
     return 0;
 }
 
 int tally_counter_find(tally_region *r, const char *name, tally_counter **out)
 {
-    size_t len;
     if (r == NULL || out == NULL)
         return TALLY_EINVAL;
-    int rc = tally_name_check(name, &len);
-    if (rc != 0)
-        return rc;
-    int64_t id = find_or_register(r, name, len, 0);
-    if (id < 0)
-        return (int)id;
-    *out = &r->handles[id];
+    int64_t slot = slot_of(r, name, 0);
+    if (slot < 0)
+        return (int)slot;
+    *out = &r->handles[slot];
     return 0;
 }
 
@@ -145,17 +201,15 @@ int tally_add_name(tally_region *r, const char *name, int64_t n)
     size_t len = strnlen(name, TALLY_NAME_MAX + 1);
     if (len == 0 || len > TALLY_NAME_MAX)
         return TALLY_ENAME;
-    /* A registered name is valid by construction: validate only to register. */
-    int64_t id = find_or_register(r, name, len, 0);
-    if (id == TALLY_ENOCOUNTER) {
-        int rc = tally_name_check(name, &len);
-        if (rc != 0)
-            return rc;
-        id = find_or_register(r, name, len, 1);
-    }
-    if (id < 0)
-        return (int)id;
-    tally_add(&r->handles[id], n);
+    /* A published name is valid by construction: validate only to register. */
+    struct probe_key k;
+    probe_key_of(&k, name, len);
+    int64_t slot = lookup(r, &k);
+    if (slot < 0)
+        slot = slot_of(r, name, 1);
+    if (slot < 0)
+        return (int)slot;
+    tally_add(&r->handles[slot], n);
     return 0;
 }
 

@@ -77,6 +77,32 @@ struct tally_geometry {
 
 void tally_geometry_of(uint32_t capacity, uint32_t stripes, struct tally_geometry *out);
 uint64_t tally_header_checksum(const struct tally_header *h);
+/* 64x64 -> 128-bit multiply folded to 64 bits: one instruction on x86-64
+ * and arm64, and a strong mixer. */
+static inline uint64_t tally_fold_mul(uint64_t a, uint64_t b)
+{
+    __extension__ typedef unsigned __int128 u128;
+    u128 p = (u128)a * b;
+    return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+/* The hash that places a name, of its bytes NUL padded into RECORD_WORDS
+ * words. Part of the layout. Word pairs are multiplied independently, so
+ * the CPU runs them side by side: about three multiply latencies whatever
+ * the length. Inline: it is most of a by-name add. */
+static inline uint64_t tally_words_hash(const uint64_t *words, size_t len)
+{
+    static const uint64_t k[RECORD_WORDS] = {
+        0xa0761d6478bd642full, 0xe7037ed1a0b428dbull, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull,
+        0x1d8e4e27c47d124full, 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull, 0x94d049bb133111ebull,
+    };
+    uint64_t h = tally_fold_mul(len ^ k[0], k[1]);
+    for (size_t i = 0; i < (len + 15) / 16; i++)
+        h ^= tally_fold_mul(words[2 * i] ^ k[2 * i], words[2 * i + 1] ^ k[2 * i + 1]);
+    return tally_fold_mul(h ^ k[2], k[3]);
+}
+
+/* The same hash of a name's bytes (at most TALLY_SLOT_SIZE). */
 uint64_t tally_name_hash(const char *name, size_t len);
 
 /* Length of a valid name, or TALLY_ENAME. */

@@ -10,34 +10,6 @@
 
 #include <string.h>
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
-uint64_t tally_name_hash(const char *name, size_t len)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, name, 8);
-        h = mix64(h ^ w);
-        name += 8;
-        len -= 8;
-    }
-    if (len > 0) {
-        uint64_t w = 0;
-        memcpy(&w, name, len);
-        h = mix64(h ^ w);
-    }
-    return h;
-}
-
 /* Length of the UTF-8 sequence at s (n bytes left), 0 if it is not valid
  * or encodes a control character. */
 static size_t utf8_char(const unsigned char *s, size_t n)
@@ -94,4 +66,13 @@ int tally_name_valid(const char *name)
 {
     size_t len;
     return tally_name_check(name, &len);
+}
+
+uint64_t tally_name_hash(const char *name, size_t len)
+{
+    uint64_t words[RECORD_WORDS] = {0};
+    if (len > TALLY_SLOT_SIZE)
+        len = TALLY_SLOT_SIZE;
+    memcpy(words, name, len);
+    return tally_words_hash(words, len);
 }
