@@ -19,11 +19,6 @@
 
 #include <string.h>
 
-static _Atomic uint64_t *record_of(const tally_region *r, uint32_t slot)
-{
-    return r->names + (size_t)slot * RECORD_WORDS;
-}
-
 static uint32_t first_slot(const tally_region *r, uint64_t hash)
 {
     /* High bits place the name; the key holds the low ones. */
@@ -32,25 +27,27 @@ static uint32_t first_slot(const tally_region *r, uint64_t hash)
 
 /* Records of one key hold names of one length: only the words that can
  * hold name bytes need comparing; the rest are zero in both. */
-static inline int record_matches(const _Atomic uint64_t *rec, const uint64_t *words, size_t len)
+static inline int record_matches(const tally_region *r, uint32_t slot, const uint64_t *words,
+                                 size_t len)
 {
     for (size_t k = 0; k < (len + 7) / 8; k++)
-        if (atomic_load_explicit(&rec[k], memory_order_relaxed) != words[k])
+        if (atomic_load_explicit(tally_name_word(r, slot, k), memory_order_relaxed) != words[k])
             return 0;
     return 1;
 }
 
 /* Write our words into a record claimed with our key. Returns 0 when it
  * holds our name, -1 when it holds another name of the same key. */
-static int record_fill(_Atomic uint64_t *rec, const uint64_t *words)
+static int record_fill(const tally_region *r, uint32_t slot, const uint64_t *words)
 {
     for (size_t k = 0; k < RECORD_WORDS; k++) {
+        _Atomic uint64_t *w = tally_name_word(r, slot, k);
         uint64_t cur = 0;
         if (words[k] == 0) {
-            if (atomic_load_explicit(&rec[k], memory_order_acquire) != 0)
+            if (atomic_load_explicit(w, memory_order_acquire) != 0)
                 return -1;
-        } else if (!atomic_compare_exchange_strong_explicit(
-                       &rec[k], &cur, words[k], memory_order_acq_rel, memory_order_acquire) &&
+        } else if (!atomic_compare_exchange_strong_explicit(w, &cur, words[k], memory_order_acq_rel,
+                                                            memory_order_acquire) &&
                    cur != words[k]) {
             return -1;
         }
@@ -114,8 +111,8 @@ static inline int64_t lookup(const tally_region *r, const struct probe_key *k)
     uint32_t start = first_slot(r, k->hash);
     for (uint32_t i = 0; i <= r->table_mask; i++) {
         uint32_t slot = (start + i) & r->table_mask;
-        uint64_t tag = atomic_load_explicit(&r->table[slot], memory_order_acquire);
-        if (tag == (TAG_PUBLISHED | k->key) && record_matches(record_of(r, slot), k->words, k->len))
+        uint64_t tag = atomic_load_explicit(tally_slot_tag(r, slot), memory_order_acquire);
+        if (tag == (TAG_PUBLISHED | k->key) && record_matches(r, slot, k->words, k->len))
             return slot;
         /* Slots are never freed, so the name is in no later slot. */
         if (tag == 0)
@@ -130,7 +127,7 @@ static int64_t find_or_register(tally_region *r, const struct probe_key *k)
     uint32_t start = first_slot(r, k->hash);
     for (uint32_t i = 0; i <= r->table_mask; i++) {
         uint32_t slot = (start + i) & r->table_mask;
-        _Atomic uint64_t *tagp = &r->table[slot];
+        _Atomic uint64_t *tagp = tally_slot_tag(r, slot);
         uint64_t tag = atomic_load_explicit(tagp, memory_order_acquire);
         if (tag == 0) {
             if (atomic_load_explicit(&r->hdr->used, memory_order_relaxed) >= r->capacity)
@@ -142,13 +139,12 @@ static int64_t find_or_register(tally_region *r, const struct probe_key *k)
         }
         if ((tag & TAG_KEY_MASK) != k->key)
             continue;
-        _Atomic uint64_t *rec = record_of(r, slot);
         if (tag & TAG_PUBLISHED) {
-            if (record_matches(rec, k->words, k->len))
+            if (record_matches(r, slot, k->words, k->len))
                 return slot;
             continue;
         }
-        if (record_fill(rec, k->words) != 0)
+        if (record_fill(r, slot, k->words) != 0)
             continue;
         uint64_t claimed = TAG_CLAIMED | k->key;
         if (atomic_compare_exchange_strong_explicit(tagp, &claimed, TAG_PUBLISHED | k->key,
@@ -248,12 +244,11 @@ int tally_foreach(tally_region *r, const char *prefix,
     if (plen > TALLY_NAME_MAX)
         return 0;
     for (uint32_t slot = 0; slot <= r->table_mask; slot++) {
-        uint64_t tag = atomic_load_explicit(&r->table[slot], memory_order_acquire);
+        uint64_t tag = atomic_load_explicit(tally_slot_tag(r, slot), memory_order_acquire);
         if (!(tag & TAG_PUBLISHED))
             continue;
-        const _Atomic uint64_t *rec = record_of(r, slot);
         for (size_t k = 0; k < RECORD_WORDS; k++)
-            words[k] = atomic_load_explicit(&rec[k], memory_order_relaxed);
+            words[k] = atomic_load_explicit(tally_name_word(r, slot, k), memory_order_relaxed);
         memcpy(name, words, TALLY_NAME_MAX);
         name[TALLY_NAME_MAX] = '\0';
         if (plen > 0 && strncmp(name, prefix, plen) != 0)

@@ -1,14 +1,17 @@
 /*
  * layout.h — the on-disk/in-memory layout of a tally region (private).
  *
- *   [header page][hash table: table_slots x u64 tags][names: table_slots x 64 B]
+ *   [header page][slots: table_slots x 64 B][tails: table_slots x 8 B]
  *   [values: stripes x (1 << stripe_shift) bytes, one int64 cell per slot]
  *
- * A counter's id is its table slot: the slot's tag, its name record and its
- * cells share one index. Values sit apart from names, and each CPU owns one
- * stripe of cells, so a hot counter bumped on two cores touches two
- * different cache lines. The table holds twice the capacity, so probes stay
- * short. How a name is claimed without locks is explained in counters.c.
+ * A counter's id is its slot in an open-addressing hash table. A slot is
+ * one cache line: its tag and the first 56 bytes of its name, so a lookup
+ * of a name of up to 56 bytes reads one line of the table and then its
+ * cell; bytes 56..63 of longer names sit in the tails array. Values sit
+ * apart from names, and each CPU owns one stripe of cells, so a hot counter
+ * bumped on two cores touches two different cache lines. The table holds
+ * twice the capacity, so probes stay short. How a name is claimed without
+ * locks is explained in counters.c.
  */
 #ifndef TALLY_LAYOUT_H
 #define TALLY_LAYOUT_H
@@ -50,14 +53,20 @@ struct tally_header {
 #define TAG_CLAIMED (1ull << 62)
 #define TAG_KEY(hash, len) (((hash)&0x3fffffffffff00ull) | (uint64_t)(len))
 #define TAG_KEY_MASK 0x3fffffffffffffull
-#define RECORD_WORDS (TALLY_SLOT_SIZE / 8)
+#define RECORD_WORDS (TALLY_NAME_MAX / 8) /* a name, NUL padded, as words */
+#define HEAD_WORDS (RECORD_WORDS - 1)     /* of them, in the slot's line */
+
+struct tally_slot {
+    _Atomic uint64_t tag;
+    _Atomic uint64_t head[HEAD_WORDS];
+};
 
 struct tally_region {
     uint8_t *base;
     size_t size;
     struct tally_header *hdr;
-    _Atomic uint64_t *table;
-    _Atomic uint64_t *names; /* RECORD_WORDS words per slot */
+    struct tally_slot *slots;
+    _Atomic uint64_t *tails; /* the last name word of each slot */
     uint8_t *values;
     uint32_t capacity;
     uint32_t table_mask; /* table_slots - 1 */
@@ -72,8 +81,19 @@ struct tally_region {
 struct tally_geometry {
     uint32_t table_slots;
     uint32_t stripe_shift;
-    uint64_t table_off, names_off, values_off, total_size;
+    uint64_t slots_off, tails_off, values_off, total_size;
 };
+
+static inline _Atomic uint64_t *tally_slot_tag(const tally_region *r, uint32_t slot)
+{
+    return &r->slots[slot].tag;
+}
+
+/* Word k (0..RECORD_WORDS-1) of the name in a slot. */
+static inline _Atomic uint64_t *tally_name_word(const tally_region *r, uint32_t slot, size_t k)
+{
+    return k < HEAD_WORDS ? &r->slots[slot].head[k] : &r->tails[slot];
+}
 
 void tally_geometry_of(uint32_t capacity, uint32_t stripes, struct tally_geometry *out);
 uint64_t tally_header_checksum(const struct tally_header *h);

@@ -23,6 +23,7 @@
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "libtally needs lock-free 64-bit atomics");
 _Static_assert(sizeof(struct tally_header) <= TALLY_HEADER_SIZE, "header fits its page");
+_Static_assert(sizeof(struct tally_slot) == TALLY_SLOT_SIZE, "a slot is one cache line");
 
 /* POSIX shm objects live in this tmpfs on Linux (glibc's shm_open uses it);
  * creation needs a path for link(), so names are resolved here directly. */
@@ -54,9 +55,9 @@ void tally_geometry_of(uint32_t capacity, uint32_t stripes, struct tally_geometr
     if (stripe_bytes < 4096)
         stripe_bytes = 4096;
     g->stripe_shift = log2_u64(stripe_bytes);
-    g->table_off = TALLY_HEADER_SIZE;
-    g->names_off = g->table_off + (uint64_t)g->table_slots * sizeof(uint64_t);
-    g->values_off = (g->names_off + (uint64_t)g->table_slots * TALLY_SLOT_SIZE + 4095) & ~4095ull;
+    g->slots_off = TALLY_HEADER_SIZE;
+    g->tails_off = g->slots_off + (uint64_t)g->table_slots * TALLY_SLOT_SIZE;
+    g->values_off = (g->tails_off + (uint64_t)g->table_slots * sizeof(uint64_t) + 4095) & ~4095ull;
     g->total_size = g->values_off + ((uint64_t)stripes << g->stripe_shift);
 }
 
@@ -227,8 +228,8 @@ static int map_region(int fd, tally_region *r)
     r->base = base;
     r->size = h.total_size;
     r->hdr = base;
-    r->table = (_Atomic uint64_t *)(r->base + g.table_off);
-    r->names = (_Atomic uint64_t *)(r->base + g.names_off);
+    r->slots = (struct tally_slot *)(r->base + g.slots_off);
+    r->tails = (_Atomic uint64_t *)(r->base + g.tails_off);
     r->values = r->base + g.values_off;
     r->capacity = h.capacity;
     r->table_mask = h.table_slots - 1;
@@ -316,7 +317,8 @@ int tally_info_get(tally_region *r, tally_info *out)
     memset(out, 0, sizeof(*out));
     uint32_t used = 0;
     for (uint32_t i = 0; i <= r->table_mask; i++)
-        used += (atomic_load_explicit(&r->table[i], memory_order_relaxed) & TAG_PUBLISHED) != 0;
+        used +=
+            (atomic_load_explicit(tally_slot_tag(r, i), memory_order_relaxed) & TAG_PUBLISHED) != 0;
     out->capacity = r->capacity;
     out->used = used;
     out->stripes = r->stripes;

@@ -324,11 +324,11 @@ static void claim_like_a_dead_process(tally_region *r, const char *name, const c
     size_t len = strlen(name);
     uint64_t hash = tally_name_hash(name, len);
     uint32_t slot = (uint32_t)(hash >> 32) & r->table_mask;
-    atomic_store(&r->table[slot], TAG_CLAIMED | TAG_KEY(hash, len));
+    atomic_store(tally_slot_tag(r, slot), TAG_CLAIMED | TAG_KEY(hash, len));
     uint64_t words[RECORD_WORDS] = {0};
     memcpy(words, written, strlen(written));
     for (size_t k = 0; k < words_written; k++)
-        atomic_store(&r->names[slot * RECORD_WORDS + k], words[k]);
+        atomic_store(tally_name_word(r, slot, k), words[k]);
 }
 
 static void test_finish_claim_of_dead_process(void **state)

@@ -209,11 +209,12 @@ static void test_garbage_contents(void **state)
     /* Every tag claimed by someone else: a bounded probe, a clear error. */
     make_region(path, sizeof(path), "all-claimed", 32);
     struct tally_header h = read_header(path);
-    uint64_t *tags = malloc((size_t)h.table_slots * 8);
-    for (uint32_t i = 0; i < h.table_slots; i++)
-        tags[i] = TAG_CLAIMED | (0x1234500ull + i);
-    patch(path, TALLY_HEADER_SIZE, tags, (size_t)h.table_slots * 8);
-    free(tags);
+    struct tally_geometry g;
+    tally_geometry_of(h.capacity, h.stripes, &g);
+    for (uint32_t i = 0; i < h.table_slots; i++) {
+        uint64_t tag = TAG_CLAIMED | (0x1234500ull + i);
+        patch(path, (off_t)(g.slots_off + (uint64_t)i * TALLY_SLOT_SIZE), &tag, sizeof(tag));
+    }
     assert_int_equal(tally_open(&r, path, &nocreate), 0);
     assert_int_equal(tally_counter_get(r, "no.room", &c), TALLY_EFULL);
     assert_int_equal(tally_counter_find(r, "no.room", &c), TALLY_ENOCOUNTER);

@@ -164,7 +164,7 @@ static int unfinished_claims(const char *path)
     assert_int_equal(tally_open(&r, path, &o), 0);
     int n = 0;
     for (uint32_t i = 0; i <= r->table_mask; i++)
-        n += (atomic_load(&r->table[i]) & TAG_CLAIMED) != 0;
+        n += (atomic_load(tally_slot_tag(r, i)) & TAG_CLAIMED) != 0;
     tally_close(r);
     return n;
 }
