@@ -78,7 +78,7 @@ static int resolve_path(const char *name, char *path, size_t cap)
             return TALLY_EINVAL;
         n = snprintf(path, cap, SHM_DIR "%s", name);
     }
-    return (n < 0 || (size_t)n >= cap) ? TALLY_EINVAL : 0;
+    return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
 }
 
 static uint32_t default_stripes(void)

@@ -48,6 +48,20 @@ expect() {
     fi
 }
 
+# wait_or_kill PID SECONDS: wait for a background PID, killing it if it is
+# still running after SECONDS, so a hung watch fails the test instead of
+# hanging it. Sets status.
+wait_or_kill() {
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    status=0
+    wait "$1" || status=$?
+}
+
 # check NAME COMMAND...: passes when COMMAND succeeds.
 check() {
     local name=$1
@@ -308,8 +322,7 @@ for i in $(seq 100); do
     sleep 0.05
 done
 "$T" -r "$R" add b.sub.x 1000
-status=0
-wait "$wpid" || status=$?
+wait_or_kill "$wpid" 10
 rate=$(awk '$1 == "b.sub.x" { v = $2; r = $3 } END { print v, r }' "$work/rate")
 check "watch shows a moving counter's value and a positive rate" \
     awk -v s="$status" -v vr="$rate" 'BEGIN { split(vr, a, " ");
@@ -324,8 +337,7 @@ for i in $(seq 100); do
 done
 sleep 0.3
 kill -INT "$wpid"
-status=0
-wait "$wpid" || status=$?
+wait_or_kill "$wpid" 5
 out=$(tail -n 3 "$work/int")
 err=$(cat "$work/interr")
 expect "watch exits 0 on SIGINT, last refresh whole" 0 "NAME      VALUE  RATE/s
@@ -334,10 +346,11 @@ b.sub.x    1010     0.0" ""
 
 # On a terminal, refreshes redraw in place (needs script(1) and a pty).
 if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; then
-    script -qec "'$T' -r '$R' watch --count 2 --interval 0.1 b." /dev/null >"$work/tty" 2>&1 ||
-        true
+    timeout 10 script -qec "'$T' -r '$R' watch --count 2 --interval 0.1 b." /dev/null \
+        >"$work/tty" 2>&1 || true
     check "watch on a tty homes, clears, and redraws in place" python3 - "$work/tty" <<'EOF'
 import sys
+sys.stderr = sys.stdout
 s = open(sys.argv[1], "rb").read()
 assert s.startswith(b"\x1b[H\x1b[2Jregion "), s[:40]
 assert s.count(b"\x1b[H") == 2 and s.count(b"\x1b[2J") == 1, s
