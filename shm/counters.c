@@ -168,26 +168,25 @@ static int64_t slot_of(tally_region *r, const char *name, int create)
     return create ? find_or_register(r, &k) : lookup(r, &k);
 }
 
-int tally_counter_get(tally_region *r, const char *name, tally_counter **out)
+static int handle_of(tally_region *r, const char *name, int create, tally_counter **out)
 {
     if (r == NULL || out == NULL)
         return TALLY_EINVAL;
-    int64_t slot = slot_of(r, name, 1);
+    int64_t slot = slot_of(r, name, create);
     if (slot < 0)
         return (int)slot;
     *out = &r->handles[slot];
     return 0;
 }
 
+int tally_counter_get(tally_region *r, const char *name, tally_counter **out)
+{
+    return handle_of(r, name, 1, out);
+}
+
 int tally_counter_find(tally_region *r, const char *name, tally_counter **out)
 {
-    if (r == NULL || out == NULL)
-        return TALLY_EINVAL;
-    int64_t slot = slot_of(r, name, 0);
-    if (slot < 0)
-        return (int)slot;
-    *out = &r->handles[slot];
-    return 0;
+    return handle_of(r, name, 0, out);
 }
 
 int tally_add_name(tally_region *r, const char *name, int64_t n)

@@ -38,6 +38,12 @@ void tu_scratch_remove(void)
     scratch[0] = '\0';
 }
 
+int tu_teardown(void **state)
+{
+    tu_scratch_remove();
+    return 0;
+}
+
 const char *tu_path(char *buf, size_t cap, const char *leaf)
 {
     snprintf(buf, cap, "%s/%s", tu_scratch(), leaf);

@@ -15,6 +15,8 @@
  * tu_scratch_remove(). Returns its path. */
 const char *tu_scratch(void);
 void tu_scratch_remove(void);
+/* A cmocka group teardown that removes the scratch directory. */
+int tu_teardown(void **state);
 /* "<scratch>/<leaf>" in buf. */
 const char *tu_path(char *buf, size_t cap, const char *leaf);
 

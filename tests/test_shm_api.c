@@ -374,12 +374,6 @@ static void test_claim_by_other_name_of_same_key(void **state)
     tally_close(r);
 }
 
-static int teardown(void **state)
-{
-    tu_scratch_remove();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,5 +391,5 @@ int main(void)
         cmocka_unit_test(test_finish_claim_of_dead_process),
         cmocka_unit_test(test_claim_by_other_name_of_same_key),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }

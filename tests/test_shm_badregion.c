@@ -221,12 +221,6 @@ static void test_garbage_contents(void **state)
     tally_close(r);
 }
 
-static int teardown(void **state)
-{
-    tu_scratch_remove();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,5 +230,5 @@ int main(void)
         cmocka_unit_test(test_corrupt_header),   cmocka_unit_test(test_not_a_file),
         cmocka_unit_test(test_garbage_contents),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }

@@ -316,12 +316,6 @@ static void test_one_creator_among_many(void **state)
     assert_int_equal(leftovers, 0);
 }
 
-static int teardown(void **state)
-{
-    tu_scratch_remove();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,5 +323,5 @@ int main(void)
         cmocka_unit_test(test_reset_while_writing_loses_nothing),
         cmocka_unit_test(test_one_creator_among_many),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }

@@ -194,16 +194,10 @@ static void test_sigkill_at_random_moments(void **state)
     tu_shared_free(log, sizeof(*log));
 }
 
-static int teardown(void **state)
-{
-    tu_scratch_remove();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_at_random_moments),
     };
-    return cmocka_run_group_tests(tests, NULL, teardown);
+    return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }
