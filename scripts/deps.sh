@@ -7,9 +7,12 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains, libFuzzer
   libcmocka-dev        # unit tests
   libjansson-dev       # JSON
-  libsqlite3-dev       # the SQLite peer in bench/
+  libsqlite3-dev       # the agent's state; the SQLite peer in bench/
+  libconfuse-dev       # tallyd's config
   python3              # test scripts parse JSON with it
   man-db groff-base    # man pages
+  prometheus           # promtool checks the Prometheus exposition format
+  locales-all          # de_DE.UTF-8: numbers must not follow LC_NUMERIC
 )
 
 missing=()

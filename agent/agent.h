@@ -1,0 +1,40 @@
+/*
+ * agent.h — the running agent: its config, plugins, state store, plugin
+ * instances, and what the current cycle has gathered. One per process;
+ * the cycle runs on the main thread, exporters on their own threads.
+ */
+#ifndef TALLY_AGENT_AGENT_H
+#define TALLY_AGENT_AGENT_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "state.h"
+#include "tally/plugin.h"
+
+struct exportq;
+
+struct tally_host {
+    const loaded_plugin *plugin;
+    struct agent *agent; /* NULL while only checking a config */
+    cfg_t *section;
+    void *ctx; /* the plugin's, from init */
+    int started;
+    int abandoned;      /* hung in export at shutdown: never touched again */
+    char instance[512]; /* "plugin.title": the state key space */
+    char who[600];      /* `plugin "title"`: how logs name it */
+};
+
+typedef struct agent {
+    conf *conf;
+    plugin_set *plugins;
+    state *state;
+    struct tally_host *hosts; /* one per conf instance, same order */
+    size_t n_hosts;
+    struct exportq *exports;
+    /* The cycle in progress: live counters emitted by sources. */
+    tally_counter_value *counters;
+    size_t n_counters, cap_counters;
+} agent;
+
+#endif

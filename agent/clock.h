@@ -1,0 +1,45 @@
+/*
+ * clock.h — the business clock: the configured IANA time zone, "now" (the
+ * real time, or an instant given with --now that then advances in real
+ * time), and business days: [local midnight of D, local midnight of D+1)
+ * as UTC instants, DST-correct (days of 23, 23.5, 24.5 or 25 hours; a
+ * midnight that does not exist starts the day at the first instant that
+ * has date D).
+ *
+ * The zone is applied process-wide (TZ + tzset) so localtime_r is right on
+ * every thread; call clock_set_zone only while no other thread runs.
+ */
+#ifndef TALLY_AGENT_CLOCK_H
+#define TALLY_AGENT_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "tally/plugin.h"
+
+/* 0 if name is a zone in the system tz database (a TZif file under
+ * /usr/share/zoneinfo, no path tricks), else -1. */
+int clock_zone_exists(const char *name);
+/* Make name the business zone. 0, or -1 if it does not exist. */
+int clock_set_zone(const char *name);
+const char *clock_zone(void);
+
+/* Parse an ISO 8601 instant: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm|+hhmm);
+ * also a space for the T. *utc gets whole seconds (the fraction is
+ * truncated toward minus infinity), *nanos the fraction. 0 or -1. */
+int clock_parse_iso8601(const char *text, int64_t *utc, int32_t *nanos);
+/* An instant as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21 bytes). */
+void clock_format_utc(int64_t utc, char *buf);
+
+/* --now: from this call on, now() is `utc` plus the real time elapsed. */
+void clock_set_now(int64_t utc);
+int64_t clock_now(void);
+
+/* The business day containing utc. 0, or -1 outside years 1900..9999. */
+int clock_day_of(int64_t utc, tally_day *out);
+/* The business day with this date ("YYYY-MM-DD"). 0 or -1. */
+int clock_day_by_date(const char *date, tally_day *out);
+/* Local broken-down time in the business zone. */
+int clock_local_time(int64_t utc, struct tm *out);
+
+#endif

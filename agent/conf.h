@@ -1,0 +1,46 @@
+/*
+ * conf.h — tallyd.conf: the global options, `include`, and one titled
+ * multi-section per loaded plugin, built into one libconfuse option table
+ * and parsed once. Every error names the file and line; an unknown option
+ * or plugin lists the valid ones; each plugin checks its own sections.
+ * A bad file yields no conf at all, so a reload can keep the old one.
+ */
+#ifndef TALLY_AGENT_CONF_H
+#define TALLY_AGENT_CONF_H
+
+#include <confuse.h>
+#include <stddef.h>
+
+#include "loader.h"
+
+typedef struct conf_instance {
+    const loaded_plugin *plugin;
+    const char *title; /* owned by the conf's cfg */
+    cfg_t *section;
+} conf_instance;
+
+typedef struct conf {
+    cfg_t *cfg;
+    char file[4096];
+    const char *timezone, *state_dir, *plugin_dir, *log_target;
+    long interval;
+    int log_level;
+    conf_instance *inst;
+    size_t n_inst;
+} conf;
+
+/* The plugin_dir a config file names at its top level, found before the
+ * real parse (plugins must be loaded to build the option table). 1 and
+ * buf set if found, 0 if not, -1 if the file cannot be read. */
+int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap);
+
+/* Parse and check file against the plugins; plugin_dir is the directory
+ * they were loaded from (the file must not name another). 0 or -1, with
+ * every problem logged. */
+int conf_load(const char *file, const plugin_set *plugins, const char *plugin_dir, conf **out);
+void conf_free(conf *c);
+
+/* Print the plugins, their kinds and options with defaults and help. */
+void conf_list_plugins(const plugin_set *plugins, FILE *out);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * cycle.c — see cycle.h.
+ */
+#include "cycle.h"
+
+#include "clock.h"
+#include "exportq.h"
+#include "host.h"
+#include "log.h"
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define AGENT_INSTANCE "tallyd"
+#define LAST_DAY_KEY "last_day"
+
+/* Tests kill the agent at a chosen point with TALLYD_FAULT=<point>, to
+ * prove a crash there loses and doubles nothing. */
+static void fault_point(const char *point)
+{
+    const char *f = getenv("TALLYD_FAULT");
+    if (f != NULL && strcmp(f, point) == 0)
+        _exit(99);
+}
+
+static int wants(const struct tally_host *h, int rollover)
+{
+    const tally_plugin *d = h->plugin->desc;
+    if (rollover)
+        return d->rollover != NULL && d->kind != TALLY_PLUGIN_EXPORTER;
+    return d->collect != NULL && d->kind == TALLY_PLUGIN_SOURCE;
+}
+
+/* Each ended day, oldest first, to every source and collector. */
+static int roll_days(agent *a, const tally_day *today)
+{
+    char *last = NULL;
+    int rc = state_kv_get(a->state, AGENT_INSTANCE, LAST_DAY_KEY, &last);
+    if (rc < 0)
+        return -1;
+    tally_day d;
+    if (rc == 0 && strcmp(last, today->date) < 0 && clock_day_by_date(last, &d) == 0) {
+        while (strcmp(d.date, today->date) < 0) {
+            log_msg(TALLY_LOG_INFO, "business day %s ended", d.date);
+            for (size_t i = 0; i < a->n_hosts; i++) {
+                struct tally_host *h = &a->hosts[i];
+                if (wants(h, 1) && h->plugin->desc->rollover(h->ctx, &d) != TALLY_HOST_OK)
+                    log_msg(TALLY_LOG_ERR, "%s: rollover of %s failed (see above)", h->who, d.date);
+            }
+            if (clock_day_of(d.end_utc, &d) != 0)
+                break;
+        }
+    }
+    free(last);
+    return state_kv_put(a->state, AGENT_INSTANCE, LAST_DAY_KEY, today->date);
+}
+
+static void collect_all(agent *a)
+{
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        struct tally_host *h = &a->hosts[i];
+        if (!wants(h, 0))
+            continue;
+        size_t counters_before = a->n_counters;
+        /* A savepoint per source: one that fails takes back only its own
+         * writes, and the others still commit. */
+        if (state_savepoint(a->state) != 0)
+            return;
+        if (h->plugin->desc->collect(h->ctx) != TALLY_HOST_OK) {
+            log_msg(TALLY_LOG_ERR,
+                    "%s: collect failed (see above); its data waits for the next cycle", h->who);
+            state_rollback_savepoint(a->state);
+            while (a->n_counters > counters_before)
+                free((char *)a->counters[--a->n_counters].name);
+        } else {
+            state_release_savepoint(a->state);
+        }
+    }
+}
+
+int cycle_run(agent *a)
+{
+    int64_t now = clock_now();
+    tally_day today;
+    if (clock_day_of(now, &today) != 0) {
+        log_msg(TALLY_LOG_ERR, "cycle: the clock is out of range; check --now");
+        return -1;
+    }
+    host_cycle_reset(a);
+    if (state_begin(a->state) != 0)
+        return -1;
+    if (roll_days(a, &today) != 0) {
+        state_rollback(a->state);
+        return -1;
+    }
+    collect_all(a);
+    fault_point("before-commit");
+    if (state_commit(a->state) != 0) {
+        log_msg(TALLY_LOG_ERR, "cycle: could not commit; nothing of this cycle was kept, the "
+                               "next one collects it again");
+        state_rollback(a->state);
+        host_cycle_reset(a);
+        return -1;
+    }
+    fault_point("after-commit");
+    snap_ref *s = snap_build(a, now);
+    if (s == NULL) {
+        log_msg(TALLY_LOG_ERR, "cycle: could not build the snapshot; exporters keep the last one");
+        return 0;
+    }
+    if (a->exports != NULL)
+        exportq_publish(a->exports, s);
+    snap_ref_put(s);
+    return 0;
+}

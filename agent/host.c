@@ -1,0 +1,209 @@
+/*
+ * host.c — see host.h. The API functions run on the main thread during a
+ * cycle (state, emit) or on any thread (log, clock, secrets).
+ */
+#include "host.h"
+
+#include "clock.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void h_log(tally_host *h, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, h->who, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t h_now(tally_host *h)
+{
+    return clock_now();
+}
+
+static const char *h_timezone(tally_host *h)
+{
+    return clock_zone();
+}
+
+static int h_day_of(tally_host *h, int64_t utc, tally_day *out)
+{
+    return clock_day_of(utc, out) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
+}
+
+static int h_local_time(tally_host *h, int64_t utc, struct tm *out)
+{
+    return clock_local_time(utc, out) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
+}
+
+static int h_state_get(tally_host *h, const char *key, char **value)
+{
+    if (h->agent == NULL || key == NULL || value == NULL)
+        return TALLY_HOST_EINVAL;
+    int rc = state_kv_get(h->agent->state, h->instance, key, value);
+    return rc == 0 ? TALLY_HOST_OK : rc == 1 ? TALLY_HOST_ENOENT : TALLY_HOST_ERR;
+}
+
+static int h_state_put(tally_host *h, const char *key, const char *value)
+{
+    if (h->agent == NULL || key == NULL || value == NULL)
+        return TALLY_HOST_EINVAL;
+    return state_kv_put(h->agent->state, h->instance, key, value) == 0 ? TALLY_HOST_OK
+                                                                       : TALLY_HOST_ERR;
+}
+
+static int h_emit_counter(tally_host *h, const char *name, int64_t value)
+{
+    agent *a = h->agent;
+    if (a == NULL || name == NULL)
+        return TALLY_HOST_EINVAL;
+    if (a->n_counters == a->cap_counters) {
+        size_t cap = a->cap_counters ? a->cap_counters * 2 : 64;
+        tally_counter_value *grown = realloc(a->counters, cap * sizeof(*grown));
+        if (grown == NULL)
+            return TALLY_HOST_ERR;
+        a->counters = grown;
+        a->cap_counters = cap;
+    }
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return TALLY_HOST_ERR;
+    a->counters[a->n_counters++] = (tally_counter_value){copy, value};
+    return TALLY_HOST_OK;
+}
+
+static int h_emit_counter_day(tally_host *h, const char *date, const char *name, int64_t value)
+{
+    tally_day d;
+    if (h->agent == NULL || name == NULL || date == NULL || clock_day_by_date(date, &d) != 0)
+        return TALLY_HOST_EINVAL;
+    return state_counter_day_add(h->agent->state, date, name, value) == 0 ? TALLY_HOST_OK
+                                                                          : TALLY_HOST_ERR;
+}
+
+static int read_file_secret(tally_host *h, const char *file, char **out)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL) {
+        h_log(h, TALLY_LOG_ERR, "cannot read secret file %s: %s", file, strerror(errno));
+        return TALLY_HOST_ERR;
+    }
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    int truncated = !feof(f);
+    fclose(f);
+    if (truncated) {
+        h_log(h, TALLY_LOG_ERR, "secret file %s is larger than %zu bytes", file, sizeof(buf) - 1);
+        return TALLY_HOST_ERR;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    *out = strdup(buf);
+    /* The secret is not left in a stack buffer for a core dump. */
+    explicit_bzero(buf, sizeof(buf));
+    return *out ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+static int h_read_secret(tally_host *h, const char *file, const char *env, char **out)
+{
+    if (out == NULL)
+        return TALLY_HOST_EINVAL;
+    *out = NULL;
+    if (file != NULL && file[0] != '\0')
+        return read_file_secret(h, file, out);
+    if (env != NULL && env[0] != '\0') {
+        const char *v = getenv(env);
+        if (v == NULL) {
+            h_log(h, TALLY_LOG_ERR, "environment variable %s is not set", env);
+            return TALLY_HOST_ERR;
+        }
+        *out = strdup(v);
+        return *out ? TALLY_HOST_OK : TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_EINVAL;
+}
+
+static const char *h_state_dir(tally_host *h)
+{
+    return h->agent ? h->agent->conf->state_dir : NULL;
+}
+
+const tally_host_api host_api = {
+    .log = h_log,
+    .now = h_now,
+    .timezone = h_timezone,
+    .day_of = h_day_of,
+    .local_time = h_local_time,
+    .state_get = h_state_get,
+    .state_put = h_state_put,
+    .emit_counter = h_emit_counter,
+    .emit_counter_day = h_emit_counter_day,
+    .read_secret = h_read_secret,
+    .state_dir = h_state_dir,
+};
+
+static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)
+{
+    h->plugin = lp;
+    snprintf(h->instance, sizeof(h->instance), "%s.%s", lp->desc->name, title);
+    snprintf(h->who, sizeof(h->who), "%s \"%s\"", lp->desc->name, title);
+}
+
+int host_check(const loaded_plugin *lp, const char *title, cfg_t *section)
+{
+    struct tally_host h = {0};
+    host_name(&h, lp, title);
+    h.section = section;
+    return lp->desc->check(&h, &host_api, section) == TALLY_HOST_OK ? 0 : -1;
+}
+
+int host_start_all(agent *a)
+{
+    a->n_hosts = a->conf->n_inst;
+    a->hosts = calloc(a->n_hosts ? a->n_hosts : 1, sizeof(*a->hosts));
+    if (a->hosts == NULL)
+        return -1;
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        struct tally_host *h = &a->hosts[i];
+        const conf_instance *ci = &a->conf->inst[i];
+        host_name(h, ci->plugin, ci->title);
+        h->agent = a;
+        h->section = ci->section;
+        if (ci->plugin->desc->init(h, &host_api, ci->section, &h->ctx) != TALLY_HOST_OK) {
+            log_msg(TALLY_LOG_ERR, "%s: could not start (see above); tallyd cannot run", h->who);
+            host_stop_all(a);
+            return -1;
+        }
+        h->started = 1;
+    }
+    return 0;
+}
+
+void host_stop_all(agent *a)
+{
+    int abandoned = 0;
+    for (size_t i = a->n_hosts; i-- > 0;) {
+        struct tally_host *h = &a->hosts[i];
+        abandoned |= h->abandoned;
+        if (h->started && !h->abandoned)
+            h->plugin->desc->stop(h->ctx);
+        h->started = 0;
+    }
+    /* An abandoned export thread still reads its host: keep them all. */
+    if (!abandoned)
+        free(a->hosts);
+    a->hosts = NULL;
+    a->n_hosts = 0;
+}
+
+void host_cycle_reset(agent *a)
+{
+    for (size_t i = 0; i < a->n_counters; i++)
+        free((char *)a->counters[i].name);
+    a->n_counters = 0;
+}

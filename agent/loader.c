@@ -1,0 +1,175 @@
+/*
+ * loader.c — see loader.h.
+ */
+#include "loader.h"
+
+#include "log.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *loader_kind_name(tally_plugin_kind kind)
+{
+    switch (kind) {
+    case TALLY_PLUGIN_SOURCE:
+        return "source";
+    case TALLY_PLUGIN_COLLECTOR:
+        return "collector";
+    case TALLY_PLUGIN_EXPORTER:
+        return "exporter";
+    }
+    return NULL;
+}
+
+static int ends_with_so(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 3 && strcmp(name + n - 3, ".so") == 0;
+}
+
+/* A section name libconfuse and users can type: [a-z][a-z0-9_]*. */
+static int plugin_name_ok(const char *name)
+{
+    if (name == NULL || name[0] < 'a' || name[0] > 'z')
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int descriptor_ok(const char *path, const tally_plugin *d, const plugin_set *set)
+{
+    if (d->abi_version != TALLY_PLUGIN_ABI_VERSION) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin %s: ABI version %u, but this tallyd speaks ABI version %u: rebuild the "
+                "plugin against this tallyd's plugin.h; not loaded",
+                path, d->abi_version, TALLY_PLUGIN_ABI_VERSION);
+        return 0;
+    }
+    if (!plugin_name_ok(d->name) || loader_kind_name(d->kind) == NULL || d->options == NULL ||
+        d->init == NULL || d->stop == NULL) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin %s: descriptor incomplete (name [a-z][a-z0-9_]*, a kind, options, init "
+                "and stop are required); not loaded",
+                path);
+        return 0;
+    }
+    if (loader_find(set, d->name) != NULL) {
+        log_msg(TALLY_LOG_ERR, "plugin %s: name '%s' already taken by %s; not loaded", path,
+                d->name, loader_find(set, d->name)->path);
+        return 0;
+    }
+    return 1;
+}
+
+static void load_one(plugin_set *set, const char *name)
+{
+    char path[sizeof(set->dir) + 256];
+    snprintf(path, sizeof(path), "%s/%s", set->dir, name);
+    struct stat st;
+    /* lstat: a symlink could lead anywhere, so it is never followed. */
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin %s: not a regular file (symlinks are refused: plugins load only from "
+                "the plugin dir itself); not loaded",
+                path);
+        set->refused++;
+        return;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) {
+        log_msg(TALLY_LOG_ERR, "plugin %s: cannot load: %s; not loaded", path, dlerror());
+        set->refused++;
+        return;
+    }
+    const tally_plugin *d = dlsym(h, TALLY_PLUGIN_SYMBOL);
+    if (d == NULL) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin %s: no symbol %s: not a tally plugin (remove it from the plugin dir); "
+                "not loaded",
+                path, TALLY_PLUGIN_SYMBOL);
+    } else if (descriptor_ok(path, d, set)) {
+        loaded_plugin *grown = realloc(set->v, (set->n + 1) * sizeof(*grown));
+        if (grown != NULL) {
+            set->v = grown;
+            set->v[set->n].desc = d;
+            set->v[set->n].handle = h;
+            snprintf(set->v[set->n].path, sizeof(set->v[set->n].path), "%s", path);
+            set->n++;
+            log_msg(TALLY_LOG_DEBUG, "plugin %s: loaded '%s' (%s)", path, d->name,
+                    loader_kind_name(d->kind));
+            return;
+        }
+    }
+    dlclose(h);
+    set->refused++;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int loader_scan(const char *dir, plugin_set **out)
+{
+    *out = NULL;
+    plugin_set *set = calloc(1, sizeof(*set));
+    if (set == NULL)
+        return -1;
+    DIR *d = NULL;
+    if (realpath(dir, set->dir) == NULL || (d = opendir(set->dir)) == NULL) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin_dir '%s' cannot be read: %s; set plugin_dir to the directory holding "
+                "the plugins (*.so)",
+                dir, strerror(errno));
+        free(set);
+        return -1;
+    }
+    /* Sorted, so loading (and any duplicate-name refusal) is repeatable. */
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!ends_with_so(e->d_name))
+            continue;
+        char **grown = realloc(names, (n + 1) * sizeof(*names));
+        if (grown == NULL)
+            break;
+        names = grown;
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), by_name);
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] != NULL)
+            load_one(set, names[i]);
+        free(names[i]);
+    }
+    free(names);
+    *out = set;
+    return 0;
+}
+
+const loaded_plugin *loader_find(const plugin_set *set, const char *name)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->v[i].desc->name, name) == 0)
+            return &set->v[i];
+    return NULL;
+}
+
+void loader_free(plugin_set *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        dlclose(set->v[i].handle);
+    free(set->v);
+    free(set);
+}

@@ -1,0 +1,35 @@
+/*
+ * loader.h — finding plugins: every regular *.so file directly in
+ * plugin_dir that exports a descriptor of this agent's ABI version.
+ * Symlinks, missing descriptors, ABI mismatches and duplicate names are
+ * refused with an error naming the file; nothing outside the directory is
+ * ever loaded.
+ */
+#ifndef TALLY_AGENT_LOADER_H
+#define TALLY_AGENT_LOADER_H
+
+#include <stddef.h>
+
+#include "tally/plugin.h"
+
+typedef struct loaded_plugin {
+    const tally_plugin *desc;
+    void *handle; /* dlopen */
+    char path[4096 + 256];
+} loaded_plugin;
+
+typedef struct plugin_set {
+    loaded_plugin *v;
+    size_t n;
+    char dir[4096]; /* the real path scanned */
+    int refused;    /* plugins refused, each logged */
+} plugin_set;
+
+/* Scan dir. Returns 0 (refused plugins are logged and counted, not fatal),
+ * or -1 if the directory cannot be read. */
+int loader_scan(const char *dir, plugin_set **out);
+const loaded_plugin *loader_find(const plugin_set *set, const char *name);
+void loader_free(plugin_set *set);
+const char *loader_kind_name(tally_plugin_kind kind);
+
+#endif

@@ -1,0 +1,392 @@
+/*
+ * main.c — tallyd: command line, start-up, the loop of cycles, signals and
+ * reloads, shutdown.
+ *
+ *   tallyd [-c FILE] [-f] [-t] [--once] [--now ISO8601] [-p PIDFILE] [-v]
+ *          [--plugin-dir DIR] [--list-plugins]
+ *
+ * Signal handlers only set flags; the loop sleeps in pselect (signals
+ * unblocked only there) until the next cycle, the next local midnight, or
+ * a signal: no polling, no CPU between cycles.
+ */
+#include "agent.h"
+#include "clock.h"
+#include "conf.h"
+#include "cycle.h"
+#include "exportq.h"
+#include "host.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TALLY_CONF_FILE
+#define TALLY_CONF_FILE "/etc/tally/tallyd.conf"
+#endif
+#ifndef TALLY_VERSION
+#define TALLY_VERSION "0"
+#endif
+
+#define EXPORT_GRACE_MS 10000
+
+static volatile sig_atomic_t got_term, got_hup, got_usr1;
+
+struct options {
+    const char *conf_file;
+    const char *plugin_dir;
+    const char *pidfile;
+    const char *now;
+    int foreground, test_only, once, verbose, list_plugins;
+};
+
+static void on_signal(int sig)
+{
+    if (sig == SIGTERM || sig == SIGINT)
+        got_term = 1;
+    else if (sig == SIGHUP)
+        got_hup = 1;
+    else if (sig == SIGUSR1)
+        got_usr1 = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: tallyd [-c FILE] [-f] [-t] [--once] [--now ISO8601] [-p PIDFILE] [-v]\n"
+               "              [--plugin-dir DIR] [--list-plugins] [--version]\n"
+               "  -c FILE          config file (default " TALLY_CONF_FILE ")\n"
+               "  -f               stay in the foreground\n"
+               "  -t               check the config and exit: 0 good, 1 with messages\n"
+               "  --once           run one cycle, export, and exit\n"
+               "  --now ISO8601    take this instant as the current time (with Z or offset)\n"
+               "  -p PIDFILE       write the process id to PIDFILE\n"
+               "  -v               log at debug level\n"
+               "  --plugin-dir DIR load plugins from DIR (else the config's plugin_dir)\n"
+               "  --list-plugins   list the plugins, their kinds and options, and exit\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    enum { OPT_ONCE = 256, OPT_NOW, OPT_PLUGIN_DIR, OPT_LIST, OPT_VERSION };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"test", no_argument, NULL, 't'},
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"now", required_argument, NULL, OPT_NOW},
+        {"pidfile", required_argument, NULL, 'p'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+        {"list-plugins", no_argument, NULL, OPT_LIST},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (struct options){.conf_file = TALLY_CONF_FILE};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:ftp:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->conf_file = optarg;
+            break;
+        case 'f':
+            o->foreground = 1;
+            break;
+        case 't':
+            o->test_only = 1;
+            break;
+        case OPT_ONCE:
+            o->once = 1;
+            break;
+        case OPT_NOW:
+            o->now = optarg;
+            break;
+        case 'p':
+            o->pidfile = optarg;
+            break;
+        case 'v':
+            o->verbose = 1;
+            break;
+        case OPT_PLUGIN_DIR:
+            o->plugin_dir = optarg;
+            break;
+        case OPT_LIST:
+            o->list_plugins = 1;
+            break;
+        case OPT_VERSION:
+            printf("tallyd %s (plugin ABI %u)\n", TALLY_VERSION, TALLY_PLUGIN_ABI_VERSION);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "tallyd: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_plugins(const struct options *o, plugin_set **out, char *dir, size_t cap)
+{
+    if (o->plugin_dir != NULL)
+        snprintf(dir, cap, "%s", o->plugin_dir);
+    else if (conf_prescan_plugin_dir(o->conf_file, dir, cap) != 1)
+        snprintf(dir, cap, "%s", TALLY_PLUGIN_DIR);
+    return loader_scan(dir, out);
+}
+
+/* Make the config live: zone and logging. */
+static void apply_conf(const conf *c, int verbose)
+{
+    clock_set_zone(c->timezone);
+    log_set_target(c->log_target);
+    log_set_level(verbose ? TALLY_LOG_DEBUG : c->log_level);
+}
+
+static int daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") != 0)
+        return -1;
+    int fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+    return 0;
+}
+
+static int write_pidfile(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_msg(TALLY_LOG_ERR, "pidfile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    int rc = write(fd, buf, (size_t)n) == n ? 0 : -1;
+    close(fd);
+    return rc;
+}
+
+static void install_signals(sigset_t *blocked)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    /* Blocked except inside pselect, so none is missed between a check of
+     * the flags and the sleep. */
+    sigemptyset(blocked);
+    sigaddset(blocked, SIGTERM);
+    sigaddset(blocked, SIGINT);
+    sigaddset(blocked, SIGHUP);
+    sigaddset(blocked, SIGUSR1);
+    sigprocmask(SIG_BLOCK, blocked, NULL);
+}
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Sleep until next_cycle (monotonic) or the business day's end, whichever
+ * comes first, or until a signal arrives. */
+static void sleep_until(double next_cycle)
+{
+    tally_day today;
+    double wait = next_cycle - mono_now();
+    if (clock_day_of(clock_now(), &today) == 0) {
+        /* A little past midnight, so the cycle sees the new day. */
+        double to_midnight = (double)(today.end_utc - clock_now()) + 0.05;
+        if (to_midnight < wait)
+            wait = to_midnight;
+    }
+    if (wait <= 0)
+        return;
+    sigset_t none;
+    sigemptyset(&none);
+    struct timespec ts = {(time_t)wait, (long)((wait - floor(wait)) * 1e9)};
+    pselect(0, NULL, NULL, NULL, &ts, &none);
+}
+
+static int start_agent(agent *a)
+{
+    if (state_open(a->conf->state_dir, &a->state) != 0)
+        return -1;
+    if (host_start_all(a) != 0)
+        return -1;
+    a->exports = exportq_start(a);
+    return a->exports ? 0 : -1;
+}
+
+static void stop_agent(agent *a)
+{
+    exportq_stop(a->exports, EXPORT_GRACE_MS);
+    a->exports = NULL;
+    host_stop_all(a);
+    host_cycle_reset(a);
+    free(a->counters);
+    a->counters = NULL;
+    a->cap_counters = 0;
+    state_close(a->state);
+    a->state = NULL;
+}
+
+/* HUP: parse the file again; a bad file is reported and the running
+ * config stays. */
+static void reload(agent *a, const struct options *o)
+{
+    conf *fresh = NULL;
+    log_msg(TALLY_LOG_INFO, "reloading %s", o->conf_file);
+    if (conf_load(o->conf_file, a->plugins, a->plugins->dir, &fresh) != 0) {
+        log_msg(TALLY_LOG_ERR, "reload of %s failed (see above); keeping the running config",
+                o->conf_file);
+        return;
+    }
+    conf *old = a->conf;
+    stop_agent(a);
+    a->conf = fresh;
+    apply_conf(fresh, o->verbose);
+    if (start_agent(a) == 0) {
+        conf_free(old);
+        log_msg(TALLY_LOG_INFO, "reloaded %s", o->conf_file);
+        return;
+    }
+    log_msg(TALLY_LOG_ERR, "the new config of %s did not start; going back to the old one",
+            o->conf_file);
+    stop_agent(a);
+    conf_free(fresh);
+    a->conf = old;
+    apply_conf(old, o->verbose);
+    if (start_agent(a) != 0)
+        got_term = 1;
+}
+
+static int run_loop(agent *a, const struct options *o)
+{
+    double next = mono_now();
+    for (;;) {
+        if (got_hup) {
+            got_hup = 0;
+            reload(a, o);
+        }
+        if (got_term)
+            break;
+        got_usr1 = 0;
+        double started = mono_now();
+        cycle_run(a);
+        if (o->once || got_term)
+            break;
+        next = started + (double)a->conf->interval;
+        while (!got_term && !got_hup && !got_usr1 && mono_now() < next) {
+            tally_day before;
+            clock_day_of(clock_now(), &before);
+            sleep_until(next);
+            tally_day after;
+            /* Midnight passed: run the cycle that rolls the day over now. */
+            if (clock_day_of(clock_now(), &after) == 0 && strcmp(after.date, before.date) != 0)
+                break;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    if (parse_args(argc, argv, &o) != 0)
+        return 1;
+    if (o.verbose)
+        log_set_level(TALLY_LOG_DEBUG);
+    agent a = {0};
+    char dir[4096];
+    if (load_plugins(&o, &a.plugins, dir, sizeof(dir)) != 0)
+        return 1;
+    if (o.list_plugins) {
+        conf_list_plugins(a.plugins, stdout);
+        loader_free(a.plugins);
+        return 0;
+    }
+    int64_t now_utc = 0;
+    int32_t nanos;
+    if (o.now != NULL && clock_parse_iso8601(o.now, &now_utc, &nanos) != 0) {
+        log_msg(TALLY_LOG_ERR,
+                "--now '%s' is not an ISO 8601 instant with a zone: use e.g. "
+                "2026-11-22T03:00:00Z or 2026-11-22T11:00:00+08:00",
+                o.now);
+        return 1;
+    }
+    if (conf_load(o.conf_file, a.plugins, a.plugins->dir, &a.conf) != 0) {
+        loader_free(a.plugins);
+        return 1;
+    }
+    if (o.test_only) {
+        printf("%s: config OK (%zu plugin instance%s)\n", o.conf_file, a.conf->n_inst,
+               a.conf->n_inst == 1 ? "" : "s");
+        conf_free(a.conf);
+        loader_free(a.plugins);
+        return 0;
+    }
+    apply_conf(a.conf, o.verbose);
+    if (o.now != NULL)
+        clock_set_now(now_utc);
+    if (!o.foreground && !o.once && daemonize() != 0) {
+        log_msg(TALLY_LOG_ERR, "cannot become a daemon: %s; run with -f", strerror(errno));
+        return 1;
+    }
+    if (o.pidfile != NULL && write_pidfile(o.pidfile) != 0)
+        return 1;
+    sigset_t blocked;
+    install_signals(&blocked);
+    int rc = 0;
+    if (start_agent(&a) != 0)
+        rc = 1;
+    else
+        run_loop(&a, &o);
+    stop_agent(&a);
+    conf_free(a.conf);
+    loader_free(a.plugins);
+    if (o.pidfile != NULL)
+        unlink(o.pidfile);
+    if (rc == 0)
+        log_msg(TALLY_LOG_INFO, "stopped");
+    return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * state.h — tallyd's durable state: one SQLite database (WAL) at
+ * state_dir/tally.db, mode 0600. It holds each plugin instance's key/value
+ * state (checkpoints), the daily counter totals, and a schema version with
+ * migrations. A cycle's writes go in ONE transaction (state_begin ..
+ * state_commit), so a crash loses nothing committed and repeats nothing.
+ */
+#ifndef TALLY_AGENT_STATE_H
+#define TALLY_AGENT_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tally/snapshot.h"
+
+#define STATE_SCHEMA_VERSION 1
+
+typedef struct state state;
+
+/* Open (creating if needed) state_dir/tally.db. Logs why on failure:
+ * missing or unwritable directory, foreign or newer database. */
+int state_open(const char *state_dir, state **out);
+void state_close(state *s);
+
+int state_begin(state *s);
+int state_commit(state *s);
+void state_rollback(state *s);
+/* Nested undo points inside a transaction. */
+int state_savepoint(state *s);
+int state_release_savepoint(state *s);
+void state_rollback_savepoint(state *s);
+
+/* Instance-private key/values. get: 0 with a malloc'd *value, 1 if absent,
+ * -1 on error. */
+int state_kv_get(state *s, const char *instance, const char *key, char **value);
+int state_kv_put(state *s, const char *instance, const char *key, const char *value);
+
+/* Add value to the total of (date, name). */
+int state_counter_day_add(state *s, const char *date, const char *name, int64_t value);
+
+/* Daily counter totals from `since` (a date, or NULL for all) on, sorted by
+ * date then name; free with state_counter_days_free. */
+int state_counter_days(state *s, const char *since, tally_counter_day **out, size_t *n);
+void state_counter_days_free(tally_counter_day *days, size_t n);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * file.c — the file exporter plugin: `file "name" { path = ... format = ... }`
+ * writes every snapshot it receives to a file, rendered by exporters/format
+ * and replaced atomically (file_write.c), at a path that may carry the
+ * business date (file_path.c). It keeps no state between exports: a failed
+ * export leaves the previous file and the next one simply tries again.
+ */
+#include "file.h"
+
+#include <stdlib.h>
+
+static int file_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
+{
+    file_ctx *c = NULL;
+    if (file_conf_create(h, api, section, &c) != 0)
+        return TALLY_HOST_ERR;
+    *ctx = c;
+    return 0;
+}
+
+static int file_export_snapshot(void *vctx, const tally_snapshot *snap)
+{
+    file_ctx *ctx = vctx;
+    char *path = NULL;
+    if (file_path_expand(ctx->host, ctx->api, ctx->path_template, snap->now_utc, &path) != 0) {
+        ctx->api->log(ctx->host, TALLY_LOG_ERR,
+                      "option 'path' = \"%s\" expands to an empty name or one longer than "
+                      "PATH_MAX at this snapshot's time; shorten the template",
+                      ctx->path_template);
+        return TALLY_HOST_ERR;
+    }
+    tally_format_opts opts = {.csv_table = ctx->csv_table};
+    char *text = NULL;
+    size_t len = 0;
+    if (tally_format_render(ctx->format, snap, &opts, &text, &len) != 0) {
+        ctx->api->log(ctx->host, TALLY_LOG_ERR,
+                      "cannot render the snapshot as %s for %s (out of memory); the previous "
+                      "file is kept and the next export tries again",
+                      tally_format_name(ctx->format), path);
+        free(path);
+        return TALLY_HOST_ERR;
+    }
+    int rc = file_write_atomic(ctx, path, text, len);
+    free(text);
+    free(path);
+    return rc;
+}
+
+static void file_stop(void *ctx)
+{
+    file_conf_free(ctx);
+}
+
+TALLY_PLUGIN_DEFINE = {
+    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+    .name = "file",
+    .kind = TALLY_PLUGIN_EXPORTER,
+    .summary = "write each snapshot to a file, atomically, as json, prometheus or csv",
+    .options = file_options,
+    .option_help = file_option_help,
+    .check = file_conf_check,
+    .init = file_init,
+    .rollover = NULL,
+    .collect = NULL,
+    .export_snapshot = file_export_snapshot,
+    .stop = file_stop,
+};

@@ -1,0 +1,126 @@
+/*
+ * format.c — the public face of exporters/format: format names, content
+ * types, csv table names, and tally_format_render, which picks a renderer.
+ *
+ * Rendering runs in the C locale. printf, strtod and jansson follow
+ * LC_NUMERIC, and the agent or an application may have called setlocale;
+ * a summary must read "0.5" everywhere. setlocale would change the whole
+ * process under other threads, so the calling thread alone switches with
+ * uselocale for the length of one rendering and then switches back.
+ */
+#include "format.h"
+#include "format_priv.h"
+
+#include <locale.h>
+#include <string.h>
+
+static const char *const format_names[] = {
+    [TALLY_FORMAT_JSON] = "json",
+    [TALLY_FORMAT_PROMETHEUS] = "prometheus",
+    [TALLY_FORMAT_CSV] = "csv",
+};
+
+static const char *const content_types[] = {
+    [TALLY_FORMAT_JSON] = "application/json",
+    /* The text exposition format 0.0.4, as Prometheus and the Pushgateway
+     * expect it. */
+    [TALLY_FORMAT_PROMETHEUS] = "text/plain; version=0.0.4; charset=utf-8",
+    /* RFC 4180 registers header=present for files that start with one. */
+    [TALLY_FORMAT_CSV] = "text/csv; charset=utf-8; header=present",
+};
+
+#define N_FORMATS (sizeof(format_names) / sizeof(format_names[0]))
+
+static int format_known(tally_format f)
+{
+    return (unsigned)f < N_FORMATS;
+}
+
+int tally_format_from_name(const char *name, tally_format *out)
+{
+    if (name == NULL || out == NULL)
+        return -1;
+    for (size_t i = 0; i < N_FORMATS; i++) {
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (tally_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *tally_format_name(tally_format f)
+{
+    return format_known(f) ? format_names[f] : NULL;
+}
+
+const char *tally_format_content_type(tally_format f)
+{
+    return format_known(f) ? content_types[f] : NULL;
+}
+
+int tf_table_from_name(const char *name, tf_table_id *out)
+{
+    if (name == NULL)
+        return -1;
+    for (int i = 0; i < TF_N_TABLES; i++) {
+        if (strcmp(name, tf_tables[i].name) == 0) {
+            *out = (tf_table_id)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int tally_format_csv_table_valid(const char *table)
+{
+    tf_table_id id;
+    return tf_table_from_name(table, &id);
+}
+
+static int render(tally_format f, const tally_snapshot *s, tf_table_id table, tf_buf *b)
+{
+    switch (f) {
+    case TALLY_FORMAT_JSON:
+        return tf_render_json(s, b);
+    case TALLY_FORMAT_PROMETHEUS:
+        return tf_render_prometheus(s, b);
+    case TALLY_FORMAT_CSV:
+        return tf_render_csv(s, table, b);
+    }
+    return -1;
+}
+
+int tally_format_render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
+                        char **out, size_t *len)
+{
+    if (out == NULL || len == NULL)
+        return -1;
+    *out = NULL;
+    *len = 0;
+    if (s == NULL || !format_known(f))
+        return -1;
+    /* No options, or no table named: the days table. */
+    tf_table_id table = TF_DAYS;
+    if (f == TALLY_FORMAT_CSV && o != NULL && o->csv_table != NULL &&
+        tf_table_from_name(o->csv_table, &table) != 0)
+        return -1;
+
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c == (locale_t)0)
+        return -1;
+    locale_t old = uselocale(c);
+
+    tf_buf b;
+    tf_buf_init(&b);
+    int rc = render(f, s, table, &b);
+
+    uselocale(old);
+    freelocale(c);
+
+    if (rc != 0) {
+        tf_buf_free(&b);
+        return -1;
+    }
+    return tf_buf_finish(&b, out, len);
+}

@@ -1,0 +1,140 @@
+/*
+ * plugin.h — the ABI between tallyd and its plugins (sources, collectors,
+ * exporters). A plugin is a shared object in plugin_dir that exports one
+ * symbol, TALLY_PLUGIN_SYMBOL, a const tally_plugin. The agent refuses a
+ * descriptor whose abi_version differs from TALLY_PLUGIN_ABI_VERSION.
+ *
+ * A plugin talks to the agent only through the tally_host_api table it is
+ * given at init; it never calls into the agent's symbols and never touches
+ * another plugin. Every callback returns 0 on success or a negative code
+ * (TALLY_HOST_*); failures are logged by the plugin with api->log, naming
+ * what failed, where, and what to do.
+ */
+#ifndef TALLY_PLUGIN_H
+#define TALLY_PLUGIN_H
+
+#include <confuse.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "snapshot.h"
+
+#define TALLY_PLUGIN_ABI_VERSION 1u
+#define TALLY_PLUGIN_SYMBOL "tally_plugin_descriptor"
+
+/* Declare a plugin's descriptor: TALLY_PLUGIN_DEFINE = { ... }; */
+#define TALLY_PLUGIN_DEFINE                                                                        \
+    __attribute__((visibility("default"))) const tally_plugin tally_plugin_descriptor
+
+typedef enum tally_plugin_kind {
+    TALLY_PLUGIN_SOURCE = 1,
+    TALLY_PLUGIN_COLLECTOR = 2,
+    TALLY_PLUGIN_EXPORTER = 3,
+} tally_plugin_kind;
+
+enum {
+    TALLY_HOST_OK = 0,
+    TALLY_HOST_ERR = -1,    /* failed; the plugin logged why */
+    TALLY_HOST_ENOENT = -2, /* no such state key */
+    TALLY_HOST_EINVAL = -3, /* bad argument */
+};
+
+/* Log levels, as syslog numbers them. */
+enum { TALLY_LOG_ERR = 3, TALLY_LOG_WARNING = 4, TALLY_LOG_INFO = 6, TALLY_LOG_DEBUG = 7 };
+
+/* A business day: [start_utc, end_utc) in the configured time zone. DST
+ * makes some days 23, 23.5, 24.5 or 25 hours long. */
+typedef struct tally_day {
+    char date[TALLY_DATE_LEN];
+    int64_t start_utc, end_utc;
+} tally_day;
+
+typedef struct tally_host tally_host; /* one per plugin instance */
+
+typedef struct tally_host_api {
+    /* log: a message about this instance; the agent prefixes the plugin and
+     * instance name. Never pass secrets. */
+    void (*log)(tally_host *h, int level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* The business clock: now (UTC seconds; --now sets it), the zone's IANA
+     * name, and the business day that contains an instant. */
+    int64_t (*now)(tally_host *h);
+    const char *(*timezone)(tally_host *h);
+    int (*day_of)(tally_host *h, int64_t utc, tally_day *out);
+    /* An instant as local time in the business zone (for strftime). */
+    int (*local_time)(tally_host *h, int64_t utc, struct tm *out);
+
+    /* State: string values under keys private to this instance, kept in the
+     * agent's SQLite store. Writes made during collect or rollover commit in
+     * the cycle's one transaction, together with everything the cycle
+     * produced, or not at all. state_get returns a malloc'd copy (free it)
+     * or TALLY_HOST_ENOENT. */
+    int (*state_get)(tally_host *h, const char *key, char **value);
+    int (*state_put)(tally_host *h, const char *key, const char *value);
+
+    /* Sources, during collect: a counter's live value for this cycle's
+     * snapshot; and a counter's total for a closed business day, stored in
+     * the cycle's transaction (a later call for the same date and name adds
+     * to it). */
+    int (*emit_counter)(tally_host *h, const char *name, int64_t value);
+    int (*emit_counter_day)(tally_host *h, const char *date, const char *name, int64_t value);
+
+    /* A secret named in the config: the contents of file (trailing newline
+     * removed) if file is set, else the environment variable env. The
+     * caller frees *out; the agent never logs it. */
+    int (*read_secret)(tally_host *h, const char *file, const char *env, char **out);
+
+    /* The agent's state directory (for files a plugin keeps, e.g. rejects). */
+    const char *(*state_dir)(tally_host *h);
+} tally_host_api;
+
+typedef struct tally_plugin {
+    uint32_t abi_version; /* TALLY_PLUGIN_ABI_VERSION */
+    const char *name;     /* the config section name, e.g. "shm" */
+    tally_plugin_kind kind;
+    const char *summary; /* one line for --list-plugins */
+
+    /* The plugin's options: a libconfuse table ending in CFG_END(), and a
+     * description of each, in the same order, for --list-plugins. The agent
+     * builds one titled multi-section per plugin from it; libconfuse
+     * rejects unknown options and wrong types with file and line. */
+    cfg_opt_t *options;
+    const char *const *option_help;
+
+    /* check: called for each instance when the config is parsed (also by
+     * tallyd -t), before anything runs. Validates values and required
+     * options; reports each problem with api->log naming the option, and
+     * the config file and line (cfg_title(section), section->line). Must
+     * have no side effects. May be NULL. */
+    int (*check)(tally_host *h, const tally_host_api *api, cfg_t *section);
+
+    /* init: build the instance from its checked section; set *ctx. Called
+     * once at start and again after a successful reload (HUP), after stop
+     * of the old instance. May open files, regions, connections. */
+    int (*init)(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx);
+
+    /* rollover: sources and collectors; the business day `ended` has just
+     * ended (local midnight passed, DST-correct). Called once per ended day
+     * in date order, in the cycle's transaction, before that cycle's
+     * collect, also for days that ended while the agent was down. May be
+     * NULL. */
+    int (*rollover)(void *ctx, const tally_day *ended);
+
+    /* collect: sources; hand over everything new since the last committed
+     * checkpoint, and put the new checkpoint with state_put. Runs in the
+     * cycle's transaction on the agent's main thread: it must not block
+     * for long, and must not keep data it emitted in case of a rollback. */
+    int (*collect)(void *ctx);
+
+    /* export: exporters; deliver one snapshot. Runs on the exporter's own
+     * thread, so a slow exporter delays nobody else; a newer snapshot that
+     * arrives meanwhile replaces an undelivered older one. The snapshot is
+     * valid only during the call. May be NULL for non-exporters. */
+    int (*export_snapshot)(void *ctx, const tally_snapshot *snap);
+
+    /* stop: release everything; called once, after the last export. */
+    void (*stop)(void *ctx);
+} tally_plugin;
+
+#endif

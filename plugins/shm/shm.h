@@ -1,0 +1,34 @@
+/*
+ * shm.h — the shm source's instance: one libtally region, and the daily
+ * counters (names, or prefixes ending in '*') it reads and zeroes at each
+ * business-day rollover.
+ */
+#ifndef TALLY_PLUGIN_SHM_H
+#define TALLY_PLUGIN_SHM_H
+
+#include <stdint.h>
+
+#include "tally.h"
+#include "tally/plugin.h"
+
+/* Counters the agent keeps in the region to make rollovers crash-safe. */
+#define SHM_MOVED_PREFIX "tally.moved."
+
+typedef struct shm_source {
+    tally_host *host;
+    const tally_host_api *api;
+    char *region_name;
+    uint32_t capacity;
+    char **daily; /* names, or prefixes ending in '*' */
+    size_t n_daily;
+    tally_region *region; /* NULL until it opens */
+    int last_open_error;  /* logged once, until it changes */
+} shm_source;
+
+extern cfg_opt_t shm_options[];
+extern const char *const shm_option_help[];
+int shm_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm_source **out);
+void shm_conf_free(shm_source *s);
+
+#endif

@@ -1,0 +1,550 @@
+/*
+ * mock_host.c — see mock_host.h. The host API a plugin sees, recording
+ * into growable arrays, and the two things a plugin test needs around it:
+ * loading the built .so and parsing its config section.
+ */
+#include "mock_host.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct log_line {
+    int level;
+    char *text;
+} log_line;
+
+typedef struct state_entry {
+    char *key, *value;
+} state_entry;
+
+struct tally_host {
+    int64_t now;
+    char *zone;
+    char *state_dir;
+    log_line *log;
+    size_t n_log, cap_log;
+    state_entry *state;
+    size_t n_state, cap_state;
+    mock_host_emit *emits;
+    size_t n_emits, cap_emits;
+};
+
+/* Grow *items (each `size` bytes) to hold one more; 0 or -1. */
+static int grow(void **items, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *p = realloc(*items, ncap * size);
+    if (p == NULL)
+        return -1;
+    *items = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- log ---- */
+
+static void host_log(tally_host *h, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void host_log(tally_host *h, int level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        abort(); /* a test cannot go on without its evidence */
+    va_end(ap);
+    if (getenv("TALLY_TEST_VERBOSE"))
+        fprintf(stderr, "[mock host] <%d> %s\n", level, text);
+    if (grow((void **)&h->log, &h->cap_log, h->n_log, sizeof(*h->log)) != 0)
+        abort();
+    h->log[h->n_log].level = level;
+    h->log[h->n_log].text = text;
+    h->n_log++;
+}
+
+size_t mock_host_log_count(const tally_host *h)
+{
+    return h->n_log;
+}
+
+const char *mock_host_log_text(const tally_host *h, size_t i)
+{
+    return i < h->n_log ? h->log[i].text : NULL;
+}
+
+int mock_host_log_level(const tally_host *h, size_t i)
+{
+    return i < h->n_log ? h->log[i].level : -1;
+}
+
+const char *mock_host_log_find(const tally_host *h, const char *needle)
+{
+    for (size_t i = 0; i < h->n_log; i++)
+        if (strstr(h->log[i].text, needle) != NULL)
+            return h->log[i].text;
+    return NULL;
+}
+
+void mock_host_log_clear(tally_host *h)
+{
+    for (size_t i = 0; i < h->n_log; i++)
+        free(h->log[i].text);
+    h->n_log = 0;
+}
+
+/* ---- the business clock ---- */
+
+static int64_t host_now(tally_host *h)
+{
+    return h->now;
+}
+
+static const char *host_timezone(tally_host *h)
+{
+    return h->zone;
+}
+
+static int host_local_time(tally_host *h, int64_t utc, struct tm *out)
+{
+    time_t t = (time_t)utc;
+    return localtime_r(&t, out) != NULL ? 0 : TALLY_HOST_EINVAL;
+}
+
+/* The local date of t as yyyymmdd, comparable as a number; -1 if none. */
+static long local_ymd(int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (localtime_r(&tt, &tm) == NULL)
+        return -1;
+    return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+/* The first instant in (lo, hi] whose local date is >= ymd, given that
+ * lo's is before it and hi's is not. Searching, rather than asking mktime
+ * for 00:00, also finds the start of a day whose midnight does not exist.
+ * (It assumes local dates never go backwards, as the agent's clock.c does
+ * not; that is fine for the zones plugin tests use.) */
+static int64_t first_instant_of(long ymd, int64_t lo, int64_t hi)
+{
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (local_ymd(mid) >= ymd)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
+static int host_day_of(tally_host *h, int64_t utc, tally_day *out)
+{
+    const int64_t span = 3 * 86400; /* more than a day plus any UTC offset */
+    long ymd = local_ymd(utc);
+    if (ymd < 19000101 || ymd > 99991231)
+        return TALLY_HOST_EINVAL;
+    /* The next date: whatever date an instant a day or two later has. */
+    long next = ymd;
+    for (int64_t t = utc; next == ymd; t += 3600)
+        next = local_ymd(t);
+    out->start_utc = first_instant_of(ymd, utc - span, utc);
+    out->end_utc = first_instant_of(next, utc, utc + span);
+    snprintf(out->date, sizeof(out->date), "%04ld-%02ld-%02ld", ymd / 10000, ymd / 100 % 100,
+             ymd % 100);
+    return 0;
+}
+
+void mock_host_set_now(tally_host *h, int64_t utc)
+{
+    h->now = utc;
+}
+
+int mock_host_set_timezone(tally_host *h, const char *zone)
+{
+    char path[512];
+    struct stat st;
+    /* glibc quietly falls back to UTC for a zone it cannot find; a test
+     * that thinks it runs in Asia/Shanghai must not. */
+    if (zone[0] == '/' || strstr(zone, "..") != NULL)
+        return -1;
+    snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    char *copy = strdup(zone);
+    if (copy == NULL || setenv("TZ", zone, 1) != 0) {
+        free(copy);
+        return -1;
+    }
+    tzset();
+    free(h->zone);
+    h->zone = copy;
+    return 0;
+}
+
+/* ---- state ---- */
+
+static state_entry *state_find(const tally_host *h, const char *key)
+{
+    for (size_t i = 0; i < h->n_state; i++)
+        if (strcmp(h->state[i].key, key) == 0)
+            return &h->state[i];
+    return NULL;
+}
+
+const char *mock_host_state(const tally_host *h, const char *key)
+{
+    state_entry *e = state_find(h, key);
+    return e ? e->value : NULL;
+}
+
+int mock_host_state_put(tally_host *h, const char *key, const char *value)
+{
+    char *v = strdup(value);
+    if (v == NULL)
+        return TALLY_HOST_ERR;
+    state_entry *e = state_find(h, key);
+    if (e != NULL) {
+        free(e->value);
+        e->value = v;
+        return 0;
+    }
+    char *k = strdup(key);
+    if (k == NULL || grow((void **)&h->state, &h->cap_state, h->n_state, sizeof(*h->state))) {
+        free(k);
+        free(v);
+        return TALLY_HOST_ERR;
+    }
+    h->state[h->n_state].key = k;
+    h->state[h->n_state].value = v;
+    h->n_state++;
+    return 0;
+}
+
+static int host_state_get(tally_host *h, const char *key, char **value)
+{
+    if (key == NULL || value == NULL)
+        return TALLY_HOST_EINVAL;
+    const char *v = mock_host_state(h, key);
+    if (v == NULL)
+        return TALLY_HOST_ENOENT;
+    *value = strdup(v);
+    return *value ? 0 : TALLY_HOST_ERR;
+}
+
+static int host_state_put(tally_host *h, const char *key, const char *value)
+{
+    if (key == NULL || value == NULL)
+        return TALLY_HOST_EINVAL;
+    return mock_host_state_put(h, key, value);
+}
+
+/* ---- emitted counters ---- */
+
+static int record_emit(tally_host *h, const char *date, const char *name, int64_t value)
+{
+    if (name == NULL || (date != NULL && strlen(date) != TALLY_DATE_LEN - 1))
+        return TALLY_HOST_EINVAL;
+    if (grow((void **)&h->emits, &h->cap_emits, h->n_emits, sizeof(*h->emits)) != 0)
+        return TALLY_HOST_ERR;
+    mock_host_emit *e = &h->emits[h->n_emits];
+    snprintf(e->date, sizeof(e->date), "%s", date ? date : "");
+    e->name = strdup(name);
+    if (e->name == NULL)
+        return TALLY_HOST_ERR;
+    e->value = value;
+    h->n_emits++;
+    return 0;
+}
+
+static int host_emit_counter(tally_host *h, const char *name, int64_t value)
+{
+    return record_emit(h, NULL, name, value);
+}
+
+static int host_emit_counter_day(tally_host *h, const char *date, const char *name, int64_t value)
+{
+    if (date == NULL)
+        return TALLY_HOST_EINVAL;
+    return record_emit(h, date, name, value);
+}
+
+size_t mock_host_emit_count(const tally_host *h)
+{
+    return h->n_emits;
+}
+
+const mock_host_emit *mock_host_emit_at(const tally_host *h, size_t i)
+{
+    return i < h->n_emits ? &h->emits[i] : NULL;
+}
+
+int mock_host_counter(const tally_host *h, const char *name, int64_t *value)
+{
+    int found = -1;
+    for (size_t i = 0; i < h->n_emits; i++)
+        if (h->emits[i].date[0] == '\0' && strcmp(h->emits[i].name, name) == 0) {
+            *value = h->emits[i].value;
+            found = 0;
+        }
+    return found;
+}
+
+int mock_host_counter_day(const tally_host *h, const char *date, const char *name, int64_t *value)
+{
+    int found = -1;
+    int64_t sum = 0;
+    for (size_t i = 0; i < h->n_emits; i++)
+        if (strcmp(h->emits[i].date, date) == 0 && strcmp(h->emits[i].name, name) == 0) {
+            sum += h->emits[i].value;
+            found = 0;
+        }
+    if (found == 0)
+        *value = sum;
+    return found;
+}
+
+/* ---- secrets and the state directory ---- */
+
+static int read_file(const char *path, char **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        if (len + 2 > cap && grow((void **)&buf, &cap, len + 1, 1) != 0) {
+            free(buf);
+            fclose(f);
+            return -1;
+        }
+        buf[len++] = (char)c;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return -1;
+    }
+    if (buf == NULL && (buf = malloc(1)) == NULL)
+        return -1;
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+static int host_read_secret(tally_host *h, const char *file, const char *env, char **out)
+{
+    if (file != NULL) {
+        char *s = NULL;
+        if (read_file(file, &s) != 0) {
+            /* Names the file, never what it holds. */
+            host_log(h, TALLY_LOG_ERR, "cannot read secret file %s: %s", file, strerror(errno));
+            return TALLY_HOST_ERR;
+        }
+        size_t n = strlen(s);
+        if (n > 0 && s[n - 1] == '\n')
+            s[--n] = '\0';
+        *out = s;
+        return 0;
+    }
+    if (env != NULL) {
+        const char *v = getenv(env);
+        if (v == NULL) {
+            host_log(h, TALLY_LOG_ERR, "secret environment variable %s is not set", env);
+            return TALLY_HOST_ERR;
+        }
+        *out = strdup(v);
+        return *out ? 0 : TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_EINVAL;
+}
+
+static const char *host_state_dir(tally_host *h)
+{
+    return h->state_dir ? h->state_dir : "/nonexistent/tally-mock-state";
+}
+
+void mock_host_set_state_dir(tally_host *h, const char *dir)
+{
+    free(h->state_dir);
+    h->state_dir = dir ? strdup(dir) : NULL;
+}
+
+static const tally_host_api api = {
+    .log = host_log,
+    .now = host_now,
+    .timezone = host_timezone,
+    .day_of = host_day_of,
+    .local_time = host_local_time,
+    .state_get = host_state_get,
+    .state_put = host_state_put,
+    .emit_counter = host_emit_counter,
+    .emit_counter_day = host_emit_counter_day,
+    .read_secret = host_read_secret,
+    .state_dir = host_state_dir,
+};
+
+const tally_host_api *mock_host_api(void)
+{
+    return &api;
+}
+
+tally_host *mock_host_new(void)
+{
+    tally_host *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        abort();
+    h->now = 1795316400; /* 2026-11-22T03:00:00Z, DESIGN.md's example */
+    if (mock_host_set_timezone(h, "UTC") != 0) {
+        h->zone = strdup("UTC");
+        setenv("TZ", "UTC", 1);
+        tzset();
+    }
+    return h;
+}
+
+void mock_host_free(tally_host *h)
+{
+    if (h == NULL)
+        return;
+    mock_host_log_clear(h);
+    free(h->log);
+    for (size_t i = 0; i < h->n_state; i++) {
+        free(h->state[i].key);
+        free(h->state[i].value);
+    }
+    free(h->state);
+    for (size_t i = 0; i < h->n_emits; i++)
+        free(h->emits[i].name);
+    free(h->emits);
+    free(h->zone);
+    free(h->state_dir);
+    free(h);
+}
+
+/* ---- loading a plugin ---- */
+
+const tally_plugin *mock_host_load(const char *dir, const char *name, void **handle)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s.so", dir, name);
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (dl == NULL) {
+        fprintf(stderr, "mock host: cannot load %s: %s\n", path, dlerror());
+        return NULL;
+    }
+    const tally_plugin *p = dlsym(dl, TALLY_PLUGIN_SYMBOL);
+    if (p == NULL) {
+        fprintf(stderr, "mock host: %s has no %s\n", path, TALLY_PLUGIN_SYMBOL);
+    } else if (p->abi_version != TALLY_PLUGIN_ABI_VERSION) {
+        fprintf(stderr, "mock host: %s has ABI version %u, this host %u\n", path,
+                p->abi_version, TALLY_PLUGIN_ABI_VERSION);
+        p = NULL;
+    }
+    if (p == NULL) {
+        dlclose(dl);
+        return NULL;
+    }
+    *handle = dl;
+    return p;
+}
+
+void mock_host_unload(void *handle)
+{
+    if (handle != NULL)
+        dlclose(handle);
+}
+
+/* ---- parsing a section ---- */
+
+/* Each section returned is owned by a root cfg_t that must be freed with
+ * it; a test holds few at a time, so a short list maps one to the other. */
+typedef struct parsed {
+    cfg_t *root, *section;
+    struct parsed *next;
+} parsed;
+static parsed *parsed_list;
+static char parse_error[1024];
+
+static void record_parse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+    int n = snprintf(parse_error, sizeof(parse_error), "%s:%d: ",
+                     cfg && cfg->filename ? cfg->filename : "[buf]", cfg ? cfg->line : 0);
+    if (n > 0 && (size_t)n < sizeof(parse_error))
+        vsnprintf(parse_error + n, sizeof(parse_error) - (size_t)n, fmt, ap);
+}
+
+const char *mock_host_parse_error(void)
+{
+    return parse_error;
+}
+
+cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char *body,
+                            int first_line)
+{
+    /* The agent builds one titled multi-section per plugin, like this. */
+    cfg_opt_t root_opts[] = {
+        CFG_SEC(p->name, p->options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+        CFG_END(),
+    };
+    parse_error[0] = '\0';
+    char *text = NULL;
+    int skip = first_line > 1 ? first_line - 1 : 0;
+    if (asprintf(&text, "%*s%s \"%s\" { %s }\n", skip, "", p->name, title, body) < 0)
+        return NULL;
+    /* The padding is newlines, so the section starts on first_line. */
+    memset(text, '\n', (size_t)skip);
+    cfg_t *root = cfg_init(root_opts, CFGF_NONE);
+    parsed *entry = malloc(sizeof(*entry));
+    if (root == NULL || entry == NULL) {
+        free(text);
+        free(entry);
+        if (root)
+            cfg_free(root);
+        return NULL;
+    }
+    cfg_set_error_function(root, record_parse_error);
+    int rc = cfg_parse_buf(root, text);
+    free(text);
+    cfg_t *section = rc == CFG_SUCCESS ? cfg_getnsec(root, p->name, 0) : NULL;
+    if (section == NULL) {
+        if (parse_error[0] == '\0')
+            snprintf(parse_error, sizeof(parse_error), "cfg_parse_buf returned %d", rc);
+        cfg_free(root);
+        free(entry);
+        return NULL;
+    }
+    entry->root = root;
+    entry->section = section;
+    entry->next = parsed_list;
+    parsed_list = entry;
+    return section;
+}
+
+cfg_t *mock_host_section(const tally_plugin *p, const char *title, const char *body)
+{
+    return mock_host_section_at(p, title, body, 1);
+}
+
+void mock_host_section_free(cfg_t *section)
+{
+    for (parsed **pp = &parsed_list; *pp; pp = &(*pp)->next) {
+        if ((*pp)->section == section) {
+            parsed *e = *pp;
+            *pp = e->next;
+            cfg_free(e->root);
+            free(e);
+            return;
+        }
+    }
+}

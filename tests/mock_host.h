@@ -1,0 +1,78 @@
+/*
+ * mock_host.h — a stand-in for tallyd's side of the plugin ABI, so a
+ * plugin's .so can be unit-tested without the daemon (as collectd's tests
+ * use a mock plugin host). It loads a built plugin with dlopen, parses a
+ * config section for it with libconfuse from a string, and gives it a
+ * tally_host_api that records what the plugin does: log lines, state
+ * writes, emitted counters. The business clock is set by the test.
+ *
+ * Differences from the agent, all deliberate: state writes commit at once
+ * (there is no cycle transaction), the time zone is applied process-wide
+ * with TZ + tzset, and nothing is thread-safe — call it from one thread.
+ */
+#ifndef TALLY_TESTS_MOCK_HOST_H
+#define TALLY_TESTS_MOCK_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tally/plugin.h"
+
+/* One host is one plugin instance. now starts at 2026-11-22T03:00:00Z and
+ * the zone at UTC. */
+tally_host *mock_host_new(void);
+void mock_host_free(tally_host *h);
+/* The API table to hand to check and init. */
+const tally_host_api *mock_host_api(void);
+
+/* The business clock. set_timezone takes an IANA name (it must exist under
+ * /usr/share/zoneinfo) and sets TZ for the whole process: 0 or -1. */
+void mock_host_set_now(tally_host *h, int64_t utc);
+int mock_host_set_timezone(tally_host *h, const char *zone);
+void mock_host_set_state_dir(tally_host *h, const char *dir);
+
+/* Log lines, oldest first, without any prefix. find returns the first line
+ * that contains needle (NULL if none). Set TALLY_TEST_VERBOSE=1 to also
+ * echo them to stderr. */
+size_t mock_host_log_count(const tally_host *h);
+const char *mock_host_log_text(const tally_host *h, size_t i);
+int mock_host_log_level(const tally_host *h, size_t i);
+const char *mock_host_log_find(const tally_host *h, const char *needle);
+void mock_host_log_clear(tally_host *h);
+
+/* The state store: the value under key, or NULL; put seeds it. */
+const char *mock_host_state(const tally_host *h, const char *key);
+int mock_host_state_put(tally_host *h, const char *key, const char *value);
+
+/* Counters emitted, in call order: date is "" for emit_counter. */
+typedef struct mock_host_emit {
+    char date[TALLY_DATE_LEN];
+    char *name;
+    int64_t value;
+} mock_host_emit;
+size_t mock_host_emit_count(const tally_host *h);
+const mock_host_emit *mock_host_emit_at(const tally_host *h, size_t i);
+/* The live value last emitted for name: 0, or -1 if none was. */
+int mock_host_counter(const tally_host *h, const char *name, int64_t *value);
+/* The sum of emit_counter_day calls for (date, name): 0, or -1 if none. */
+int mock_host_counter_day(const tally_host *h, const char *date, const char *name, int64_t *value);
+
+/* dlopen "<dir>/<name>.so" and return its descriptor, refusing another
+ * ABI version; *handle is for mock_host_unload. NULL (and a message on
+ * stderr) on failure. */
+const tally_plugin *mock_host_load(const char *dir, const char *name, void **handle);
+void mock_host_unload(void *handle);
+
+/* Parse `<plugin name> "<title>" { <body> }` with the plugin's option
+ * table, as the agent does, and return the section (free it with
+ * mock_host_section_free). The section starts on line first_line of the
+ * buffer "[buf]" (section() uses line 1); with a one-line body, that is
+ * also section->line. NULL on a parse error: mock_host_parse_error() has
+ * libconfuse's message. */
+cfg_t *mock_host_section(const tally_plugin *p, const char *title, const char *body);
+cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char *body,
+                            int first_line);
+const char *mock_host_parse_error(void);
+void mock_host_section_free(cfg_t *section);
+
+#endif
