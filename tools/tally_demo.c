@@ -32,12 +32,14 @@ static double now_seconds(void)
 static int worker(const struct demo_opts *o, int index)
 {
     tally_region *r = NULL;
-    tally_counter *requests, *bytes, *errors, *mine;
+    tally_counter *requests, *today, *bytes, *errors, *mine;
     char own[TALLY_NAME_MAX + 1];
     snprintf(own, sizeof(own), "demo.worker.%d.requests", index);
     int rc = tally_open(&r, o->region, NULL);
     if (rc == 0)
         rc = tally_counter_get(r, "demo.requests", &requests);
+    if (rc == 0)
+        rc = tally_counter_get(r, "demo.requests.today", &today);
     if (rc == 0)
         rc = tally_counter_get(r, "demo.bytes", &bytes);
     if (rc == 0)
@@ -54,6 +56,7 @@ static int worker(const struct demo_opts *o, int index)
     while (now_seconds() < end) {
         for (int i = 0; i < 1000; i++) {
             tally_add(requests, 1);
+            tally_add(today, 1);
             tally_add(mine, 1);
             tally_add(bytes, 200 + rand_r(&seed) % 1800);
             if (rand_r(&seed) % 100 == 0)
