@@ -15,6 +15,23 @@ static int by_counter_name(const void *a, const void *b)
     return strcmp(((const tally_counter_value *)a)->name, ((const tally_counter_value *)b)->name);
 }
 
+/* Two sources (two regions) may report one name: one series, their sum,
+ * since a JSON object and a Prometheus family can hold a name only once. */
+static void merge_same_names(snap_ref *r)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < r->n_counters; i++) {
+        if (out > 0 && strcmp(r->counters[out - 1].name, r->counters[i].name) == 0) {
+            r->counters[out - 1].value = (int64_t)((uint64_t)r->counters[out - 1].value +
+                                                   (uint64_t)r->counters[i].value);
+            free((char *)r->counters[i].name);
+            continue;
+        }
+        r->counters[out++] = r->counters[i];
+    }
+    r->n_counters = out;
+}
+
 snap_ref *snap_build(agent *a, int64_t now)
 {
     snap_ref *r = calloc(1, sizeof(*r));
@@ -31,6 +48,7 @@ snap_ref *snap_build(agent *a, int64_t now)
     a->counters = NULL;
     a->n_counters = a->cap_counters = 0;
     qsort(r->counters, r->n_counters, sizeof(*r->counters), by_counter_name);
+    merge_same_names(r);
 
     tally_day today;
     clock_day_of(now, &today);

@@ -6,12 +6,15 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev  # toolchains, libFuzzer
   libcmocka-dev        # unit tests
+  tzdata               # the business clock reads /usr/share/zoneinfo
   libjansson-dev       # JSON
   libsqlite3-dev       # the agent's state; the SQLite peer in bench/
   libconfuse-dev       # tallyd's config
   python3              # test scripts parse JSON with it
   man-db groff-base    # man pages
   prometheus           # promtool checks the Prometheus exposition format
+  prometheus-node-exporter  # e2e: its textfile collector reads the file exporter's .prom
+  sqlite3              # e2e: PRAGMA integrity_check of the state after kill -9
   locales-all          # de_DE.UTF-8: numbers must not follow LC_NUMERIC
 )
 

@@ -27,11 +27,11 @@
 
 /* 2026-11-22 03:00:00Z is 11:00 on 2026-11-22 in Asia/Shanghai, whose day
  * started at 2026-11-21T16:00:00Z. */
-#define NOW 1795316400         /* 2026-11-22T03:00:00Z */
-#define GENERATED 1795316401   /* 2026-11-22T03:00:01Z */
-#define CUTOFF 1795276800      /* 2026-11-21T16:00:00Z */
-#define DAY_1120 1795104000    /* 2026-11-19T16:00:00Z */
-#define DAY_1121 1795190400    /* 2026-11-20T16:00:00Z */
+#define NOW 1795316400       /* 2026-11-22T03:00:00Z */
+#define GENERATED 1795316401 /* 2026-11-22T03:00:01Z */
+#define CUTOFF 1795276800    /* 2026-11-21T16:00:00Z */
+#define DAY_1120 1795104000  /* 2026-11-19T16:00:00Z */
+#define DAY_1121 1795190400  /* 2026-11-20T16:00:00Z */
 
 static char *render(tally_format f, const tally_snapshot *s, const char *table)
 {
@@ -177,7 +177,8 @@ static void test_instant_text(void **state)
 static void test_utf8(void **state)
 {
     assert_true(tf_utf8_valid("plain", 5));
-    assert_true(tf_utf8_valid("z\xc3\xa4hler \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+    const char *mixed = "z\xc3\xa4hler \xe2\x82\xac \xf0\x9f\x98\x80"; /* zähler € 😀 */
+    assert_true(tf_utf8_valid(mixed, strlen(mixed)));
     assert_false(tf_utf8_valid("\xff", 1));
     assert_false(tf_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
     assert_false(tf_utf8_valid("\xed\xa0\x80", 3));     /* a surrogate */
@@ -186,69 +187,73 @@ static void test_utf8(void **state)
 
     tf_buf b;
     tf_buf_init(&b);
-    tf_buf_add_utf8(&b, "a\xff" "b\xe2\x82" "\xe2\x82\xac", 7);
+    const char bytes[] = "a\xff"
+                         "b\xe2\x82"
+                         "\xe2\x82\xac"; /* a, a stray byte, b, half a €, € */
+    tf_buf_add_utf8(&b, bytes, sizeof(bytes) - 1);
     char *out;
     size_t len;
     assert_int_equal(tf_buf_finish(&b, &out, &len), 0);
-    assert_string_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd" "\xe2\x82\xac");
+    assert_string_equal(out, "a\xef\xbf\xbd"
+                             "b\xef\xbf\xbd\xef\xbf\xbd"
+                             "\xe2\x82\xac");
     free(out);
 }
 
 /* ---- JSON ---- */
 
-static const char zero_json[] =
-    "{\n"
-    " \"timezone\": \"Asia/Shanghai\",\n"
-    " \"now\": \"2026-11-22T03:00:00Z\",\n"
-    " \"generated_at\": \"2026-11-22T03:00:01Z\",\n"
-    " \"days\": [],\n"
-    " \"user_days\": [],\n"
-    " \"summary\": {\n"
-    "  \"cutoff_date\": \"2026-11-21T16:00:00Z\",\n"
-    "  \"all_time_requests\": 0,\n"
-    "  \"all_time_success_requests\": 0,\n"
-    "  \"all_time_error_requests\": 0,\n"
-    "  \"all_time_input_tokens\": 0,\n"
-    "  \"all_time_output_tokens\": 0,\n"
-    "  \"all_time_cache_creation_tokens\": 0,\n"
-    "  \"all_time_cache_read_tokens\": 0,\n"
-    "  \"all_time_cost\": 0.0,\n"
-    "  \"all_time_actual_cost\": 0.0,\n"
-    "  \"total_users\": 0,\n"
-    "  \"active_users\": 0,\n"
-    "  \"total_api_keys\": 0,\n"
-    "  \"active_api_keys\": 0\n"
-    " },\n"
-    " \"today\": {\n"
-    "  \"total_requests\": 0,\n"
-    "  \"success_requests\": 0,\n"
-    "  \"error_requests\": 0,\n"
-    "  \"input_tokens\": 0,\n"
-    "  \"output_tokens\": 0,\n"
-    "  \"cache_creation_tokens\": 0,\n"
-    "  \"cache_read_tokens\": 0,\n"
-    "  \"total_cost\": 0.0,\n"
-    "  \"actual_total_cost\": 0.0\n"
-    " },\n"
-    " \"combined\": {\n"
-    "  \"total_requests\": 0,\n"
-    "  \"success_requests\": 0,\n"
-    "  \"error_requests\": 0,\n"
-    "  \"input_tokens\": 0,\n"
-    "  \"output_tokens\": 0,\n"
-    "  \"cache_creation_tokens\": 0,\n"
-    "  \"cache_read_tokens\": 0,\n"
-    "  \"total_cost\": 0.0,\n"
-    "  \"actual_total_cost\": 0.0,\n"
-    "  \"total_users\": 0,\n"
-    "  \"active_users\": 0,\n"
-    "  \"total_api_keys\": 0,\n"
-    "  \"active_api_keys\": 0\n"
-    " },\n"
-    " \"counters\": {},\n"
-    " \"counter_days\": [],\n"
-    " \"rejected_rows\": 0\n"
-    "}\n";
+static const char zero_json[] = "{\n"
+                                " \"timezone\": \"Asia/Shanghai\",\n"
+                                " \"now\": \"2026-11-22T03:00:00Z\",\n"
+                                " \"generated_at\": \"2026-11-22T03:00:01Z\",\n"
+                                " \"days\": [],\n"
+                                " \"user_days\": [],\n"
+                                " \"summary\": {\n"
+                                "  \"cutoff_date\": \"2026-11-21T16:00:00Z\",\n"
+                                "  \"all_time_requests\": 0,\n"
+                                "  \"all_time_success_requests\": 0,\n"
+                                "  \"all_time_error_requests\": 0,\n"
+                                "  \"all_time_input_tokens\": 0,\n"
+                                "  \"all_time_output_tokens\": 0,\n"
+                                "  \"all_time_cache_creation_tokens\": 0,\n"
+                                "  \"all_time_cache_read_tokens\": 0,\n"
+                                "  \"all_time_cost\": 0.0,\n"
+                                "  \"all_time_actual_cost\": 0.0,\n"
+                                "  \"total_users\": 0,\n"
+                                "  \"active_users\": 0,\n"
+                                "  \"total_api_keys\": 0,\n"
+                                "  \"active_api_keys\": 0\n"
+                                " },\n"
+                                " \"today\": {\n"
+                                "  \"total_requests\": 0,\n"
+                                "  \"success_requests\": 0,\n"
+                                "  \"error_requests\": 0,\n"
+                                "  \"input_tokens\": 0,\n"
+                                "  \"output_tokens\": 0,\n"
+                                "  \"cache_creation_tokens\": 0,\n"
+                                "  \"cache_read_tokens\": 0,\n"
+                                "  \"total_cost\": 0.0,\n"
+                                "  \"actual_total_cost\": 0.0\n"
+                                " },\n"
+                                " \"combined\": {\n"
+                                "  \"total_requests\": 0,\n"
+                                "  \"success_requests\": 0,\n"
+                                "  \"error_requests\": 0,\n"
+                                "  \"input_tokens\": 0,\n"
+                                "  \"output_tokens\": 0,\n"
+                                "  \"cache_creation_tokens\": 0,\n"
+                                "  \"cache_read_tokens\": 0,\n"
+                                "  \"total_cost\": 0.0,\n"
+                                "  \"actual_total_cost\": 0.0,\n"
+                                "  \"total_users\": 0,\n"
+                                "  \"active_users\": 0,\n"
+                                "  \"total_api_keys\": 0,\n"
+                                "  \"active_api_keys\": 0\n"
+                                " },\n"
+                                " \"counters\": {},\n"
+                                " \"counter_days\": [],\n"
+                                " \"rejected_rows\": 0\n"
+                                "}\n";
 
 static void test_json_zero_snapshot(void **state)
 {
@@ -339,7 +344,9 @@ static tally_snapshot full_snapshot(void)
         .all_time_cache_read_tokens = 6,
         .all_time_cost = 0.1 + 0.2,
         .all_time_actual_cost = 1.0 / 3.0,
-        .inventory = {.total_users = 11, .active_users = 7, .total_api_keys = 13,
+        .inventory = {.total_users = 11,
+                      .active_users = 7,
+                      .total_api_keys = 13,
                       .active_api_keys = 5},
     };
     s.today = (tally_totals){
@@ -409,35 +416,63 @@ static void assert_str_key(json_t *o, const char *key, const char *v)
     assert_string_equal(json_string_value(j), v);
 }
 
-static const char *const day_keys[] = {
-    "date",           "day_start_utc",       "total_requests",        "success_requests",
-    "error_requests", "input_tokens",        "output_tokens",         "cache_creation_tokens",
-    "cache_read_tokens", "total_cost",       "actual_total_cost",     "input_cost",
-    "output_cost",    "cache_creation_cost", "cache_read_cost",       "avg_response_time_ms",
-    "fallback_count", "unique_models",       "unique_providers"};
+static const char *const day_keys[] = {"date",
+                                       "day_start_utc",
+                                       "total_requests",
+                                       "success_requests",
+                                       "error_requests",
+                                       "input_tokens",
+                                       "output_tokens",
+                                       "cache_creation_tokens",
+                                       "cache_read_tokens",
+                                       "total_cost",
+                                       "actual_total_cost",
+                                       "input_cost",
+                                       "output_cost",
+                                       "cache_creation_cost",
+                                       "cache_read_cost",
+                                       "avg_response_time_ms",
+                                       "fallback_count",
+                                       "unique_models",
+                                       "unique_providers"};
 
-static const char *const user_day_keys[] = {
-    "date",         "day_start_utc", "user_id",      "total_requests",
-    "success_requests", "error_requests", "input_tokens", "output_tokens",
-    "cache_creation_tokens", "cache_read_tokens", "total_cost"};
+static const char *const user_day_keys[] = {"date",
+                                            "day_start_utc",
+                                            "user_id",
+                                            "total_requests",
+                                            "success_requests",
+                                            "error_requests",
+                                            "input_tokens",
+                                            "output_tokens",
+                                            "cache_creation_tokens",
+                                            "cache_read_tokens",
+                                            "total_cost"};
 
 static const char *const today_keys[] = {
-    "total_requests", "success_requests",      "error_requests",
-    "input_tokens",   "output_tokens",         "cache_creation_tokens",
-    "cache_read_tokens", "total_cost",         "actual_total_cost"};
+    "total_requests",    "success_requests", "error_requests",
+    "input_tokens",      "output_tokens",    "cache_creation_tokens",
+    "cache_read_tokens", "total_cost",       "actual_total_cost"};
 
 static const char *const combined_keys[] = {
-    "total_requests",    "success_requests",  "error_requests", "input_tokens",
+    "total_requests",    "success_requests",      "error_requests",    "input_tokens",
     "output_tokens",     "cache_creation_tokens", "cache_read_tokens", "total_cost",
-    "actual_total_cost", "total_users",       "active_users",   "total_api_keys",
+    "actual_total_cost", "total_users",           "active_users",      "total_api_keys",
     "active_api_keys"};
 
-static const char *const summary_keys[] = {
-    "cutoff_date",           "all_time_requests",          "all_time_success_requests",
-    "all_time_error_requests", "all_time_input_tokens",    "all_time_output_tokens",
-    "all_time_cache_creation_tokens", "all_time_cache_read_tokens", "all_time_cost",
-    "all_time_actual_cost",  "total_users",                "active_users",
-    "total_api_keys",        "active_api_keys"};
+static const char *const summary_keys[] = {"cutoff_date",
+                                           "all_time_requests",
+                                           "all_time_success_requests",
+                                           "all_time_error_requests",
+                                           "all_time_input_tokens",
+                                           "all_time_output_tokens",
+                                           "all_time_cache_creation_tokens",
+                                           "all_time_cache_read_tokens",
+                                           "all_time_cost",
+                                           "all_time_actual_cost",
+                                           "total_users",
+                                           "active_users",
+                                           "total_api_keys",
+                                           "active_api_keys"};
 
 static void test_json_full_snapshot(void **state)
 {
@@ -450,9 +485,9 @@ static void test_json_full_snapshot(void **state)
         fail_msg("JSON does not parse: %s at line %d", err.text, err.line);
     free(out);
 
-    const char *const top[] = {"timezone", "now",      "generated_at", "days",
-                               "user_days", "summary", "today",        "combined",
-                               "counters", "counter_days", "rejected_rows"};
+    const char *const top[] = {"timezone",  "now",          "generated_at", "days",
+                               "user_days", "summary",      "today",        "combined",
+                               "counters",  "counter_days", "rejected_rows"};
     assert_keys(root, top, COUNT(top));
     assert_str_key(root, "timezone", "Asia/Shanghai");
     assert_str_key(root, "now", "2026-11-22T03:00:00Z");
@@ -591,8 +626,10 @@ static void test_json_full_snapshot(void **state)
 
 static void test_json_repairs_utf8(void **state)
 {
-    tally_user_day_stats ud = {.date = "2026-11-20", .day_start_utc = DAY_1120,
-                               .user_id = "bad\xff" "id"};
+    tally_user_day_stats ud = {.date = "2026-11-20",
+                               .day_start_utc = DAY_1120,
+                               .user_id = "bad\xff"
+                                          "id"};
     tally_counter_value cv = {"c\xc0", 1};
     tally_snapshot s = zero_snapshot();
     s.user_days = &ud;
@@ -604,7 +641,8 @@ static void test_json_repairs_utf8(void **state)
     assert_non_null(root);
     free(out);
     assert_str_key(json_array_get(json_object_get(root, "user_days"), 0), "user_id",
-                   "bad\xef\xbf\xbd" "id");
+                   "bad\xef\xbf\xbd"
+                   "id");
     assert_int_key(json_object_get(root, "counters"), "c\xef\xbf\xbd", 1);
     json_decref(root);
 }
@@ -612,9 +650,7 @@ static void test_json_repairs_utf8(void **state)
 /* ---- Prometheus ---- */
 
 static const tally_counter_value prom_counters[] = {
-    {"a\"b\\c", 1},
-    {"api.requests.total", 42},
-    {"z\xc3\xa4hler.\xe2\x82\xac", -3}, /* zähler.€ */
+    {"a\"b\\c", 1}, {"api.requests.total", 42}, {"z\xc3\xa4hler.\xe2\x82\xac", -3}, /* zähler.€ */
 };
 
 static tally_snapshot prom_snapshot(void)
@@ -642,9 +678,8 @@ static tally_snapshot prom_snapshot(void)
         .total_cost = 0.1,
         .actual_total_cost = 3.0,
     };
-    s.summary.inventory =
-        (tally_inventory){.total_users = 5, .active_users = 4, .total_api_keys = 7,
-                          .active_api_keys = 6};
+    s.summary.inventory = (tally_inventory){
+        .total_users = 5, .active_users = 4, .total_api_keys = 7, .active_api_keys = 6};
     s.rejected_rows = 2;
     s.counters = prom_counters;
     s.n_counters = COUNT(prom_counters);
@@ -870,8 +905,12 @@ static void test_csv_rows(void **state)
 static void test_csv_quoting(void **state)
 {
     tally_user_day_stats ud[] = {
-        {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "a,b\"c\nd",
-         .total_requests = 1, .success_requests = 1, .total_cost = 0.5},
+        {.date = "2026-11-20",
+         .day_start_utc = DAY_1120,
+         .user_id = "a,b\"c\nd",
+         .total_requests = 1,
+         .success_requests = 1,
+         .total_cost = 0.5},
         {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "cr\rhere"},
         {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "\"\""},
         {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "plain user; ok\xff"},

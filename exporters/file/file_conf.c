@@ -140,8 +140,8 @@ static int check_table(tally_host *h, const tally_host_api *api, cfg_t *section,
         return TALLY_HOST_ERR;
     }
     if (tally_format_csv_table_valid(table) != 0) {
-        conf_error(h, api, section, "option 'table' = \"%s\" is not a csv table; use one of " TABLE_NAMES,
-                   table);
+        conf_error(h, api, section,
+                   "option 'table' = \"%s\" is not a csv table; use one of " TABLE_NAMES, table);
         return TALLY_HOST_ERR;
     }
     return 0;

@@ -24,37 +24,51 @@
 
 #define TMP_SUFFIX ".tmp.XXXXXX"
 
-/* What the operator can do about errno `err`. */
-static const char *advice(int err)
+/* What the operator can do about errno `err` when writing path. */
+static void advice(const char *path, int err, char *out, size_t cap)
 {
     switch (err) {
     case ENOENT:
-    case ENOTDIR:
-        return "create the directory or change option 'path'";
+    case ENOTDIR: {
+        char *copy = strdup(path);
+        snprintf(out, cap, "create the directory %s or change option 'path'",
+                 copy ? dirname(copy) : "it is in");
+        free(copy);
+        return;
+    }
     case EACCES:
     case EPERM:
-        return "let tallyd's user write to the directory or change option 'path'";
+        snprintf(out, cap,
+                 "let tallyd's user (uid %ld) write to the directory or change option "
+                 "'path'",
+                 (long)geteuid());
+        return;
     case EROFS:
-        return "remount the file system read-write or change option 'path'";
+        snprintf(out, cap, "remount the file system read-write or change option 'path'");
+        return;
     case ENOSPC:
     case EDQUOT:
-        return "free space on that file system";
+        snprintf(out, cap, "free space on that file system");
+        return;
     case ENAMETOOLONG:
-        return "shorten option 'path'";
+        snprintf(out, cap, "shorten option 'path'");
+        return;
     default:
-        return "check the directory and its file system";
+        snprintf(out, cap, "check the directory and its file system");
+        return;
     }
 }
 
 static void report(const file_ctx *ctx, const char *path, const char *step, int err)
 {
-    char buf[128];
+    char buf[128], todo[PATH_MAX + 128];
     /* strerror_r, not strerror: exports run on their own threads. */
     const char *text = strerror_r(err, buf, sizeof(buf));
+    advice(path, err, todo, sizeof(todo));
     ctx->api->log(ctx->host, TALLY_LOG_ERR,
-                  "cannot write %s: %s: %s; %s; the previous file is kept and the next export "
-                  "tries again",
-                  path, step, text, advice(err));
+                  "cannot write %s: %s: %s; %s; nothing was changed and the next export tries "
+                  "again",
+                  path, step, text, todo);
 }
 
 /* write(2) until all is written: it may write less than asked (signals,
@@ -153,12 +167,13 @@ int file_write_atomic(const file_ctx *ctx, const char *path, const char *data, s
     free(tmp);
     if (sync_dir(path) != 0) {
         int err = errno;
-        char buf[128];
+        char buf[128], todo[PATH_MAX + 128];
         const char *text = strerror_r(err, buf, sizeof(buf));
+        advice(path, err, todo, sizeof(todo));
         ctx->api->log(ctx->host, TALLY_LOG_ERR,
                       "wrote %s, but syncing its directory failed: %s; the new file is in place "
                       "but may not survive a power loss; %s",
-                      path, text, advice(err));
+                      path, text, todo);
         return TALLY_HOST_ERR;
     }
     return 0;

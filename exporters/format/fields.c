@@ -14,8 +14,11 @@
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* One line per initialiser; clang-format would break them apart. */
+/* clang-format off */
 #define F(type, kind, member) {#member, kind, offsetof(type, member)}
 #define FN(name, type, kind, member) {name, kind, offsetof(type, member)}
+/* clang-format on */
 
 static const tf_field day_fields[] = {
     F(tally_day_stats, TF_DATE, date),
@@ -54,10 +57,10 @@ static const tf_field user_day_fields[] = {
 };
 
 /* The inventory columns, shared by summary and combined. */
-#define INVENTORY_FIELDS                                                                       \
-    FN("total_users", tally_snapshot, TF_INT, summary.inventory.total_users),                  \
-        FN("active_users", tally_snapshot, TF_INT, summary.inventory.active_users),            \
-        FN("total_api_keys", tally_snapshot, TF_INT, summary.inventory.total_api_keys),        \
+#define INVENTORY_FIELDS                                                                           \
+    FN("total_users", tally_snapshot, TF_INT, summary.inventory.total_users),                      \
+        FN("active_users", tally_snapshot, TF_INT, summary.inventory.active_users),                \
+        FN("total_api_keys", tally_snapshot, TF_INT, summary.inventory.total_api_keys),            \
         FN("active_api_keys", tally_snapshot, TF_INT, summary.inventory.active_api_keys)
 
 static const tf_field summary_fields[] = {
@@ -76,15 +79,15 @@ static const tf_field summary_fields[] = {
 };
 
 /* The keys of "today", read from member `t` (today or combined). */
-#define TOTALS_FIELDS(t)                                                                       \
-    FN("total_requests", tally_snapshot, TF_INT, t.total_requests),                            \
-        FN("success_requests", tally_snapshot, TF_INT, t.success_requests),                    \
-        FN("error_requests", tally_snapshot, TF_INT, t.error_requests),                        \
-        FN("input_tokens", tally_snapshot, TF_INT, t.input_tokens),                            \
-        FN("output_tokens", tally_snapshot, TF_INT, t.output_tokens),                          \
-        FN("cache_creation_tokens", tally_snapshot, TF_INT, t.cache_creation_tokens),          \
-        FN("cache_read_tokens", tally_snapshot, TF_INT, t.cache_read_tokens),                  \
-        FN("total_cost", tally_snapshot, TF_REAL, t.total_cost),                               \
+#define TOTALS_FIELDS(t)                                                                           \
+    FN("total_requests", tally_snapshot, TF_INT, t.total_requests),                                \
+        FN("success_requests", tally_snapshot, TF_INT, t.success_requests),                        \
+        FN("error_requests", tally_snapshot, TF_INT, t.error_requests),                            \
+        FN("input_tokens", tally_snapshot, TF_INT, t.input_tokens),                                \
+        FN("output_tokens", tally_snapshot, TF_INT, t.output_tokens),                              \
+        FN("cache_creation_tokens", tally_snapshot, TF_INT, t.cache_creation_tokens),              \
+        FN("cache_read_tokens", tally_snapshot, TF_INT, t.cache_read_tokens),                      \
+        FN("total_cost", tally_snapshot, TF_REAL, t.total_cost),                                   \
         FN("actual_total_cost", tally_snapshot, TF_REAL, t.actual_total_cost)
 
 static const tf_field today_fields[] = {TOTALS_FIELDS(today)};

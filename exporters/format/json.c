@@ -103,8 +103,7 @@ static json_t *counters_object(const tally_snapshot *s)
         key.len = 0;
         tf_buf_add_utf8(&key, name, strlen(name));
         tf_buf_add(&key, "", 0); /* a NUL even for "" */
-        bad = key.failed ||
-              json_object_set_new(o, key.p, json_integer(s->counters[i].value)) != 0;
+        bad = key.failed || json_object_set_new(o, key.p, json_integer(s->counters[i].value)) != 0;
     }
     tf_buf_free(&key);
     if (bad) {
@@ -122,11 +121,11 @@ static json_t *snapshot_object(const tally_snapshot *s)
     bad = bad || json_object_set_new(o, "timezone", json_text(tz, strlen(tz)));
     bad = bad || json_object_set_new(o, "now", json_instant(s->now_utc));
     bad = bad || json_object_set_new(o, "generated_at", json_instant(s->generated_utc));
-    bad = bad || json_object_set_new(o, "days",
-                                     row_array(s->days, s->n_days, sizeof(*s->days), TF_DAYS));
-    bad = bad || json_object_set_new(o, "user_days",
-                                     row_array(s->user_days, s->n_user_days,
-                                               sizeof(*s->user_days), TF_USER_DAYS));
+    bad = bad ||
+          json_object_set_new(o, "days", row_array(s->days, s->n_days, sizeof(*s->days), TF_DAYS));
+    bad = bad || json_object_set_new(
+                     o, "user_days",
+                     row_array(s->user_days, s->n_user_days, sizeof(*s->user_days), TF_USER_DAYS));
     bad = bad || json_object_set_new(o, "summary", row_object(s, TF_SUMMARY));
     bad = bad || json_object_set_new(o, "today", row_object(s, TF_TODAY));
     bad = bad || json_object_set_new(o, "combined", row_object(s, TF_COMBINED));

@@ -84,8 +84,7 @@ static void tokens(tf_buf *b, const char *name, const char *type, const char *he
     family(b, name, type, help);
     tf_buf_printf(b, "%s{kind=\"input\"} %" PRId64 "\n", name, t->input_tokens);
     tf_buf_printf(b, "%s{kind=\"output\"} %" PRId64 "\n", name, t->output_tokens);
-    tf_buf_printf(b, "%s{kind=\"cache_creation\"} %" PRId64 "\n", name,
-                  t->cache_creation_tokens);
+    tf_buf_printf(b, "%s{kind=\"cache_creation\"} %" PRId64 "\n", name, t->cache_creation_tokens);
     tf_buf_printf(b, "%s{kind=\"cache_read\"} %" PRId64 "\n", name, t->cache_read_tokens);
 }
 

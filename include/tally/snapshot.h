@@ -76,7 +76,7 @@ typedef struct tally_snapshot {
     tally_summary summary;
     tally_totals today;
     tally_totals combined;               /* with summary.inventory, its four inventory counts */
-    const tally_counter_value *counters; /* sorted by name */
+    const tally_counter_value *counters; /* sorted by name, each name once */
     size_t n_counters;
     const tally_counter_day *counter_days; /* sorted by date, then name */
     size_t n_counter_days;
