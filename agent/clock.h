@@ -4,7 +4,8 @@
  * time), and business days: [local midnight of D, local midnight of D+1)
  * as UTC instants, DST-correct (days of 23, 23.5, 24.5 or 25 hours; a
  * midnight that does not exist starts the day at the first instant that
- * has date D).
+ * has date D; a midnight that occurs twice starts it at the first one; a
+ * date the zone skipped entirely is an empty day, start == end).
  *
  * The zone is applied process-wide (TZ + tzset) so localtime_r is right on
  * every thread; call clock_set_zone only while no other thread runs.
@@ -22,10 +23,11 @@
 int clock_zone_exists(const char *name);
 /* Make name the business zone. 0, or -1 if it does not exist. */
 int clock_set_zone(const char *name);
+/* The business zone's name; "" until clock_set_zone has succeeded. */
 const char *clock_zone(void);
 
-/* Parse an ISO 8601 instant: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm|+hhmm);
- * also a space for the T. *utc gets whole seconds (the fraction is
+/* Parse an ISO 8601 instant: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm|+hhmm|+hh);
+ * also a space or a lower-case t for the T, and a lower-case z (RFC 3339). *utc gets whole seconds (the fraction is
  * truncated toward minus infinity), *nanos the fraction. 0 or -1. */
 int clock_parse_iso8601(const char *text, int64_t *utc, int32_t *nanos);
 /* An instant as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21 bytes). */

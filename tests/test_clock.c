@@ -82,6 +82,8 @@ static void test_zone_exists_bad(void **state)
     assert_int_equal(clock_zone_exists("/usr/share/zoneinfo/UTC"), -1);
     assert_int_equal(clock_zone_exists("Asia/Shanghai/"), -1);
     assert_int_equal(clock_zone_exists("Asia//Shanghai"), -1);
+    assert_int_equal(clock_zone_exists("./UTC"), -1); /* a TZif file, not an IANA name */
+    assert_int_equal(clock_zone_exists("Etc/./UTC"), -1);
     assert_int_equal(clock_zone_exists("Asia/Shanghai "), -1);
     assert_int_equal(clock_zone_exists("asia/shanghai"), -1);
     assert_int_equal(clock_zone_exists("Asia"), -1);        /* a directory */
