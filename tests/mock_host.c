@@ -447,8 +447,8 @@ const tally_plugin *mock_host_load(const char *dir, const char *name, void **han
     if (p == NULL) {
         fprintf(stderr, "mock host: %s has no %s\n", path, TALLY_PLUGIN_SYMBOL);
     } else if (p->abi_version != TALLY_PLUGIN_ABI_VERSION) {
-        fprintf(stderr, "mock host: %s has ABI version %u, this host %u\n", path,
-                p->abi_version, TALLY_PLUGIN_ABI_VERSION);
+        fprintf(stderr, "mock host: %s has ABI version %u, this host %u\n", path, p->abi_version,
+                TALLY_PLUGIN_ABI_VERSION);
         p = NULL;
     }
     if (p == NULL) {
@@ -478,8 +478,9 @@ static char parse_error[1024];
 
 static void record_parse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-    int n = snprintf(parse_error, sizeof(parse_error), "%s:%d: ",
-                     cfg && cfg->filename ? cfg->filename : "[buf]", cfg ? cfg->line : 0);
+    int n =
+        snprintf(parse_error, sizeof(parse_error),
+                 "%s:%d: ", cfg && cfg->filename ? cfg->filename : "[buf]", cfg ? cfg->line : 0);
     if (n > 0 && (size_t)n < sizeof(parse_error))
         vsnprintf(parse_error + n, sizeof(parse_error) - (size_t)n, fmt, ap);
 }

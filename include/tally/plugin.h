@@ -105,8 +105,9 @@ typedef struct tally_plugin {
     /* check: called for each instance when the config is parsed (also by
      * tallyd -t), before anything runs. Validates values and required
      * options; reports each problem with api->log naming the option, and
-     * the config file and line (cfg_title(section), section->line). Must
-     * have no side effects. May be NULL. */
+     * the config file and line (section->line: libconfuse 3.3 keeps the
+     * line where the section ends, not each option's). Must have no side
+     * effects; the clock and state are not available yet. May be NULL. */
     int (*check)(tally_host *h, const tally_host_api *api, cfg_t *section);
 
     /* init: build the instance from its checked section; set *ctx. Called

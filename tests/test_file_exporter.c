@@ -1,0 +1,835 @@
+/*
+ * test_file_exporter.c — the file exporter, as the agent would drive it:
+ * the built file.so loaded by the mock host, configured from a section
+ * string, exporting snapshots to real files. Atomic replacement (also
+ * against a concurrent reader), the mode whatever the umask, the path
+ * template in the business zone, byte-identical formats, every check(),
+ * and the failures that must keep the previous file: an unwritable
+ * directory, a read-only file system, a full disk, a missing directory.
+ *
+ * Mounting needs root; the mount tests skip otherwise. When it can, the
+ * test runs in its own mount namespace so a crash leaves no mount behind.
+ */
+#include "format.h"
+#include "mock_host.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TALLY_PLUGIN_BUILD_DIR
+#error "build with -DTALLY_PLUGIN_BUILD_DIR=<the build tree's plugin dir>"
+#endif
+
+#define NOBODY 65534
+#define NOW_EXAMPLE 1795316400 /* 2026-11-22T03:00:00Z */
+#define TODAY_START 1795276800 /* 2026-11-21T16:00:00Z: 2026-11-22 00:00 in Shanghai */
+
+static const tally_plugin *plugin;
+static void *plugin_dl;
+static char scratch[PATH_MAX];
+static char mounted[PATH_MAX]; /* a tmpfs to unmount in teardown, or "" */
+
+/* ---- scratch files ---- */
+
+/* "<dir>/<leaf>" in buf (PATH_MAX bytes). */
+static const char *join(char *buf, const char *dir, const char *leaf)
+{
+    if (snprintf(buf, PATH_MAX, "%s/%s", dir, leaf) >= PATH_MAX)
+        fail_msg("path too long: %s/%s", dir, leaf);
+    return buf;
+}
+
+static const char *spath(char *buf, const char *leaf)
+{
+    return join(buf, scratch, leaf);
+}
+
+static const char *smkdir(char *buf, const char *leaf)
+{
+    spath(buf, leaf);
+    assert_int_equal(mkdir(buf, 0755), 0);
+    return buf;
+}
+
+/* The whole file at path, NUL terminated; NULL if it cannot be read. */
+static char *slurp(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (n + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+/* Entries in dir (without . and ..), and how many are temporary files. */
+static int count_entries(const char *dir, int *temps)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    *temps = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        if (strstr(e->d_name, ".tmp.") != NULL)
+            (*temps)++;
+    }
+    closedir(d);
+    return n;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* ---- snapshots ---- */
+
+typedef struct snap_buf {
+    tally_snapshot s;
+    tally_day_stats *days;
+    tally_user_day_stats *user_days;
+} snap_buf;
+
+static const tally_counter_value counters[] = {{"api.requests.today", 12},
+                                               {"api.requests.total", 4096}};
+static const tally_counter_day counter_days[] = {{"2026-11-21", "api.requests.today", 77}};
+
+/* A snapshot at now with n_days closed Shanghai days (two users each):
+ * about 1 KB of JSON per day, so size is chosen by n_days. */
+static void snap_make(snap_buf *b, size_t n_days, int64_t now)
+{
+    memset(b, 0, sizeof(*b));
+    b->days = calloc(n_days + 1, sizeof(*b->days));
+    b->user_days = calloc(2 * n_days + 1, sizeof(*b->user_days));
+    assert_non_null(b->days);
+    assert_non_null(b->user_days);
+    for (size_t i = 0; i < n_days; i++) {
+        tally_day_stats *d = &b->days[i];
+        d->day_start_utc = TODAY_START - (int64_t)(n_days - i) * 86400;
+        time_t local = (time_t)(d->day_start_utc + 8 * 3600);
+        struct tm tm;
+        gmtime_r(&local, &tm);
+        strftime(d->date, sizeof(d->date), "%Y-%m-%d", &tm);
+        d->total_requests = (int64_t)i * 7 + 3;
+        d->error_requests = (int64_t)i % 3;
+        d->success_requests = d->total_requests - d->error_requests;
+        d->input_tokens = (int64_t)1 << 40;
+        d->output_tokens = (int64_t)i * 1000;
+        d->total_cost = 0.5 + (double)i;
+        d->actual_total_cost = 0.25 + (double)i;
+        d->avg_response_time_ms = 120.5;
+        d->unique_models = 2;
+        d->unique_providers = 1;
+        for (int u = 0; u < 2; u++) {
+            tally_user_day_stats *ud = &b->user_days[2 * i + (size_t)u];
+            memcpy(ud->date, d->date, sizeof(ud->date));
+            ud->day_start_utc = d->day_start_utc;
+            ud->user_id = u ? "user-b" : "user-a";
+            ud->total_requests = d->total_requests + u;
+            ud->success_requests = ud->total_requests;
+            ud->total_cost = 0.125 * u;
+        }
+        b->s.summary.all_time_requests += d->total_requests;
+    }
+    b->s.timezone = "Asia/Shanghai";
+    b->s.now_utc = now;
+    b->s.generated_utc = now + 1;
+    b->s.days = b->days;
+    b->s.n_days = n_days;
+    b->s.user_days = b->user_days;
+    b->s.n_user_days = 2 * n_days;
+    b->s.summary.cutoff_utc = TODAY_START;
+    b->s.summary.inventory = (tally_inventory){3, 2, 5, 4};
+    b->s.today = (tally_totals){.total_requests = 9, .success_requests = 8, .error_requests = 1};
+    b->s.combined = b->s.today;
+    b->s.combined.total_requests += b->s.summary.all_time_requests;
+    b->s.counters = counters;
+    b->s.n_counters = 2;
+    b->s.counter_days = counter_days;
+    b->s.n_counter_days = 1;
+}
+
+static void snap_free(snap_buf *b)
+{
+    free(b->days);
+    free(b->user_days);
+}
+
+/* What tally_format_render makes of s (the bytes a file must hold). */
+static char *render(tally_format f, const char *table, const tally_snapshot *s, size_t *len)
+{
+    tally_format_opts o = {.csv_table = table};
+    char *out = NULL;
+    assert_int_equal(tally_format_render(f, s, &o, &out, len), 0);
+    return out;
+}
+
+/* ---- a plugin instance ---- */
+
+typedef struct inst {
+    tally_host *h;
+    cfg_t *section;
+    void *ctx;
+} inst;
+
+/* Parse body, check it and init an instance; all must succeed. */
+static void inst_open(inst *in, const char *body)
+{
+    in->h = mock_host_new();
+    in->section = mock_host_section(plugin, "summary", body);
+    if (in->section == NULL)
+        fail_msg("config does not parse: %s", mock_host_parse_error());
+    assert_int_equal(plugin->check(in->h, mock_host_api(), in->section), 0);
+    assert_int_equal(mock_host_log_count(in->h), 0);
+    in->ctx = NULL;
+    assert_int_equal(plugin->init(in->h, mock_host_api(), in->section, &in->ctx), 0);
+    assert_non_null(in->ctx);
+}
+
+static void inst_close(inst *in)
+{
+    plugin->stop(in->ctx);
+    mock_host_section_free(in->section);
+    mock_host_free(in->h);
+}
+
+static int inst_export(inst *in, const snap_buf *b)
+{
+    return plugin->export_snapshot(in->ctx, &b->s);
+}
+
+static char *body_for(const char *path, const char *rest)
+{
+    char *body = NULL;
+    assert_true(asprintf(&body, "path = \"%s\" %s", path, rest) > 0);
+    return body;
+}
+
+/* ---- atomic replacement ---- */
+
+static void test_json_atomic_mode_replaces(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    smkdir(dir, "json");
+    join(path, dir, "summary.json");
+    char *body = body_for(path, "mode = \"0640\"");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+
+    /* mkstemp makes 0600 and a umask of 077 would strip 0640 to 0600:
+     * only an explicit fchmod gives the file the mode asked for. */
+    mode_t old_umask = umask(077);
+    snap_buf a, b;
+    snap_make(&a, 3, NOW_EXAMPLE);
+    snap_make(&b, 5, NOW_EXAMPLE + 60);
+    int rc_a = inst_export(&in, &a);
+    struct stat st_a;
+    int stat_a = stat(path, &st_a);
+    int rc_b = inst_export(&in, &b);
+    umask(old_umask);
+    assert_int_equal(rc_a, 0);
+    assert_int_equal(stat_a, 0);
+    assert_int_equal(st_a.st_mode & 07777, 0640);
+    assert_int_equal(rc_b, 0);
+
+    struct stat st_b;
+    assert_int_equal(stat(path, &st_b), 0);
+    assert_int_equal(st_b.st_mode & 07777, 0640);
+    /* Replaced by rename, not rewritten in place. */
+    assert_true(st_a.st_ino != st_b.st_ino);
+
+    char *text = slurp(path, NULL);
+    assert_non_null(text);
+    json_error_t err;
+    json_t *root = json_loads(text, 0, &err);
+    if (root == NULL)
+        fail_msg("%s is not JSON: %s (line %d)", path, err.text, err.line);
+    static const char *const keys[] = {"timezone",  "now",         "generated_at", "days",
+                                       "user_days", "summary",     "today",        "combined",
+                                       "counters",  "counter_days"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (json_object_get(root, keys[i]) == NULL)
+            fail_msg("%s has no top-level key \"%s\"", path, keys[i]);
+    assert_int_equal(json_array_size(json_object_get(root, "days")), 5);
+    assert_string_equal(json_string_value(json_object_get(root, "now")), "2026-11-22T03:01:00Z");
+    json_decref(root);
+    free(text);
+
+    int temps;
+    assert_int_equal(count_entries(dir, &temps), 1);
+    assert_int_equal(temps, 0);
+    snap_free(&a);
+    snap_free(&b);
+    inst_close(&in);
+}
+
+static void test_default_mode_ignores_umask(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    smkdir(dir, "defmode");
+    join(path, dir, "tally.prom");
+    char *body = body_for(path, "format = \"prometheus\"");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    snap_buf a;
+    snap_make(&a, 1, NOW_EXAMPLE);
+    mode_t old_umask = umask(077);
+    int rc = inst_export(&in, &a);
+    umask(old_umask);
+    assert_int_equal(rc, 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    snap_free(&a);
+    inst_close(&in);
+}
+
+/* A reader that opens the file over and over while exports replace it
+ * must always see one whole document, old or new. */
+static void test_reader_never_sees_partial_file(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    smkdir(dir, "reader");
+    join(path, dir, "summary.json");
+    char *body = body_for(path, "");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    snap_buf small, big;
+    snap_make(&small, 50, NOW_EXAMPLE);
+    snap_make(&big, 600, NOW_EXAMPLE);
+    assert_int_equal(inst_export(&in, &small), 0);
+
+    atomic_int *stop =
+        mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(stop != MAP_FAILED);
+    atomic_store(stop, 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child's verdict is its exit status: 0 all whole, 1 a partial
+         * or unreadable document, 2 too few reads to mean anything. */
+        int reads = 0;
+        while (!atomic_load(stop) || reads < 20) {
+            size_t len;
+            char *text = slurp(path, &len);
+            json_t *doc = text ? json_loadb(text, len, 0, NULL) : NULL;
+            free(text);
+            if (doc == NULL)
+                _exit(1);
+            json_decref(doc);
+            reads++;
+        }
+        _exit(reads >= 20 ? 0 : 2);
+    }
+    int failed = 0;
+    for (int i = 0; i < 60; i++)
+        failed += inst_export(&in, i % 2 ? &small : &big) != 0;
+    atomic_store(stop, 1);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    munmap(stop, sizeof(*stop));
+    assert_int_equal(failed, 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("the reader %s",
+                 WEXITSTATUS(status) == 1 ? "saw a partial or broken file" : "did not get to read");
+    int temps;
+    assert_int_equal(count_entries(dir, &temps), 1);
+    assert_int_equal(temps, 0);
+    snap_free(&small);
+    snap_free(&big);
+    inst_close(&in);
+}
+
+/* ---- the path template in the business zone ---- */
+
+static void export_in_zone(const char *zone, const char *leaf, const char *expected,
+                           const char *other)
+{
+    char dir[PATH_MAX], path[PATH_MAX], want[PATH_MAX];
+    smkdir(dir, leaf);
+    join(path, dir, "summary-%Y-%m-%d.json");
+    char *body = body_for(path, "");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    assert_int_equal(mock_host_set_timezone(in.h, zone), 0);
+    snap_buf a;
+    snap_make(&a, 1, 1795280400); /* 2026-11-21T17:00:00Z */
+    assert_int_equal(inst_export(&in, &a), 0);
+    join(want, dir, expected);
+    if (access(want, F_OK) != 0)
+        fail_msg("in %s, expected %s", zone, want);
+    join(want, dir, other);
+    assert_int_equal(access(want, F_OK), -1);
+    int temps;
+    assert_int_equal(count_entries(dir, &temps), 1);
+    snap_free(&a);
+    inst_close(&in);
+}
+
+static void test_template_in_business_zone(void **state)
+{
+    /* 17:00 UTC is 01:00 on the 22nd in Shanghai (UTC+8) and 12:00 on the
+     * 21st in New York (EST, UTC-5, since November 1st). */
+    export_in_zone("Asia/Shanghai", "zone-sh", "summary-2026-11-22.json",
+                   "summary-2026-11-21.json");
+    export_in_zone("America/New_York", "zone-ny", "summary-2026-11-21.json",
+                   "summary-2026-11-22.json");
+}
+
+/* ---- formats ---- */
+
+static void export_compare(const char *leaf, const char *options, tally_format f, const char *table)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    smkdir(dir, leaf);
+    join(path, dir, "out");
+    char *body = body_for(path, options);
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    snap_buf a;
+    snap_make(&a, 4, NOW_EXAMPLE);
+    assert_int_equal(inst_export(&in, &a), 0);
+    size_t want_len = 0, got_len = 0;
+    char *want = render(f, table, &a.s, &want_len);
+    char *got = slurp(path, &got_len);
+    assert_non_null(got);
+    assert_true(want_len > 0);
+    assert_int_equal(got_len, want_len);
+    assert_memory_equal(got, want, want_len);
+    free(want);
+    free(got);
+    snap_free(&a);
+    inst_close(&in);
+}
+
+static void test_formats_byte_identical(void **state)
+{
+    export_compare("fmt-json", "", TALLY_FORMAT_JSON, NULL);
+    export_compare("fmt-prom", "format = \"prometheus\"", TALLY_FORMAT_PROMETHEUS, NULL);
+    export_compare("fmt-csv", "format = \"csv\"", TALLY_FORMAT_CSV, "days");
+    export_compare("fmt-csv-ud", "format = \"csv\" table = \"user_days\"", TALLY_FORMAT_CSV,
+                   "user_days");
+}
+
+/* ---- check() ---- */
+
+/* body fails check; some logged line names the option, the instance and
+ * line 7, and contains each of the extra words. */
+static void check_rejects(const char *body, const char *option, ...)
+{
+    tally_host *h = mock_host_new();
+    cfg_t *section = mock_host_section_at(plugin, "summary", body, 7);
+    if (section == NULL)
+        fail_msg("config does not parse: %s", mock_host_parse_error());
+    int rc = plugin->check(h, mock_host_api(), section);
+    if (rc != TALLY_HOST_ERR)
+        fail_msg("check accepted: %s", body);
+    char quoted[64];
+    snprintf(quoted, sizeof(quoted), "'%s'", option);
+    const char *line = mock_host_log_find(h, quoted);
+    if (line == NULL)
+        fail_msg("no message names option %s for: %s", quoted, body);
+    if (strstr(line, ":7:") == NULL || strstr(line, "\"summary\"") == NULL)
+        fail_msg("message lacks line 7 or the instance: %s", line);
+    va_list ap;
+    va_start(ap, option);
+    for (const char *w; (w = va_arg(ap, const char *)) != NULL;)
+        if (strstr(line, w) == NULL)
+            fail_msg("message lacks \"%s\": %s", w, line);
+    va_end(ap);
+    /* init refuses what check refuses, and builds nothing. */
+    void *ctx = NULL;
+    assert_int_equal(plugin->init(h, mock_host_api(), section, &ctx), TALLY_HOST_ERR);
+    assert_null(ctx);
+    mock_host_section_free(section);
+    mock_host_free(h);
+}
+
+static void test_check_rejects(void **state)
+{
+    check_rejects("path = \"/tmp/x\" format = \"xml\"", "format", "xml", "json", "prometheus",
+                  "csv", NULL);
+    check_rejects("path = \"/tmp/x\" format = \"JSON\"", "format", NULL);
+    check_rejects("path = \"/tmp/x\" table = \"days\"", "table", "csv", NULL);
+    check_rejects("path = \"/tmp/x\" format = \"prometheus\" table = \"days\"", "table", "csv",
+                  NULL);
+    check_rejects("path = \"/tmp/x\" format = \"csv\" table = \"weeks\"", "table", "weeks",
+                  "user_days", NULL);
+    check_rejects("path = \"/tmp/x\" mode = \"999\"", "mode", "999", "0777", NULL);
+    check_rejects("path = \"/tmp/x\" mode = \"abc\"", "mode", "abc", NULL);
+    check_rejects("path = \"/tmp/x\" mode = \"1000\"", "mode", NULL);
+    check_rejects("path = \"/tmp/x\" mode = \"\"", "mode", NULL);
+    check_rejects("format = \"json\"", "path", "required", NULL);
+    check_rejects("path = \"\"", "path", "empty", NULL);
+    check_rejects("path = \"/tmp/dir/\"", "path", "directory", NULL);
+}
+
+static void test_check_accepts_and_touches_nothing(void **state)
+{
+    static const char *const good[] = {
+        "path = \"%s/a/summary.json\"",
+        "path = \"%s/a/tally.prom\" format = \"prometheus\" mode = \"0600\"",
+        "path = \"%s/a/days.csv\" format = \"csv\"",
+        "path = \"%s/a/users-%%Y.csv\" format = \"csv\" table = \"user_days\" mode = \"0\"",
+        "path = \"%s/a/x\" mode = \"0777\"",
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char body[PATH_MAX + 200];
+        assert_true(snprintf(body, sizeof(body), good[i], scratch) < (int)sizeof(body));
+        tally_host *h = mock_host_new();
+        cfg_t *section = mock_host_section(plugin, "summary", body);
+        assert_non_null(section);
+        if (plugin->check(h, mock_host_api(), section) != 0)
+            fail_msg("check refused %s: %s", body, mock_host_log_text(h, 0));
+        assert_int_equal(mock_host_log_count(h), 0);
+        mock_host_section_free(section);
+        mock_host_free(h);
+    }
+    /* Checking is not exporting: the directory was never created. */
+    char dir[PATH_MAX];
+    assert_int_equal(access(spath(dir, "a"), F_OK), -1);
+}
+
+/* ---- failures keep the previous file ---- */
+
+/* An instance writing <dir>/summary.json, with a first export done. */
+static void prepare_previous(inst *in, const char *dir, char *path, snap_buf *prev,
+                             char **prev_text, size_t *prev_len)
+{
+    join(path, dir, "summary.json");
+    char *body = body_for(path, "");
+    inst_open(in, body);
+    free(body);
+    snap_make(prev, 1, NOW_EXAMPLE);
+    assert_int_equal(inst_export(in, prev), 0);
+    *prev_text = slurp(path, prev_len);
+    assert_non_null(*prev_text);
+}
+
+static void assert_unchanged(const char *dir, const char *path, const char *prev_text,
+                             size_t prev_len, int entries)
+{
+    size_t len = 0;
+    char *now_text = slurp(path, &len);
+    assert_non_null(now_text);
+    assert_int_equal(len, prev_len);
+    assert_memory_equal(now_text, prev_text, prev_len);
+    free(now_text);
+    int temps;
+    assert_int_equal(count_entries(dir, &temps), entries);
+    assert_int_equal(temps, 0);
+}
+
+/* In the child: the export fails with EACCES and says so; the exit status
+ * tells the parent which expectation failed. */
+static int export_denied(inst *in, const snap_buf *big, const char *path)
+{
+    if (geteuid() == 0) {
+        /* Root writes anywhere; become nobody to meet the permissions. */
+        if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0)
+            return 10;
+    }
+    if (inst_export(in, big) != TALLY_HOST_ERR)
+        return 11;
+    const char *line = mock_host_log_find(in->h, path);
+    if (line == NULL)
+        return 12;
+    if (strstr(line, strerror(EACCES)) == NULL)
+        return 13;
+    return 0;
+}
+
+static void test_unwritable_directory(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    smkdir(dir, "denied");
+    inst in;
+    snap_buf prev, big;
+    char *prev_text;
+    size_t prev_len;
+    prepare_previous(&in, dir, path, &prev, &prev_text, &prev_len);
+    snap_make(&big, 40, NOW_EXAMPLE);
+
+    /* Owned by nobody, r-x: nobody may list it but not create in it. */
+    if (geteuid() == 0)
+        assert_int_equal(chown(dir, NOBODY, NOBODY), 0);
+    assert_int_equal(chmod(dir, 0500), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(export_denied(&in, &big, path)); /* _exit: no LSan in a setuid child */
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("child: %d (10 setuid, 11 export did not fail, 12 path not logged, 13 no "
+                 "EACCES text)",
+                 WEXITSTATUS(status));
+    assert_unchanged(dir, path, prev_text, prev_len, 1);
+    free(prev_text);
+    snap_free(&prev);
+    snap_free(&big);
+    inst_close(&in);
+}
+
+static int mount_tmpfs(const char *dir, const char *size)
+{
+    char opts[64];
+    snprintf(opts, sizeof(opts), "size=%s,mode=0755", size);
+    if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0)
+        return -errno;
+    if (snprintf(mounted, sizeof(mounted), "%s", dir) >= (int)sizeof(mounted))
+        mounted[0] = '\0';
+    return 0;
+}
+
+static int unmount_teardown(void **state)
+{
+    if (mounted[0] != '\0' && umount2(mounted, MNT_DETACH) != 0)
+        fprintf(stderr, "umount %s: %s\n", mounted, strerror(errno));
+    mounted[0] = '\0';
+    return 0;
+}
+
+#define SKIP_WITHOUT_MOUNT(rc, dir)                                                                \
+    do {                                                                                           \
+        if ((rc) != 0) {                                                                           \
+            fprintf(stderr, "SKIP: cannot mount a tmpfs on %s (%s); run as root\n", dir,           \
+                    strerror(-(rc)));                                                              \
+            skip();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+static void test_read_only_file_system(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    smkdir(dir, "rofs");
+    int rc = mount_tmpfs(dir, "1m");
+    SKIP_WITHOUT_MOUNT(rc, dir);
+    inst in;
+    snap_buf prev, big;
+    char *prev_text;
+    size_t prev_len;
+    prepare_previous(&in, dir, path, &prev, &prev_text, &prev_len);
+    snap_make(&big, 40, NOW_EXAMPLE);
+    assert_int_equal(mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                           "size=1m,mode=0755"),
+                     0);
+    assert_int_equal(inst_export(&in, &big), TALLY_HOST_ERR);
+    const char *line = mock_host_log_find(in.h, path);
+    assert_non_null(line);
+    assert_non_null(strstr(line, strerror(EROFS)));
+    assert_unchanged(dir, path, prev_text, prev_len, 1);
+    free(prev_text);
+    snap_free(&prev);
+    snap_free(&big);
+    inst_close(&in);
+}
+
+static void test_full_disk_then_space_freed(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX], filler[PATH_MAX];
+    smkdir(dir, "full");
+    int rc = mount_tmpfs(dir, "512k");
+    SKIP_WITHOUT_MOUNT(rc, dir);
+    inst in;
+    snap_buf prev, big;
+    char *prev_text;
+    size_t prev_len;
+    prepare_previous(&in, dir, path, &prev, &prev_text, &prev_len);
+    snap_make(&big, 250, NOW_EXAMPLE); /* some 250 KB: fits only without the filler */
+
+    /* Fill what is left. */
+    join(filler, dir, "filler");
+    int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    assert_true(fd >= 0);
+    static const char block[4096];
+    ssize_t w;
+    while ((w = write(fd, block, sizeof(block))) > 0)
+        ;
+    assert_int_equal(errno, ENOSPC);
+    close(fd);
+
+    assert_int_equal(inst_export(&in, &big), TALLY_HOST_ERR);
+    const char *line = mock_host_log_find(in.h, path);
+    assert_non_null(line);
+    if (strstr(line, strerror(ENOSPC)) == NULL)
+        fail_msg("no ENOSPC text in: %s", line);
+    assert_unchanged(dir, path, prev_text, prev_len, 2);
+
+    /* Nothing to reset: with space again, the next export just works. */
+    assert_int_equal(unlink(filler), 0);
+    mock_host_log_clear(in.h);
+    assert_int_equal(inst_export(&in, &big), 0);
+    assert_int_equal(mock_host_log_count(in.h), 0);
+    size_t want_len, got_len;
+    char *want = render(TALLY_FORMAT_JSON, NULL, &big.s, &want_len);
+    char *got = slurp(path, &got_len);
+    assert_true(want_len > 128 * 1024);
+    assert_int_equal(got_len, want_len);
+    assert_memory_equal(got, want, want_len);
+    free(want);
+    free(got);
+    int temps;
+    assert_int_equal(count_entries(dir, &temps), 1);
+    assert_int_equal(temps, 0);
+    free(prev_text);
+    snap_free(&prev);
+    snap_free(&big);
+    inst_close(&in);
+}
+
+static void test_missing_directory(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    spath(dir, "missing");
+    join(path, dir, "sub/summary.json");
+    char *body = body_for(path, "");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    snap_buf a;
+    snap_make(&a, 2, NOW_EXAMPLE);
+    assert_int_equal(inst_export(&in, &a), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_log_count(in.h), 1);
+    assert_int_equal(mock_host_log_level(in.h, 0), TALLY_LOG_ERR);
+    const char *line = mock_host_log_text(in.h, 0);
+    assert_non_null(strstr(line, path));
+    char todo[PATH_MAX + 64];
+    snprintf(todo, sizeof(todo), "create the directory %s/sub ", dir);
+    if (strstr(line, strerror(ENOENT)) == NULL || strstr(line, todo) == NULL)
+        fail_msg("unhelpful message: %s", line);
+    assert_int_equal(access(dir, F_OK), -1);
+    snap_free(&a);
+    inst_close(&in);
+}
+
+/* ---- the mock host itself (these tests lean on its clock and parser) ---- */
+
+static void test_mock_host_clock_and_parser(void **state)
+{
+    tally_host *h = mock_host_new();
+    const tally_host_api *api = mock_host_api();
+    tally_day d;
+    /* New York's 2026-11-01 has 25 hours: EDT midnight to EST midnight. */
+    assert_int_equal(mock_host_set_timezone(h, "America/New_York"), 0);
+    assert_string_equal(api->timezone(h), "America/New_York");
+    assert_int_equal(api->day_of(h, 1793534400, &d), 0); /* 2026-11-01T12:00:00Z */
+    assert_string_equal(d.date, "2026-11-01");
+    assert_int_equal(d.start_utc, 1793505600); /* 2026-11-01T04:00:00Z */
+    assert_int_equal(d.end_utc, 1793595600);   /* 2026-11-02T05:00:00Z */
+    /* Its first instant belongs to it; the one before to the day before. */
+    assert_int_equal(api->day_of(h, 1793505600, &d), 0);
+    assert_string_equal(d.date, "2026-11-01");
+    assert_int_equal(api->day_of(h, 1793505599, &d), 0);
+    assert_string_equal(d.date, "2026-10-31");
+    /* A zone glibc does not know must not silently become UTC. */
+    assert_int_equal(mock_host_set_timezone(h, "Mars/Olympus_Mons"), -1);
+    assert_int_equal(mock_host_set_timezone(h, "Asia/Shanghai"), 0);
+    struct tm tm;
+    assert_int_equal(api->local_time(h, 1795280400, &tm), 0); /* 2026-11-21T17:00:00Z */
+    assert_int_equal(tm.tm_mday, 22);
+    assert_int_equal(tm.tm_hour, 1);
+    mock_host_set_now(h, 42);
+    assert_int_equal(api->now(h), 42);
+    mock_host_free(h);
+
+    /* An unknown option is libconfuse's error, with its line. */
+    assert_null(mock_host_section_at(plugin, "x", "path = \"/a\" colour = \"red\"", 3));
+    assert_non_null(strstr(mock_host_parse_error(), ":3:"));
+    assert_non_null(strstr(mock_host_parse_error(), "colour"));
+}
+
+/* ---- setup ---- */
+
+static int group_setup(void **state)
+{
+    /* A private mount namespace: tmpfs mounts vanish with this process
+     * even if a test crashes. Without the privilege, mounts are skipped. */
+    if (unshare(CLONE_NEWNS) == 0)
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    plugin = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "file", &plugin_dl);
+    if (plugin == NULL)
+        return -1;
+    if (strcmp(plugin->name, "file") != 0 || plugin->kind != TALLY_PLUGIN_EXPORTER)
+        return -1;
+    snprintf(scratch, sizeof(scratch), "/tmp/tally-file-test-XXXXXX");
+    if (mkdtemp(scratch) == NULL)
+        return -1;
+    /* nobody must reach the directories of the permission test. */
+    return chmod(scratch, 0755);
+}
+
+static int group_teardown(void **state)
+{
+    unmount_teardown(state);
+    if (scratch[0] != '\0')
+        nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    mock_host_unload(plugin_dl);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_atomic_mode_replaces),
+        cmocka_unit_test(test_default_mode_ignores_umask),
+        cmocka_unit_test(test_reader_never_sees_partial_file),
+        cmocka_unit_test(test_template_in_business_zone),
+        cmocka_unit_test(test_formats_byte_identical),
+        cmocka_unit_test(test_check_rejects),
+        cmocka_unit_test(test_check_accepts_and_touches_nothing),
+        cmocka_unit_test(test_unwritable_directory),
+        cmocka_unit_test_teardown(test_read_only_file_system, unmount_teardown),
+        cmocka_unit_test_teardown(test_full_disk_then_space_freed, unmount_teardown),
+        cmocka_unit_test(test_missing_directory),
+        cmocka_unit_test(test_mock_host_clock_and_parser),
+    };
+    return cmocka_run_group_tests_name("file exporter", tests, group_setup, group_teardown);
+}
