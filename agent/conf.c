@@ -8,7 +8,6 @@
 #include "host.h"
 #include "log.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,10 @@
 #define MAX_INTERVAL 86400
 
 static int errors_seen;
+/* The directory the plugins were loaded from, for validate_plugin_dir. */
+static const char *loaded_plugin_dir;
+
+static int same_dir(const char *a, const char *b);
 
 /* The valid option names of cfg's section, for "no such option" errors. */
 static void valid_options(cfg_t *cfg, char *buf, size_t cap)
@@ -28,10 +31,10 @@ static void valid_options(cfg_t *cfg, char *buf, size_t cap)
     size_t used = 0;
     buf[0] = '\0';
     for (cfg_opt_t *o = cfg->opts; o != NULL && o->name != NULL; o++) {
-        if (o->type == CFGT_FUNC)
-            continue;
         int n = snprintf(buf + used, cap - used, "%s%s%s", used ? ", " : "", o->name,
-                         o->type == CFGT_SEC ? " (plugin)" : "");
+                         o->type == CFGT_SEC    ? " (plugin)"
+                         : o->type == CFGT_FUNC ? "(FILE)"
+                                                : "");
         if (n < 0 || (size_t)n >= cap - used)
             break;
         used += (size_t)n;
@@ -47,6 +50,16 @@ static void conf_error(cfg_t *cfg, const char *fmt, va_list ap)
         valid_options(cfg, names, sizeof(names));
         snprintf(hint, sizeof(hint), "; valid %s: %s",
                  strcmp(cfg->name, "root") == 0 ? "options and plugins" : "options here", names);
+    } else if (strncmp(msg, "found duplicate title", 21) == 0) {
+        snprintf(hint, sizeof(hint),
+                 "; two instances of one plugin need two titles: rename one of them");
+    } else if (strncmp(msg, "missing title for section", 25) == 0) {
+        const char *q = strchr(msg, '\'');
+        int len = q != NULL ? (int)strcspn(q + 1, "'") : 0;
+        snprintf(hint, sizeof(hint), "; name the instance: %.*s \"title\" { ... }", len,
+                 q != NULL ? q + 1 : "");
+    } else if (strcmp(msg, "premature end of file") == 0) {
+        snprintf(hint, sizeof(hint), "; the last option or section is unfinished");
     }
     errors_seen++;
     if (cfg->filename != NULL && cfg->line > 0)
@@ -109,6 +122,289 @@ static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
     return 0;
 }
 
+/*
+ * Why the agent reads the file before libconfuse does. libconfuse 3.3
+ * (a) takes the end of a file inside a section for its closing brace, and
+ * the end of a file inside a / * comment for a clean end, so a truncated
+ * file (an editor's half-written save, picked up by a HUP) would load with
+ * sections missing; (b) counts a # or // comment as three lines and a
+ * / * * / one as two, so every line number after a comment is wrong; and
+ * (c) fails on a comment inside a list. So each file (the main one and
+ * every include) is read here first: a scan that follows libconfuse's
+ * lexer (comments, "..." and '...' strings with backslash escapes, ${VAR})
+ * reports what is left open at the end, blanks the comments (newlines
+ * kept, so lines stay true), and notes the plugin_dir set outside any
+ * section (plugins must be loaded before the real parse). libconfuse then
+ * parses the blanked text under the file's own name.
+ */
+struct scan {
+    const char *file;
+    int report; /* log what is left open */
+    char *dir;  /* plugin_dir found, if cap > 0 */
+    size_t cap;
+    int found, line; /* found: 1 if plugin_dir was set; line: where */
+};
+
+static int is_word_char(const char *t, size_t i, size_t n)
+{
+    if (strchr(" #\"'\t\n\r={}()+,*", t[i]) != NULL)
+        return 0;
+    return !(t[i] == '/' && i + 1 < n && (t[i + 1] == '/' || t[i + 1] == '*'));
+}
+
+static void scan_open(struct scan *sc, int line, const char *what)
+{
+    if (sc->report)
+        log_msg(TALLY_LOG_ERR, "%s:%d: %s", sc->file, line, what);
+}
+
+/* A plugin_dir value: words at depth 0 go through pd (0 nothing, 1 after
+ * `plugin_dir`, 2 after its `=`). */
+static void scan_value(struct scan *sc, int *pd, const char *v, size_t len, int line)
+{
+    if (*pd == 2 && sc->cap > 0 && len < sc->cap) {
+        memcpy(sc->dir, v, len);
+        sc->dir[len] = '\0';
+        sc->found = 1;
+        sc->line = line;
+    }
+    *pd = 0;
+}
+
+/* Comment bytes [from, to) become spaces; newlines stay. */
+static void blank(char *t, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++)
+        if (t[k] != '\n')
+            t[k] = ' ';
+}
+
+/* 0 when nothing is left open (logged otherwise, if sc->report), 1 if
+ * something is. Blanks the comments of t. */
+static int scan_text(struct scan *sc, char *t, size_t n)
+{
+    int line = 1, depth = 0, brace_line = 0, pd = 0;
+    size_t i = 0;
+    while (i < n) {
+        char c = t[i];
+        if (c == '\n' || c == ' ' || c == '\t' || c == '\r') {
+            line += c == '\n';
+            i++;
+        } else if (c == '#' || (c == '/' && i + 1 < n && t[i + 1] == '/')) {
+            size_t from = i;
+            while (i < n && t[i] != '\n')
+                i++;
+            blank(t, from, i);
+        } else if (c == '/' && i + 1 < n && t[i + 1] == '*') {
+            int start = line;
+            size_t from = i;
+            for (i += 2; i < n && !(t[i] == '*' && i + 1 < n && t[i + 1] == '/'); i++)
+                line += t[i] == '\n';
+            if (i >= n) {
+                scan_open(sc, start, "this /* comment is never closed: add */ where it ends");
+                return 1;
+            }
+            i += 2;
+            blank(t, from, i);
+        } else if (c == '"' || c == '\'') {
+            int start = line;
+            size_t from = ++i;
+            for (; i < n && t[i] != c; i++) {
+                if (t[i] == '\\' && i + 1 < n)
+                    i++;
+                line += t[i] == '\n';
+            }
+            if (i >= n) {
+                scan_open(sc, start,
+                          c == '"' ? "this \" string is never closed: add the closing \""
+                                   : "this ' string is never closed: add the closing '");
+                return 1;
+            }
+            scan_value(sc, &pd, t + from, i - from, start);
+            i++;
+        } else if (c == '$' && i + 1 < n && t[i + 1] == '{') {
+            while (i < n && t[i] != '}')
+                line += t[i++] == '\n';
+            i++;
+            pd = 0;
+        } else if (c == '{' || c == '}') {
+            if (c == '{' && depth++ == 0)
+                brace_line = line;
+            else if (c == '}' && depth > 0)
+                depth--;
+            i++;
+            pd = 0;
+        } else if (c == '=') {
+            pd = pd == 1 ? 2 : 0;
+            i++;
+        } else if (is_word_char(t, i, n)) {
+            size_t from = i;
+            while (i < n && is_word_char(t, i, n))
+                i++;
+            if (depth == 0 && i - from == 10 && memcmp(t + from, "plugin_dir", 10) == 0)
+                pd = 1;
+            else
+                scan_value(sc, &pd, t + from, i - from, line);
+        } else {
+            i++;
+            pd = 0;
+        }
+    }
+    if (depth > 0) {
+        scan_open(sc, brace_line,
+                  "this '{' is never closed before the end of the file: add the matching '}'");
+        return 1;
+    }
+    return 0;
+}
+
+/* The whole file, malloc'd, in *len bytes (a NUL follows); NULL with errno
+ * if it cannot be read. */
+static char *read_text(const char *file, size_t *len)
+{
+    FILE *f = fopen(file, "r");
+    if (f == NULL)
+        return NULL;
+    char *text = NULL;
+    size_t used = 0, cap = 0, got;
+    do {
+        if (cap - used < 2) {
+            char *grown = realloc(text, cap = cap ? cap * 2 : 8192);
+            if (grown == NULL) {
+                free(text);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            text = grown;
+        }
+        got = fread(text + used, 1, cap - used - 1, f);
+        used += got;
+    } while (got > 0);
+    int err = ferror(f) ? EIO : 0;
+    fclose(f);
+    if (err) {
+        free(text);
+        errno = err;
+        return NULL;
+    }
+    text[used] = '\0';
+    *len = used;
+    return text;
+}
+
+int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
+{
+    struct scan sc = {.file = file, .dir = buf, .cap = cap};
+    size_t len;
+    char *text = read_text(file, &len);
+    if (text == NULL)
+        return -1;
+    scan_text(&sc, text, len);
+    free(text);
+    if (line != NULL)
+        *line = sc.line;
+    return sc.found;
+}
+
+/* text (len bytes, from file): scanned, then parsed into cfg from the
+ * blanked text under file's name (cfg_parse_fp names what it parses after
+ * cfg->filename). A CFG_* code. */
+static int parse_text(cfg_t *cfg, const char *file, char *text, size_t len)
+{
+    struct scan sc = {.file = file, .report = 1};
+    if (scan_text(&sc, text, len) != 0)
+        return CFG_PARSE_ERROR;
+    if (len == 0)
+        return CFG_SUCCESS; /* fmemopen refuses an empty buffer */
+    FILE *fp = fmemopen(text, len, "r");
+    if (fp == NULL)
+        return CFG_FILE_ERROR;
+    int rc = cfg_parse_fp(cfg, fp);
+    fclose(fp);
+    return rc;
+}
+
+static int parse_file(cfg_t *cfg, const char *file)
+{
+    size_t len;
+    char *text = read_text(file, &len);
+    if (text == NULL)
+        return CFG_FILE_ERROR;
+    free(cfg->filename);
+    cfg->filename = strdup(file);
+    int rc = cfg->filename != NULL ? parse_text(cfg, file, text, len) : CFG_FILE_ERROR;
+    free(text);
+    return rc;
+}
+
+/*
+ * include(FILE), done here rather than by libconfuse 3.3, whose include
+ * leaves its include stack (and the file open) behind when the included
+ * file has an error: after ten such failed reloads every include fails
+ * with "includes nested too deeply", and each one leaks a descriptor.
+ * Here the included file is read, scanned and blanked like the main one
+ * and parsed into the same cfg by a nested cfg_parse_fp (the lexer keeps
+ * a stack of buffers, so the outer file resumes where it was), with the
+ * name and line of the including file put back afterwards. A relative
+ * path is taken from the current directory, as libconfuse does.
+ */
+#define MAX_INCLUDE_DEPTH 8
+static int include_depth;
+
+static int conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+    if (argc != 1) {
+        cfg_error(cfg, "include takes one file name, e.g. include(\"/etc/tally/exporters.conf\")");
+        return 1;
+    }
+    if (include_depth >= MAX_INCLUDE_DEPTH) {
+        cfg_error(cfg,
+                  "include(\"%s\"): includes nested more than %d deep; does a file include "
+                  "itself?",
+                  argv[0], MAX_INCLUDE_DEPTH);
+        return 1;
+    }
+    char *path = cfg_tilde_expand(argv[0]);
+    size_t len;
+    char *text = path != NULL ? read_text(path, &len) : NULL;
+    if (text == NULL) {
+        cfg_error(cfg, "include(\"%s\"): cannot read %s: %s", argv[0], path ? path : argv[0],
+                  strerror(errno));
+        free(path);
+        return 1;
+    }
+    char *outer_file = cfg->filename;
+    int outer_line = cfg->line;
+    cfg->filename = path;
+    include_depth++;
+    int rc = parse_text(cfg, path, text, len);
+    include_depth--;
+    cfg->filename = outer_file;
+    cfg->line = outer_line;
+    free(text);
+    free(path);
+    return rc == CFG_SUCCESS ? 0 : 1;
+}
+
+/* Checked where it is set, so the message has the file and line; a file
+ * without plugin_dir takes the directory the plugins came from. */
+static int validate_plugin_dir(cfg_t *cfg, cfg_opt_t *opt)
+{
+    if (validate_path(cfg, opt) != 0)
+        return -1;
+    const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+    if (loaded_plugin_dir != NULL && !same_dir(v, loaded_plugin_dir)) {
+        cfg_error(cfg,
+                  "plugin_dir '%s' differs from the directory the plugins were loaded from "
+                  "('%s'): set plugin_dir in the main config file (an included file is read "
+                  "after the plugins are loaded), or make it agree with --plugin-dir",
+                  v, loaded_plugin_dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* The root table: globals, include, then one section per plugin. */
 static cfg_opt_t *root_options(const plugin_set *plugins)
 {
@@ -119,7 +415,7 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         CFG_STR("plugin_dir", TALLY_PLUGIN_DIR, CFGF_NONE),
         CFG_STR("log_level", "info", CFGF_NONE),
         CFG_STR("log", "stderr", CFGF_NONE),
-        CFG_FUNC("include", cfg_include),
+        CFG_FUNC("include", conf_include),
     };
     size_t ng = sizeof(globals) / sizeof(globals[0]);
     cfg_opt_t *opts = calloc(ng + plugins->n + 1, sizeof(*opts));
@@ -143,7 +439,7 @@ static void set_validators(cfg_t *cfg)
     cfg_set_validate_func(cfg, "log_level", validate_log_level);
     cfg_set_validate_func(cfg, "log", validate_log);
     cfg_set_validate_func(cfg, "state_dir", validate_path);
-    cfg_set_validate_func(cfg, "plugin_dir", validate_path);
+    cfg_set_validate_func(cfg, "plugin_dir", validate_plugin_dir);
 }
 
 /* Collect the plugin instances and let each plugin check its sections. */
@@ -196,7 +492,9 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     cfg_set_error_function(c->cfg, conf_error);
     set_validators(c->cfg);
     errors_seen = 0;
-    int rc = cfg_parse(c->cfg, file);
+    loaded_plugin_dir = plugin_dir;
+    int rc = parse_file(c->cfg, file);
+    loaded_plugin_dir = NULL;
     if (rc == CFG_FILE_ERROR)
         log_msg(TALLY_LOG_ERR, "config %s: cannot read: %s; give an existing file with -c", file,
                 strerror(errno));
@@ -206,20 +504,11 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     }
     c->timezone = cfg_getstr(c->cfg, "timezone");
     c->state_dir = cfg_getstr(c->cfg, "state_dir");
-    c->plugin_dir = cfg_getstr(c->cfg, "plugin_dir");
+    c->plugin_dir = plugin_dir; /* checked against the file's by validate_plugin_dir */
     c->log_target = cfg_getstr(c->cfg, "log");
     c->interval = cfg_getint(c->cfg, "interval");
     log_parse_level(cfg_getstr(c->cfg, "log_level"), &c->log_level);
-    int bad = 0;
-    if (!same_dir(c->plugin_dir, plugin_dir)) {
-        log_msg(TALLY_LOG_ERR,
-                "%s: plugin_dir '%s' differs from the plugin dir the plugins were loaded from "
-                "('%s'): set plugin_dir in the main config file (not in an included one), or "
-                "pass --plugin-dir",
-                file, c->plugin_dir, plugin_dir);
-        bad = 1;
-    }
-    if (collect_instances(c, plugins) != 0 || bad) {
+    if (collect_instances(c, plugins) != 0) {
         conf_free(c);
         return -1;
     }
@@ -234,58 +523,6 @@ void conf_free(conf *c)
     cfg_free(c->cfg);
     free(c->inst);
     free(c);
-}
-
-/* A small scanner for `plugin_dir = "..."` outside any section: comments
- * (#, //, / * * /) and quoted strings are skipped, braces counted. */
-int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap)
-{
-    FILE *f = fopen(file, "r");
-    if (f == NULL)
-        return -1;
-    char line[8192];
-    int depth = 0, found = 0, in_block = 0;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        for (char *p = line; *p && !found; p++) {
-            if (in_block) {
-                if (p[0] == '*' && p[1] == '/')
-                    in_block = 0, p++;
-                continue;
-            }
-            if (*p == '#' || (p[0] == '/' && p[1] == '/'))
-                break;
-            if (p[0] == '/' && p[1] == '*') {
-                in_block = 1;
-                p++;
-            } else if (*p == '"') {
-                while (*++p && *p != '"')
-                    if (*p == '\\' && p[1])
-                        p++;
-                if (!*p)
-                    break;
-            } else if (*p == '{') {
-                depth++;
-            } else if (*p == '}') {
-                depth--;
-            } else if (depth == 0 && strncmp(p, "plugin_dir", 10) == 0 &&
-                       (p == line || !isalnum((unsigned char)p[-1])) &&
-                       !isalnum((unsigned char)p[10]) && p[10] != '_') {
-                char *q = p + 10;
-                while (*q == ' ' || *q == '\t' || *q == '=')
-                    q++;
-                if (*q == '"' && strchr(q + 1, '"') != NULL) {
-                    size_t n = (size_t)(strchr(q + 1, '"') - (q + 1));
-                    if (n < cap) {
-                        memcpy(buf, q + 1, n);
-                        buf[n] = '\0';
-                        found = 1;
-                    }
-                }
-            }
-        }
-    }
-    fclose(f);
-    return found;
 }
 
 static void print_default(FILE *out, const cfg_opt_t *o)

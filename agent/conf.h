@@ -29,10 +29,10 @@ typedef struct conf {
     size_t n_inst;
 } conf;
 
-/* The plugin_dir a config file names at its top level, found before the
- * real parse (plugins must be loaded to build the option table). 1 and
- * buf set if found, 0 if not, -1 if the file cannot be read. */
-int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap);
+/* The plugin_dir a config file sets at its top level, found before the
+ * real parse (plugins must be loaded to build the option table). 1 with
+ * buf and *line set if found, 0 if not, -1 if the file cannot be read. */
+int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line);
 
 /* Parse and check file against the plugins; plugin_dir is the directory
  * they were loaded from (the file must not name another). 0 or -1, with

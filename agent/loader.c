@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const char *loader_kind_name(tally_plugin_kind kind)
 {
@@ -74,11 +75,19 @@ static void load_one(plugin_set *set, const char *name)
     snprintf(path, sizeof(path), "%s/%s", set->dir, name);
     struct stat st;
     /* lstat: a symlink could lead anywhere, so it is never followed. */
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char to[4096];
+        ssize_t n = readlink(path, to, sizeof(to) - 1);
+        to[n > 0 ? n : 0] = '\0';
         log_msg(TALLY_LOG_ERR,
-                "plugin %s: not a regular file (symlinks are refused: plugins load only from "
-                "the plugin dir itself); not loaded",
-                path);
+                "plugin %s: a symlink (to %s); symlinks are refused, plugins load only from "
+                "the plugin dir itself: copy the plugin there instead; not loaded",
+                path, n > 0 ? to : "?");
+        set->refused++;
+        return;
+    }
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        log_msg(TALLY_LOG_ERR, "plugin %s: not a regular file; not loaded", path);
         set->refused++;
         return;
     }

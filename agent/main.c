@@ -143,11 +143,22 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 static int load_plugins(const struct options *o, plugin_set **out, char *dir, size_t cap)
 {
+    int line = 0, from_file = 0;
     if (o->plugin_dir != NULL)
         snprintf(dir, cap, "%s", o->plugin_dir);
-    else if (conf_prescan_plugin_dir(o->conf_file, dir, cap) != 1)
+    else if ((from_file = conf_prescan_plugin_dir(o->conf_file, dir, cap, &line)) != 1)
         snprintf(dir, cap, "%s", TALLY_PLUGIN_DIR);
-    return loader_scan(dir, out);
+    if (loader_scan(dir, out) == 0)
+        return 0;
+    /* Say where the directory came from, so the right thing gets fixed. */
+    if (o->plugin_dir != NULL)
+        log_msg(TALLY_LOG_ERR, "(plugin_dir '%s' is the one --plugin-dir gave)", dir);
+    else if (from_file == 1)
+        log_msg(TALLY_LOG_ERR, "%s:%d: plugin_dir '%s' is set here", o->conf_file, line, dir);
+    else
+        log_msg(TALLY_LOG_ERR, "(%s %s and no --plugin-dir was given, so the built-in %s was used)",
+                o->conf_file, from_file < 0 ? "cannot be read" : "sets no plugin_dir", dir);
+    return -1;
 }
 
 /* Make the config live: zone and logging. */
@@ -156,6 +167,18 @@ static void apply_conf(const conf *c, int verbose)
     clock_set_zone(c->timezone);
     log_set_target(c->log_target);
     log_set_level(verbose ? TALLY_LOG_DEBUG : c->log_level);
+}
+
+/* path from the current directory, as an absolute path in buf (the
+ * daemon moves to / and still reads the config at HUP and removes the
+ * pidfile at exit). */
+static const char *absolute(const char *path, char *buf, size_t cap)
+{
+    char cwd[4096];
+    if (path == NULL || path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+        return path;
+    int n = snprintf(buf, cap, "%s/%s", cwd, path);
+    return n > 0 && (size_t)n < cap ? buf : path;
 }
 
 static int daemonize(void)
@@ -257,10 +280,17 @@ static int start_agent(agent *a)
     return a->exports ? 0 : -1;
 }
 
+/* Plugins kept loaded because an abandoned export thread may still run
+ * their code: a global, so the leak checker sees them as reachable. */
+static plugin_set *kept_plugins;
+static int abandoned_exports;
+
 static void stop_agent(agent *a)
 {
     exportq_stop(a->exports, EXPORT_GRACE_MS);
     a->exports = NULL;
+    for (size_t i = 0; i < a->n_hosts; i++)
+        abandoned_exports |= a->hosts[i].abandoned;
     host_stop_all(a);
     host_cycle_reset(a);
     free(a->counters);
@@ -296,8 +326,10 @@ static void reload(agent *a, const struct options *o)
     conf_free(fresh);
     a->conf = old;
     apply_conf(old, o->verbose);
-    if (start_agent(a) != 0)
+    if (start_agent(a) != 0) {
+        stop_agent(a); /* nothing runs now: run_loop ends */
         got_term = 1;
+    }
 }
 
 static int run_loop(agent *a, const struct options *o)
@@ -308,7 +340,11 @@ static int run_loop(agent *a, const struct options *o)
             got_hup = 0;
             reload(a, o);
         }
-        if (got_term)
+        /* Only when a failed reload left nothing running; a TERM that came
+         * while sleeping still gets the cycle below: TERM finishes with a
+         * last cycle and export, so nothing counted since the previous
+         * cycle is left unexported. */
+        if (a->state == NULL)
             break;
         got_usr1 = 0;
         double started = mono_now();
@@ -368,6 +404,11 @@ int main(int argc, char **argv)
     apply_conf(a.conf, o.verbose);
     if (o.now != NULL)
         clock_set_now(now_utc);
+    char conf_abs[4096 + 4096], pid_abs[4096 + 4096];
+    if (!o.foreground && !o.once) {
+        o.conf_file = absolute(o.conf_file, conf_abs, sizeof(conf_abs));
+        o.pidfile = absolute(o.pidfile, pid_abs, sizeof(pid_abs));
+    }
     if (!o.foreground && !o.once && daemonize() != 0) {
         log_msg(TALLY_LOG_ERR, "cannot become a daemon: %s; run with -f", strerror(errno));
         return 1;
@@ -382,11 +423,17 @@ int main(int argc, char **argv)
     else
         run_loop(&a, &o);
     stop_agent(&a);
-    conf_free(a.conf);
-    loader_free(a.plugins);
     if (o.pidfile != NULL)
         unlink(o.pidfile);
     if (rc == 0)
         log_msg(TALLY_LOG_INFO, "stopped");
+    /* A hung export thread is still inside a plugin: unmapping the plugin
+     * or freeing what it reads would crash the process on its way out. */
+    if (abandoned_exports) {
+        kept_plugins = a.plugins;
+        _exit(rc);
+    }
+    conf_free(a.conf);
+    loader_free(a.plugins);
     return rc;
 }

@@ -47,7 +47,9 @@ snap_ref *snap_build(agent *a, int64_t now)
     r->n_counters = a->n_counters;
     a->counters = NULL;
     a->n_counters = a->cap_counters = 0;
-    qsort(r->counters, r->n_counters, sizeof(*r->counters), by_counter_name);
+    /* An empty region leaves counters NULL, and qsort's base must not be. */
+    if (r->n_counters > 1)
+        qsort(r->counters, r->n_counters, sizeof(*r->counters), by_counter_name);
     merge_same_names(r);
 
     tally_day today;

@@ -16,6 +16,8 @@ packages=(
   prometheus-node-exporter  # e2e: its textfile collector reads the file exporter's .prom
   sqlite3              # e2e: PRAGMA integrity_check of the state after kill -9
   locales-all          # de_DE.UTF-8: numbers must not follow LC_NUMERIC
+  collectd-core        # bench/agent_budget.sh: the peer tallyd is measured beside
+  libyajl2             # ...its write_log plugin (JSON) links it; collectd-core only suggests it
 )
 
 missing=()

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# agent_plugins_test.sh — what tallyd loads from a plugin dir, and what it
+# refuses: a plugin of another ABI version, a .so without the descriptor,
+# symlinks (inside the dir or leading out of it), a duplicate plugin name,
+# things that are not plugins; a config that uses a refused plugin; a
+# plugin dir that does not exist.
+#
+# usage: agent_plugins_test.sh TALLYD PLUGIN_DIR TEST_PLUGIN_DIR
+# PLUGIN_DIR holds the real plugins (shm.so, file.so); TEST_PLUGIN_DIR has
+# one subdirectory per test plugin (abi/, nodesc/, dup/). Each case gets
+# its own plugin dir inside a private mktemp -d directory, removed at exit.
+# The last line is "N passed, M failed"; the exit status is 1 if any failed.
+set -u
+
+usage="usage: agent_plugins_test.sh TALLYD PLUGIN_DIR TEST_PLUGIN_DIR"
+TALLYD=${1:?$usage}
+PLUGINS=$(realpath "${2:?$usage}")
+TEST_PLUGINS=$(realpath "${3:?$usage}")
+work=$(realpath "$(mktemp -d)")
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+pass() {
+    printf 'ok   %s\n' "$1"
+    passed=$((passed + 1))
+}
+fail() {
+    printf 'FAIL %s\n' "$1"
+    shift
+    printf '       %s\n' "$@"
+    failed=$((failed + 1))
+}
+
+# plugin_dir CASE [TEST_PLUGIN...]: a fresh plugin dir $work/CASE with
+# copies of the real plugins and of the named test plugins (SUBDIR/FILE).
+plugin_dir() {
+    local dir="$work/$1" p
+    shift
+    mkdir -p "$dir"
+    cp "$PLUGINS/shm.so" "$PLUGINS/file.so" "$dir/"
+    for p in "$@"; do
+        cp "$TEST_PLUGINS/$p" "$dir/"
+    done
+}
+
+# config NAME BODY: $work/NAME.conf, with state_dir set and no plugin_dir
+# (the cases pass --plugin-dir).
+config() {
+    printf 'state_dir = "%s"\n%b' "$work" "$2" >"$work/$1.conf"
+}
+
+# run ARGS...: tallyd with ARGS; sets status and out (stdout + stderr). In
+# a sanitizer build, a report is a failure whatever the status: status
+# becomes "sanitizer report", which no check expects.
+run() {
+    status=0
+    out=$("$TALLYD" "$@" 2>&1) || status=$?
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out"; then
+        status="sanitizer report"
+    fi
+}
+
+# expect NAME STATUS TEXT: the last run exited with STATUS and printed TEXT
+# (a fixed string).
+expect() {
+    if [[ $status == "$2" ]] && grep -qF -- "$3" <<<"$out"; then
+        pass "$1"
+    else
+        fail "$1" "exit $status (want $2), missing: $3" "output: $out"
+    fi
+}
+
+# expect_not NAME TEXT: the last run did not print TEXT.
+expect_not() {
+    if grep -qF -- "$2" <<<"$out"; then
+        fail "$1" "unexpected: $2" "output: $out"
+    else
+        pass "$1"
+    fi
+}
+
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), file (plugin), shm (plugin)"
+config plain ''
+config uses_shm 'shm "c" { region = "'"$work"'/region" }\n'
+
+# ---- a plugin of another ABI version ------------------------------------
+plugin_dir abi abi/abi_mismatch.so
+run -c "$work/plain.conf" -t --plugin-dir "$work/abi"
+expect abi_refused_names_versions_and_file 0 \
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 1: rebuild the plugin against this tallyd's plugin.h; not loaded"
+# The refusal is logged, not fatal: a config that does not use it is fine.
+expect abi_other_plugins_still_load 0 "$work/plain.conf: config OK (0 plugin instances)"
+
+config uses_abi 'abi_mismatch "x" { anything = "1" }\n'
+run -c "$work/uses_abi.conf" -t --plugin-dir "$work/abi"
+expect abi_config_using_it_fails 1 \
+    "$work/uses_abi.conf:2: no such option 'abi_mismatch'; $VALID_ROOT"
+expect_not abi_config_using_it_not_ok "config OK"
+
+run --list-plugins --plugin-dir "$work/abi"
+expect abi_not_listed 0 "shm (source)"
+expect_not abi_not_listed_name "abi_mismatch ("
+
+# The same dir named by the config's plugin_dir instead of --plugin-dir.
+printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$work/abi" >"$work/abi_by_conf.conf"
+run -c "$work/abi_by_conf.conf" -t
+expect abi_refused_via_conf_plugin_dir 0 \
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 1"
+
+# ---- a .so without the descriptor ----------------------------------------
+plugin_dir nodesc nodesc/no_descriptor.so
+run -c "$work/plain.conf" -t --plugin-dir "$work/nodesc"
+expect nodesc_refused_names_file_and_symbol 0 \
+    "plugin $work/nodesc/no_descriptor.so: no symbol tally_plugin_descriptor: not a tally plugin (remove it from the plugin dir); not loaded"
+
+# ---- symlinks ------------------------------------------------------------
+# Inside the dir, to a good plugin in the same dir.
+plugin_dir link_inside
+ln -s file.so "$work/link_inside/file2.so"
+run -c "$work/plain.conf" -t --plugin-dir "$work/link_inside"
+expect symlink_inside_refused 0 \
+    "plugin $work/link_inside/file2.so: a symlink (to file.so); symlinks are refused, plugins load only from the plugin dir itself: copy the plugin there instead; not loaded"
+
+# Leading out of the dir: shm.so here is a link to the build's shm.so, so
+# nothing named shm may load and a config using shm must fail.
+mkdir -p "$work/link_outside"
+cp "$PLUGINS/file.so" "$work/link_outside/"
+ln -s "$PLUGINS/shm.so" "$work/link_outside/shm.so"
+run -c "$work/uses_shm.conf" -t --plugin-dir "$work/link_outside"
+expect symlink_outside_refused 1 \
+    "plugin $work/link_outside/shm.so: a symlink (to $PLUGINS/shm.so); symlinks are refused"
+expect symlink_outside_not_loaded 1 \
+    "$work/uses_shm.conf:2: no such option 'shm'; valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), file (plugin)"
+run --list-plugins --plugin-dir "$work/link_outside"
+expect symlink_outside_list_has_file 0 "file (exporter)"
+expect_not symlink_outside_list_lacks_shm "shm (source)"
+
+# ---- a duplicate name ----------------------------------------------------
+# shm_dup.so sorts after shm.so: the real shm loads, the impostor does not.
+plugin_dir dup dup/shm_dup.so
+run -c "$work/uses_shm.conf" -t --plugin-dir "$work/dup"
+expect dup_refused 0 \
+    "plugin $work/dup/shm_dup.so: name 'shm' already taken by $work/dup/shm.so; not loaded"
+expect dup_real_one_kept 0 "$work/uses_shm.conf: config OK (1 plugin instance)"
+
+# ---- things that are not plugins -----------------------------------------
+plugin_dir junk
+mkdir "$work/junk/dir.so"
+# Longer than an ELF header, so the loader reads it and finds no ELF.
+printf 'not an ELF file %.0s' {1..10} >"$work/junk/text.so"
+printf 'ignored: no .so suffix\n' >"$work/junk/README"
+run -c "$work/plain.conf" -t --plugin-dir "$work/junk"
+expect junk_dir_refused 0 "plugin $work/junk/dir.so: not a regular file; not loaded"
+expect junk_text_refused 0 "plugin $work/junk/text.so: cannot load: $work/junk/text.so: invalid ELF header; not loaded"
+expect_not junk_readme_ignored "README"
+
+# ---- a plugin dir that does not exist ------------------------------------
+run -c "$work/plain.conf" -t --plugin-dir "$work/nope"
+expect missing_dir_flag 1 \
+    "plugin_dir '$work/nope' cannot be read: No such file or directory; set plugin_dir to the directory holding the plugins (*.so)"
+expect missing_dir_flag_says_where 1 "(plugin_dir '$work/nope' is the one --plugin-dir gave)"
+
+printf 'state_dir = "%s"\n# where the plugins are\nplugin_dir = "%s"\n' "$work" "$work/nope" \
+    >"$work/missing_dir.conf"
+run -c "$work/missing_dir.conf" -t
+expect missing_dir_conf 1 "plugin_dir '$work/nope' cannot be read: No such file or directory"
+expect missing_dir_conf_says_where 1 "$work/missing_dir.conf:3: plugin_dir '$work/nope' is set here"
+
+# Running (not only -t) fails the same way, before anything starts.
+run -c "$work/missing_dir.conf" -f --once
+expect missing_dir_run 1 "plugin_dir '$work/nope' cannot be read: No such file or directory"
+
+# A plugin dir that is a file.
+run -c "$work/plain.conf" -t --plugin-dir "$PLUGINS/shm.so"
+expect plugin_dir_is_a_file 1 "plugin_dir '$PLUGINS/shm.so' cannot be read: Not a directory"
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[[ $failed == 0 ]]

@@ -1,0 +1,30 @@
+/*
+ * abi_mismatch.c — a test plugin built against a future plugin ABI (999):
+ * the agent must refuse it, naming both versions and the file.
+ */
+#include "tally/plugin.h"
+
+static cfg_opt_t abi_options[] = {
+    CFG_STR("anything", NULL, CFGF_NONE),
+    CFG_END(),
+};
+
+static int abi_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
+{
+    *ctx = NULL;
+    return TALLY_HOST_OK;
+}
+
+static void abi_stop(void *ctx)
+{
+}
+
+TALLY_PLUGIN_DEFINE = {
+    .abi_version = 999,
+    .name = "abi_mismatch",
+    .kind = TALLY_PLUGIN_SOURCE,
+    .summary = "test plugin with a wrong ABI version",
+    .options = abi_options,
+    .init = abi_init,
+    .stop = abi_stop,
+};

@@ -1,0 +1,32 @@
+/*
+ * dup_name.c — a test plugin that claims the name of the shm source: the
+ * agent loads plugins in file name order and must refuse the second one
+ * with that name, naming both files. Built as shm_dup.so, which sorts
+ * after shm.so, so the real shm source is the one that stays.
+ */
+#include "tally/plugin.h"
+
+static cfg_opt_t dup_options[] = {
+    CFG_STR("impostor", NULL, CFGF_NONE),
+    CFG_END(),
+};
+
+static int dup_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
+{
+    *ctx = NULL;
+    return TALLY_HOST_OK;
+}
+
+static void dup_stop(void *ctx)
+{
+}
+
+TALLY_PLUGIN_DEFINE = {
+    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+    .name = "shm",
+    .kind = TALLY_PLUGIN_SOURCE,
+    .summary = "test plugin reusing the name shm",
+    .options = dup_options,
+    .init = dup_init,
+    .stop = dup_stop,
+};
