@@ -133,8 +133,10 @@ int state_open(const char *state_dir, state **out)
         return -1;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    /* A 1 MiB page cache keeps the agent inside its RSS budget however
+     * large the state grows (SQLite's default allows about 2 MiB). */
     if (exec(s, "PRAGMA journal_mode = WAL") != 0 || exec(s, "PRAGMA synchronous = FULL") != 0 ||
-        migrate(s) != 0) {
+        exec(s, "PRAGMA cache_size = -1024") != 0 || migrate(s) != 0) {
         state_close(s);
         return -1;
     }

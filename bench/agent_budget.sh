@@ -415,7 +415,7 @@ table="$scratch/table.txt"
     function ratio(m,   t, c) {
         t = med("tallyd", m); c = med("collectd", m)
         if (t == "" || c == "") return "-"
-        if (t + 0 == 0) return c + 0 == 0 ? "=" : "inf"
+        if (t + 0 == 0) return c + 0 == 0 ? "=" : "-"
         return sprintf("%.2f", c / t)
     }
     function row(label, m, target,   verdict) {
