@@ -27,8 +27,8 @@ int clock_set_zone(const char *name);
 const char *clock_zone(void);
 
 /* Parse an ISO 8601 instant: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm|+hhmm|+hh);
- * also a space or a lower-case t for the T, and a lower-case z (RFC 3339). *utc gets whole seconds (the fraction is
- * truncated toward minus infinity), *nanos the fraction. 0 or -1. */
+ * also a space or a lower-case t for the T, and a lower-case z (RFC 3339). *utc gets whole seconds
+ * (the fraction is truncated toward minus infinity), *nanos the fraction. 0 or -1. */
 int clock_parse_iso8601(const char *text, int64_t *utc, int32_t *nanos);
 /* An instant as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21 bytes). */
 void clock_format_utc(int64_t utc, char *buf);

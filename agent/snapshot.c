@@ -22,8 +22,8 @@ static void merge_same_names(snap_ref *r)
     size_t out = 0;
     for (size_t i = 0; i < r->n_counters; i++) {
         if (out > 0 && strcmp(r->counters[out - 1].name, r->counters[i].name) == 0) {
-            r->counters[out - 1].value = (int64_t)((uint64_t)r->counters[out - 1].value +
-                                                   (uint64_t)r->counters[i].value);
+            r->counters[out - 1].value =
+                (int64_t)((uint64_t)r->counters[out - 1].value + (uint64_t)r->counters[i].value);
             free((char *)r->counters[i].name);
             continue;
         }

@@ -61,14 +61,14 @@ static void advice(const char *path, int err, char *out, size_t cap)
 
 static void report(const file_ctx *ctx, const char *path, const char *step, int err)
 {
-    char buf[128], todo[PATH_MAX + 128];
+    char buf[128], what_to_do[PATH_MAX + 128];
     /* strerror_r, not strerror: exports run on their own threads. */
     const char *text = strerror_r(err, buf, sizeof(buf));
-    advice(path, err, todo, sizeof(todo));
+    advice(path, err, what_to_do, sizeof(what_to_do));
     ctx->api->log(ctx->host, TALLY_LOG_ERR,
                   "cannot write %s: %s: %s; %s; nothing was changed and the next export tries "
                   "again",
-                  path, step, text, todo);
+                  path, step, text, what_to_do);
 }
 
 /* write(2) until all is written: it may write less than asked (signals,
@@ -167,13 +167,13 @@ int file_write_atomic(const file_ctx *ctx, const char *path, const char *data, s
     free(tmp);
     if (sync_dir(path) != 0) {
         int err = errno;
-        char buf[128], todo[PATH_MAX + 128];
+        char buf[128], what_to_do[PATH_MAX + 128];
         const char *text = strerror_r(err, buf, sizeof(buf));
-        advice(path, err, todo, sizeof(todo));
+        advice(path, err, what_to_do, sizeof(what_to_do));
         ctx->api->log(ctx->host, TALLY_LOG_ERR,
                       "wrote %s, but syncing its directory failed: %s; the new file is in place "
                       "but may not survive a power loss; %s",
-                      path, text, todo);
+                      path, text, what_to_do);
         return TALLY_HOST_ERR;
     }
     return 0;
