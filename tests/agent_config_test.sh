@@ -14,18 +14,7 @@ PLUGINS=$(realpath "${2:?usage: agent_config_test.sh TALLYD PLUGIN_DIR}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-pass() {
-    printf 'ok   %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL %s\n' "$1"
-    shift
-    printf '       %s\n' "$@"
-    failed=$((failed + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 # sanitizer_report < OUTPUT: OUTPUT holds an ASan, LSan or UBSan report
 # (in a sanitizer build, a report is a failure even with the right status).
@@ -362,5 +351,4 @@ list_has list_file_format '  format (string, default "json")'
 list_has list_file_mode '  mode (string, default "0644")'
 list_has list_file_format_help '      json, prometheus or csv (default json)'
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed == 0 ]]
+totals

@@ -19,18 +19,7 @@ TEST_PLUGINS=$(realpath "${3:?$usage}")
 work=$(realpath "$(mktemp -d)")
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-pass() {
-    printf 'ok   %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL %s\n' "$1"
-    shift
-    printf '       %s\n' "$@"
-    failed=$((failed + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 # plugin_dir CASE [TEST_PLUGIN...]: a fresh plugin dir $work/CASE with
 # copies of the real plugins and of the named test plugins (SUBDIR/FILE).
@@ -175,5 +164,4 @@ expect missing_dir_run 1 "plugin_dir '$work/nope' cannot be read: No such file o
 run -c "$work/plain.conf" -t --plugin-dir "$PLUGINS/shm.so"
 expect plugin_dir_is_a_file 1 "plugin_dir '$PLUGINS/shm.so' cannot be read: Not a directory"
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed == 0 ]]
+totals

@@ -41,18 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-pass() {
-    printf 'ok   %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL %s\n' "$1"
-    shift
-    printf '       %s\n' "$@"
-    failed=$((failed + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 
 # wait_for SECONDS COMMAND...: COMMAND every 0.1 s until it succeeds; 1 if
 # it never did within SECONDS.
@@ -395,5 +384,4 @@ reports=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/*/log
 check no_sanitizer_reports [ -z "$reports" ]
 [ -z "$reports" ] || sed 's/^/       /' $reports
 
-printf '%d passed, %d failed\n' "$passed" "$failed"
-[[ $failed == 0 ]]
+totals

@@ -37,19 +37,7 @@ trap e2e_cleanup EXIT
 unset TALLY_REGION TALLYD_FAULT
 export LC_ALL=C.UTF-8
 
-PASSED=0
-FAILED=0
-pass() {
-    printf 'ok   %s\n' "$1"
-    PASSED=$((PASSED + 1))
-}
-fail() {
-    printf 'FAIL %s\n' "$1"
-    shift
-    local l
-    for l in "$@"; do printf '       %s\n' "$l"; done
-    FAILED=$((FAILED + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 # check NAME GOT WANT: exact string comparison.
 check() {
     if [ "$2" == "$3" ]; then
@@ -59,8 +47,7 @@ check() {
     fi
 }
 finish() {
-    echo "$PASSED passed, $FAILED failed"
-    [ "$FAILED" -eq 0 ]
+    totals
     exit $?
 }
 

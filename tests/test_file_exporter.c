@@ -741,9 +741,9 @@ static void test_missing_directory(void **state)
     assert_int_equal(mock_host_log_level(in.h, 0), TALLY_LOG_ERR);
     const char *line = mock_host_log_text(in.h, 0);
     assert_non_null(strstr(line, path));
-    char todo[PATH_MAX + 64];
-    snprintf(todo, sizeof(todo), "create the directory %s/sub ", dir);
-    if (strstr(line, strerror(ENOENT)) == NULL || strstr(line, todo) == NULL)
+    char advice[PATH_MAX + 64];
+    snprintf(advice, sizeof(advice), "create the directory %s/sub ", dir);
+    if (strstr(line, strerror(ENOENT)) == NULL || strstr(line, advice) == NULL)
         fail_msg("unhelpful message: %s", line);
     assert_int_equal(access(dir, F_OK), -1);
     snap_free(&a);
