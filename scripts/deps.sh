@@ -10,6 +10,7 @@ packages=(
   libjansson-dev       # JSON
   libsqlite3-dev       # the agent's state; the SQLite peer in bench/
   libconfuse-dev       # tallyd's config
+  zlib1g-dev           # the csv source reads .gz files
   python3              # test scripts parse JSON with it
   man-db groff-base    # man pages
   prometheus           # promtool checks the Prometheus exposition format

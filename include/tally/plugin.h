@@ -17,9 +17,10 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "record.h"
 #include "snapshot.h"
 
-#define TALLY_PLUGIN_ABI_VERSION 1u
+#define TALLY_PLUGIN_ABI_VERSION 2u
 #define TALLY_PLUGIN_SYMBOL "tally_plugin_descriptor"
 
 /* Declare a plugin's descriptor: TALLY_PLUGIN_DEFINE = { ... }; */
@@ -87,7 +88,43 @@ typedef struct tally_host_api {
 
     /* The agent's state directory (for files a plugin keeps, e.g. rejects). */
     const char *(*state_dir)(tally_host *h);
+
+    /* Sources, during collect or recompute: records for the collectors,
+     * any number per call. Strings are read during the call only. */
+    int (*emit_records)(tally_host *h, const tally_record *recs, size_t n);
+    /* Sources: the users or api_keys inventory is re-sent whole: begin,
+     * emit every item, end. The items replace what this source sent
+     * before; a source that fails before end changes nothing. */
+    int (*inventory_begin)(tally_host *h, tally_stream stream);
+    int (*inventory_end)(tally_host *h, tally_stream stream);
+    /* Sources: n input rows were set aside (rejected); counted in the
+     * cycle's transaction and shown as rejected_rows. */
+    int (*count_rejected)(tally_host *h, int64_t n);
+
+    /* A wall-clock time in the business zone, as seconds since
+     * 1970-01-01T00:00 local, to UTC seconds. A time the zone repeats
+     * (DST ends) is its first occurrence; one it skips (DST starts) is
+     * moved forward by the gap. */
+    int (*local_to_utc)(tally_host *h, int64_t local_seconds, int64_t *utc);
+
+    /* Collectors: the agent's SQLite database (a sqlite3 *), for tables the
+     * plugin creates and names with its plugin name as prefix. Use it only
+     * from init, rollover, flush, recompute_begin and stats (main thread);
+     * writes outside init land in the cycle's transaction. */
+    void *(*state_db)(tally_host *h);
 } tally_host_api;
+
+/* Statistics a collector produces for the snapshot (see snapshot.h). */
+typedef struct tally_stats {
+    tally_day_stats *days;
+    size_t n_days;
+    tally_user_day_stats *user_days;
+    size_t n_user_days;
+    tally_summary summary;
+    tally_totals today, combined;
+} tally_stats;
+
+enum { TALLY_INVENTORY_BEGIN = 1, TALLY_INVENTORY_END = 2 };
 
 typedef struct tally_plugin {
     uint32_t abi_version; /* TALLY_PLUGIN_ABI_VERSION */
@@ -136,6 +173,29 @@ typedef struct tally_plugin {
 
     /* stop: release everything; called once, after the last export. */
     void (*stop)(void *ctx);
+
+    /* recompute: sources; emit again every record already consumed (up to
+     * the committed checkpoints, which stay as they are). The agent passes
+     * on those created in [from_utc, to_utc) after the collectors forgot
+     * those days (tallyd --recompute). May be NULL. */
+    int (*recompute)(void *ctx, int64_t from_utc, int64_t to_utc);
+
+    /* Collectors. consume: records a source emitted (source is its
+     * instance name); inventory: TALLY_INVENTORY_BEGIN/END around a whole
+     * inventory. Both keep what they get pending until flush, which writes
+     * it into the cycle's transaction after the source's collect
+     * succeeded; discard forgets it after the source failed. */
+    int (*consume)(void *ctx, const char *source, const tally_record *recs, size_t n);
+    int (*inventory)(void *ctx, const char *source, tally_stream stream, int phase);
+    int (*flush)(void *ctx);
+    void (*discard)(void *ctx);
+    /* recompute_begin: forget the days that start in [from_utc, to_utc),
+     * before the sources emit them again. */
+    int (*recompute_begin)(void *ctx, int64_t from_utc, int64_t to_utc);
+    /* stats: the statistics as of the committed state, for the business
+     * clock's now; stats_free releases what stats allocated. */
+    int (*stats)(void *ctx, int64_t now_utc, tally_stats *out);
+    void (*stats_free)(void *ctx, tally_stats *st);
 } tally_plugin;
 
 #endif
