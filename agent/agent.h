@@ -32,6 +32,12 @@ typedef struct agent {
     struct tally_host *hosts; /* one per conf instance, same order */
     size_t n_hosts;
     struct exportq *exports;
+    /* The collector that records go to (one at most), or NULL. */
+    struct tally_host *collector;
+    /* tallyd --recompute: while set, only records created in
+     * [recompute_from, recompute_to) reach the collector. */
+    int recomputing;
+    int64_t recompute_from, recompute_to;
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

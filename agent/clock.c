@@ -455,3 +455,32 @@ int clock_day_by_date(const char *date, tally_day *out)
         return -1;
     return day_fill(c, start, end, out);
 }
+
+/* Spans of constant offset around the wall time, as in day_start: the
+ * first span that holds local - offset is the first occurrence. When
+ * none does, the wall time fell into a gap: the offset before the gap
+ * moves it forward by the gap's length, as mktime does. */
+int clock_local_to_utc(int64_t local, int64_t *utc)
+{
+    int64_t from = local - DAY_SEARCH_WINDOW, hi = local + DAY_SEARCH_WINDOW;
+    int64_t before = 0;
+    int have_before = 0;
+    while (from <= hi) {
+        int64_t offset, next;
+        if (offset_at(from, &offset) || next_offset_change(from, offset, hi, &next))
+            return -1;
+        int64_t t = local - offset;
+        if (t >= from && t < next) {
+            *utc = t;
+            return 0;
+        }
+        if (t < from && have_before) {
+            *utc = local - before;
+            return 0;
+        }
+        before = offset;
+        have_before = 1;
+        from = next;
+    }
+    return -1;
+}

@@ -41,6 +41,10 @@ int64_t clock_now(void);
 int clock_day_of(int64_t utc, tally_day *out);
 /* The business day with this date ("YYYY-MM-DD"). 0 or -1. */
 int clock_day_by_date(const char *date, tally_day *out);
+/* A wall time in the business zone (seconds since 1970-01-01T00:00
+ * local) to UTC: a repeated time is its first occurrence, a skipped one
+ * moves forward by the gap. 0 or -1. */
+int clock_local_to_utc(int64_t local, int64_t *utc);
 /* Local broken-down time in the business zone. */
 int clock_local_time(int64_t utc, struct tm *out);
 

@@ -57,6 +57,23 @@ static int roll_days(agent *a, const tally_day *today)
     return state_kv_put(a->state, AGENT_INSTANCE, LAST_DAY_KEY, today->date);
 }
 
+/* The collector writes what a source handed over into the source's
+ * savepoint, or forgets it with the savepoint. */
+static int collector_flush(agent *a)
+{
+    struct tally_host *c = a->collector;
+    if (c == NULL || c->plugin->desc->flush == NULL)
+        return 0;
+    return c->plugin->desc->flush(c->ctx) == TALLY_HOST_OK ? 0 : -1;
+}
+
+static void collector_discard(agent *a)
+{
+    struct tally_host *c = a->collector;
+    if (c != NULL && c->plugin->desc->discard != NULL)
+        c->plugin->desc->discard(c->ctx);
+}
+
 static void collect_all(agent *a)
 {
     for (size_t i = 0; i < a->n_hosts; i++) {
@@ -65,12 +82,14 @@ static void collect_all(agent *a)
             continue;
         size_t counters_before = a->n_counters;
         /* A savepoint per source: one that fails takes back only its own
-         * writes, and the others still commit. */
+         * writes (and the collector's for it), and the others still
+         * commit. */
         if (state_savepoint(a->state) != 0)
             return;
-        if (h->plugin->desc->collect(h->ctx) != TALLY_HOST_OK) {
+        if (h->plugin->desc->collect(h->ctx) != TALLY_HOST_OK || collector_flush(a) != 0) {
             log_msg(TALLY_LOG_ERR,
                     "%s: collect failed (see above); its data waits for the next cycle", h->who);
+            collector_discard(a);
             state_rollback_savepoint(a->state);
             while (a->n_counters > counters_before)
                 free((char *)a->counters[--a->n_counters].name);
@@ -78,6 +97,55 @@ static void collect_all(agent *a)
             state_release_savepoint(a->state);
         }
     }
+}
+
+/* All or nothing: a source that fails would leave its part of the
+ * forgotten days empty. */
+static int recompute_all(agent *a, int64_t from, int64_t to)
+{
+    struct tally_host *c = a->collector;
+    if (c->plugin->desc->recompute_begin(c->ctx, from, to) != TALLY_HOST_OK)
+        return -1;
+    a->recomputing = 1;
+    a->recompute_from = from;
+    a->recompute_to = to;
+    int rc = 0;
+    for (size_t i = 0; i < a->n_hosts && rc == 0; i++) {
+        struct tally_host *h = &a->hosts[i];
+        if (h->plugin->desc->kind != TALLY_PLUGIN_SOURCE || h->plugin->desc->recompute == NULL)
+            continue;
+        if (h->plugin->desc->recompute(h->ctx, from, to) != TALLY_HOST_OK ||
+            collector_flush(a) != 0) {
+            log_msg(TALLY_LOG_ERR, "%s: recompute failed (see above); nothing was changed", h->who);
+            rc = -1;
+        }
+    }
+    a->recomputing = 0;
+    if (rc != 0)
+        collector_discard(a);
+    return rc;
+}
+
+int cycle_recompute(agent *a, int64_t from, int64_t to)
+{
+    if (a->collector == NULL || a->collector->plugin->desc->recompute_begin == NULL) {
+        log_msg(TALLY_LOG_ERR, "--recompute: no collector is configured; add a daily section");
+        return -1;
+    }
+    tally_day today;
+    if (clock_day_of(clock_now(), &today) != 0 || state_begin(a->state) != 0)
+        return -1;
+    if (roll_days(a, &today) != 0 || recompute_all(a, from, to) != 0) {
+        state_rollback(a->state);
+        return -1;
+    }
+    fault_point("recompute-before-commit");
+    if (state_commit(a->state) != 0) {
+        log_msg(TALLY_LOG_ERR, "--recompute: could not commit; nothing was changed");
+        state_rollback(a->state);
+        return -1;
+    }
+    return 0;
 }
 
 int cycle_run(agent *a)

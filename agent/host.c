@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,97 @@ static const char *h_state_dir(tally_host *h)
     return h->agent ? h->agent->conf->state_dir : NULL;
 }
 
+static int h_local_to_utc(tally_host *h, int64_t local, int64_t *utc)
+{
+    return clock_local_to_utc(local, utc) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
+}
+
+static int64_t record_created_ns(const tally_record *r)
+{
+    if (r->stream == TALLY_STREAM_USAGE)
+        return r->u.usage.created_ns;
+    if (r->stream == TALLY_STREAM_CANDIDATES)
+        return r->u.candidate.created_ns;
+    return INT64_MIN; /* inventories have no instant: never recomputed */
+}
+
+static int in_range(const agent *a, const tally_record *r)
+{
+    int64_t ns = record_created_ns(r);
+    if (ns == INT64_MIN)
+        return 0;
+    int64_t sec = ns / 1000000000 - (ns % 1000000000 < 0);
+    return sec >= a->recompute_from && sec < a->recompute_to;
+}
+
+/* While recomputing, each run of records inside the range goes on, the
+ * rest is dropped: those days were not forgotten. */
+static int consume_in_range(agent *a, struct tally_host *c, const char *source,
+                            const tally_record *recs, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && !in_range(a, &recs[i]))
+            i++;
+        size_t run = i;
+        while (i < n && in_range(a, &recs[i]))
+            i++;
+        if (i > run &&
+            c->plugin->desc->consume(c->ctx, source, recs + run, i - run) != TALLY_HOST_OK)
+            return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
+static int h_emit_records(tally_host *h, const tally_record *recs, size_t n)
+{
+    agent *a = h->agent;
+    if (a == NULL || (recs == NULL && n > 0))
+        return TALLY_HOST_EINVAL;
+    struct tally_host *c = a->collector;
+    if (c == NULL || n == 0)
+        return TALLY_HOST_OK; /* no collector configured: records have nowhere to go */
+    if (a->recomputing)
+        return consume_in_range(a, c, h->instance, recs, n);
+    return c->plugin->desc->consume(c->ctx, h->instance, recs, n);
+}
+
+static int inventory_phase(tally_host *h, tally_stream stream, int phase)
+{
+    agent *a = h->agent;
+    if (a == NULL || (stream != TALLY_STREAM_USERS && stream != TALLY_STREAM_API_KEYS))
+        return TALLY_HOST_EINVAL;
+    struct tally_host *c = a->collector;
+    if (c == NULL || a->recomputing)
+        return TALLY_HOST_OK;
+    return c->plugin->desc->inventory(c->ctx, h->instance, stream, phase);
+}
+
+static int h_inventory_begin(tally_host *h, tally_stream stream)
+{
+    return inventory_phase(h, stream, TALLY_INVENTORY_BEGIN);
+}
+
+static int h_inventory_end(tally_host *h, tally_stream stream)
+{
+    return inventory_phase(h, stream, TALLY_INVENTORY_END);
+}
+
+static int h_count_rejected(tally_host *h, int64_t n)
+{
+    agent *a = h->agent;
+    if (a == NULL || n < 0)
+        return TALLY_HOST_EINVAL;
+    if (n == 0 || a->recomputing)
+        return TALLY_HOST_OK;
+    return state_rejected_add(a->state, n) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+static void *h_state_db(tally_host *h)
+{
+    return h->agent && h->agent->state ? state_db(h->agent->state) : NULL;
+}
+
 const tally_host_api host_api = {
     .log = h_log,
     .now = h_now,
@@ -145,6 +237,12 @@ const tally_host_api host_api = {
     .emit_counter_day = h_emit_counter_day,
     .read_secret = h_read_secret,
     .state_dir = h_state_dir,
+    .emit_records = h_emit_records,
+    .inventory_begin = h_inventory_begin,
+    .inventory_end = h_inventory_end,
+    .count_rejected = h_count_rejected,
+    .local_to_utc = h_local_to_utc,
+    .state_db = h_state_db,
 };
 
 static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)
@@ -180,6 +278,17 @@ int host_start_all(agent *a)
             return -1;
         }
         h->started = 1;
+        if (ci->plugin->desc->kind == TALLY_PLUGIN_COLLECTOR) {
+            if (a->collector != NULL) {
+                log_msg(TALLY_LOG_ERR,
+                        "%s: a second collector; records go to one collector, so keep one "
+                        "(%s) and remove the other section",
+                        h->who, a->collector->who);
+                host_stop_all(a);
+                return -1;
+            }
+            a->collector = h;
+        }
     }
     return 0;
 }
@@ -199,6 +308,7 @@ void host_stop_all(agent *a)
         free(a->hosts);
     a->hosts = NULL;
     a->n_hosts = 0;
+    a->collector = NULL;
 }
 
 void host_cycle_reset(agent *a)

@@ -46,6 +46,7 @@ struct options {
     const char *plugin_dir;
     const char *pidfile;
     const char *now;
+    const char *recompute; /* "FROM..TO", business dates */
     int foreground, test_only, once, verbose, list_plugins;
 };
 
@@ -61,28 +62,33 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: tallyd [-c FILE] [-f] [-t] [--once] [--now ISO8601] [-p PIDFILE] [-v]\n"
-               "              [--plugin-dir DIR] [--list-plugins] [--version]\n"
-               "  -c FILE          config file (default " TALLY_CONF_FILE ")\n"
-               "  -f               stay in the foreground\n"
-               "  -t               check the config and exit: 0 good, 1 with messages\n"
-               "  --once           run one cycle, export, and exit\n"
-               "  --now ISO8601    take this instant as the current time (with Z or offset)\n"
-               "  -p PIDFILE       write the process id to PIDFILE\n"
-               "  -v               log at debug level\n"
-               "  --plugin-dir DIR load plugins from DIR (else the config's plugin_dir)\n"
-               "  --list-plugins   list the plugins, their kinds and options, and exit\n");
+    fprintf(f,
+            "usage: tallyd [-c FILE] [-f] [-t] [--once] [--now ISO8601] [-p PIDFILE] [-v]\n"
+            "              [--recompute FROM..TO] [--plugin-dir DIR] [--list-plugins] [--version]\n"
+            "  -c FILE          config file (default " TALLY_CONF_FILE ")\n"
+            "  -f               stay in the foreground\n"
+            "  -t               check the config and exit: 0 good, 1 with messages\n"
+            "  --once           run one cycle, export, and exit\n"
+            "  --now ISO8601    take this instant as the current time (with Z or offset)\n"
+            "  --recompute FROM..TO\n"
+            "                   re-read the sources for these business days (YYYY-MM-DD),\n"
+            "                   replace them, export, and exit\n"
+            "  -p PIDFILE       write the process id to PIDFILE\n"
+            "  -v               log at debug level\n"
+            "  --plugin-dir DIR load plugins from DIR (else the config's plugin_dir)\n"
+            "  --list-plugins   list the plugins, their kinds and options, and exit\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    enum { OPT_ONCE = 256, OPT_NOW, OPT_PLUGIN_DIR, OPT_LIST, OPT_VERSION };
+    enum { OPT_ONCE = 256, OPT_NOW, OPT_PLUGIN_DIR, OPT_LIST, OPT_VERSION, OPT_RECOMPUTE };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"foreground", no_argument, NULL, 'f'},
         {"test", no_argument, NULL, 't'},
         {"once", no_argument, NULL, OPT_ONCE},
         {"now", required_argument, NULL, OPT_NOW},
+        {"recompute", required_argument, NULL, OPT_RECOMPUTE},
         {"pidfile", required_argument, NULL, 'p'},
         {"verbose", no_argument, NULL, 'v'},
         {"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
@@ -109,6 +115,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_NOW:
             o->now = optarg;
+            break;
+        case OPT_RECOMPUTE:
+            o->recompute = optarg;
+            o->once = 1;
             break;
         case 'p':
             o->pidfile = optarg;
@@ -332,6 +342,34 @@ static void reload(agent *a, const struct options *o)
     }
 }
 
+/* --recompute FROM..TO: business dates, both included. */
+static int recompute(agent *a, const char *range)
+{
+    const char *dots = strstr(range, "..");
+    char from[TALLY_DATE_LEN + 1], to[TALLY_DATE_LEN + 1];
+    tally_day first, last;
+    if (dots == NULL || dots - range != TALLY_DATE_LEN - 1 ||
+        strlen(dots + 2) != TALLY_DATE_LEN - 1) {
+        log_msg(TALLY_LOG_ERR,
+                "--recompute '%s': give business dates as FROM..TO, e.g. 2026-11-01..2026-11-07",
+                range);
+        return -1;
+    }
+    snprintf(from, sizeof(from), "%.*s", TALLY_DATE_LEN - 1, range);
+    snprintf(to, sizeof(to), "%s", dots + 2);
+    if (clock_day_by_date(from, &first) != 0 || clock_day_by_date(to, &last) != 0 ||
+        strcmp(from, to) > 0) {
+        log_msg(TALLY_LOG_ERR,
+                "--recompute '%s': not two valid dates with FROM <= TO (YYYY-MM-DD..YYYY-MM-DD)",
+                range);
+        return -1;
+    }
+    if (cycle_recompute(a, first.start_utc, last.end_utc) != 0)
+        return -1;
+    log_msg(TALLY_LOG_INFO, "recomputed the business days %s to %s", from, to);
+    return 0;
+}
+
 static int run_loop(agent *a, const struct options *o)
 {
     double next = mono_now();
@@ -419,6 +457,8 @@ int main(int argc, char **argv)
     install_signals(&blocked);
     int rc = 0;
     if (start_agent(&a) != 0)
+        rc = 1;
+    else if (o.recompute != NULL && recompute(&a, o.recompute) != 0)
         rc = 1;
     else
         run_loop(&a, &o);

@@ -55,6 +55,22 @@ snap_ref *snap_build(agent *a, int64_t now)
     tally_day today;
     clock_day_of(now, &today);
     tally_snapshot *s = &r->s;
+    struct tally_host *c = a->collector;
+    if (c != NULL && c->plugin->desc->stats != NULL) {
+        if (c->plugin->desc->stats(c->ctx, now, &r->stats) != TALLY_HOST_OK) {
+            log_msg(TALLY_LOG_ERR, "%s: no statistics this cycle (see above)", c->who);
+            memset(&r->stats, 0, sizeof(r->stats));
+        }
+        s->days = r->stats.days;
+        s->n_days = r->stats.n_days;
+        s->user_days = r->stats.user_days;
+        s->n_user_days = r->stats.n_user_days;
+        s->summary = r->stats.summary;
+        s->today = r->stats.today;
+        s->combined = r->stats.combined;
+    }
+    if (state_rejected_get(a->state, &s->rejected_rows) != 0)
+        s->rejected_rows = 0;
     s->timezone = clock_zone();
     s->now_utc = now;
     s->generated_utc = (int64_t)time(NULL);
@@ -79,5 +95,9 @@ void snap_ref_put(snap_ref *r)
         free((char *)r->counters[i].name);
     free(r->counters);
     state_counter_days_free(r->counter_days, r->n_counter_days);
+    free(r->stats.days);
+    if (r->stats.n_user_days > 0)
+        free((char *)r->stats.user_days[0].user_id);
+    free(r->stats.user_days);
     free(r);
 }

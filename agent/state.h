@@ -35,6 +35,14 @@ void state_rollback_savepoint(state *s);
 int state_kv_get(state *s, const char *instance, const char *key, char **value);
 int state_kv_put(state *s, const char *instance, const char *key, const char *value);
 
+/* Input rows set aside by sources, all time: add in the cycle's
+ * transaction; get reads the committed total (0 if none). */
+int state_rejected_add(state *s, int64_t n);
+int state_rejected_get(state *s, int64_t *n);
+
+/* The open database, for collectors' own tables (plugin ABI state_db). */
+void *state_db(state *s);
+
 /* Add value to the total of (date, name). */
 int state_counter_day_add(state *s, const char *date, const char *name, int64_t value);
 

@@ -193,9 +193,12 @@ typedef struct tally_plugin {
      * before the sources emit them again. */
     int (*recompute_begin)(void *ctx, int64_t from_utc, int64_t to_utc);
     /* stats: the statistics as of the committed state, for the business
-     * clock's now; stats_free releases what stats allocated. */
+     * clock's now. The result then belongs to the agent, which frees it
+     * on whatever thread drops the last snapshot, maybe after the plugin
+     * was unloaded: so days and user_days are malloc'd arrays, and every
+     * user_id points into one malloc'd block that starts at
+     * user_days[0].user_id. */
     int (*stats)(void *ctx, int64_t now_utc, tally_stats *out);
-    void (*stats_free)(void *ctx, tally_stats *st);
 } tally_plugin;
 
 #endif

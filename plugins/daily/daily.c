@@ -1,0 +1,100 @@
+/*
+ * daily.c — the daily collector plugin: its descriptor and the callbacks
+ * that tie the pending aggregates (daily_agg.c) to the tables
+ * (daily_store.c) and the statistics (daily_stats.c).
+ */
+#include "daily.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int daily_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
+{
+    daily_collector *d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return TALLY_HOST_ERR;
+    d->host = h;
+    d->api = api;
+    d->keep_days = (int)cfg_getint(section, "keep_days");
+    d->db = api->state_db(h);
+    daily_map_init(&d->user_days, sizeof(daily_user_sums));
+    daily_map_init(&d->values, 0);
+    daily_map_init(&d->candidates, sizeof(int64_t));
+    if (d->db == NULL) {
+        api->log(h, TALLY_LOG_ERR,
+                 "the agent gave no state database; the daily collector needs "
+                 "tallyd's state_dir");
+        free(d);
+        return TALLY_HOST_ERR;
+    }
+    if (daily_store_open(d) != 0) {
+        daily_store_close(d);
+        free(d);
+        return TALLY_HOST_ERR;
+    }
+    *ctx = d;
+    return TALLY_HOST_OK;
+}
+
+static void daily_stop(void *ctx)
+{
+    daily_collector *d = ctx;
+    daily_store_close(d);
+    daily_pending_free(d);
+    free(d);
+}
+
+static int daily_flush(void *ctx)
+{
+    return daily_store_flush(ctx) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+static void daily_discard(void *ctx)
+{
+    daily_pending_clear(ctx);
+}
+
+/* Once a day ends, the days that fall out of keep_days drop their
+ * per-user and per-value rows. */
+static int daily_rollover(void *ctx, const tally_day *ended)
+{
+    daily_collector *d = ctx;
+    int64_t n;
+    char before[TALLY_DATE_LEN];
+    if (daily_date_number(ended->date, &n) != 0)
+        return TALLY_HOST_ERR;
+    daily_date_string(n + 1 - d->keep_days, before);
+    return daily_store_prune(d, before) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+static int daily_recompute_begin(void *ctx, int64_t from_utc, int64_t to_utc)
+{
+    daily_collector *d = ctx;
+    tally_day first, last;
+    if (to_utc <= from_utc || d->api->day_of(d->host, from_utc, &first) != TALLY_HOST_OK ||
+        d->api->day_of(d->host, to_utc - 1, &last) != TALLY_HOST_OK)
+        return TALLY_HOST_EINVAL;
+    daily_pending_clear(d);
+    d->api->log(d->host, TALLY_LOG_INFO, "recomputing the business days %s to %s", first.date,
+                last.date);
+    return daily_store_forget(d, first.date, last.date) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+TALLY_PLUGIN_DEFINE = {
+    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+    .name = "daily",
+    .kind = TALLY_PLUGIN_COLLECTOR,
+    .summary = "business-day statistics of usage records: days, users' days, summary, today",
+    .options = daily_options,
+    .option_help = daily_option_help,
+    .check = daily_check,
+    .init = daily_init,
+    .rollover = daily_rollover,
+    .stop = daily_stop,
+    .consume = daily_consume,
+    .inventory = daily_inventory_phase,
+    .flush = daily_flush,
+    .discard = daily_discard,
+    .recompute_begin = daily_recompute_begin,
+    .stats = daily_stats,
+};

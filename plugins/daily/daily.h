@@ -1,0 +1,127 @@
+/*
+ * daily.h — the daily collector's instance. Records from the sources fold
+ * into pending aggregates (per business day, per user and day, distinct
+ * models and providers, qualifying candidates per request, inventories);
+ * flush adds them to the collector's tables in the agent's SQLite state,
+ * inside the cycle's transaction, so the state always holds exactly what
+ * the committed checkpoints have read. Statistics are built from those
+ * tables. Memory grows with the days and users of one flush and with
+ * distinct values, never with rows.
+ */
+#ifndef TALLY_PLUGIN_DAILY_H
+#define TALLY_PLUGIN_DAILY_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daily_map.h"
+#include "tally/plugin.h"
+
+/* The six cost columns, in DESIGN.md's order for a day. */
+enum {
+    DAILY_COST_TOTAL,
+    DAILY_COST_ACTUAL,
+    DAILY_COST_INPUT,
+    DAILY_COST_OUTPUT,
+    DAILY_COST_CACHE_CREATION,
+    DAILY_COST_CACHE_READ,
+    DAILY_N_COSTS
+};
+enum {
+    DAILY_TOK_INPUT,
+    DAILY_TOK_OUTPUT,
+    DAILY_TOK_CACHE_CREATION,
+    DAILY_TOK_CACHE_READ,
+    DAILY_N_TOKENS
+};
+
+/* Sums of one day (and of one user's day: the first fields, total cost). */
+typedef struct daily_sums {
+    int64_t total, error;
+    int64_t tokens[DAILY_N_TOKENS];
+    tally_fixed cost[DAILY_N_COSTS];
+    tally_fixed rt_sum;
+    int64_t rt_count;
+    int64_t fallback;
+} daily_sums;
+
+typedef struct daily_user_sums {
+    int64_t total, error;
+    int64_t tokens[DAILY_N_TOKENS];
+    tally_fixed cost;
+} daily_user_sums;
+
+/* A business day touched since the last flush. */
+typedef struct daily_pending_day {
+    tally_day day;
+    daily_sums sums;
+} daily_pending_day;
+
+/* Items of one inventory (users or api_keys) from one source. */
+typedef struct daily_inventory {
+    char *source;
+    tally_stream stream;
+    bool replace;    /* a whole inventory arrived: replace the stored one */
+    bool open;       /* between begin and end */
+    daily_map items; /* id -> daily_item */
+} daily_inventory;
+
+typedef struct daily_item {
+    bool is_active;
+} daily_item;
+
+typedef struct daily_collector {
+    tally_host *host;
+    const tally_host_api *api;
+    int keep_days;
+    sqlite3 *db;
+
+    /* Pending since the last flush. */
+    daily_pending_day *days;
+    size_t n_days, cap_days;
+    size_t last_day;      /* the slot the previous row fell in */
+    daily_map user_days;  /* [slot u32][user_id] -> daily_user_sums */
+    daily_map values;     /* [slot u32][kind][value] -> nothing */
+    daily_map candidates; /* [slot u32][request_id] -> int64 qualifying candidates */
+    daily_inventory *inv;
+    size_t n_inv;
+    unsigned char *key; /* scratch for composite keys */
+    size_t key_cap;
+
+    /* Prepared statements, see daily_store.c. */
+    sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put;
+} daily_collector;
+
+/* daily_conf.c */
+extern cfg_opt_t daily_options[];
+extern const char *const daily_option_help[];
+int daily_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+
+/* daily_agg.c: folding records into the pending aggregates. */
+int daily_consume(void *ctx, const char *source, const tally_record *recs, size_t n);
+int daily_inventory_phase(void *ctx, const char *source, tally_stream stream, int phase);
+void daily_pending_clear(daily_collector *d);
+void daily_pending_free(daily_collector *d);
+bool daily_pending_large(const daily_collector *d);
+
+/* daily_store.c: the tables, flushing pending aggregates into them,
+ * pruning and forgetting days. */
+int daily_store_open(daily_collector *d);
+void daily_store_close(daily_collector *d);
+int daily_store_flush(daily_collector *d);
+int daily_store_prune(daily_collector *d, const char *before_date);
+int daily_store_forget(daily_collector *d, const char *from_date, const char *to_date);
+
+/* daily_stats.c */
+int daily_stats(void *ctx, int64_t now_utc, tally_stats *out);
+
+/* daily_date.c: business dates as day numbers, and fixed point. */
+int daily_date_number(const char *date, int64_t *out);
+void daily_date_string(int64_t number, char out[TALLY_DATE_LEN]);
+int daily_day_by_date(daily_collector *d, const char *date, tally_day *out);
+void daily_fixed_split(tally_fixed v, int64_t *whole, int64_t *atto);
+tally_fixed daily_fixed_join(int64_t whole, int64_t atto);
+double daily_fixed_to_double(tally_fixed v);
+
+#endif

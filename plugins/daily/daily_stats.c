@@ -1,0 +1,356 @@
+/*
+ * daily_stats.c — the statistics of DESIGN.md from the collector's
+ * tables: every day from the earliest usage row's day (or keep_days ago)
+ * to yesterday, zeros where nothing happened; the users' days; the
+ * summary over every closed day; today (every row from today's start on,
+ * later instants included); combined; and the inventories.
+ */
+#include "daily.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static tally_fixed col_cost(sqlite3_stmt *st, int col)
+{
+    return daily_fixed_join(sqlite3_column_int64(st, col), sqlite3_column_int64(st, col + 1));
+}
+
+/* Columns of daily_days in schema order, from column 2 (after date,
+ * start_utc). */
+static void read_sums(sqlite3_stmt *st, daily_sums *s)
+{
+    int c = 2;
+    s->total = sqlite3_column_int64(st, c++);
+    s->error = sqlite3_column_int64(st, c++);
+    for (int t = 0; t < DAILY_N_TOKENS; t++)
+        s->tokens[t] = sqlite3_column_int64(st, c++);
+    for (int k = 0; k < DAILY_N_COSTS; k++, c += 2)
+        s->cost[k] = col_cost(st, c);
+    s->rt_sum = col_cost(st, c);
+    c += 2;
+    s->rt_count = sqlite3_column_int64(st, c++);
+    s->fallback = sqlite3_column_int64(st, c++);
+}
+
+static int64_t add64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
+static void sums_add(daily_sums *to, const daily_sums *s)
+{
+    to->total = add64(to->total, s->total);
+    to->error = add64(to->error, s->error);
+    for (int t = 0; t < DAILY_N_TOKENS; t++)
+        to->tokens[t] = add64(to->tokens[t], s->tokens[t]);
+    for (int k = 0; k < DAILY_N_COSTS; k++)
+        to->cost[k] += s->cost[k];
+}
+
+static void totals_of(const daily_sums *s, tally_totals *t)
+{
+    t->total_requests = s->total;
+    t->error_requests = s->error;
+    t->success_requests = s->total - s->error;
+    t->input_tokens = s->tokens[DAILY_TOK_INPUT];
+    t->output_tokens = s->tokens[DAILY_TOK_OUTPUT];
+    t->cache_creation_tokens = s->tokens[DAILY_TOK_CACHE_CREATION];
+    t->cache_read_tokens = s->tokens[DAILY_TOK_CACHE_READ];
+    t->total_cost = daily_fixed_to_double(s->cost[DAILY_COST_TOTAL]);
+    t->actual_total_cost = daily_fixed_to_double(s->cost[DAILY_COST_ACTUAL]);
+}
+
+static void day_of_sums(const daily_sums *s, const tally_day *day, tally_day_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    memcpy(out->date, day->date, TALLY_DATE_LEN);
+    out->day_start_utc = day->start_utc;
+    out->total_requests = s->total;
+    out->error_requests = s->error;
+    out->success_requests = s->total - s->error;
+    out->input_tokens = s->tokens[DAILY_TOK_INPUT];
+    out->output_tokens = s->tokens[DAILY_TOK_OUTPUT];
+    out->cache_creation_tokens = s->tokens[DAILY_TOK_CACHE_CREATION];
+    out->cache_read_tokens = s->tokens[DAILY_TOK_CACHE_READ];
+    out->total_cost = daily_fixed_to_double(s->cost[DAILY_COST_TOTAL]);
+    out->actual_total_cost = daily_fixed_to_double(s->cost[DAILY_COST_ACTUAL]);
+    out->input_cost = daily_fixed_to_double(s->cost[DAILY_COST_INPUT]);
+    out->output_cost = daily_fixed_to_double(s->cost[DAILY_COST_OUTPUT]);
+    out->cache_creation_cost = daily_fixed_to_double(s->cost[DAILY_COST_CACHE_CREATION]);
+    out->cache_read_cost = daily_fixed_to_double(s->cost[DAILY_COST_CACHE_READ]);
+    out->avg_response_time_ms =
+        s->rt_count > 0 ? daily_fixed_to_double(s->rt_sum / s->rt_count) : 0.0;
+    out->fallback_count = s->fallback;
+}
+
+static int fail(daily_collector *d, const char *what)
+{
+    d->api->log(d->host, TALLY_LOG_ERR,
+                "could not read %s from the state database: %s; the snapshot keeps the last "
+                "statistics",
+                what, sqlite3_errmsg(d->db));
+    return -1;
+}
+
+static int query(daily_collector *d, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(d->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : fail(d, "statistics");
+}
+
+/* The first date listed: the earliest usage day, or keep_days ago. */
+static int first_date(daily_collector *d, const tally_day *today, char out[TALLY_DATE_LEN])
+{
+    int64_t n;
+    daily_date_number(today->date, &n);
+    daily_date_string(n - d->keep_days, out);
+    sqlite3_stmt *st;
+    if (query(d, "SELECT min(date) FROM daily_days WHERE total > 0", &st) != 0)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        const char *min = (const char *)sqlite3_column_text(st, 0);
+        if (strcmp(min, out) > 0)
+            snprintf(out, TALLY_DATE_LEN, "%s", min);
+    } else {
+        snprintf(out, TALLY_DATE_LEN, "%s", today->date); /* no usage yet: no days */
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *g = realloc(*arr, c * size);
+    if (g == NULL)
+        return -1;
+    *arr = g;
+    *cap = c;
+    return 0;
+}
+
+/* One pass over every day row: summary, today, and the listed days with
+ * the missing ones filled in as zeros. */
+static int build_days(daily_collector *d, const tally_day *today, const char *first,
+                      tally_stats *out, daily_sums *closed, daily_sums *from_today)
+{
+    sqlite3_stmt *st;
+    if (query(d, "SELECT * FROM daily_days ORDER BY date", &st) != 0)
+        return -1;
+    tally_day next;
+    int walking = strcmp(first, today->date) < 0 && daily_day_by_date(d, first, &next) == 0;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *date = (const char *)sqlite3_column_text(st, 0);
+        daily_sums s = {0};
+        read_sums(st, &s);
+        if (strcmp(date, today->date) >= 0) {
+            sums_add(from_today, &s);
+            continue;
+        }
+        sums_add(closed, &s);
+        if (strcmp(date, first) < 0)
+            continue;
+        /* Zero days before this row, then the row itself. */
+        while (walking && strcmp(next.date, date) <= 0) {
+            if (grow((void **)&out->days, &cap, out->n_days + 1, sizeof(*out->days)) != 0)
+                goto oom;
+            daily_sums zero = {0};
+            int here = strcmp(next.date, date) == 0;
+            tally_day day = next;
+            if (here)
+                day.start_utc = sqlite3_column_int64(st, 1);
+            day_of_sums(here ? &s : &zero, &day, &out->days[out->n_days++]);
+            if (d->api->day_of(d->host, next.end_utc, &next) != TALLY_HOST_OK)
+                walking = 0;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(d, "the days");
+    while (walking && strcmp(next.date, today->date) < 0) {
+        if (grow((void **)&out->days, &cap, out->n_days + 1, sizeof(*out->days)) != 0)
+            return -1;
+        daily_sums zero = {0};
+        day_of_sums(&zero, &next, &out->days[out->n_days++]);
+        if (d->api->day_of(d->host, next.end_utc, &next) != TALLY_HOST_OK)
+            break;
+    }
+    return 0;
+oom:
+    sqlite3_finalize(st);
+    return -1;
+}
+
+static tally_day_stats *find_day(tally_stats *out, const char *date)
+{
+    size_t lo = 0, hi = out->n_days;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(out->days[mid].date, date);
+        if (c == 0)
+            return &out->days[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int distinct_counts(daily_collector *d, const char *first, const char *today,
+                           tally_stats *out)
+{
+    sqlite3_stmt *st;
+    if (query(d,
+              "SELECT date, kind, count(*) FROM daily_values WHERE date >= ?1 AND date < ?2 "
+              "GROUP BY date, kind",
+              &st) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        tally_day_stats *day = find_day(out, (const char *)sqlite3_column_text(st, 0));
+        if (day == NULL)
+            continue;
+        if (sqlite3_column_int(st, 1) == 'm')
+            day->unique_models = sqlite3_column_int64(st, 2);
+        else
+            day->unique_providers = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(d, "distinct models and providers");
+}
+
+/* User ids go to one block after the rows are read, so the snapshot
+ * frees two allocations however many users there are. */
+static int user_days(daily_collector *d, const char *first, const char *today, tally_stats *out)
+{
+    sqlite3_stmt *st;
+    if (query(d,
+              "SELECT u.date, d.start_utc, u.user_id, u.total, u.error, u.tok_input, "
+              "u.tok_output, u.tok_cache_creation, u.tok_cache_read, u.cost_total_w, "
+              "u.cost_total_a FROM daily_user_days u JOIN daily_days d ON d.date = u.date "
+              "WHERE u.date >= ?1 AND u.date < ?2 ORDER BY u.date, u.user_id",
+              &st) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
+    size_t cap = 0, ids_len = 0, ids_cap = 0;
+    char *ids = NULL;
+    size_t *offs = NULL;
+    size_t offs_cap = 0;
+    int rc, failed = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t i = out->n_user_days;
+        const void *id = sqlite3_column_blob(st, 2);
+        size_t len = (size_t)sqlite3_column_bytes(st, 2);
+        if (grow((void **)&out->user_days, &cap, i + 1, sizeof(*out->user_days)) != 0 ||
+            grow((void **)&offs, &offs_cap, i + 1, sizeof(*offs)) != 0 ||
+            grow((void **)&ids, &ids_cap, ids_len + len + 1, 1) != 0) {
+            failed = 1;
+            break;
+        }
+        tally_user_day_stats *u = &out->user_days[i];
+        memset(u, 0, sizeof(*u));
+        snprintf(u->date, TALLY_DATE_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
+        u->day_start_utc = sqlite3_column_int64(st, 1);
+        offs[i] = ids_len;
+        if (len > 0)
+            memcpy(ids + ids_len, id, len);
+        ids[ids_len + len] = '\0';
+        ids_len += len + 1;
+        u->total_requests = sqlite3_column_int64(st, 3);
+        u->error_requests = sqlite3_column_int64(st, 4);
+        u->success_requests = u->total_requests - u->error_requests;
+        u->input_tokens = sqlite3_column_int64(st, 5);
+        u->output_tokens = sqlite3_column_int64(st, 6);
+        u->cache_creation_tokens = sqlite3_column_int64(st, 7);
+        u->cache_read_tokens = sqlite3_column_int64(st, 8);
+        u->total_cost = daily_fixed_to_double(col_cost(st, 9));
+        out->n_user_days++;
+    }
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < out->n_user_days; i++)
+        out->user_days[i].user_id = ids + offs[i];
+    free(offs);
+    if (out->n_user_days == 0)
+        free(ids);
+    if (failed)
+        return -1;
+    return rc == SQLITE_DONE ? 0 : fail(d, "the users' days");
+}
+
+static int inventories(daily_collector *d, tally_inventory *inv)
+{
+    sqlite3_stmt *st;
+    if (query(d,
+              "SELECT stream, count(DISTINCT id), count(DISTINCT CASE WHEN active THEN id END) "
+              "FROM daily_inventory GROUP BY stream",
+              &st) != 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sqlite3_column_int(st, 0) == TALLY_STREAM_USERS) {
+            inv->total_users = sqlite3_column_int64(st, 1);
+            inv->active_users = sqlite3_column_int64(st, 2);
+        } else if (sqlite3_column_int(st, 0) == TALLY_STREAM_API_KEYS) {
+            inv->total_api_keys = sqlite3_column_int64(st, 1);
+            inv->active_api_keys = sqlite3_column_int64(st, 2);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(d, "the inventories");
+}
+
+static void stats_free(tally_stats *st)
+{
+    free(st->days);
+    if (st->n_user_days > 0)
+        free((char *)st->user_days[0].user_id);
+    free(st->user_days);
+    memset(st, 0, sizeof(*st));
+}
+
+int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
+{
+    daily_collector *d = ctx;
+    memset(out, 0, sizeof(*out));
+    tally_day today;
+    char first[TALLY_DATE_LEN];
+    if (d->api->day_of(d->host, now_utc, &today) != TALLY_HOST_OK ||
+        first_date(d, &today, first) != 0)
+        return TALLY_HOST_ERR;
+    daily_sums closed = {0}, from_today = {0};
+    tally_inventory inv = {0};
+    if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
+        distinct_counts(d, first, today.date, out) != 0 ||
+        user_days(d, first, today.date, out) != 0 || inventories(d, &inv) != 0) {
+        stats_free(out);
+        return TALLY_HOST_ERR;
+    }
+    tally_summary *sm = &out->summary;
+    sm->cutoff_utc = today.start_utc;
+    tally_totals all;
+    totals_of(&closed, &all);
+    sm->all_time_requests = all.total_requests;
+    sm->all_time_success_requests = all.success_requests;
+    sm->all_time_error_requests = all.error_requests;
+    sm->all_time_input_tokens = all.input_tokens;
+    sm->all_time_output_tokens = all.output_tokens;
+    sm->all_time_cache_creation_tokens = all.cache_creation_tokens;
+    sm->all_time_cache_read_tokens = all.cache_read_tokens;
+    sm->all_time_cost = all.total_cost;
+    sm->all_time_actual_cost = all.actual_total_cost;
+    sm->inventory = inv;
+    totals_of(&from_today, &out->today);
+    daily_sums both = closed;
+    sums_add(&both, &from_today);
+    totals_of(&both, &out->combined);
+    return TALLY_HOST_OK;
+}

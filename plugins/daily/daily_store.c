@@ -1,0 +1,345 @@
+/*
+ * daily_store.c — the collector's tables in the agent's SQLite state, and
+ * flushing the pending aggregates into them. Every write happens inside
+ * the cycle's transaction (and the source's savepoint), so the tables
+ * always match the committed checkpoints. Sums are added in SQL by
+ * upserts; costs are stored as whole units and 1e-18 parts and added
+ * with a carry, which keeps them exact beyond SQLite's 64-bit integers.
+ */
+#include "daily.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS daily_days("
+    " date TEXT PRIMARY KEY, start_utc INTEGER NOT NULL,"
+    " total INTEGER NOT NULL, error INTEGER NOT NULL,"
+    " tok_input INTEGER NOT NULL, tok_output INTEGER NOT NULL,"
+    " tok_cache_creation INTEGER NOT NULL, tok_cache_read INTEGER NOT NULL,"
+    " cost_total_w INTEGER NOT NULL, cost_total_a INTEGER NOT NULL,"
+    " cost_actual_w INTEGER NOT NULL, cost_actual_a INTEGER NOT NULL,"
+    " cost_input_w INTEGER NOT NULL, cost_input_a INTEGER NOT NULL,"
+    " cost_output_w INTEGER NOT NULL, cost_output_a INTEGER NOT NULL,"
+    " cost_cache_creation_w INTEGER NOT NULL, cost_cache_creation_a INTEGER NOT NULL,"
+    " cost_cache_read_w INTEGER NOT NULL, cost_cache_read_a INTEGER NOT NULL,"
+    " rt_w INTEGER NOT NULL, rt_a INTEGER NOT NULL, rt_count INTEGER NOT NULL,"
+    " fallback INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS daily_user_days("
+    " date TEXT NOT NULL, user_id BLOB NOT NULL,"
+    " total INTEGER NOT NULL, error INTEGER NOT NULL,"
+    " tok_input INTEGER NOT NULL, tok_output INTEGER NOT NULL,"
+    " tok_cache_creation INTEGER NOT NULL, tok_cache_read INTEGER NOT NULL,"
+    " cost_total_w INTEGER NOT NULL, cost_total_a INTEGER NOT NULL,"
+    " PRIMARY KEY(date, user_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS daily_values("
+    " date TEXT NOT NULL, kind INTEGER NOT NULL, value BLOB NOT NULL,"
+    " PRIMARY KEY(date, kind, value)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS daily_candidates("
+    " date TEXT NOT NULL, request_id BLOB NOT NULL, n INTEGER NOT NULL,"
+    " PRIMARY KEY(date, request_id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS daily_inventory("
+    " source TEXT NOT NULL, stream INTEGER NOT NULL, id BLOB NOT NULL, active INTEGER NOT NULL,"
+    " PRIMARY KEY(source, stream, id)) WITHOUT ROWID;";
+
+/* Column groups of the upserts: plain sums, and cost pairs (w, a). */
+static const char *const day_sums[] = {
+    "total", "error", "tok_input", "tok_output", "tok_cache_creation", "tok_cache_read", NULL};
+static const char *const day_costs[] = {
+    "cost_total",          "cost_actual",     "cost_input", "cost_output",
+    "cost_cache_creation", "cost_cache_read", "rt",         NULL};
+static const char *const day_after[] = {"rt_count", "fallback", NULL};
+static const char *const user_costs[] = {"cost_total", NULL};
+static const char *const none[] = {NULL};
+
+#define ATTO_SQL "1000000000000000000"
+
+__attribute__((format(printf, 3, 4))) static void cat(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+/* INSERT ... ON CONFLICT DO UPDATE SET each sum += excluded, each cost
+ * pair added with its carry, then the plain sums `after`. */
+static void upsert_sql(char *buf, size_t cap, const char *table, const char *key, int n_key,
+                       const char *const *sums, const char *const *costs, const char *const *after)
+{
+    char cols[1024] = "", vals[512] = "", set[4096] = "";
+    int n = n_key;
+    cat(cols, sizeof(cols), "%s", key);
+    for (size_t i = 0; sums[i]; i++, n++) {
+        cat(cols, sizeof(cols), ",%s", sums[i]);
+        cat(set, sizeof(set), "%s=%s+excluded.%s,", sums[i], sums[i], sums[i]);
+    }
+    for (size_t i = 0; costs[i]; i++, n += 2) {
+        const char *c = costs[i];
+        cat(cols, sizeof(cols), ",%s_w,%s_a", c, c);
+        cat(set, sizeof(set),
+            "%s_w=%s_w+excluded.%s_w+(%s_a+excluded.%s_a)/" ATTO_SQL
+            ",%s_a=(%s_a+excluded.%s_a)%%" ATTO_SQL ",",
+            c, c, c, c, c, c, c, c);
+    }
+    for (size_t i = 0; after[i]; i++, n++) {
+        cat(cols, sizeof(cols), ",%s", after[i]);
+        cat(set, sizeof(set), "%s=%s+excluded.%s,", after[i], after[i], after[i]);
+    }
+    set[strlen(set) - 1] = '\0';
+    for (int i = 0; i < n; i++)
+        cat(vals, sizeof(vals), i ? ",?" : "?");
+    snprintf(buf, cap, "INSERT INTO %s(%s) VALUES(%s) ON CONFLICT DO UPDATE SET %s", table, cols,
+             vals, set);
+}
+
+static int prepare(daily_collector *d, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(d->db, sql, -1, st, NULL) != SQLITE_OK) {
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "could not prepare a statement on the state database: %s; check that "
+                    "state_dir holds tally.db of this version",
+                    sqlite3_errmsg(d->db));
+        return -1;
+    }
+    return 0;
+}
+
+int daily_store_open(daily_collector *d)
+{
+    char *err = NULL;
+    if (sqlite3_exec(d->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "could not create the daily tables in the state database: %s; check that "
+                    "state_dir is writable and has free space",
+                    err ? err : "unknown error");
+        sqlite3_free(err);
+        return -1;
+    }
+    char sql[8192];
+    upsert_sql(sql, sizeof(sql), "daily_days", "date,start_utc", 2, day_sums, day_costs, day_after);
+    if (prepare(d, sql, &d->st_day) != 0)
+        return -1;
+    upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none);
+    if (prepare(d, sql, &d->st_user_day) != 0 ||
+        prepare(d, "INSERT OR IGNORE INTO daily_values(date,kind,value) VALUES(?,?,?)",
+                &d->st_value) != 0 ||
+        prepare(d,
+                "INSERT INTO daily_candidates(date,request_id,n) VALUES(?,?,?) ON CONFLICT DO "
+                "UPDATE SET n=n+excluded.n RETURNING n",
+                &d->st_candidate) != 0 ||
+        prepare(d, "DELETE FROM daily_inventory WHERE source=? AND stream=?", &d->st_inv_delete) !=
+            0 ||
+        prepare(d,
+                "INSERT OR REPLACE INTO daily_inventory(source,stream,id,active) VALUES(?,?,?,?)",
+                &d->st_inv_put) != 0)
+        return -1;
+    return 0;
+}
+
+void daily_store_close(daily_collector *d)
+{
+    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_value,
+                           d->st_candidate, d->st_inv_delete, d->st_inv_put};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        sqlite3_finalize(all[i]);
+}
+
+static int step_done(daily_collector *d, sqlite3_stmt *st, const char *what)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "could not write %s to the state database: %s; this source's data is read "
+                    "again next cycle",
+                    what, sqlite3_errmsg(d->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int bind_cost(sqlite3_stmt *st, int col, tally_fixed v)
+{
+    int64_t w, a;
+    daily_fixed_split(v, &w, &a);
+    sqlite3_bind_int64(st, col, w);
+    return sqlite3_bind_int64(st, col + 1, a);
+}
+
+/* Qualifying candidates first: a request whose count passes 1 in this
+ * flush adds one fallback to its day, before the days are written. */
+static int flush_candidates(daily_collector *d)
+{
+    sqlite3_stmt *st = d->st_candidate;
+    for (size_t i = 0; i < daily_map_count(&d->candidates); i++) {
+        size_t len;
+        const char *key = daily_map_key(&d->candidates, i, &len);
+        uint32_t slot;
+        memcpy(&slot, key, 4);
+        int64_t added = *(int64_t *)daily_map_value(&d->candidates, i);
+        sqlite3_bind_text(st, 1, d->days[slot].day.date, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, key + 5, (int)(len - 5), SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, added);
+        int64_t now = added;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            now = sqlite3_column_int64(st, 0);
+        if (step_done(d, st, "candidates") != 0)
+            return -1;
+        if (now - added <= 1 && now > 1)
+            d->days[slot].sums.fallback++;
+    }
+    return 0;
+}
+
+static int flush_days(daily_collector *d)
+{
+    sqlite3_stmt *st = d->st_day;
+    for (size_t i = 0; i < d->n_days; i++) {
+        const daily_pending_day *p = &d->days[i];
+        const daily_sums *s = &p->sums;
+        int c = 1;
+        sqlite3_bind_text(st, c++, p->day.date, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, c++, p->day.start_utc);
+        sqlite3_bind_int64(st, c++, s->total);
+        sqlite3_bind_int64(st, c++, s->error);
+        for (int t = 0; t < DAILY_N_TOKENS; t++)
+            sqlite3_bind_int64(st, c++, s->tokens[t]);
+        for (int k = 0; k < DAILY_N_COSTS; k++, c += 2)
+            bind_cost(st, c, s->cost[k]);
+        bind_cost(st, c, s->rt_sum);
+        c += 2;
+        sqlite3_bind_int64(st, c++, s->rt_count);
+        sqlite3_bind_int64(st, c++, s->fallback);
+        if (step_done(d, st, "a day's sums") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int flush_user_days(daily_collector *d)
+{
+    sqlite3_stmt *st = d->st_user_day;
+    for (size_t i = 0; i < daily_map_count(&d->user_days); i++) {
+        size_t len;
+        const char *key = daily_map_key(&d->user_days, i, &len);
+        const daily_user_sums *s = daily_map_value(&d->user_days, i);
+        uint32_t slot;
+        memcpy(&slot, key, 4);
+        int c = 1;
+        sqlite3_bind_text(st, c++, d->days[slot].day.date, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, c++, key + 5, (int)(len - 5), SQLITE_STATIC);
+        sqlite3_bind_int64(st, c++, s->total);
+        sqlite3_bind_int64(st, c++, s->error);
+        for (int t = 0; t < DAILY_N_TOKENS; t++)
+            sqlite3_bind_int64(st, c++, s->tokens[t]);
+        bind_cost(st, c, s->cost);
+        if (step_done(d, st, "a user's day") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int flush_values(daily_collector *d)
+{
+    sqlite3_stmt *st = d->st_value;
+    for (size_t i = 0; i < daily_map_count(&d->values); i++) {
+        size_t len;
+        const char *key = daily_map_key(&d->values, i, &len);
+        uint32_t slot;
+        memcpy(&slot, key, 4);
+        sqlite3_bind_text(st, 1, d->days[slot].day.date, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (unsigned char)key[4]);
+        sqlite3_bind_blob(st, 3, key + 5, (int)(len - 5), SQLITE_STATIC);
+        if (step_done(d, st, "a distinct model or provider") != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A whole inventory replaces what its source sent before; items that
+ * came without begin/end are added. An inventory still open waits. */
+static int flush_inventories(daily_collector *d)
+{
+    for (size_t i = 0; i < d->n_inv; i++) {
+        daily_inventory *v = &d->inv[i];
+        if (v->open)
+            continue;
+        if (v->replace) {
+            sqlite3_bind_text(d->st_inv_delete, 1, v->source, -1, SQLITE_STATIC);
+            sqlite3_bind_int(d->st_inv_delete, 2, (int)v->stream);
+            if (step_done(d, d->st_inv_delete, "an inventory") != 0)
+                return -1;
+        }
+        for (size_t k = 0; k < daily_map_count(&v->items); k++) {
+            size_t len;
+            const char *id = daily_map_key(&v->items, k, &len);
+            const daily_item *it = daily_map_value(&v->items, k);
+            sqlite3_stmt *st = d->st_inv_put;
+            sqlite3_bind_text(st, 1, v->source, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 2, (int)v->stream);
+            sqlite3_bind_blob(st, 3, id, (int)len, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, it->is_active);
+            if (step_done(d, st, "an inventory item") != 0)
+                return -1;
+        }
+        daily_map_clear(&v->items);
+        v->replace = false;
+    }
+    return 0;
+}
+
+int daily_store_flush(daily_collector *d)
+{
+    if (flush_candidates(d) != 0 || flush_days(d) != 0 || flush_user_days(d) != 0 ||
+        flush_values(d) != 0 || flush_inventories(d) != 0)
+        return -1;
+    d->n_days = 0;
+    d->last_day = 0;
+    daily_map_clear(&d->user_days);
+    daily_map_clear(&d->values);
+    daily_map_clear(&d->candidates);
+    return 0;
+}
+
+static int exec_dates(daily_collector *d, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st;
+    if (prepare(d, sql, &st) != 0)
+        return -1;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b != NULL)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    int rc = step_done(d, st, "a change of days");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Days older than keep_days leave user_days and the per-day sets; their
+ * day rows stay, because the summary counts every day. */
+int daily_store_prune(daily_collector *d, const char *before)
+{
+    if (exec_dates(d, "DELETE FROM daily_user_days WHERE date < ?1", before, NULL) != 0 ||
+        exec_dates(d, "DELETE FROM daily_values WHERE date < ?1", before, NULL) != 0 ||
+        exec_dates(d, "DELETE FROM daily_candidates WHERE date < ?1", before, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+int daily_store_forget(daily_collector *d, const char *from, const char *to)
+{
+    static const char *const tables[] = {"daily_days", "daily_user_days", "daily_values",
+                                         "daily_candidates"};
+    for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE date >= ?1 AND date <= ?2", tables[i]);
+        if (exec_dates(d, sql, from, to) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,504 @@
+/*
+ * test_daily.c — the daily collector (daily.so) driven directly: records
+ * in, flush or discard, statistics out, against a real SQLite database
+ * and the agent's business clock. The expected values are worked out by
+ * hand from DESIGN.md's rules in the comments beside them.
+ */
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "tally/plugin.h"
+
+struct tally_host {
+    sqlite3 *db;
+    int64_t now;
+    int errors;
+};
+
+static void t_log(tally_host *h, int level, const char *fmt, ...)
+{
+    if (level <= TALLY_LOG_ERR)
+        h->errors++;
+    if (getenv("TALLY_TEST_VERBOSE") != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+    }
+}
+static int64_t t_now(tally_host *h)
+{
+    return h->now;
+}
+static const char *t_timezone(tally_host *h)
+{
+    return clock_zone();
+}
+static int t_day_of(tally_host *h, int64_t utc, tally_day *out)
+{
+    return clock_day_of(utc, out) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
+}
+static int t_local_to_utc(tally_host *h, int64_t local, int64_t *utc)
+{
+    return clock_local_to_utc(local, utc) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
+}
+static void *t_state_db(tally_host *h)
+{
+    return h->db;
+}
+
+static const tally_host_api api = {
+    .log = t_log,
+    .now = t_now,
+    .timezone = t_timezone,
+    .day_of = t_day_of,
+    .local_to_utc = t_local_to_utc,
+    .state_db = t_state_db,
+};
+
+typedef struct fixture {
+    void *dl;
+    const tally_plugin *p;
+    cfg_t *cfg;
+    tally_host host;
+    void *ctx;
+    tally_stats st;
+} fixture;
+
+static fixture *start(const char *zone, const char *now, int keep_days)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    assert_int_equal(clock_set_zone(zone), 0);
+    int32_t nanos;
+    assert_int_equal(clock_parse_iso8601(now, &f->host.now, &nanos), 0);
+    f->dl = dlopen(TALLY_PLUGIN_BUILD_DIR "/daily.so", RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(f->dl);
+    f->p = dlsym(f->dl, TALLY_PLUGIN_SYMBOL);
+    assert_non_null(f->p);
+    assert_int_equal(f->p->abi_version, TALLY_PLUGIN_ABI_VERSION);
+    cfg_opt_t root[] = {CFG_SEC("daily", f->p->options, CFGF_MULTI | CFGF_TITLE), CFG_END()};
+    f->cfg = cfg_init(root, CFGF_NONE);
+    char text[128];
+    snprintf(text, sizeof(text), "daily \"stats\" { keep_days = %d }", keep_days);
+    assert_int_equal(cfg_parse_buf(f->cfg, text), CFG_SUCCESS);
+    cfg_t *sec = cfg_getnsec(f->cfg, "daily", 0);
+    assert_int_equal(f->p->check(&f->host, &api, sec), TALLY_HOST_OK);
+    assert_int_equal(sqlite3_open(":memory:", &f->host.db), SQLITE_OK);
+    assert_int_equal(f->p->init(&f->host, &api, sec, &f->ctx), TALLY_HOST_OK);
+    return f;
+}
+
+static void free_stats(fixture *f)
+{
+    free(f->st.days);
+    if (f->st.n_user_days > 0)
+        free((char *)f->st.user_days[0].user_id);
+    free(f->st.user_days);
+    memset(&f->st, 0, sizeof(f->st));
+}
+
+static void finish(fixture *f)
+{
+    free_stats(f);
+    f->p->stop(f->ctx);
+    sqlite3_close(f->host.db);
+    cfg_free(f->cfg);
+    dlclose(f->dl);
+    assert_int_equal(f->host.errors, 0);
+    free(f);
+}
+
+static void stats(fixture *f)
+{
+    free_stats(f);
+    assert_int_equal(f->p->stats(f->ctx, f->host.now, &f->st), TALLY_HOST_OK);
+}
+
+static int64_t ns_of(const char *iso)
+{
+    int64_t s;
+    int32_t nanos;
+    assert_int_equal(clock_parse_iso8601(iso, &s, &nanos), 0);
+    return s * 1000000000 + nanos;
+}
+
+static tally_str str(const char *s)
+{
+    return (tally_str){s, s ? (uint32_t)strlen(s) : 0};
+}
+
+/* A usage row: cost in millionths of a dollar keeps the test's own
+ * arithmetic exact. */
+static tally_record usage(const char *at, const char *user, const char *model, int64_t status,
+                          const char *err, int64_t in_tokens, int64_t micro_usd)
+{
+    tally_record r = {.stream = TALLY_STREAM_USAGE};
+    tally_usage *u = &r.u.usage;
+    u->created_ns = ns_of(at);
+    u->user_id = str(user);
+    u->model = str(model);
+    u->provider = str(model ? "prov" : NULL);
+    u->has_status_code = status != 0;
+    u->status_code = status;
+    u->error_message = str(err);
+    u->input_tokens = in_tokens;
+    u->output_tokens = 2 * in_tokens;
+    u->total_cost_usd = (tally_fixed)micro_usd * 1000000000000;
+    u->actual_total_cost_usd = u->total_cost_usd / 2;
+    return r;
+}
+
+static void feed(fixture *f, const tally_record *r, size_t n)
+{
+    assert_int_equal(f->p->consume(f->ctx, "csv.usage", r, n), TALLY_HOST_OK);
+    assert_int_equal(f->p->flush(f->ctx), TALLY_HOST_OK);
+}
+
+static const tally_day_stats *day(fixture *f, const char *date)
+{
+    for (size_t i = 0; i < f->st.n_days; i++)
+        if (strcmp(f->st.days[i].date, date) == 0)
+            return &f->st.days[i];
+    fail_msg("no day %s in the statistics", date);
+    return NULL;
+}
+
+static void test_one_day_rules(void **state)
+{
+    fixture *f = start("Asia/Shanghai", "2026-11-22T03:00:00Z", 400);
+    tally_record r[] = {
+        /* 2026-11-21 local (UTC+8): 2026-11-20T16:00Z .. 2026-11-21T16:00Z */
+        usage("2026-11-20T16:00:00Z", "bob", "gpt-4o", 200, NULL, 10, 1000000),
+        usage("2026-11-21T15:59:59.999999Z", "alice", "GPT-4o", 500, NULL, 20, 2000000),
+        usage("2026-11-21T01:00:00Z", "alice", NULL, 0, " ", 30, 3000000),
+        usage("2026-11-21T02:00:00Z", NULL, "gpt-4o", 399, NULL, 40, 4000000),
+    };
+    r[0].u.usage.has_response_time = true;
+    r[0].u.usage.response_time_ms = 100 * TALLY_FIXED_ONE;
+    r[1].u.usage.has_response_time = true;
+    r[1].u.usage.response_time_ms = 251 * TALLY_FIXED_ONE;
+    feed(f, r, 4);
+    stats(f);
+    assert_int_equal(f->st.n_days, 1);
+    const tally_day_stats *d = day(f, "2026-11-21");
+    assert_int_equal(d->day_start_utc, ns_of("2026-11-20T16:00:00Z") / 1000000000);
+    assert_int_equal(d->total_requests, 4);
+    assert_int_equal(d->error_requests, 2); /* 500, and the message of one space */
+    assert_int_equal(d->success_requests, 2);
+    assert_int_equal(d->input_tokens, 100);
+    assert_int_equal(d->output_tokens, 200);
+    assert_true(d->total_cost == 10.0);
+    assert_true(d->actual_total_cost == 5.0);
+    assert_true(d->avg_response_time_ms == 175.5); /* (100 + 251) / 2; NULLs left out */
+    assert_int_equal(d->unique_models, 2);         /* gpt-4o, GPT-4o */
+    assert_int_equal(d->unique_providers, 1);
+    /* user_days: alice before bob (bytes), none for the row without user */
+    assert_int_equal(f->st.n_user_days, 2);
+    assert_string_equal(f->st.user_days[0].user_id, "alice");
+    assert_int_equal(f->st.user_days[0].total_requests, 2);
+    assert_int_equal(f->st.user_days[0].error_requests, 2);
+    assert_int_equal(f->st.user_days[0].input_tokens, 50);
+    assert_true(f->st.user_days[0].total_cost == 5.0);
+    assert_string_equal(f->st.user_days[1].user_id, "bob");
+    assert_int_equal(f->st.summary.all_time_requests, 4);
+    assert_int_equal(f->st.summary.cutoff_utc, ns_of("2026-11-21T16:00:00Z") / 1000000000);
+    assert_int_equal(f->st.today.total_requests, 0);
+    finish(f);
+}
+
+static void test_today_and_future_rows(void **state)
+{
+    fixture *f = start("Asia/Shanghai", "2026-11-22T03:00:00Z", 400);
+    tally_record r[] = {
+        usage("2026-11-21T15:59:59Z", "u", "m", 200, NULL, 1, 1), /* 11-21 */
+        usage("2026-11-21T16:00:00Z", "u", "m", 200, NULL, 2, 2), /* today, 00:00 local */
+        usage("2026-11-23T01:00:00Z", "u", "m", 200, NULL, 4, 4), /* after now */
+    };
+    feed(f, r, 3);
+    stats(f);
+    assert_int_equal(f->st.n_days, 1);
+    assert_int_equal(f->st.summary.all_time_input_tokens, 1);
+    assert_int_equal(f->st.today.total_requests, 2);
+    assert_int_equal(f->st.today.input_tokens, 6);
+    assert_int_equal(f->st.combined.total_requests, 3);
+    assert_int_equal(f->st.combined.input_tokens, 7);
+    finish(f);
+}
+
+static void test_exact_costs_any_order(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    enum { N = 1000 };
+    tally_record *r = calloc(N + 1, sizeof(*r));
+    for (int i = 0; i < N; i++) {
+        r[i] = usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, 1, 0);
+        r[i].u.usage.total_cost_usd = TALLY_FIXED_ONE / 10; /* 0.1 */
+    }
+    r[N] = usage("2026-11-20T11:00:00Z", "u", "m", 200, NULL, 1, 0);
+    r[N].u.usage.total_cost_usd = (tally_fixed)1000000000000000LL * TALLY_FIXED_ONE; /* 1e15 */
+    feed(f, r + N, 1); /* the big one first: float summation would lose the tenths */
+    feed(f, r, N);
+    stats(f);
+    /* 1e15 + 100 exactly, which a double holds exactly */
+    assert_true(day(f, "2026-11-20")->total_cost == 1000000000000100.0);
+    assert_true(f->st.summary.all_time_cost == 1000000000000100.0);
+    free(r);
+    finish(f);
+}
+
+static void test_tokens_2_to_40(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record r[4];
+    for (int i = 0; i < 4; i++)
+        r[i] = usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, (int64_t)1 << 40, 0);
+    feed(f, r, 2);
+    feed(f, r + 2, 2);
+    stats(f);
+    assert_int_equal(day(f, "2026-11-20")->input_tokens, (int64_t)1 << 42);
+    assert_int_equal(day(f, "2026-11-20")->output_tokens, (int64_t)1 << 43);
+    assert_int_equal(f->st.user_days[0].input_tokens, (int64_t)1 << 42);
+    finish(f);
+}
+
+static void test_discard_forgets_pending(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record a = usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, 5, 0);
+    assert_int_equal(f->p->consume(f->ctx, "csv.usage", &a, 1), TALLY_HOST_OK);
+    f->p->discard(f->ctx);
+    assert_int_equal(f->p->flush(f->ctx), TALLY_HOST_OK);
+    stats(f);
+    assert_int_equal(f->st.n_days, 0);
+    assert_int_equal(f->st.summary.all_time_requests, 0);
+    feed(f, &a, 1);
+    stats(f);
+    assert_int_equal(f->st.summary.all_time_requests, 1);
+    finish(f);
+}
+
+static void test_late_rows_and_zero_days(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record a = usage("2026-11-17T10:00:00Z", "u", "m", 200, NULL, 5, 0);
+    tally_record b = usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, 7, 0);
+    feed(f, &b, 1);
+    stats(f);
+    assert_int_equal(f->st.n_days, 2); /* 20 and 21 (a zero day) */
+    feed(f, &a, 1);                    /* late: an earlier closed day */
+    feed(f, &b, 1);                    /* and one more for the 20th */
+    stats(f);
+    assert_int_equal(f->st.n_days, 5); /* 17..21 */
+    assert_string_equal(f->st.days[0].date, "2026-11-17");
+    assert_int_equal(day(f, "2026-11-18")->total_requests, 0);
+    assert_int_equal(day(f, "2026-11-18")->day_start_utc,
+                     ns_of("2026-11-18T00:00:00Z") / 1000000000);
+    assert_int_equal(day(f, "2026-11-20")->total_requests, 2);
+    assert_int_equal(day(f, "2026-11-21")->total_requests, 0);
+    assert_int_equal(f->st.summary.all_time_input_tokens, 19);
+    finish(f);
+}
+
+static tally_record candidate(const char *at, const char *request, const char *status)
+{
+    tally_record r = {.stream = TALLY_STREAM_CANDIDATES};
+    r.u.candidate.created_ns = ns_of(at);
+    r.u.candidate.request_id = str(request);
+    r.u.candidate.status = str(status);
+    return r;
+}
+
+static void test_fallbacks(void **state)
+{
+    fixture *f = start("America/New_York", "2026-11-22T15:00:00Z", 400);
+    tally_record u = usage("2026-11-19T15:00:00Z", "u", "m", 200, NULL, 1, 0);
+    feed(f, &u, 1);
+    tally_record c[] = {
+        /* r1: success then failed, in two flushes: one fallback on the 20th */
+        candidate("2026-11-20T15:00:00Z", "r1", "success"),
+        candidate("2026-11-20T15:00:01Z", "r1", "failed"),
+        candidate("2026-11-20T15:00:02Z", "r1", "failed"), /* a third: still one */
+        /* r2: one success, skipped and pending never count */
+        candidate("2026-11-20T16:00:00Z", "r2", "success"),
+        candidate("2026-11-20T16:00:01Z", "r2", "skipped"),
+        candidate("2026-11-20T16:00:02Z", "r2", "pending"),
+        /* r3: across local midnight (05:00Z is 00:00 EST): one on each day, neither counts */
+        candidate("2026-11-21T04:59:59Z", "r3", "success"),
+        candidate("2026-11-21T05:00:00Z", "r3", "failed"),
+        /* r4: two on the 21st, a day without usage rows */
+        candidate("2026-11-21T12:00:00Z", "r4", "failed"),
+        candidate("2026-11-21T12:00:01Z", "r4", "success"),
+    };
+    feed(f, c, 1);
+    feed(f, c + 1, 9);
+    stats(f);
+    assert_int_equal(day(f, "2026-11-19")->fallback_count, 0);
+    assert_int_equal(day(f, "2026-11-20")->fallback_count, 1);
+    assert_int_equal(day(f, "2026-11-20")->total_requests, 0);
+    assert_int_equal(day(f, "2026-11-21")->fallback_count, 1);
+    finish(f);
+}
+
+static tally_record item(tally_stream s, const char *id, bool active)
+{
+    tally_record r = {.stream = s};
+    r.u.item.id = str(id);
+    r.u.item.is_active = active;
+    return r;
+}
+
+static void test_inventories_replace(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record users[] = {item(TALLY_STREAM_USERS, "a", true),
+                            item(TALLY_STREAM_USERS, "b", false),
+                            item(TALLY_STREAM_USERS, "c", true)};
+    tally_record keys[] = {item(TALLY_STREAM_API_KEYS, "k1", true)};
+    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_BEGIN);
+    f->p->consume(f->ctx, "csv.users", users, 3);
+    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_END);
+    f->p->flush(f->ctx);
+    f->p->inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_BEGIN);
+    f->p->consume(f->ctx, "csv.keys", keys, 1);
+    f->p->inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_END);
+    f->p->flush(f->ctx);
+    stats(f);
+    assert_int_equal(f->st.summary.inventory.total_users, 3);
+    assert_int_equal(f->st.summary.inventory.active_users, 2);
+    assert_int_equal(f->st.summary.inventory.total_api_keys, 1);
+    assert_int_equal(f->st.summary.inventory.active_api_keys, 1);
+    /* A new whole inventory replaces the old one; one never ended changes nothing. */
+    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_BEGIN);
+    f->p->consume(f->ctx, "csv.users", users + 1, 1);
+    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_END);
+    f->p->flush(f->ctx);
+    f->p->inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_BEGIN);
+    f->p->flush(f->ctx);
+    stats(f);
+    assert_int_equal(f->st.summary.inventory.total_users, 1);
+    assert_int_equal(f->st.summary.inventory.active_users, 0);
+    assert_int_equal(f->st.summary.inventory.total_api_keys, 1);
+    finish(f);
+}
+
+static void test_keep_days_and_prune(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 2);
+    tally_record r[] = {
+        usage("2026-11-18T10:00:00Z", "u", "m", 200, NULL, 1, 0),
+        usage("2026-11-19T10:00:00Z", "u", "m", 200, NULL, 2, 0),
+        usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, 4, 0),
+        usage("2026-11-21T10:00:00Z", "u", "m", 200, NULL, 8, 0),
+    };
+    feed(f, r, 4);
+    stats(f);
+    assert_int_equal(f->st.n_days, 2); /* 20 and 21 */
+    assert_string_equal(f->st.days[0].date, "2026-11-20");
+    assert_int_equal(f->st.n_user_days, 2);
+    assert_int_equal(f->st.summary.all_time_input_tokens, 15);
+    tally_day ended;
+    assert_int_equal(clock_day_of(ns_of("2026-11-21T10:00:00Z") / 1000000000, &ended), 0);
+    assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_OK);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(f->host.db, "SELECT min(date) FROM daily_user_days", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2026-11-20");
+    sqlite3_finalize(st);
+    stats(f);
+    assert_int_equal(f->st.summary.all_time_input_tokens, 15);
+    finish(f);
+}
+
+static void test_recompute_forgets_range(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record r[] = {
+        usage("2026-11-19T10:00:00Z", "u", "m", 200, NULL, 1, 0),
+        usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, 2, 0),
+        usage("2026-11-21T10:00:00Z", "u", "m", 200, NULL, 4, 0),
+    };
+    feed(f, r, 3);
+    assert_int_equal(f->p->recompute_begin(f->ctx, ns_of("2026-11-20T00:00:00Z") / 1000000000,
+                                           ns_of("2026-11-21T00:00:00Z") / 1000000000),
+                     TALLY_HOST_OK);
+    stats(f);
+    assert_int_equal(day(f, "2026-11-20")->total_requests, 0);
+    assert_int_equal(f->st.summary.all_time_input_tokens, 5);
+    feed(f, r + 1, 1);
+    stats(f);
+    assert_int_equal(f->st.summary.all_time_input_tokens, 7);
+    finish(f);
+}
+
+static void test_dst_25_hour_day(void **state)
+{
+    fixture *f = start("America/New_York", "2026-11-03T12:00:00Z", 400);
+    tally_record r[] = {
+        usage("2026-11-01T03:59:59Z", "u", "m", 200, NULL, 1, 0),  /* 10-31 23:59:59 EDT */
+        usage("2026-11-01T04:00:00Z", "u", "m", 200, NULL, 2, 0),  /* 11-01 00:00 EDT */
+        usage("2026-11-01T05:30:00Z", "u", "m", 200, NULL, 4, 0),  /* 01:30 EDT */
+        usage("2026-11-01T06:30:00Z", "u", "m", 200, NULL, 8, 0),  /* 01:30 EST, repeated hour */
+        usage("2026-11-02T04:59:59Z", "u", "m", 200, NULL, 16, 0), /* 11-01 23:59:59 EST */
+        usage("2026-11-02T05:00:00Z", "u", "m", 200, NULL, 32, 0), /* 11-02 00:00 EST */
+    };
+    feed(f, r, 6);
+    stats(f);
+    const tally_day_stats *d = day(f, "2026-11-01");
+    assert_int_equal(d->day_start_utc, ns_of("2026-11-01T04:00:00Z") / 1000000000);
+    assert_int_equal(d->input_tokens, 2 + 4 + 8 + 16);
+    assert_int_equal(day(f, "2026-10-31")->input_tokens, 1);
+    assert_int_equal(day(f, "2026-11-02")->input_tokens, 32);
+    finish(f);
+}
+
+static void test_many_requests_flush_early(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    enum { N = 300000 };
+    char(*ids)[16] = calloc(N, 16);
+    tally_record *c = calloc(2 * (size_t)N, sizeof(*c));
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], 16, "r%d", i);
+        c[2 * i] = candidate("2026-11-20T10:00:00Z", ids[i], "success");
+        c[2 * i + 1] = candidate("2026-11-20T10:00:01Z", ids[i], i % 3 == 0 ? "failed" : "pending");
+    }
+    tally_record u = usage("2026-11-20T09:00:00Z", "u", "m", 200, NULL, 1, 0);
+    feed(f, &u, 1);
+    /* More than the pending limit in one consume: written early, counted once. */
+    feed(f, c, 2 * (size_t)N);
+    stats(f);
+    assert_int_equal(day(f, "2026-11-20")->fallback_count, (N + 2) / 3);
+    free(c);
+    free(ids);
+    finish(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_day_rules),
+        cmocka_unit_test(test_today_and_future_rows),
+        cmocka_unit_test(test_exact_costs_any_order),
+        cmocka_unit_test(test_tokens_2_to_40),
+        cmocka_unit_test(test_discard_forgets_pending),
+        cmocka_unit_test(test_late_rows_and_zero_days),
+        cmocka_unit_test(test_fallbacks),
+        cmocka_unit_test(test_inventories_replace),
+        cmocka_unit_test(test_keep_days_and_prune),
+        cmocka_unit_test(test_recompute_forgets_range),
+        cmocka_unit_test(test_dst_25_hour_day),
+        cmocka_unit_test(test_many_requests_flush_early),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
