@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: install what is missing, then build and run
 # every test three ways — a normal build, ASan+UBSan, and TSan for the
-# concurrent tests — and fuzz region opening for a bounded time.
+# concurrent tests — and fuzz region opening and CSV scanning for a bounded
+# time (TALLY_FUZZ_SECONDS in all, 60 by default).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -42,22 +43,36 @@ suite asan+ubsan build-asan "" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON -
 # TSan is slower by an order of magnitude: the tests scale their loops down.
 TALLY_TEST_SCALE=8 suite tsan build-tsan "-L concurrent" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_TSAN=ON -DTALLY_BENCH=OFF
 
-echo "=== fuzz: libFuzzer on region opening, ${fuzz_seconds}s"
+# Each libFuzzer target gets half the fuzzing time, and counts as one test.
+# fuzz TARGET REPLAY MAX_LEN WHAT
+corpus=
+trap '[ -z "$corpus" ] || rm -rf "$corpus"' EXIT
+fuzz() {
+  local target=$1 replay=$2 max_len=$3 what=$4
+  echo "=== fuzz: libFuzzer on $what, ${fuzz_each}s"
+  corpus=$(mktemp -d)
+  "build-fuzz/tests/$replay" --write-seeds "$corpus"
+  if "build-fuzz/tests/$target" -max_total_time="$fuzz_each" -max_len="$max_len" \
+       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$root/build-fuzz/" \
+       "$corpus" > "build-fuzz/$target.log" 2>&1; then
+    grep -E 'stat::number_of_executed_units|Done' "build-fuzz/$target.log" || true
+    passed=$((passed + 1))
+  else
+    tail -n 60 "build-fuzz/$target.log"
+    echo "fuzz: $target FAILED (crash input saved under build-fuzz/)"
+    failed=$((failed + 1))
+  fi
+  rm -rf "$corpus"
+  corpus=
+}
+
+fuzz_each=$((fuzz_seconds / 2))
+[ "$fuzz_each" -gt 0 ] || fuzz_each=1
 CC=clang cmake -S "$root" -B build-fuzz -DTALLY_FUZZ=ON -DTALLY_BENCH=OFF >/dev/null
-cmake --build build-fuzz --target fuzz_region_open fuzz_region_replay -j"$jobs" >/dev/null
-corpus=$(mktemp -d)
-trap 'rm -rf "$corpus"' EXIT
-build-fuzz/tests/fuzz_region_replay --write-seeds "$corpus"
-if build-fuzz/tests/fuzz_region_open -max_total_time="$fuzz_seconds" -max_len=40000 \
-     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$root/build-fuzz/" \
-     "$corpus" > build-fuzz/fuzz.log 2>&1; then
-  grep -E 'stat::number_of_executed_units|Done' build-fuzz/fuzz.log || true
-  passed=$((passed + 1))
-else
-  tail -n 60 build-fuzz/fuzz.log
-  echo "fuzz: FAILED (crash input saved under build-fuzz/)"
-  failed=$((failed + 1))
-fi
+cmake --build build-fuzz --target fuzz_region_open fuzz_region_replay fuzz_csv_scan fuzz_csv_replay \
+  -j"$jobs" >/dev/null
+fuzz fuzz_region_open fuzz_region_replay 40000 "region opening"
+fuzz fuzz_csv_scan fuzz_csv_replay 4096 "CSV rows and values"
 
 echo
 echo "tally: $passed passed, $failed failed"

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,15 @@ struct tally_host {
     size_t n_state, cap_state;
     mock_host_emit *emits;
     size_t n_emits, cap_emits;
+    tally_record *recs;
+    char **rec_mem; /* per record: one block with its strings */
+    size_t n_recs, cap_recs, cap_rec_mem;
+    bool drop_records;
+    uint64_t recs_total;
+    size_t emit_calls;
+    mock_host_inventory_call *inv;
+    size_t n_inv, cap_inv;
+    int64_t rejected;
 };
 
 /* Grow *items (each `size` bytes) to hold one more; 0 or -1. */
@@ -311,6 +321,193 @@ int mock_host_counter_day(const tally_host *h, const char *date, const char *nam
     return found;
 }
 
+/* ---- records ---- */
+
+/* The string slots of a record, so one loop can copy them all. */
+static size_t record_strs(tally_record *r, tally_str **out)
+{
+    size_t n = 0;
+    switch (r->stream) {
+    case TALLY_STREAM_USAGE:
+        out[n++] = &r->u.usage.id;
+        out[n++] = &r->u.usage.request_id;
+        out[n++] = &r->u.usage.user_id;
+        out[n++] = &r->u.usage.api_key_id;
+        out[n++] = &r->u.usage.provider;
+        out[n++] = &r->u.usage.model;
+        out[n++] = &r->u.usage.error_message;
+        break;
+    case TALLY_STREAM_CANDIDATES:
+        out[n++] = &r->u.candidate.id;
+        out[n++] = &r->u.candidate.request_id;
+        out[n++] = &r->u.candidate.status;
+        break;
+    default:
+        out[n++] = &r->u.item.id;
+        out[n++] = &r->u.item.user_id;
+        break;
+    }
+    return n;
+}
+
+static int host_emit_records(tally_host *h, const tally_record *recs, size_t n)
+{
+    if (recs == NULL && n > 0)
+        return TALLY_HOST_EINVAL;
+    h->emit_calls++;
+    for (size_t i = 0; i < n; i++) {
+        tally_record r = recs[i];
+        tally_str *strs[8];
+        size_t ns = record_strs(&r, strs), total = 1;
+        for (size_t k = 0; k < ns; k++) {
+            /* The ABI: NULL has no bytes, and a string is never empty. */
+            if ((strs[k]->ptr == NULL) != (strs[k]->len == 0)) {
+                fprintf(stderr, "mock host: record %zu has a string with ptr %p and len %u\n", i,
+                        (const void *)strs[k]->ptr, strs[k]->len);
+                abort();
+            }
+            total += strs[k]->len;
+        }
+        h->recs_total++;
+        if (h->drop_records)
+            continue;
+        char *mem = malloc(total), *at = mem;
+        if (mem == NULL || grow((void **)&h->recs, &h->cap_recs, h->n_recs, sizeof(*h->recs)) ||
+            grow((void **)&h->rec_mem, &h->cap_rec_mem, h->n_recs, sizeof(*h->rec_mem))) {
+            free(mem);
+            return TALLY_HOST_ERR;
+        }
+        for (size_t k = 0; k < ns; k++) {
+            if (strs[k]->ptr == NULL)
+                continue;
+            memcpy(at, strs[k]->ptr, strs[k]->len);
+            strs[k]->ptr = at;
+            at += strs[k]->len;
+        }
+        h->recs[h->n_recs] = r;
+        h->rec_mem[h->n_recs] = mem;
+        h->n_recs++;
+    }
+    return 0;
+}
+
+size_t mock_host_record_count(const tally_host *h)
+{
+    return h->n_recs;
+}
+
+const tally_record *mock_host_record_at(const tally_host *h, size_t i)
+{
+    return i < h->n_recs ? &h->recs[i] : NULL;
+}
+
+uint64_t mock_host_records_total(const tally_host *h)
+{
+    return h->recs_total;
+}
+
+size_t mock_host_emit_calls(const tally_host *h)
+{
+    return h->emit_calls;
+}
+
+void mock_host_keep_records(tally_host *h, bool keep)
+{
+    h->drop_records = !keep;
+}
+
+void mock_host_records_clear(tally_host *h)
+{
+    for (size_t i = 0; i < h->n_recs; i++)
+        free(h->rec_mem[i]);
+    h->n_recs = 0;
+    h->recs_total = 0;
+    h->emit_calls = 0;
+    h->n_inv = 0;
+}
+
+static int inventory_call(tally_host *h, tally_stream stream, int phase)
+{
+    if (stream != TALLY_STREAM_USERS && stream != TALLY_STREAM_API_KEYS)
+        return TALLY_HOST_EINVAL;
+    if (grow((void **)&h->inv, &h->cap_inv, h->n_inv, sizeof(*h->inv)) != 0)
+        return TALLY_HOST_ERR;
+    h->inv[h->n_inv++] = (mock_host_inventory_call){stream, phase, h->recs_total};
+    return 0;
+}
+
+static int host_inventory_begin(tally_host *h, tally_stream stream)
+{
+    return inventory_call(h, stream, TALLY_INVENTORY_BEGIN);
+}
+
+static int host_inventory_end(tally_host *h, tally_stream stream)
+{
+    return inventory_call(h, stream, TALLY_INVENTORY_END);
+}
+
+size_t mock_host_inventory_count(const tally_host *h)
+{
+    return h->n_inv;
+}
+
+const mock_host_inventory_call *mock_host_inventory_at(const tally_host *h, size_t i)
+{
+    return i < h->n_inv ? &h->inv[i] : NULL;
+}
+
+static int host_count_rejected(tally_host *h, int64_t n)
+{
+    if (n < 0)
+        return TALLY_HOST_EINVAL;
+    h->rejected += n;
+    return 0;
+}
+
+int64_t mock_host_rejected(const tally_host *h)
+{
+    return h->rejected;
+}
+
+void mock_host_rejected_clear(tally_host *h)
+{
+    h->rejected = 0;
+}
+
+/* Local wall-clock seconds in TZ to UTC, as the agent defines it: a time
+ * the zone repeats is its first occurrence; one it skips moves forward by
+ * the gap. The offsets a day before and after are the candidates (zones
+ * change at most once in two days). */
+static long offset_at(int64_t utc)
+{
+    struct tm tm;
+    time_t t = (time_t)utc;
+    return localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
+}
+
+static int host_local_to_utc(tally_host *h, int64_t local, int64_t *utc)
+{
+    (void)h;
+    if (utc == NULL)
+        return TALLY_HOST_EINVAL;
+    long before = offset_at(local - 86400), after = offset_at(local + 86400);
+    int64_t u1 = local - before, u2 = local - after;
+    bool ok1 = offset_at(u1) == before, ok2 = offset_at(u2) == after;
+    if (ok1 && ok2)
+        *utc = u1 < u2 ? u1 : u2;
+    else if (ok1 || ok2)
+        *utc = ok1 ? u1 : u2;
+    else
+        *utc = u1; /* in the gap: the old offset puts it after the gap */
+    return 0;
+}
+
+static void *host_state_db(tally_host *h)
+{
+    (void)h;
+    return NULL;
+}
+
 /* ---- secrets and the state directory ---- */
 
 static int read_file(const char *path, char **out)
@@ -392,6 +589,12 @@ static const tally_host_api api = {
     .emit_counter_day = host_emit_counter_day,
     .read_secret = host_read_secret,
     .state_dir = host_state_dir,
+    .emit_records = host_emit_records,
+    .inventory_begin = host_inventory_begin,
+    .inventory_end = host_inventory_end,
+    .count_rejected = host_count_rejected,
+    .local_to_utc = host_local_to_utc,
+    .state_db = host_state_db,
 };
 
 const tally_host_api *mock_host_api(void)
@@ -427,6 +630,10 @@ void mock_host_free(tally_host *h)
     for (size_t i = 0; i < h->n_emits; i++)
         free(h->emits[i].name);
     free(h->emits);
+    mock_host_records_clear(h);
+    free(h->recs);
+    free(h->rec_mem);
+    free(h->inv);
     free(h->zone);
     free(h->state_dir);
     free(h);

@@ -4,15 +4,19 @@
  * use a mock plugin host). It loads a built plugin with dlopen, parses a
  * config section for it with libconfuse from a string, and gives it a
  * tally_host_api that records what the plugin does: log lines, state
- * writes, emitted counters. The business clock is set by the test.
+ * writes, emitted counters, emitted records (deep copies), inventory
+ * calls and rejected-row counts. The business clock is set by the test.
  *
  * Differences from the agent, all deliberate: state writes commit at once
- * (there is no cycle transaction), the time zone is applied process-wide
- * with TZ + tzset, and nothing is thread-safe — call it from one thread.
+ * (there is no cycle transaction: a test rolls one back by putting the
+ * old value again), the time zone is applied process-wide with TZ +
+ * tzset (local_to_utc included), state_db is NULL, and nothing is
+ * thread-safe — call it from one thread.
  */
 #ifndef TALLY_TESTS_MOCK_HOST_H
 #define TALLY_TESTS_MOCK_HOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +60,32 @@ const mock_host_emit *mock_host_emit_at(const tally_host *h, size_t i);
 int mock_host_counter(const tally_host *h, const char *name, int64_t *value);
 /* The sum of emit_counter_day calls for (date, name): 0, or -1 if none. */
 int mock_host_counter_day(const tally_host *h, const char *date, const char *name, int64_t *value);
+
+/* Records emitted with emit_records, in call order, as deep copies: their
+ * strings stay valid after the call (and after the plugin is gone) until
+ * clear or free. keep_records(false) only counts them (big inputs);
+ * records_total counts all, kept or not, since the last clear. */
+size_t mock_host_record_count(const tally_host *h);
+const tally_record *mock_host_record_at(const tally_host *h, size_t i);
+uint64_t mock_host_records_total(const tally_host *h);
+size_t mock_host_emit_calls(const tally_host *h);
+void mock_host_keep_records(tally_host *h, bool keep);
+/* Forget the records and the inventory calls (not the rejected count). */
+void mock_host_records_clear(tally_host *h);
+
+/* inventory_begin/end calls in order: phase is TALLY_INVENTORY_BEGIN or
+ * TALLY_INVENTORY_END, at_record the records_total before the call. */
+typedef struct mock_host_inventory_call {
+    tally_stream stream;
+    int phase;
+    uint64_t at_record;
+} mock_host_inventory_call;
+size_t mock_host_inventory_count(const tally_host *h);
+const mock_host_inventory_call *mock_host_inventory_at(const tally_host *h, size_t i);
+
+/* The sum of count_rejected calls, and resetting it. */
+int64_t mock_host_rejected(const tally_host *h);
+void mock_host_rejected_clear(tally_host *h);
 
 /* dlopen "<dir>/<name>.so" and return its descriptor, refusing another
  * ABI version; *handle is for mock_host_unload. NULL (and a message on

@@ -322,8 +322,9 @@ static tally_record candidate(const char *at, const char *request, const char *s
 static void test_fallbacks(void **state)
 {
     fixture *f = start("America/New_York", "2026-11-22T15:00:00Z", 400);
-    tally_record u = usage("2026-11-19T15:00:00Z", "u", "m", 200, NULL, 1, 0);
-    feed(f, &u, 1);
+    tally_record u[] = {usage("2026-11-19T15:00:00Z", "u", "m", 200, NULL, 1, 0),
+                        usage("2026-11-20T15:00:00Z", "u", "m", 200, NULL, 1, 0)};
+    feed(f, u, 2);
     tally_record c[] = {
         /* r1: success then failed, in two flushes: one fallback on the 20th */
         candidate("2026-11-20T15:00:00Z", "r1", "success"),
@@ -336,7 +337,8 @@ static void test_fallbacks(void **state)
         /* r3: across local midnight (05:00Z is 00:00 EST): one on each day, neither counts */
         candidate("2026-11-21T04:59:59Z", "r3", "success"),
         candidate("2026-11-21T05:00:00Z", "r3", "failed"),
-        /* r4: two on the 21st, a day without usage rows */
+        /* r4: two on the 21st, a day without usage rows: all zeros, fallback_count
+         * included (DESIGN.md) */
         candidate("2026-11-21T12:00:00Z", "r4", "failed"),
         candidate("2026-11-21T12:00:01Z", "r4", "success"),
     };
@@ -345,8 +347,8 @@ static void test_fallbacks(void **state)
     stats(f);
     assert_int_equal(day(f, "2026-11-19")->fallback_count, 0);
     assert_int_equal(day(f, "2026-11-20")->fallback_count, 1);
-    assert_int_equal(day(f, "2026-11-20")->total_requests, 0);
-    assert_int_equal(day(f, "2026-11-21")->fallback_count, 1);
+    assert_int_equal(day(f, "2026-11-21")->total_requests, 0);
+    assert_int_equal(day(f, "2026-11-21")->fallback_count, 0);
     finish(f);
 }
 
@@ -484,6 +486,28 @@ static void test_many_requests_flush_early(void **state)
     finish(f);
 }
 
+static void test_many_distinct_models(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    enum { N = 5000 };
+    char(*names)[16] = calloc(N, 16);
+    tally_record *r = calloc(2 * (size_t)N, sizeof(*r));
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], 16, "model-%d", i);
+        r[2 * i] = usage("2026-11-20T10:00:00Z", "u", names[i], 200, NULL, 1, 0);
+        r[2 * i + 1] = usage("2026-11-20T11:00:00Z", "u", names[i], 200, NULL, 1, 0);
+    }
+    feed(f, r, 2 * (size_t)N);
+    feed(f, r, N); /* the same names again in a later flush */
+    stats(f);
+    assert_int_equal(day(f, "2026-11-20")->unique_models, N);
+    assert_int_equal(day(f, "2026-11-20")->unique_providers, 1);
+    assert_int_equal(day(f, "2026-11-20")->total_requests, 3 * N);
+    free(r);
+    free(names);
+    finish(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_recompute_forgets_range),
         cmocka_unit_test(test_dst_25_hour_day),
         cmocka_unit_test(test_many_requests_flush_early),
+        cmocka_unit_test(test_many_distinct_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

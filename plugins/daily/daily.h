@@ -36,6 +36,9 @@ enum {
     DAILY_N_TOKENS
 };
 
+/* Kinds of distinct values in daily_values. */
+enum { DAILY_VALUE_MODEL = 'm', DAILY_VALUE_PROVIDER = 'p' };
+
 /* Sums of one day (and of one user's day: the first fields, total cost). */
 typedef struct daily_sums {
     int64_t total, error;
@@ -82,7 +85,7 @@ typedef struct daily_collector {
     size_t n_days, cap_days;
     size_t last_day;      /* the slot the previous row fell in */
     daily_map user_days;  /* [slot u32][user_id] -> daily_user_sums */
-    daily_map values;     /* [slot u32][kind][value] -> nothing */
+    daily_map values;     /* [slot][(model, provider)] -> nothing, see daily_agg.c */
     daily_map candidates; /* [slot u32][request_id] -> int64 qualifying candidates */
     daily_inventory *inv;
     size_t n_inv;

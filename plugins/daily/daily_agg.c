@@ -15,8 +15,6 @@
 #define DAILY_MAX_PENDING_KEYS 262144
 #define DAILY_MAX_PENDING_DAYS 4096
 
-enum { VALUE_MODEL = 'm', VALUE_PROVIDER = 'p' };
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
@@ -63,20 +61,25 @@ static int day_slot(daily_collector *d, int64_t created_ns, size_t *slot)
     return 0;
 }
 
+static int grow_key(daily_collector *d, size_t need)
+{
+    size_t cap = d->key_cap ? d->key_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    unsigned char *k = realloc(d->key, cap);
+    if (k == NULL)
+        return -1;
+    d->key = k;
+    d->key_cap = cap;
+    return 0;
+}
+
 /* [slot][kind][bytes] in the scratch key buffer. */
 static int make_key(daily_collector *d, uint32_t slot, int kind, tally_str s, size_t *len)
 {
     size_t need = 5 + (size_t)s.len;
-    if (need > d->key_cap) {
-        size_t cap = d->key_cap ? d->key_cap : 256;
-        while (cap < need)
-            cap *= 2;
-        unsigned char *k = realloc(d->key, cap);
-        if (k == NULL)
-            return -1;
-        d->key = k;
-        d->key_cap = cap;
-    }
+    if (need > d->key_cap && grow_key(d, need) != 0)
+        return -1;
     memcpy(d->key, &slot, 4);
     d->key[4] = (unsigned char)kind;
     memcpy(d->key + 5, s.ptr, s.len);
@@ -84,15 +87,33 @@ static int make_key(daily_collector *d, uint32_t slot, int kind, tally_str s, si
     return 0;
 }
 
-static int put_value(daily_collector *d, uint32_t slot, int kind, tally_str v)
+/* One lookup per row for both distinct sets: the key holds the (model,
+ * provider) pair, which has few distinct values; flush splits it. Layout:
+ * [slot u32]['v'][model length u32][provider length u32][model][provider],
+ * a length of UINT32_MAX being NULL. */
+static int put_values(daily_collector *d, uint32_t slot, tally_str model, tally_str provider)
 {
-    if (v.ptr == NULL)
+    if (model.ptr == NULL && provider.ptr == NULL)
         return 0;
-    size_t len;
-    void *unused;
-    if (make_key(d, slot, kind, v, &len) != 0)
+    uint32_t lens[2] = {model.ptr ? model.len : UINT32_MAX,
+                        provider.ptr ? provider.len : UINT32_MAX};
+    size_t need = 13 + (size_t)(model.ptr ? model.len : 0) + (provider.ptr ? provider.len : 0);
+    if (need > d->key_cap && grow_key(d, need) != 0)
         return -1;
-    return daily_map_upsert(&d->values, d->key, len, daily_hash(d->key, len), &unused);
+    memcpy(d->key, &slot, 4);
+    d->key[4] = 'v';
+    memcpy(d->key + 5, lens, 8);
+    size_t at = 13;
+    if (model.ptr != NULL) {
+        memcpy(d->key + at, model.ptr, model.len);
+        at += model.len;
+    }
+    if (provider.ptr != NULL) {
+        memcpy(d->key + at, provider.ptr, provider.len);
+        at += provider.len;
+    }
+    void *unused;
+    return daily_map_upsert(&d->values, d->key, at, daily_hash(d->key, at), &unused);
 }
 
 static int fold_usage(daily_collector *d, const tally_usage *u)
@@ -118,8 +139,7 @@ static int fold_usage(daily_collector *d, const tally_usage *u)
         s->rt_sum += u->response_time_ms;
         s->rt_count++;
     }
-    if (put_value(d, (uint32_t)slot, VALUE_MODEL, u->model) != 0 ||
-        put_value(d, (uint32_t)slot, VALUE_PROVIDER, u->provider) != 0)
+    if (put_values(d, (uint32_t)slot, u->model, u->provider) != 0)
         return -1;
     if (u->user_id.ptr == NULL)
         return 0; /* rows without a user belong to no user */

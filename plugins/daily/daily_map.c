@@ -16,28 +16,30 @@ static inline uint64_t mix(uint64_t h)
     return h;
 }
 
-/* Eight bytes at a time: keys are user ids and request ids (UUIDs), so
- * the per-byte loop of FNV would be the slowest step of a row. */
+/* Eight bytes at a time with one multiply each, and one full mix at the
+ * end: keys are user ids and request ids (UUIDs), hashed once per row. */
 uint64_t daily_hash(const void *key, size_t len)
 {
     const unsigned char *p = key;
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)len;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)len * 0xff51afd7ed558ccdULL);
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
-        h = mix(h ^ w) + 0x9e3779b97f4a7c15ULL;
+        h = ((h ^ w) * 0x9fb21c651e98df25ULL);
+        h ^= h >> 31;
         p += 8;
         len -= 8;
     }
     uint64_t w = 0;
     memcpy(&w, p, len);
-    return mix(h ^ w ^ ((uint64_t)len << 56));
+    return mix(h ^ w);
 }
 
 void daily_map_init(daily_map *m, size_t value_size)
 {
     memset(m, 0, sizeof(*m));
-    m->value_size = value_size;
+    /* A set has no values, but realloc(p, 0) would free p. */
+    m->value_size = value_size ? value_size : 1;
 }
 
 void daily_map_free(daily_map *m)

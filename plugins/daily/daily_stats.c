@@ -80,7 +80,9 @@ static void day_of_sums(const daily_sums *s, const tally_day *day, tally_day_sta
     out->cache_read_cost = daily_fixed_to_double(s->cost[DAILY_COST_CACHE_READ]);
     out->avg_response_time_ms =
         s->rt_count > 0 ? daily_fixed_to_double(s->rt_sum / s->rt_count) : 0.0;
-    out->fallback_count = s->fallback;
+    /* DESIGN.md: a day with no usage rows is all zeros, fallback_count
+     * included, whatever its candidates say. */
+    out->fallback_count = s->total > 0 ? s->fallback : 0;
 }
 
 static int fail(daily_collector *d, const char *what)
@@ -218,7 +220,7 @@ static int distinct_counts(daily_collector *d, const char *first, const char *to
         tally_day_stats *day = find_day(out, (const char *)sqlite3_column_text(st, 0));
         if (day == NULL)
             continue;
-        if (sqlite3_column_int(st, 1) == 'm')
+        if (sqlite3_column_int(st, 1) == DAILY_VALUE_MODEL)
             day->unique_models = sqlite3_column_int64(st, 2);
         else
             day->unique_providers = sqlite3_column_int64(st, 2);

@@ -245,18 +245,29 @@ static int flush_user_days(daily_collector *d)
     return 0;
 }
 
-static int flush_values(daily_collector *d)
+static int put_value(daily_collector *d, const char *date, int kind, const char *v, uint32_t len)
 {
     sqlite3_stmt *st = d->st_value;
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, kind);
+    sqlite3_bind_blob(st, 3, v, (int)len, SQLITE_STATIC);
+    return step_done(d, st, "a distinct model or provider");
+}
+
+/* Each (model, provider) pair, see put_values in daily_agg.c. */
+static int flush_values(daily_collector *d)
+{
     for (size_t i = 0; i < daily_map_count(&d->values); i++) {
         size_t len;
         const char *key = daily_map_key(&d->values, i, &len);
-        uint32_t slot;
+        uint32_t slot, lens[2];
         memcpy(&slot, key, 4);
-        sqlite3_bind_text(st, 1, d->days[slot].day.date, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (unsigned char)key[4]);
-        sqlite3_bind_blob(st, 3, key + 5, (int)(len - 5), SQLITE_STATIC);
-        if (step_done(d, st, "a distinct model or provider") != 0)
+        memcpy(lens, key + 5, 8);
+        const char *date = d->days[slot].day.date, *model = key + 13;
+        const char *provider = model + (lens[0] == UINT32_MAX ? 0 : lens[0]);
+        if ((lens[0] != UINT32_MAX && put_value(d, date, DAILY_VALUE_MODEL, model, lens[0]) != 0) ||
+            (lens[1] != UINT32_MAX &&
+             put_value(d, date, DAILY_VALUE_PROVIDER, provider, lens[1]) != 0))
             return -1;
     }
     return 0;

@@ -1,0 +1,63 @@
+/*
+ * csv.h — the csv source's instance: its options (csv_conf.c builds them
+ * from a `csv "title" { ... }` section) and what it keeps between cycles
+ * (buffers, the scanner, open file descriptors — never positions, which
+ * come from the checkpoint every cycle).
+ */
+#ifndef TALLY_PLUGIN_CSV_H
+#define TALLY_PLUGIN_CSV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csv_files.h"
+#include "csv_read.h"
+#include "csv_reject.h"
+#include "csv_rows.h"
+#include "csv_scan.h"
+#include "tally/plugin.h"
+
+/* The state key of the checkpoint. */
+#define CSV_STATE_KEY "files"
+/* Records per emit_records call. */
+#define CSV_BATCH 1024u
+
+typedef struct csv_source {
+    tally_host *host;
+    const tally_host_api *api;
+    char *title;   /* the section's title, for messages and the reject file */
+    char *pattern; /* the glob */
+    tally_stream stream;
+    char *names[CSV_FIELD_COUNT]; /* header name per field; NULL: the field's own */
+    csv_time_format time_format;
+    csv_naive_kind naive;
+    int32_t naive_offset_s;
+    size_t max_field_bytes;
+    char *reject_path; /* NULL in the options: <state_dir>/rejects/<title>.csv */
+
+    /* Kept between cycles. */
+    csv_scanner *scanner;
+    size_t row_limit;
+    csv_block block;
+    csv_batch batch;
+    csv_conv conv;
+    csv_reject reject;
+    csv_held_set held;
+    uint64_t cycle;
+    bool warned_no_files; /* inventories: "no file matches" said once */
+} csv_source;
+
+/* csv_conf.c */
+extern cfg_opt_t csv_options[];
+extern const char *const csv_option_help[];
+/* Check a section; each problem is logged with the config file and line.
+ * 0 or TALLY_HOST_ERR; no side effects. */
+int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+/* Build the options of *out from a section (checked again). */
+int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv_source **out);
+void csv_conf_free(csv_source *s);
+/* "+08:00", "-0530", "+08" -> seconds east of UTC: 0 or -1. */
+int csv_conf_parse_offset(const char *text, int32_t *out);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * csv_conf.c — the csv source's options: the libconfuse table, the checks
+ * libconfuse cannot make (stream names, column renames against that
+ * stream's fields, time formats and zones, limits), and building and
+ * freeing a csv_source's options.
+ *
+ * libconfuse 3.3 keeps one line per section (where it ends), not one per
+ * option, so messages say "FILE:LINE: in csv "TITLE":" and name the option.
+ */
+#include "csv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIELD_BYTES_LIMIT (16L * 1024 * 1024)
+
+cfg_opt_t csv_options[] = {
+    CFG_STR("path", NULL, CFGF_NONE),
+    CFG_STR("stream", NULL, CFGF_NONE),
+    CFG_STR_LIST("columns", "{}", CFGF_NONE),
+    CFG_STR("time_format", "iso8601", CFGF_NONE),
+    CFG_STR("naive_timezone", "UTC", CFGF_NONE),
+    CFG_INT("max_field_bytes", 65536, CFGF_NONE),
+    CFG_STR("reject_file", NULL, CFGF_NONE),
+    CFG_END(),
+};
+
+const char *const csv_option_help[] = {
+    "files to read (required): a glob(3) pattern such as \"/var/log/gateway/usage*.csv\"; "
+    "matching files are read oldest first, new ones picked up every cycle, rotated and "
+    ".gz files followed",
+    "what the rows are (required): usage, candidates, users or api_keys",
+    "header names that differ from the field names, as \"field=header\", e.g. "
+    "{\"created_at=ts\", \"user_id=uid\"}",
+    "how created_at is written: iso8601 (default), epoch_s or epoch_ms",
+    "the zone of ISO 8601 times written without one: UTC (default), a fixed offset such as "
+    "\"+08:00\", or business (the agent's timezone)",
+    "longest field in bytes (default 65536); longer rows are set aside",
+    "where rows that cannot be read are set aside, as CSV (default "
+    "<state_dir>/rejects/<title>.csv)",
+    NULL,
+};
+
+#define STREAM_NAMES "usage, candidates, users, api_keys"
+
+static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
+                       ...) __attribute__((format(printf, 4, 5)));
+
+static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    va_end(ap);
+    const char *file = section->filename ? section->filename : "config";
+    const char *title = cfg_title(section) ? cfg_title(section) : "";
+    api->log(h, TALLY_LOG_ERR, "%s:%d: in csv \"%s\": %s", file, section->line, title,
+             text ? text : "invalid option (out of memory describing it)");
+    free(text);
+}
+
+int csv_conf_parse_offset(const char *t, int32_t *out)
+{
+    /* Exactly ±hh, ±hhmm or ±hh:mm, as ISO 8601 writes offsets. */
+    size_t n = t != NULL ? strlen(t) : 0;
+    if ((n != 3 && n != 5 && n != 6) || (t[0] != '+' && t[0] != '-') || (n == 6 && t[3] != ':'))
+        return -1;
+    const char *digits[4] = {t + 1, t + 2, t + (n == 6 ? 4 : 3), t + (n == 6 ? 5 : 4)};
+    size_t nd = n == 3 ? 2 : 4;
+    int d[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < nd; i++) {
+        if (*digits[i] < '0' || *digits[i] > '9')
+            return -1;
+        d[i] = *digits[i] - '0';
+    }
+    int hours = d[0] * 10 + d[1], minutes = d[2] * 10 + d[3];
+    /* Real zones stay within -12:00..+14:00; ISO 8601 allows up to 23:59. */
+    if (hours > 23 || minutes > 59)
+        return -1;
+    *out = (t[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+    return 0;
+}
+
+/* "field=header": the field (checked against the stream when it is
+ * known) and the header name. 0, or -1 after logging why. */
+static int check_rename(tally_host *h, const tally_host_api *api, cfg_t *section, const char *entry,
+                        const tally_stream *stream, csv_field_id *field, const char **header)
+{
+    const char *eq = strchr(entry, '=');
+    if (eq == NULL || eq == entry || eq[1] == '\0') {
+        conf_error(h, api, section,
+                   "option 'columns' entry \"%s\" is not \"field=header\"; write e.g. "
+                   "\"created_at=ts\" to read created_at from the column headed ts",
+                   entry);
+        return -1;
+    }
+    if (csv_field_lookup(entry, (size_t)(eq - entry), field) != 0 ||
+        (stream != NULL && !csv_stream_has(*stream, *field))) {
+        if (stream != NULL)
+            conf_error(h, api, section,
+                       "option 'columns' entry \"%s\": %.*s is not a field of stream %s; its "
+                       "fields are %s",
+                       entry, (int)(eq - entry), entry, csv_stream_name(*stream),
+                       csv_stream_field_list(*stream));
+        else
+            conf_error(h, api, section,
+                       "option 'columns' entry \"%s\": %.*s is not a field of any stream", entry,
+                       (int)(eq - entry), entry);
+        return -1;
+    }
+    *header = eq + 1;
+    return 0;
+}
+
+int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
+{
+    /* Every problem is reported, not just the first, so one `tallyd -t`
+     * shows all there is to fix. */
+    int bad = 0;
+    const char *path = cfg_getstr(section, "path");
+    if (path == NULL || path[0] == '\0') {
+        conf_error(h, api, section,
+                   "option 'path' is required; set it to the files to read, e.g. path = "
+                   "\"/var/log/gateway/usage*.csv\"");
+        bad = 1;
+    }
+    const char *sname = cfg_getstr(section, "stream");
+    tally_stream stream;
+    bool stream_ok = csv_stream_from_name(sname, &stream) == 0;
+    if (sname == NULL) {
+        conf_error(h, api, section, "option 'stream' is required; set it to one of " STREAM_NAMES);
+        bad = 1;
+    } else if (!stream_ok) {
+        conf_error(h, api, section, "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES,
+                   sname);
+        bad = 1;
+    }
+    bool renamed[CSV_FIELD_COUNT] = {false};
+    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
+        const char *entry = cfg_getnstr(section, "columns", i), *header;
+        csv_field_id f;
+        if (check_rename(h, api, section, entry, stream_ok ? &stream : NULL, &f, &header) != 0) {
+            bad = 1;
+        } else if (renamed[f]) {
+            conf_error(h, api, section,
+                       "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
+                       csv_field_name(f), entry);
+            bad = 1;
+        } else {
+            renamed[f] = true;
+        }
+    }
+    const char *tf = cfg_getstr(section, "time_format");
+    if (tf == NULL ||
+        (strcmp(tf, "iso8601") != 0 && strcmp(tf, "epoch_s") != 0 && strcmp(tf, "epoch_ms") != 0)) {
+        conf_error(h, api, section,
+                   "option 'time_format' = \"%s\" is unknown; use iso8601, epoch_s or epoch_ms",
+                   tf ? tf : "");
+        bad = 1;
+    }
+    const char *nz = cfg_getstr(section, "naive_timezone");
+    int32_t off;
+    if (nz == NULL || (strcmp(nz, "UTC") != 0 && strcmp(nz, "business") != 0 &&
+                       csv_conf_parse_offset(nz, &off) != 0)) {
+        conf_error(h, api, section,
+                   "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
+                   "timezone) or a fixed offset such as \"+08:00\"",
+                   nz ? nz : "");
+        bad = 1;
+    }
+    long mfb = cfg_getint(section, "max_field_bytes");
+    if (mfb < 1 || mfb > MAX_FIELD_BYTES_LIMIT) {
+        conf_error(h, api, section, "option 'max_field_bytes' = %ld is out of range: use 1..%ld",
+                   mfb, MAX_FIELD_BYTES_LIMIT);
+        bad = 1;
+    }
+    const char *rf = cfg_getstr(section, "reject_file");
+    if (rf != NULL && (rf[0] != '/' || rf[strlen(rf) - 1] == '/')) {
+        conf_error(h, api, section,
+                   "option 'reject_file' = \"%s\" must be an absolute path to a file, e.g. "
+                   "\"/var/lib/tally/rejects/usage.csv\"",
+                   rf);
+        bad = 1;
+    }
+    return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;
+}
+
+int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv_source **out)
+{
+    if (csv_conf_check(h, api, section) != TALLY_HOST_OK)
+        return TALLY_HOST_ERR;
+    csv_source *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return TALLY_HOST_ERR;
+    s->host = h;
+    s->api = api;
+    const char *title = cfg_title(section);
+    s->title = strdup(title ? title : "csv");
+    s->pattern = strdup(cfg_getstr(section, "path"));
+    csv_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
+    int ok = s->title != NULL && s->pattern != NULL;
+    for (unsigned i = 0; ok && i < cfg_size(section, "columns"); i++) {
+        const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
+        csv_field_id f;
+        csv_field_lookup(entry, (size_t)(eq - entry), &f);
+        ok = (s->names[f] = strdup(eq + 1)) != NULL;
+    }
+    const char *tf = cfg_getstr(section, "time_format");
+    s->time_format = strcmp(tf, "epoch_s") == 0    ? CSV_TIME_EPOCH_S
+                     : strcmp(tf, "epoch_ms") == 0 ? CSV_TIME_EPOCH_MS
+                                                   : CSV_TIME_ISO8601;
+    const char *nz = cfg_getstr(section, "naive_timezone");
+    if (strcmp(nz, "UTC") == 0)
+        s->naive = CSV_NAIVE_UTC;
+    else if (strcmp(nz, "business") == 0)
+        s->naive = CSV_NAIVE_BUSINESS;
+    else {
+        s->naive = CSV_NAIVE_OFFSET;
+        csv_conf_parse_offset(nz, &s->naive_offset_s);
+    }
+    s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
+    const char *rf = cfg_getstr(section, "reject_file");
+    if (ok && rf != NULL)
+        ok = (s->reject_path = strdup(rf)) != NULL;
+    if (!ok) {
+        csv_conf_free(s);
+        return TALLY_HOST_ERR;
+    }
+    *out = s;
+    return TALLY_HOST_OK;
+}
+
+void csv_conf_free(csv_source *s)
+{
+    if (s == NULL)
+        return;
+    free(s->title);
+    free(s->pattern);
+    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+        free(s->names[f]);
+    free(s->reject_path);
+    free(s);
+}

@@ -1,0 +1,598 @@
+/*
+ * csv_files.c — see csv_files.h: the checkpoint entries (JSON through
+ * jansson), the glob, fingerprints, matching found files to entries, and
+ * the held file descriptors.
+ *
+ * Why fingerprints and not only inodes: an inode says "same file", not
+ * "same content". copytruncate keeps the inode and replaces the content;
+ * compressing a rotated file moves the same content to a new inode; and
+ * file systems reuse the inode numbers of deleted files at once. The
+ * first bytes of the content (up to 4 KiB) tell these apart. A
+ * fingerprint that covers only the header row says nothing (every file
+ * of a stream starts with the same header), so it never carries an
+ * offset from one file to another.
+ */
+#include "csv_files.h"
+#include "csv_read.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHECKPOINT_VERSION 1
+
+/* ---- entries ---- */
+
+static void entry_clear(csv_entry *en)
+{
+    free(en->path);
+    free(en->header);
+    en->path = en->header = NULL;
+}
+
+void csv_entries_free(csv_entries *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        entry_clear(&e->v[i]);
+    free(e->v);
+    memset(e, 0, sizeof(*e));
+}
+
+csv_entry *csv_entries_add(csv_entries *e)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 16;
+        csv_entry *v = realloc(e->v, cap * sizeof(*v));
+        if (v == NULL)
+            return NULL;
+        e->v = v;
+        e->cap = cap;
+    }
+    csv_entry *en = &e->v[e->n++];
+    memset(en, 0, sizeof(*en));
+    en->found = -1;
+    return en;
+}
+
+static uint64_t get_u64(json_t *o, const char *key)
+{
+    return (uint64_t)json_integer_value(json_object_get(o, key));
+}
+
+static char *get_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
+}
+
+int csv_entries_load(const char *text, csv_entries *out, const char **why)
+{
+    memset(out, 0, sizeof(*out));
+    if (text == NULL)
+        return 0;
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    json_t *files = root ? json_object_get(root, "files") : NULL;
+    if (root == NULL || !json_is_array(files) ||
+        json_integer_value(json_object_get(root, "version")) != CHECKPOINT_VERSION) {
+        json_decref(root);
+        *why = "it is not JSON of checkpoint version 1";
+        return -1;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(files, i, o)
+    {
+        csv_entry *en = csv_entries_add(out);
+        const char *fp = json_string_value(json_object_get(o, "fp"));
+        if (en == NULL || !json_is_object(o) || fp == NULL) {
+            json_decref(root);
+            csv_entries_free(out);
+            *why = en == NULL ? "out of memory" : "an entry of its files is incomplete";
+            return -1;
+        }
+        en->path = get_str(o, "path");
+        en->dev = get_u64(o, "dev");
+        en->ino = get_u64(o, "ino");
+        en->offset = get_u64(o, "offset");
+        en->line = get_u64(o, "line");
+        en->fp = strtoull(fp, NULL, 16);
+        en->fp_len = (uint32_t)get_u64(o, "fp_len");
+        en->data_start = (uint32_t)get_u64(o, "data_start");
+        en->size = get_u64(o, "size");
+        en->mtime_ns = (int64_t)get_u64(o, "mtime_ns");
+        en->seen = (int64_t)get_u64(o, "seen");
+        en->header = get_str(o, "header");
+        en->header_in_file = !json_is_false(json_object_get(o, "header_in_file"));
+        en->gz = json_is_true(json_object_get(o, "gz"));
+        en->retired = json_is_true(json_object_get(o, "retired"));
+        en->skip_line = json_is_true(json_object_get(o, "skip_line"));
+    }
+    json_decref(root);
+    return 0;
+}
+
+/* Paths are bytes; JSON strings are UTF-8. The path is only for messages
+ * (files are recognised by inode and content), so bytes that are not
+ * UTF-8 become '?'. */
+static json_t *path_json(const char *path)
+{
+    json_t *s = json_string(path ? path : "");
+    if (s != NULL)
+        return s;
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return NULL;
+    for (unsigned char *p = (unsigned char *)copy; *p; p++)
+        if (*p >= 0x80)
+            *p = '?';
+    s = json_string(copy);
+    free(copy);
+    return s;
+}
+
+int csv_entries_dump(const csv_entries *e, char **out)
+{
+    json_t *files = json_array();
+    json_t *root = json_pack("{s:i, s:o}", "version", CHECKPOINT_VERSION, "files", files);
+    if (root == NULL)
+        return -1;
+    for (size_t i = 0; i < e->n; i++) {
+        const csv_entry *en = &e->v[i];
+        char fp[17];
+        snprintf(fp, sizeof(fp), "%016" PRIx64, en->fp);
+        json_t *o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:b, "
+                              "s:b, s:b, s:b}",
+                              "path", path_json(en->path), "dev", (json_int_t)en->dev, "ino",
+                              (json_int_t)en->ino, "offset", (json_int_t)en->offset, "line",
+                              (json_int_t)en->line, "fp", fp, "fp_len", (json_int_t)en->fp_len,
+                              "data_start", (json_int_t)en->data_start, "size",
+                              (json_int_t)en->size, "mtime_ns", (json_int_t)en->mtime_ns, "seen",
+                              (json_int_t)en->seen, "header_in_file", en->header_in_file, "gz",
+                              en->gz, "retired", en->retired, "skip_line", en->skip_line);
+        /* Kept but for a file gone whose header is in it: a copy of it (the
+         * only way it is read again) starts with that header. A retired
+         * entry keeps it in case its copy has none. */
+        bool keep_header =
+            en->header != NULL &&
+            (en->found >= 0 || en->retired || en->offset <= en->data_start || !en->header_in_file);
+        if (o == NULL ||
+            (keep_header && json_object_set_new(o, "header", json_string(en->header)) != 0) ||
+            json_array_append_new(files, o) != 0) {
+            json_decref(o);
+            json_decref(root);
+            return -1;
+        }
+    }
+    *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return *out != NULL ? 0 : -1;
+}
+
+static int by_seen_desc(const void *a, const void *b)
+{
+    const csv_entry *x = a, *y = b;
+    /* Files still there first, then the most recently seen. */
+    if ((x->found >= 0) != (y->found >= 0))
+        return x->found >= 0 ? -1 : 1;
+    return x->seen > y->seen ? -1 : x->seen < y->seen ? 1 : 0;
+}
+
+void csv_entries_prune(csv_entries *e, int64_t now)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        csv_entry *en = &e->v[i];
+        bool gone = en->found < 0;
+        if (gone && en->seen < now - CSV_KEEP_SECONDS)
+            entry_clear(en);
+        else
+            e->v[kept++] = *en;
+    }
+    e->n = kept;
+    if (e->n <= CSV_KEEP_MAX)
+        return;
+    /* found indexes are per cycle and no longer needed: order freely. */
+    qsort(e->v, e->n, sizeof(*e->v), by_seen_desc);
+    size_t keep = CSV_KEEP_MAX;
+    while (keep < e->n && e->v[keep].found >= 0)
+        keep++;
+    for (size_t i = keep; i < e->n; i++)
+        entry_clear(&e->v[i]);
+    e->n = keep;
+}
+
+/* FNV-1a, 64 bits: a few KiB per file and cycle, no need for speed. */
+uint64_t csv_fingerprint(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* ---- found files ---- */
+
+void csv_found_free(csv_found *f, size_t n)
+{
+    for (size_t i = 0; f != NULL && i < n; i++) {
+        free(f[i].path);
+        free(f[i].prefix);
+        if (f[i].fd >= 0)
+            close(f[i].fd);
+    }
+    free(f);
+}
+
+static int by_age(const void *a, const void *b)
+{
+    const csv_found *x = a, *y = b;
+    if (x->mtime_ns != y->mtime_ns)
+        return x->mtime_ns < y->mtime_ns ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+static int64_t mtime_ns_of(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+static int glob_error(const char *path, int err)
+{
+    (void)path;
+    (void)err;
+    return 0; /* go on with the directories that can be read */
+}
+
+int csv_found_glob(tally_host *h, const tally_host_api *api, const char *pattern,
+                   const char *skip_path, csv_found **out, size_t *n)
+{
+    glob_t g;
+    memset(&g, 0, sizeof(g));
+    *out = NULL;
+    *n = 0;
+    int rc = glob(pattern, GLOB_NOSORT, glob_error, &g);
+    if (rc == GLOB_NOMATCH)
+        return 0;
+    if (rc == GLOB_NOSPACE) {
+        globfree(&g);
+        errno = ENOMEM;
+        return -1;
+    }
+    if (rc == GLOB_ABORTED)
+        api->log(h, TALLY_LOG_WARNING, "reading the directories of %s failed; check permissions",
+                 pattern);
+    struct stat skip;
+    bool have_skip = skip_path != NULL && stat(skip_path, &skip) == 0;
+    csv_found *f = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*f));
+    if (f == NULL) {
+        globfree(&g);
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        struct stat st;
+        if (stat(g.gl_pathv[i], &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (have_skip && st.st_dev == skip.st_dev && st.st_ino == skip.st_ino)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < k && !dup; j++)
+            dup = f[j].dev == (uint64_t)st.st_dev && f[j].ino == (uint64_t)st.st_ino;
+        if (dup)
+            continue;
+        csv_found *x = &f[k];
+        x->path = strdup(g.gl_pathv[i]);
+        if (x->path == NULL) {
+            csv_found_free(f, k);
+            globfree(&g);
+            errno = ENOMEM;
+            return -1;
+        }
+        x->dev = (uint64_t)st.st_dev;
+        x->ino = (uint64_t)st.st_ino;
+        x->size = (uint64_t)st.st_size;
+        x->mtime_ns = mtime_ns_of(&st);
+        x->fd = -1;
+        x->entry = -1;
+        k++;
+    }
+    globfree(&g);
+    qsort(f, k, sizeof(*f), by_age);
+    *out = f;
+    *n = k;
+    return 0;
+}
+
+int csv_found_open(csv_found *f)
+{
+    if (f->fd >= 0)
+        return 0;
+    /* O_NONBLOCK: if a FIFO took the file's place since stat, open must
+     * not wait for a writer. */
+    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != f->dev || (uint64_t)st.st_ino != f->ino ||
+        !S_ISREG(st.st_mode)) {
+        close(fd);
+        return 1;
+    }
+    /* The size and mtime the read will stop at and record. */
+    f->size = (uint64_t)st.st_size;
+    f->mtime_ns = mtime_ns_of(&st);
+    f->gz = csv_input_is_gz(fd, f->path);
+    f->fd = fd;
+    return 0;
+}
+
+int csv_found_prefix(csv_found *f, const char **why)
+{
+    if (f->prefix_read)
+        return 0;
+    int rc = csv_found_open(f);
+    if (rc != 0) {
+        *why = rc > 0 ? "it changed while being looked at" : strerror(errno);
+        return rc;
+    }
+    if (f->prefix == NULL && (f->prefix = malloc(CSV_FP_BYTES)) == NULL) {
+        *why = "out of memory";
+        return -1;
+    }
+    if (csv_input_prefix(f->fd, f->gz, f->prefix, CSV_FP_BYTES, &f->prefix_len, &f->prefix_complete,
+                         why) != 0)
+        return -1;
+    f->prefix_read = true;
+    return 0;
+}
+
+/* ---- matching ---- */
+
+/* Does f's content start with the bytes en's fingerprint covers, and
+ * does that say more than the header row? */
+static bool continues(csv_found *f, const csv_entry *en)
+{
+    if (en->fp_len <= en->data_start || f->prefix_len < en->fp_len)
+        return false;
+    return csv_fingerprint(f->prefix, en->fp_len) == en->fp;
+}
+
+/* Was en's content (same inode as f) truncated or replaced? */
+static bool rewritten(tally_host *h, const tally_host_api *api, csv_found *f, const csv_entry *en)
+{
+    if (!en->gz && f->size < en->offset)
+        return true;
+    if (en->fp_len == 0)
+        return false;
+    const char *why = NULL;
+    if (csv_found_prefix(f, &why) != 0) {
+        /* Unreadable now: the read will report it; keep the entry. */
+        return false;
+    }
+    return f->prefix_len < en->fp_len || csv_fingerprint(f->prefix, en->fp_len) != en->fp;
+}
+
+static int start_entry(csv_entries *e, csv_found *f, size_t fi, int64_t now)
+{
+    csv_entry *en = csv_entries_add(e);
+    if (en == NULL || (en->path = strdup(f->path)) == NULL)
+        return -1;
+    en->dev = f->dev;
+    en->ino = f->ino;
+    en->gz = f->gz;
+    en->header_in_file = true;
+    en->seen = now;
+    /* Fingerprinted at once, so that a copy of it found in the same
+     * cycle (a copytruncate the agent did not see the file before) is
+     * known for one. Until its header row is read, the first line counts
+     * as one: a fingerprint must cover more than that. */
+    if (f->prefix_read) {
+        const char *lf = memchr(f->prefix, '\n', f->prefix_len);
+        if (lf != NULL) {
+            en->fp = csv_fingerprint(f->prefix, f->prefix_len);
+            en->fp_len = (uint32_t)f->prefix_len;
+            en->data_start = (uint32_t)(lf - f->prefix + 1);
+        }
+    }
+    en->found = (long)fi;
+    f->entry = (long)(e->n - 1);
+    f->action = CSV_DO_READ;
+    return 0;
+}
+
+/* Point en at f's path (for messages). */
+static int move_path(csv_entry *en, const char *path)
+{
+    if (en->path != NULL && strcmp(en->path, path) == 0)
+        return 0;
+    char *p = strdup(path);
+    if (p == NULL)
+        return -1;
+    free(en->path);
+    en->path = p;
+    return 0;
+}
+
+int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, csv_found *f,
+                    size_t nf, int64_t now)
+{
+    for (size_t i = 0; i < e->n; i++)
+        e->v[i].found = -1;
+    /* Same inode first: it decides which entries are gone or retired,
+     * and only those may continue in another file. */
+    for (size_t fi = 0; fi < nf; fi++) {
+        long match = -1;
+        for (size_t i = 0; i < e->n && match < 0; i++)
+            if (!e->v[i].retired && e->v[i].dev == f[fi].dev && e->v[i].ino == f[fi].ino)
+                match = (long)i;
+        if (match < 0)
+            continue;
+        csv_entry *en = &e->v[match];
+        if (en->size == f[fi].size && en->mtime_ns == f[fi].mtime_ns) {
+            f[fi].action = CSV_DO_UNCHANGED;
+        } else if (rewritten(h, api, &f[fi], en)) {
+            api->log(h, TALLY_LOG_INFO,
+                     "%s was truncated or rewritten (copytruncate?): reading it again from its "
+                     "start; a copy of its old content is read on from byte %" PRIu64,
+                     f[fi].path, en->offset);
+            char *header = en->header ? strdup(en->header) : NULL;
+            if (en->header != NULL && header == NULL)
+                return -1;
+            en->retired = true;
+            en->dev = en->ino = 0;
+            en->seen = now;
+            if (start_entry(e, &f[fi], fi, now) != 0) {
+                free(header);
+                return -1;
+            }
+            /* The writer may go on without a header row (start_file). */
+            e->v[e->n - 1].header = header;
+            continue;
+        } else {
+            f[fi].action = CSV_DO_READ;
+        }
+        if (move_path(en, f[fi].path) != 0)
+            return -1;
+        en->found = (long)fi;
+        en->seen = now;
+        f[fi].entry = match;
+    }
+    for (size_t fi = 0; fi < nf; fi++) {
+        if (f[fi].entry >= 0)
+            continue;
+        const char *why = NULL;
+        int rc = csv_found_prefix(&f[fi], &why);
+        if (rc != 0) {
+            if (rc < 0)
+                api->log(h, TALLY_LOG_ERR, "%s: cannot read it: %s; trying again next cycle",
+                         f[fi].path, why);
+            f[fi].action = CSV_DO_WAIT;
+            continue;
+        }
+        /* A gzip file still being written (the compression of a rotated
+         * file): its first bytes may not yet show whose copy it is. */
+        if (f[fi].gz && !f[fi].prefix_complete && f[fi].prefix_len < CSV_FP_BYTES) {
+            f[fi].action = CSV_DO_WAIT;
+            continue;
+        }
+        long best = -1, twin = -1;
+        for (size_t i = 0; i < e->n; i++) {
+            csv_entry *en = &e->v[i];
+            if (!continues(&f[fi], en))
+                continue;
+            if (en->retired || en->found < 0) {
+                if (best < 0 || en->seen > e->v[best].seen ||
+                    (en->seen == e->v[best].seen && en->offset > e->v[best].offset))
+                    best = (long)i;
+            } else {
+                twin = (long)i;
+            }
+        }
+        if (best >= 0) {
+            csv_entry *en = &e->v[best];
+            api->log(h, TALLY_LOG_INFO,
+                     "%s continues %s (rotated, compressed or copied): reading on from byte "
+                     "%" PRIu64 ", line %" PRIu64,
+                     f[fi].path, en->path ? en->path : "an earlier file", en->offset, en->line + 1);
+            if (move_path(en, f[fi].path) != 0)
+                return -1;
+            en->dev = f[fi].dev;
+            en->ino = f[fi].ino;
+            en->gz = f[fi].gz;
+            en->retired = false;
+            en->seen = now;
+            en->found = (long)fi;
+            /* Another file's size and mtime say nothing about this one. */
+            en->size = UINT64_MAX;
+            en->mtime_ns = 0;
+            f[fi].entry = best;
+            f[fi].action = CSV_DO_READ;
+        } else if (twin >= 0) {
+            /* Reading it would count rows twice; when the original goes
+             * (rotated away, truncated), this one continues it. */
+            api->log(h, TALLY_LOG_DEBUG,
+                     "%s starts like %s, which is still there: taken for a copy, not read",
+                     f[fi].path, e->v[twin].path ? e->v[twin].path : "another file");
+            f[fi].action = CSV_DO_WAIT;
+        } else if (start_entry(e, &f[fi], fi, now) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- held file descriptors ---- */
+
+csv_held *csv_held_find(csv_held_set *s, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i].dev == dev && s->v[i].ino == ino)
+            return &s->v[i];
+    return NULL;
+}
+
+void csv_held_drop(csv_held_set *s, csv_held *held)
+{
+    close(held->fd);
+    *held = s->v[--s->n];
+}
+
+void csv_held_put(csv_held_set *s, uint64_t dev, uint64_t ino, int fd, bool gz, uint64_t cycle)
+{
+    csv_held *old = csv_held_find(s, dev, ino);
+    if (old != NULL) {
+        if (old->fd != fd)
+            close(old->fd);
+        old->fd = fd;
+        old->gz = gz;
+        old->cycle = cycle;
+        return;
+    }
+    if (s->n >= CSV_HELD_MAX) {
+        size_t lru = 0;
+        for (size_t i = 1; i < s->n; i++)
+            if (s->v[i].cycle < s->v[lru].cycle)
+                lru = i;
+        csv_held_drop(s, &s->v[lru]);
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        csv_held *v = realloc(s->v, cap * sizeof(*v));
+        if (v == NULL) {
+            close(fd); /* only a renamed-away file's tail depends on it */
+            return;
+        }
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = (csv_held){dev, ino, fd, gz, cycle};
+}
+
+void csv_held_sweep(csv_held_set *s, const csv_entries *e)
+{
+    for (size_t i = 0; i < s->n;) {
+        bool known = false;
+        for (size_t j = 0; j < e->n && !known; j++)
+            known = !e->v[j].retired && e->v[j].dev == s->v[i].dev && e->v[j].ino == s->v[i].ino;
+        if (known)
+            i++;
+        else
+            csv_held_drop(s, &s->v[i]);
+    }
+}
+
+void csv_held_free(csv_held_set *s)
+{
+    while (s->n > 0)
+        csv_held_drop(s, &s->v[0]);
+    free(s->v);
+    memset(s, 0, sizeof(*s));
+}

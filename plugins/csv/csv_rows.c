@@ -1,0 +1,471 @@
+/*
+ * csv_rows.c — see csv_rows.h: the streams' fields, header -> column map,
+ * row -> record, and batches.
+ *
+ * This is the per-row path, so it allocates nothing: a row's mapped
+ * columns are visited in one pass over a small table, values are parsed in
+ * place, and only fields the scanner unescaped are copied (into the
+ * batch's arena, reserved once per row).
+ */
+#include "csv_rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { T_STR, T_TIME, T_INT, T_FIXED, T_BOOL };
+
+static const struct {
+    const char *name;
+    int type;
+} fields[CSV_FIELD_COUNT] = {
+    [CSV_F_ID] = {"id", T_STR},
+    [CSV_F_REQUEST_ID] = {"request_id", T_STR},
+    [CSV_F_CREATED_AT] = {"created_at", T_TIME},
+    [CSV_F_USER_ID] = {"user_id", T_STR},
+    [CSV_F_API_KEY_ID] = {"api_key_id", T_STR},
+    [CSV_F_PROVIDER] = {"provider", T_STR},
+    [CSV_F_MODEL] = {"model", T_STR},
+    [CSV_F_STATUS_CODE] = {"status_code", T_INT},
+    [CSV_F_ERROR_MESSAGE] = {"error_message", T_STR},
+    [CSV_F_INPUT_TOKENS] = {"input_tokens", T_INT},
+    [CSV_F_OUTPUT_TOKENS] = {"output_tokens", T_INT},
+    [CSV_F_CACHE_CREATION_INPUT_TOKENS] = {"cache_creation_input_tokens", T_INT},
+    [CSV_F_CACHE_READ_INPUT_TOKENS] = {"cache_read_input_tokens", T_INT},
+    [CSV_F_INPUT_COST_USD] = {"input_cost_usd", T_FIXED},
+    [CSV_F_OUTPUT_COST_USD] = {"output_cost_usd", T_FIXED},
+    [CSV_F_CACHE_CREATION_COST_USD] = {"cache_creation_cost_usd", T_FIXED},
+    [CSV_F_CACHE_READ_COST_USD] = {"cache_read_cost_usd", T_FIXED},
+    [CSV_F_TOTAL_COST_USD] = {"total_cost_usd", T_FIXED},
+    [CSV_F_ACTUAL_TOTAL_COST_USD] = {"actual_total_cost_usd", T_FIXED},
+    [CSV_F_RESPONSE_TIME_MS] = {"response_time_ms", T_FIXED},
+    [CSV_F_STATUS] = {"status", T_STR},
+    [CSV_F_IS_ACTIVE] = {"is_active", T_BOOL},
+};
+
+#define BIT(f) (1u << (f))
+
+/* Per stream: its fields, and the ones a file must have a column for. */
+static const struct {
+    const char *name;
+    tally_stream stream;
+    uint32_t has, requires;
+    const char *list;
+} streams[] = {
+    {"usage", TALLY_STREAM_USAGE,
+     BIT(CSV_F_ID) | BIT(CSV_F_REQUEST_ID) | BIT(CSV_F_CREATED_AT) | BIT(CSV_F_USER_ID) |
+         BIT(CSV_F_API_KEY_ID) | BIT(CSV_F_PROVIDER) | BIT(CSV_F_MODEL) | BIT(CSV_F_STATUS_CODE) |
+         BIT(CSV_F_ERROR_MESSAGE) | BIT(CSV_F_INPUT_TOKENS) | BIT(CSV_F_OUTPUT_TOKENS) |
+         BIT(CSV_F_CACHE_CREATION_INPUT_TOKENS) | BIT(CSV_F_CACHE_READ_INPUT_TOKENS) |
+         BIT(CSV_F_INPUT_COST_USD) | BIT(CSV_F_OUTPUT_COST_USD) |
+         BIT(CSV_F_CACHE_CREATION_COST_USD) | BIT(CSV_F_CACHE_READ_COST_USD) |
+         BIT(CSV_F_TOTAL_COST_USD) | BIT(CSV_F_ACTUAL_TOTAL_COST_USD) | BIT(CSV_F_RESPONSE_TIME_MS),
+     BIT(CSV_F_CREATED_AT),
+     "id, request_id, created_at, user_id, api_key_id, provider, model, status_code, "
+     "error_message, input_tokens, output_tokens, cache_creation_input_tokens, "
+     "cache_read_input_tokens, input_cost_usd, output_cost_usd, cache_creation_cost_usd, "
+     "cache_read_cost_usd, total_cost_usd, actual_total_cost_usd, response_time_ms"},
+    {"candidates", TALLY_STREAM_CANDIDATES,
+     BIT(CSV_F_ID) | BIT(CSV_F_REQUEST_ID) | BIT(CSV_F_STATUS) | BIT(CSV_F_CREATED_AT),
+     BIT(CSV_F_REQUEST_ID) | BIT(CSV_F_STATUS) | BIT(CSV_F_CREATED_AT),
+     "id, request_id, status, created_at"},
+    {"users", TALLY_STREAM_USERS, BIT(CSV_F_ID) | BIT(CSV_F_IS_ACTIVE),
+     BIT(CSV_F_ID) | BIT(CSV_F_IS_ACTIVE), "id, is_active"},
+    {"api_keys", TALLY_STREAM_API_KEYS, BIT(CSV_F_ID) | BIT(CSV_F_USER_ID) | BIT(CSV_F_IS_ACTIVE),
+     BIT(CSV_F_ID) | BIT(CSV_F_IS_ACTIVE), "id, user_id, is_active"},
+};
+
+#define N_STREAMS (sizeof(streams) / sizeof(streams[0]))
+
+int csv_stream_from_name(const char *name, tally_stream *out)
+{
+    for (size_t i = 0; name != NULL && i < N_STREAMS; i++)
+        if (strcmp(name, streams[i].name) == 0) {
+            *out = streams[i].stream;
+            return 0;
+        }
+    return -1;
+}
+
+static size_t stream_index(tally_stream stream)
+{
+    for (size_t i = 0; i < N_STREAMS; i++)
+        if (streams[i].stream == stream)
+            return i;
+    return 0;
+}
+
+const char *csv_stream_name(tally_stream stream)
+{
+    return streams[stream_index(stream)].name;
+}
+
+const char *csv_field_name(csv_field_id f)
+{
+    return f < CSV_FIELD_COUNT ? fields[f].name : "?";
+}
+
+bool csv_stream_has(tally_stream stream, csv_field_id f)
+{
+    return f < CSV_FIELD_COUNT && (streams[stream_index(stream)].has & BIT(f)) != 0;
+}
+
+bool csv_stream_requires(tally_stream stream, csv_field_id f)
+{
+    return f < CSV_FIELD_COUNT && (streams[stream_index(stream)].requires & BIT(f)) != 0;
+}
+
+int csv_field_lookup(const char *name, size_t n, csv_field_id *out)
+{
+    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+        if (strlen(fields[f].name) == n && memcmp(fields[f].name, name, n) == 0) {
+            *out = (csv_field_id)f;
+            return 0;
+        }
+    return -1;
+}
+
+const char *csv_stream_field_list(tally_stream stream)
+{
+    return streams[stream_index(stream)].list;
+}
+
+/* ---- the column map ---- */
+
+int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUNT],
+                     const csv_row *header, csv_colmap *m, csv_field_id *missing)
+{
+    bool seen[CSV_FIELD_COUNT] = {false};
+    memset(m, 0, sizeof(*m));
+    m->n_cols = header->n_fields;
+    for (size_t col = 0; col < header->n_fields; col++) {
+        const csv_field *h = &header->fields[col];
+        const char *p = h->ptr;
+        size_t n = h->len;
+        /* Spreadsheets save UTF-8 with a byte order mark before the first
+         * name; it is not part of the name. */
+        if (col == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+            p += 3;
+            n -= 3;
+        }
+        for (int f = 0; f < CSV_FIELD_COUNT; f++) {
+            if (seen[f] || !csv_stream_has(stream, (csv_field_id)f))
+                continue;
+            const char *want = names[f] ? names[f] : fields[f].name;
+            if (strlen(want) == n && memcmp(want, p, n) == 0) {
+                seen[f] = true;
+                m->mapped[m->n_mapped].col = (uint32_t)col;
+                m->mapped[m->n_mapped].field = (csv_field_id)f;
+                m->n_mapped++;
+                break;
+            }
+        }
+    }
+    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+        if (csv_stream_requires(stream, (csv_field_id)f) && !seen[f]) {
+            *missing = (csv_field_id)f;
+            return -1;
+        }
+    return 0;
+}
+
+/* ---- instants ---- */
+
+void csv_conv_reset(csv_conv *c)
+{
+    memset(c->hours, 0, sizeof(c->hours));
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Local wall-clock seconds in the business zone -> UTC seconds. */
+static int business_to_utc(csv_conv *c, int64_t local, int64_t *utc)
+{
+    int64_t hour = floor_div(local, 3600);
+    size_t slot = (size_t)(hour & (CSV_HOUR_CACHE - 1));
+    if (!c->hours[slot].valid || c->hours[slot].hour != hour) {
+        int64_t u0, u1;
+        if (c->api->local_to_utc(c->host, hour * 3600, &u0) != TALLY_HOST_OK ||
+            c->api->local_to_utc(c->host, hour * 3600 + 3600, &u1) != TALLY_HOST_OK)
+            return -1;
+        c->hours[slot].hour = hour;
+        c->hours[slot].offset_s = u0 - hour * 3600;
+        /* Exactly an hour apart: no transition inside it (zones only move
+         * back and forth by at least 15 minutes, never twice an hour). */
+        c->hours[slot].uniform = u1 - u0 == 3600;
+        c->hours[slot].valid = true;
+    }
+    if (c->hours[slot].uniform) {
+        *utc = local + c->hours[slot].offset_s;
+        return 0;
+    }
+    return c->api->local_to_utc(c->host, local, utc) == TALLY_HOST_OK ? 0 : -1;
+}
+
+static int read_instant(csv_conv *c, const char *p, size_t n, int64_t *ns)
+{
+    bool naive = false;
+    int64_t t;
+    if (csv_parse_time(p, n, c->time_format, &t, &naive) != 0)
+        return -1;
+    if (!naive || c->naive == CSV_NAIVE_UTC) {
+        *ns = t;
+        return 0;
+    }
+    const int64_t G = 1000000000;
+    if (c->naive == CSV_NAIVE_OFFSET) {
+        int64_t shift = (int64_t)c->naive_offset_s * G;
+        return __builtin_sub_overflow(t, shift, ns) ? -1 : 0;
+    }
+    int64_t local = floor_div(t, G), frac = t - local * G, utc;
+    if (business_to_utc(c, local, &utc) != 0)
+        return -1;
+    int64_t whole;
+    if (__builtin_mul_overflow(utc, G, &whole) || __builtin_add_overflow(whole, frac, ns))
+        return -1;
+    return 0;
+}
+
+/* ---- batches ---- */
+
+int csv_batch_init(csv_batch *b, size_t cap, size_t arena_cap, tally_host *host,
+                   const tally_host_api *api)
+{
+    memset(b, 0, sizeof(*b));
+    b->recs = calloc(cap, sizeof(*b->recs));
+    b->arena = malloc(arena_cap);
+    if (b->recs == NULL || b->arena == NULL) {
+        csv_batch_free(b);
+        return -1;
+    }
+    b->cap = cap;
+    b->arena_cap = arena_cap;
+    b->host = host;
+    b->api = api;
+    return 0;
+}
+
+void csv_batch_free(csv_batch *b)
+{
+    free(b->recs);
+    free(b->arena);
+    b->recs = NULL;
+    b->arena = NULL;
+}
+
+int csv_batch_flush(csv_batch *b)
+{
+    if (b->n == 0)
+        return 0;
+    int rc = b->api->emit_records(b->host, b->recs, b->n);
+    b->emitted += b->n;
+    b->n = 0;
+    b->used = 0;
+    return rc == TALLY_HOST_OK ? 0 : TALLY_HOST_ERR;
+}
+
+void csv_batch_commit(csv_batch *b)
+{
+    b->n++;
+}
+
+/* ---- rows ---- */
+
+/* The reason a row is refused, naming the column (1-based, as
+ * spreadsheets count) and quoting the start of the value. */
+static int refuse(csv_conv *c, uint32_t col, csv_field_id f, const csv_field *v, const char *what)
+{
+    if (v == NULL || v->len == 0) {
+        snprintf(c->reason, sizeof(c->reason), "column %u (%s) is empty: %s", col + 1,
+                 fields[f].name, what);
+        return 1;
+    }
+    /* Cut at a character boundary: the scanner checked the row is UTF-8. */
+    size_t n = v->len < 40 ? v->len : 40;
+    while (n > 0 && n < v->len && ((unsigned char)v->ptr[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(c->reason, sizeof(c->reason), "column %u (%s): \"%.*s%s\" is not %s", col + 1,
+             fields[f].name, (int)n, v->ptr, n < v->len ? "..." : "", what);
+    return 1;
+}
+
+/* The string value of a field; NULL when empty (an empty field and ""
+ * are both NULL). Bytes outside [lo, hi) go to the arena. */
+static tally_str str_of(const csv_field *v, const char *lo, const char *hi, csv_batch *b,
+                        size_t *arena_at)
+{
+    tally_str s = {NULL, 0};
+    if (v->len == 0)
+        return s;
+    if (v->ptr >= lo && v->ptr + v->len <= hi) {
+        s.ptr = v->ptr;
+    } else {
+        char *dst = b->arena + *arena_at;
+        memcpy(dst, v->ptr, v->len);
+        *arena_at += v->len;
+        s.ptr = dst;
+    }
+    s.len = v->len;
+    return s;
+}
+
+/* Where in a record a field's value goes. */
+static tally_str *str_slot(tally_record *r, csv_field_id f)
+{
+    switch (r->stream) {
+    case TALLY_STREAM_USAGE: {
+        tally_usage *u = &r->u.usage;
+        switch (f) {
+        case CSV_F_ID:
+            return &u->id;
+        case CSV_F_REQUEST_ID:
+            return &u->request_id;
+        case CSV_F_USER_ID:
+            return &u->user_id;
+        case CSV_F_API_KEY_ID:
+            return &u->api_key_id;
+        case CSV_F_PROVIDER:
+            return &u->provider;
+        case CSV_F_MODEL:
+            return &u->model;
+        case CSV_F_ERROR_MESSAGE:
+            return &u->error_message;
+        default:
+            return NULL;
+        }
+    }
+    case TALLY_STREAM_CANDIDATES:
+        return f == CSV_F_ID           ? &r->u.candidate.id
+               : f == CSV_F_REQUEST_ID ? &r->u.candidate.request_id
+               : f == CSV_F_STATUS     ? &r->u.candidate.status
+                                       : NULL;
+    default:
+        return f == CSV_F_ID ? &r->u.item.id : f == CSV_F_USER_ID ? &r->u.item.user_id : NULL;
+    }
+}
+
+static int64_t *int_slot(tally_usage *u, csv_field_id f)
+{
+    switch (f) {
+    case CSV_F_STATUS_CODE:
+        return &u->status_code;
+    case CSV_F_INPUT_TOKENS:
+        return &u->input_tokens;
+    case CSV_F_OUTPUT_TOKENS:
+        return &u->output_tokens;
+    case CSV_F_CACHE_CREATION_INPUT_TOKENS:
+        return &u->cache_creation_input_tokens;
+    case CSV_F_CACHE_READ_INPUT_TOKENS:
+        return &u->cache_read_input_tokens;
+    default:
+        return NULL;
+    }
+}
+
+static tally_fixed *fixed_slot(tally_usage *u, csv_field_id f)
+{
+    switch (f) {
+    case CSV_F_INPUT_COST_USD:
+        return &u->input_cost_usd;
+    case CSV_F_OUTPUT_COST_USD:
+        return &u->output_cost_usd;
+    case CSV_F_CACHE_CREATION_COST_USD:
+        return &u->cache_creation_cost_usd;
+    case CSV_F_CACHE_READ_COST_USD:
+        return &u->cache_read_cost_usd;
+    case CSV_F_TOTAL_COST_USD:
+        return &u->total_cost_usd;
+    case CSV_F_ACTUAL_TOTAL_COST_USD:
+        return &u->actual_total_cost_usd;
+    case CSV_F_RESPONSE_TIME_MS:
+        return &u->response_time_ms;
+    default:
+        return NULL;
+    }
+}
+
+int csv_conv_row(csv_conv *c, const csv_colmap *m, const csv_row *row, const char *lo,
+                 const char *hi, csv_batch *b, tally_record **out)
+{
+    /* Reserve arena room for the fields the scanner owns, at most a row. */
+    size_t need = 0;
+    for (size_t i = 0; i < m->n_mapped; i++) {
+        const csv_field *v = &row->fields[m->mapped[i].col];
+        if (v->len > 0 && !(v->ptr >= lo && v->ptr + v->len <= hi))
+            need += v->len;
+    }
+    if (b->n == b->cap || b->arena_cap - b->used < need) {
+        if (csv_batch_flush(b) != 0)
+            return -1;
+    }
+    size_t arena_at = b->used;
+    tally_record *r = &b->recs[b->n];
+    memset(r, 0, sizeof(*r));
+    r->stream = c->stream;
+    for (size_t i = 0; i < m->n_mapped; i++) {
+        uint32_t col = m->mapped[i].col;
+        csv_field_id f = m->mapped[i].field;
+        const csv_field *v = &row->fields[col];
+        switch (fields[f].type) {
+        case T_STR:
+            *str_slot(r, f) = str_of(v, lo, hi, b, &arena_at);
+            break;
+        case T_TIME: {
+            int64_t ns;
+            if (v->len == 0)
+                return refuse(c, col, f, v, "every row needs the time it was created");
+            if (read_instant(c, v->ptr, v->len, &ns) != 0)
+                return refuse(
+                    c, col, f, v,
+                    c->time_format == CSV_TIME_ISO8601   ? "an ISO 8601 time (2026-11-22T03:00:00Z)"
+                    : c->time_format == CSV_TIME_EPOCH_S ? "seconds since the epoch"
+                                                         : "milliseconds since the epoch");
+            if (c->stream == TALLY_STREAM_USAGE)
+                r->u.usage.created_ns = ns;
+            else
+                r->u.candidate.created_ns = ns;
+            break;
+        }
+        case T_INT: {
+            if (v->len == 0)
+                break; /* NULL: 0, and no status code */
+            int64_t *slot = int_slot(&r->u.usage, f);
+            if (csv_parse_int64(v->ptr, v->len, slot) != 0)
+                return refuse(c, col, f, v, "a whole number that fits 64 bits");
+            if (f == CSV_F_STATUS_CODE)
+                r->u.usage.has_status_code = true;
+            break;
+        }
+        case T_FIXED: {
+            if (v->len == 0)
+                break;
+            if (csv_parse_fixed(v->ptr, v->len, fixed_slot(&r->u.usage, f)) != 0)
+                return refuse(c, col, f, v, "a decimal number (digits, '.' as the point)");
+            if (f == CSV_F_RESPONSE_TIME_MS)
+                r->u.usage.has_response_time = true;
+            break;
+        }
+        case T_BOOL:
+            if (v->len == 0 || csv_parse_bool(v->ptr, v->len, &r->u.item.is_active) != 0)
+                return refuse(c, col, f, v, "true or false");
+            break;
+        }
+    }
+    /* Required columns are in the map, so only a NULL can be missing:
+     * refused above for instants and booleans; an inventory item without
+     * an id cannot be told apart from any other, so it is refused too. */
+    if ((c->stream == TALLY_STREAM_USERS || c->stream == TALLY_STREAM_API_KEYS) &&
+        r->u.item.id.ptr == NULL) {
+        for (size_t i = 0; i < m->n_mapped; i++)
+            if (m->mapped[i].field == CSV_F_ID)
+                return refuse(c, m->mapped[i].col, CSV_F_ID, NULL,
+                              "every item of an inventory needs an id");
+    }
+    b->used = arena_at;
+    *out = r;
+    return 0;
+}
