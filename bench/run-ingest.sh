@@ -180,6 +180,7 @@ measure() {
 run_floor() { # N ROUND
     measure "floor-$1-$2" "$floor" "$file"
     read -r f_bytes f_lines _ < <(tr ' ' '\n' <"$work/floor-$1-$2.out" | cut -d= -f2 | paste -sd' ')
+    [ "$f_bytes" -eq "$(stat -c %s "$file")" ] || die "read_floor read $f_bytes bytes of $file, not all"
     [ "$f_lines" -eq $(($1 + 1)) ] || die "read_floor counted $f_lines lines in $file, expected $(($1 + 1))"
     printf '%s\tfloor\t%s\t%s\t%s\t-\t-\t%s\n' "$1" "$2" "$m_wall" "$m_rss" "$m_cpu" >>"$runs"
 }
@@ -355,7 +356,7 @@ duck_version="?"
 {
     echo "ingest: tallyd beside the read floor and DuckDB"
     echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)"
-    echo "tally: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown), build $build" \
+    echo "tally: $(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown), build $build" \
         "($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true))"
     echo "config: timezone $tz, --now $now; data: gen_usage --seed $seed --days $days --end $end_day"
 } >"$table"

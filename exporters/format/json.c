@@ -77,20 +77,6 @@ static json_t *row_object(const void *row, tf_table_id t)
     return o;
 }
 
-/* A list table as an array of row objects. */
-static json_t *row_array(const void *rows, size_t n, size_t stride, tf_table_id t)
-{
-    json_t *a = json_array();
-    int bad = a == NULL;
-    for (size_t i = 0; i < n && !bad; i++)
-        bad = json_array_append_new(a, row_object((const char *)rows + i * stride, t));
-    if (bad) {
-        json_decref(a);
-        return NULL;
-    }
-    return a;
-}
-
 /* "counters" is an object, name -> live value, in snapshot order. */
 static json_t *counters_object(const tally_snapshot *s)
 {
@@ -113,52 +99,90 @@ static json_t *counters_object(const tally_snapshot *s)
     return o;
 }
 
-static json_t *snapshot_object(const tally_snapshot *s)
+/* jansson builds a whole tree before it writes a byte: for a snapshot with
+ * hundreds of thousands of user-days that tree is many times the text. So
+ * the top level is written here, one member at a time, and the big lists
+ * one row at a time, each dumped by jansson and freed at once; the text is
+ * the same as one dump of the whole tree with JSON_INDENT(1). */
+#define DUMP_FLAGS (JSON_ENCODE_ANY | JSON_INDENT(1) | JSON_REAL_PRECISION(17))
+
+struct indented {
+    tf_buf *b;
+    int depth; /* extra spaces after each newline: the value's own depth */
+};
+
+static int dump_indented(const char *text, size_t n, void *arg)
 {
-    json_t *o = json_object();
-    int bad = o == NULL;
-    const char *tz = s->timezone != NULL ? s->timezone : "";
-    bad = bad || json_object_set_new(o, "timezone", json_text(tz, strlen(tz)));
-    bad = bad || json_object_set_new(o, "now", json_instant(s->now_utc));
-    bad = bad || json_object_set_new(o, "generated_at", json_instant(s->generated_utc));
-    bad = bad ||
-          json_object_set_new(o, "days", row_array(s->days, s->n_days, sizeof(*s->days), TF_DAYS));
-    bad = bad || json_object_set_new(
-                     o, "user_days",
-                     row_array(s->user_days, s->n_user_days, sizeof(*s->user_days), TF_USER_DAYS));
-    bad = bad || json_object_set_new(o, "summary", row_object(s, TF_SUMMARY));
-    bad = bad || json_object_set_new(o, "today", row_object(s, TF_TODAY));
-    bad = bad || json_object_set_new(o, "combined", row_object(s, TF_COMBINED));
-    bad = bad || json_object_set_new(o, "counters", counters_object(s));
-    bad = bad || json_object_set_new(o, "counter_days",
-                                     row_array(s->counter_days, s->n_counter_days,
-                                               sizeof(*s->counter_days), TF_COUNTER_DAYS));
-    bad = bad || json_object_set_new(o, "rejected_rows", json_integer(s->rejected_rows));
-    if (bad) {
-        json_decref(o);
-        return NULL;
+    struct indented *in = arg;
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] != '\n')
+            continue;
+        tf_buf_add(in->b, text + from, i + 1 - from);
+        for (int k = 0; k < in->depth; k++)
+            tf_buf_add(in->b, " ", 1);
+        from = i + 1;
     }
-    return o;
+    tf_buf_add(in->b, text + from, n - from);
+    return in->b->failed ? -1 : 0;
 }
 
-static int dump_to_buf(const char *text, size_t n, void *arg)
+/* Dump v (NULL: building it failed) at the given depth, and free it. */
+static int put_value(tf_buf *b, json_t *v, int depth)
 {
-    tf_buf *b = arg;
-    tf_buf_add(b, text, n);
-    return b->failed ? -1 : 0;
+    if (v == NULL)
+        return -1;
+    struct indented in = {b, depth};
+    int rc = json_dump_callback(v, dump_indented, &in, DUMP_FLAGS);
+    json_decref(v);
+    return rc;
+}
+
+static int put_member(tf_buf *b, const char *key, json_t *v, int last)
+{
+    tf_buf_puts(b, " \"");
+    tf_buf_puts(b, key);
+    tf_buf_puts(b, "\": ");
+    int rc = put_value(b, v, 1);
+    tf_buf_puts(b, last ? "\n" : ",\n");
+    return rc;
+}
+
+/* A list table, one row object at a time. */
+static int put_rows(tf_buf *b, const char *key, const void *rows, size_t n, size_t stride,
+                    tf_table_id t)
+{
+    tf_buf_puts(b, " \"");
+    tf_buf_puts(b, key);
+    tf_buf_puts(b, "\": [");
+    for (size_t i = 0; i < n; i++) {
+        tf_buf_puts(b, i ? ",\n  " : "\n  ");
+        if (put_value(b, row_object((const char *)rows + i * stride, t), 2) != 0)
+            return -1;
+    }
+    tf_buf_puts(b, n ? "\n ],\n" : "],\n");
+    return 0;
 }
 
 int tf_render_json(const tally_snapshot *s, tf_buf *b)
 {
-    json_t *root = snapshot_object(s);
-    if (root == NULL) {
-        tf_buf_fail(b);
-        return -1;
-    }
-    int rc = json_dump_callback(root, dump_to_buf, b, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
-    json_decref(root);
-    tf_buf_puts(b, "\n");
-    if (rc != 0 || b->failed) {
+    const char *tz = s->timezone != NULL ? s->timezone : "";
+    tf_buf_puts(b, "{\n");
+    int bad = put_member(b, "timezone", json_text(tz, strlen(tz)), 0) != 0;
+    bad = bad || put_member(b, "now", json_instant(s->now_utc), 0) != 0;
+    bad = bad || put_member(b, "generated_at", json_instant(s->generated_utc), 0) != 0;
+    bad = bad || put_rows(b, "days", s->days, s->n_days, sizeof(*s->days), TF_DAYS) != 0;
+    bad = bad || put_rows(b, "user_days", s->user_days, s->n_user_days, sizeof(*s->user_days),
+                          TF_USER_DAYS) != 0;
+    bad = bad || put_member(b, "summary", row_object(s, TF_SUMMARY), 0) != 0;
+    bad = bad || put_member(b, "today", row_object(s, TF_TODAY), 0) != 0;
+    bad = bad || put_member(b, "combined", row_object(s, TF_COMBINED), 0) != 0;
+    bad = bad || put_member(b, "counters", counters_object(s), 0) != 0;
+    bad = bad || put_rows(b, "counter_days", s->counter_days, s->n_counter_days,
+                          sizeof(*s->counter_days), TF_COUNTER_DAYS) != 0;
+    bad = bad || put_member(b, "rejected_rows", json_integer(s->rejected_rows), 1) != 0;
+    tf_buf_puts(b, "}\n");
+    if (bad || b->failed) {
         tf_buf_fail(b);
         return -1;
     }
