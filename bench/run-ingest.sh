@@ -330,7 +330,7 @@ report() { # N FILE
         printf "%-34s %10s  %-12s %s\n", name, shown, goal, ok ? "PASS" : "MISS"
     }
     BEGIN {
-        printf "%d rows, %.1f MB, file in the page cache; %d round%s, medians\n", n, bytes / 1e6, r, r > 1 ? "s" : ""
+        printf "%d rows, %.1f MB, file in the page cache; %d round%s, medians\n", n, bytes / 1e6, r, (r > 1 ? "s" : "")
         printf "%-34s %8s %8s %8s %7s %12s %9s %8s\n", "run", "wall s", "min", "max", "CPU s", "rows/s", "MB/s", "RSS MiB"
         row("floor: read() + memchr", fw, fw0, fw1, fc, fr)
         row("tallyd --once (csv, daily, json)", tw, tw0, tw1, tc, tr)

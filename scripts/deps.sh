@@ -19,12 +19,17 @@ packages=(
   locales-all          # de_DE.UTF-8: numbers must not follow LC_NUMERIC
   collectd-core        # bench/agent_budget.sh: the peer tallyd is measured beside
   libyajl2             # ...its write_log plugin (JSON) links it; collectd-core only suggests it
+  time                 # bench/: GNU time measures peak RSS
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
+# bench/run-ingest.sh installs DuckDB's node package with npm. A machine
+# may already have Node.js from elsewhere (whose npm Debian's would clash
+# with), so Debian's are only installed when there is no npm at all.
+command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=()
