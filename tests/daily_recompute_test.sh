@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# daily_recompute_test.sh — tallyd --recompute FROM..TO end to end: it
+# replaces exactly the business days named (a day damaged in the state is
+# restored from the input, the days outside the range are left as they
+# are), running it again changes nothing, rows the csv source has not yet
+# reached are not counted by it (nor twice afterwards), and bad ranges are
+# refused with nothing changed.
+# Usage: daily_recompute_test.sh TALLYD PLUGIN_DIR
+set -euo pipefail
+TALLYD=$1
+PLUGINS=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/check_lib.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+NOW=2026-11-22T03:00:00Z
+
+mkdir -p "$work/in" "$work/state"
+header=id,request_id,created_at,user_id,api_key_id,provider,model,status_code,error_message,input_tokens,output_tokens,cache_creation_input_tokens,cache_read_input_tokens,input_cost_usd,output_cost_usd,cache_creation_cost_usd,cache_read_cost_usd,total_cost_usd,actual_total_cost_usd,response_time_ms
+{
+    echo "$header"
+    # Asia/Shanghai business days 11-17 .. 11-20, three rows each; 11-21 has none.
+    for d in 17 18 19 20; do
+        for h in 01 05 09; do
+            echo "r$d$h,q$d$h,2026-11-${d}T$h:30:00Z,u$h,k,p,m$h,200,,$d$h,1,0,0,0,0,0,0,0.$d$h,0.$d,10"
+        done
+    done
+} > "$work/in/usage.csv"
+cat > "$work/tallyd.conf" <<CONF
+timezone = "Asia/Shanghai"
+state_dir = "$work/state"
+plugin_dir = "$PLUGINS"
+csv "usage" { path = "$work/in/usage*.csv" stream = "usage" }
+daily "stats" { keep_days = 400 }
+file "json" { path = "$work/out.json" format = "json" }
+CONF
+
+run() {
+    "$TALLYD" -c "$work/tallyd.conf" --now "$NOW" "$@" > "$work/log" 2>&1
+}
+same() { # NAME A B: equal JSON apart from generated_at
+    if python3 "$here/json_expect.py" --same --ignore generated_at "$2" "$3" > "$work/diff" 2>&1; then
+        pass "$1"
+    else
+        fail "$1" "$(head -5 "$work/diff")"
+    fi
+}
+json() { python3 -c "import json,sys; d=json.load(open('$work/out.json')); print($1)"; }
+
+run --once && cp "$work/out.json" "$work/clean.json"
+[ "$(json "d['summary']['all_time_requests']")" = 12 ] && pass first_run_counts || fail first_run_counts
+
+run --recompute 2026-11-18..2026-11-19 && pass recompute_runs || fail recompute_runs "$(cat "$work/log")"
+same recompute_changes_nothing "$work/clean.json" "$work/out.json"
+run --recompute 2026-11-18..2026-11-19
+same recompute_twice_changes_nothing "$work/clean.json" "$work/out.json"
+
+# Damage two days in the state; recomputing one of them restores it and
+# leaves the other as it is.
+sqlite3 "$work/state/tally.db" "UPDATE daily_days SET total = total + 5 WHERE date IN ('2026-11-18', '2026-11-20')"
+run --recompute 2026-11-18..2026-11-18
+[ "$(json "[x['total_requests'] for x in d['days']]")" = "[3, 3, 3, 8, 0]" ] &&
+    pass recompute_replaces_only_its_days || fail recompute_replaces_only_its_days "$(json "d['days']")"
+run --recompute 2026-11-17..2026-11-21
+same recompute_range_restores "$work/clean.json" "$work/out.json"
+
+# Rows appended after the last cycle: the recompute reads only what the
+# source had consumed, the cycle after it reads the new rows once.
+echo "late1,ql,2026-11-18T02:00:00Z,u01,k,p,m01,200,,7,1,0,0,0,0,0,0,0.5,0.5,10" >> "$work/in/usage.csv"
+run --recompute 2026-11-18..2026-11-18
+[ "$(json "d['days'][1]['total_requests']")" = 4 ] && pass appended_counted_once ||
+    fail appended_counted_once "$(json "d['days']")"
+run --recompute 2026-11-18..2026-11-18
+[ "$(json "d['days'][1]['total_requests']")" = 4 ] && pass appended_still_once ||
+    fail appended_still_once "$(json "d['days']")"
+
+# Bad ranges: refused, exit 1, nothing changed.
+cp "$work/out.json" "$work/before.json"
+for bad in 2026-11-19..2026-11-18 2026-11-18 2026-02-30..2026-03-01 yesterday..today; do
+    if run --recompute "$bad"; then
+        fail "bad_range_$bad" "exit 0"
+    elif grep -q -- "--recompute '$bad'" "$work/log"; then
+        pass "bad_range_$bad"
+    else
+        fail "bad_range_$bad" "$(cat "$work/log")"
+    fi
+done
+run --once
+same bad_ranges_changed_nothing "$work/before.json" "$work/out.json"
+
+totals
