@@ -13,6 +13,7 @@
 #include "tally/plugin.h"
 
 struct exportq;
+struct spool;
 
 struct tally_host {
     const loaded_plugin *plugin;
@@ -32,6 +33,7 @@ typedef struct agent {
     struct tally_host *hosts; /* one per conf instance, same order */
     size_t n_hosts;
     struct exportq *exports;
+    struct spool *spool; /* exporters' spools: a connection of their own */
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

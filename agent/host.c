@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -145,6 +146,10 @@ const tally_host_api host_api = {
     .emit_counter_day = h_emit_counter_day,
     .read_secret = h_read_secret,
     .state_dir = h_state_dir,
+    .spool_push = host_spool_push,
+    .spool_peek = host_spool_peek,
+    .spool_drop = host_spool_drop,
+    .spool_stats = host_spool_stats,
 };
 
 static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)

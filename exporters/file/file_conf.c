@@ -30,14 +30,14 @@ const char *const file_option_help[] = {
     "file to write (required); a strftime template expanded with the business zone's local "
     "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
     "exist",
-    "json, prometheus or csv (default json)",
+    "json, prometheus, csv or influx (default json)",
     "csv only: days (default), user_days, summary, today, combined, counters or counter_days",
     "file mode as octal digits, \"0000\" to \"0777\" (default \"0644\"), whatever the umask",
     NULL,
 };
 
 #define DEFAULT_CSV_TABLE "days"
-#define FORMAT_NAMES "json, prometheus, csv"
+#define FORMAT_NAMES "json, prometheus, csv, influx"
 #define TABLE_NAMES "days, user_days, summary, today, combined, counters, counter_days"
 
 /* Log one problem of a section, prefixed with where the section is. */
