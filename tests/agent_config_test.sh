@@ -58,7 +58,7 @@ bad() {
 
 # ---- broken configs: the globals ----------------------------------------
 
-VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), file (plugin), shm (plugin)"
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), file (plugin), http (plugin), shm (plugin)"
 
 bad unknown_global 4 "no such option 'intervall'; $VALID_ROOT" <<'EOF'
 timezone = "UTC"

@@ -77,7 +77,7 @@ config uses_shm 'shm "c" { region = "'"$work"'/region" }\n'
 plugin_dir abi abi/abi_mismatch.so
 run -c "$work/plain.conf" -t --plugin-dir "$work/abi"
 expect abi_refused_names_versions_and_file 0 \
-    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 1: rebuild the plugin against this tallyd's plugin.h; not loaded"
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 2: rebuild the plugin against this tallyd's plugin.h; not loaded"
 # The refusal is logged, not fatal: a config that does not use it is fine.
 expect abi_other_plugins_still_load 0 "$work/plain.conf: config OK (0 plugin instances)"
 
@@ -95,7 +95,7 @@ expect_not abi_not_listed_name "abi_mismatch ("
 printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$work/abi" >"$work/abi_by_conf.conf"
 run -c "$work/abi_by_conf.conf" -t
 expect abi_refused_via_conf_plugin_dir 0 \
-    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 1"
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 2"
 
 # ---- a .so without the descriptor ----------------------------------------
 plugin_dir nodesc nodesc/no_descriptor.so

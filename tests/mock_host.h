@@ -8,7 +8,10 @@
  *
  * Differences from the agent, all deliberate: state writes commit at once
  * (there is no cycle transaction), the time zone is applied process-wide
- * with TZ + tzset, and nothing is thread-safe — call it from one thread.
+ * with TZ + tzset, and the spool lives in memory (for as long as the host,
+ * so stopping and starting a plugin on one host is a restart). Logging
+ * and the spool may be used from a plugin's own threads, as the agent
+ * allows; everything else is for one thread.
  */
 #ifndef TALLY_TESTS_MOCK_HOST_H
 #define TALLY_TESTS_MOCK_HOST_H
@@ -56,6 +59,9 @@ const mock_host_emit *mock_host_emit_at(const tally_host *h, size_t i);
 int mock_host_counter(const tally_host *h, const char *name, int64_t *value);
 /* The sum of emit_counter_day calls for (date, name): 0, or -1 if none. */
 int mock_host_counter_day(const tally_host *h, const char *date, const char *name, int64_t *value);
+
+/* The spool (spool_* of the host API): as many payloads as it holds now. */
+size_t mock_host_spool_items(tally_host *h);
 
 /* dlopen "<dir>/<name>.so" and return its descriptor, refusing another
  * ABI version; *handle is for mock_host_unload. NULL (and a message on
