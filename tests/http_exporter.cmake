@@ -13,3 +13,12 @@ add_dependencies(test_http_exporter plugin_http)
 add_test(NAME test_http_exporter COMMAND test_http_exporter)
 # Its delivery thread runs under TSan too.
 set_tests_properties(test_http_exporter PROPERTIES LABELS "exporter;http;concurrent" TIMEOUT 120)
+
+# tallyd with the http exporter: the e2e scripts' four programs.
+foreach(t delivery tls pushgateway)
+  add_test(NAME http_${t}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/http_${t}_test.sh
+                   $<TARGET_FILE:tallyd> $<TARGET_FILE:tally_tool> ${TALLY_PLUGIN_BUILD_DIR}
+                   $<TARGET_FILE:e2e_app>)
+  set_tests_properties(http_${t} PROPERTIES LABELS "e2e;http" TIMEOUT 600)
+endforeach()

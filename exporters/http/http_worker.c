@@ -2,7 +2,7 @@
  * http_worker.c — the delivery thread of one http exporter instance.
  *
  * It sleeps until the plugin says the spool has something new (or, at
- * start, to send what the last run left), then runs a round: send the
+ * start, to send the queue the last run left), then runs a round: send the
  * oldest payload, drop it from the spool when it is delivered or refused
  * for good, and go on with the next, until the spool is empty. A payload
  * that fails in a way worth retrying is tried again after an exponential
@@ -12,8 +12,9 @@
  * round ends; the payload stays first in the spool, order is kept, and the
  * next cycle's round tries again once the backoff is over.
  *
- * Stopping: delivery goes on for at most `timeout` seconds more (what
- * --once and TERM rely on to send their last snapshot); then a transfer
+ * Stopping: delivery goes on for at most 10 seconds more, or `timeout`
+ * if that is longer (what --once and TERM rely on to send their last
+ * snapshot, retries included); then a transfer
  * still running is aborted and whatever is left stays in the spool for
  * the next start. Waits are on a condition variable, so stopping
  * interrupts them at once.
@@ -28,6 +29,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+
+/* The agent also gives exporters 10 s to finish at shutdown. */
+#define STOP_GRACE_MS 10000L
 
 double http_now(void)
 {
@@ -234,7 +238,9 @@ int http_worker_start(http_ctx *c)
     pthread_mutex_init(&c->mu, NULL);
     atomic_init(&c->stopping, 0);
     atomic_init(&c->stop_deadline_ms, 0);
-    c->pending = 1; /* what the last run left in the spool goes first */
+    /* A queue left by the last run is sent at once, oldest first; with
+     * delivery = latest, the first snapshot replaces what was left. */
+    c->pending = c->spool_mode == TALLY_SPOOL_QUEUE;
     if (pthread_create(&c->thread, NULL, worker_main, c) != 0) {
         pthread_cond_destroy(&c->wake);
         pthread_mutex_destroy(&c->mu);
@@ -259,7 +265,8 @@ void http_worker_stop(http_ctx *c)
     if (!c->thread_started)
         return;
     pthread_mutex_lock(&c->mu);
-    atomic_store(&c->stop_deadline_ms, (long long)((http_now() * 1000) + c->timeout_ms));
+    long grace = c->timeout_ms > STOP_GRACE_MS ? c->timeout_ms : STOP_GRACE_MS;
+    atomic_store(&c->stop_deadline_ms, (long long)((http_now() * 1000) + grace));
     atomic_store(&c->stopping, 1);
     pthread_cond_broadcast(&c->wake);
     pthread_mutex_unlock(&c->mu);
