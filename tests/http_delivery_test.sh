@@ -32,6 +32,16 @@ http_conf() {
     write_conf "$dir" UTC 60 '' "http \"push\" { url = \"http://127.0.0.1:$port/ingest\" $* }"
 }
 
+# down_runs NAME DIR PORT OPTIONS: three cycles (03:00, 03:01, 03:02) of an
+# http exporter to PORT, where nothing listens.
+down_runs() {
+    local name=$1 dir=$2 port=$3 m
+    http_conf "$dir" "$port" "$4"
+    for m in 00 01 02; do
+        once_ok "$name $m" "$dir" "2026-11-22T03:$m:00Z"
+    done
+}
+
 # --- 1. retries, one key, Retry-After -------------------------------------
 D=$WORK/retries
 rx_start retries 0 "503,429:1,close,hang:3,200"
@@ -55,10 +65,7 @@ fi
 # --- 2. receiver down across restarts, then back ----------------------------
 D=$WORK/down
 PORT=$(free_port)
-http_conf "$D" "$PORT" 'max_retries = 1 retry_wait = 0.05'
-for m in 00 01 02; do
-    once_ok "down $m" "$D" "2026-11-22T03:$m:00Z"
-done
+down_runs down "$D" "$PORT" 'max_retries = 1 retry_wait = 0.05'
 check "down: three payloads wait in the state database" "$(spool_count "$D")" 3
 if grep -q "still failing after 1 retries: [0-9]* payload(s)" "$D/agent.log"; then
     pass "down: the log says they wait in the spool"
@@ -107,10 +114,7 @@ check "final: the next snapshot is delivered" \
 # --- 4. latest ---------------------------------------------------------------
 D=$WORK/latest
 PORT=$(free_port)
-http_conf "$D" "$PORT" 'delivery = "latest" max_retries = 0'
-for m in 00 01 02; do
-    once_ok "latest $m" "$D" "2026-11-22T03:$m:00Z"
-done
+down_runs latest "$D" "$PORT" 'delivery = "latest" max_retries = 0'
 check "latest: one payload waits, not three" "$(spool_count "$D")" 1
 rx_start latest "$PORT" ""
 once_ok "latest 03" "$D" 2026-11-22T03:03:00Z

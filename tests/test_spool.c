@@ -69,6 +69,19 @@ static void expect_head(const char *inst, const char *text, char key[64], int ou
     free(it.meta);
 }
 
+/* The instance's counts: {items, bytes, delivered, rejected, overflowed}. */
+static void expect_stats(const char *inst, int64_t items, int64_t bytes, int64_t delivered,
+                         int64_t rejected, int64_t overflowed)
+{
+    tally_spool_stats got;
+    assert_int_equal(spool_stats(sp, inst, &got), TALLY_HOST_OK);
+    assert_int_equal(got.items, items);
+    assert_int_equal(got.bytes, bytes);
+    assert_int_equal(got.delivered, delivered);
+    assert_int_equal(got.rejected, rejected);
+    assert_int_equal(got.overflowed, overflowed);
+}
+
 static void test_queue_order_and_keys(void **unused)
 {
     int64_t s1, s2, s3;
@@ -91,13 +104,7 @@ static void test_queue_order_and_keys(void **unused)
 
     /* Dropping what is gone already says so and counts nothing. */
     assert_int_equal(spool_drop(sp, "http.a", s1, TALLY_SPOOL_DELIVERED), TALLY_HOST_ENOENT);
-    tally_spool_stats stats;
-    assert_int_equal(spool_stats(sp, "http.a", &stats), TALLY_HOST_OK);
-    assert_int_equal(stats.items, 1);
-    assert_int_equal(stats.bytes, 5);
-    assert_int_equal(stats.delivered, 1);
-    assert_int_equal(stats.rejected, 1);
-    assert_int_equal(stats.overflowed, 0);
+    expect_stats("http.a", 1, 5, 1, 1, 0);
 
     /* Another instance has its own queue, id and counts. */
     tally_spool_item it;
@@ -106,12 +113,9 @@ static void test_queue_order_and_keys(void **unused)
     char kb[64];
     expect_head("http.b", "b1", kb, TALLY_SPOOL_DELIVERED);
     assert_memory_not_equal(kb, k1, 32);
-    assert_int_equal(spool_stats(sp, "http.b", &stats), TALLY_HOST_OK);
-    assert_int_equal(stats.items, 0);
-    assert_int_equal(stats.delivered, 1);
+    expect_stats("http.b", 0, 0, 1, 0, 0);
     /* An instance that never spooled has all zeros. */
-    assert_int_equal(spool_stats(sp, "http.none", &stats), TALLY_HOST_OK);
-    assert_int_equal(stats.items + stats.delivered + stats.rejected, 0);
+    expect_stats("http.none", 0, 0, 0, 0, 0);
 
     /* Emptied, then reopened (a restart): numbering goes on, never
      * giving a key twice, and what was left is still there. */
@@ -137,10 +141,7 @@ static void test_replace(void **unused)
     expect_head("http.p", "newest", NULL, TALLY_SPOOL_DELIVERED);
     tally_spool_item it;
     assert_int_equal(spool_peek(sp, "http.p", &it), TALLY_HOST_ENOENT);
-    tally_spool_stats stats;
-    assert_int_equal(spool_stats(sp, "http.p", &stats), TALLY_HOST_OK);
-    assert_int_equal(stats.overflowed, 0);
-    assert_int_equal(stats.delivered, 1);
+    expect_stats("http.p", 0, 0, 1, 0, 0);
 }
 
 static void test_budget(void **unused)
@@ -156,11 +157,9 @@ static void test_budget(void **unused)
     /* 25 bytes need the room of three. */
     push("http.q", "payload-05-is-much-longer", TALLY_SPOOL_QUEUE, 35, NULL, &over);
     assert_int_equal(over, 2);
+    expect_stats("http.q", 2, 35, 0, 0, 3);
     tally_spool_stats stats;
     assert_int_equal(spool_stats(sp, "http.q", &stats), TALLY_HOST_OK);
-    assert_int_equal(stats.items, 2);
-    assert_int_equal(stats.bytes, 35);
-    assert_int_equal(stats.overflowed, 3);
     assert_int_equal(stats.overflowed_bytes, 30);
     /* Larger than the whole budget: refused, counted, the rest kept. */
     const char *big = "a payload of more than thirty-five bytes";
@@ -168,9 +167,7 @@ static void test_budget(void **unused)
                                 35, NULL, &over),
                      TALLY_HOST_ERR);
     assert_int_equal(over, 1);
-    assert_int_equal(spool_stats(sp, "http.q", &stats), TALLY_HOST_OK);
-    assert_int_equal(stats.items, 2);
-    assert_int_equal(stats.overflowed, 4);
+    expect_stats("http.q", 2, 35, 0, 0, 4);
     expect_head("http.q", "payload-04", NULL, TALLY_SPOOL_DELIVERED);
     expect_head("http.q", "payload-05-is-much-longer", NULL, TALLY_SPOOL_DELIVERED);
 }
