@@ -13,6 +13,7 @@
 #include "tally/plugin.h"
 
 struct exportq;
+struct spool;
 
 struct tally_host {
     const loaded_plugin *plugin;
@@ -38,6 +39,7 @@ typedef struct agent {
      * [recompute_from, recompute_to) reach the collector. */
     int recomputing;
     int64_t recompute_from, recompute_to;
+    struct spool *spool; /* exporters' spools: a connection of their own */
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

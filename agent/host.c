@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -243,6 +244,10 @@ const tally_host_api host_api = {
     .count_rejected = h_count_rejected,
     .local_to_utc = h_local_to_utc,
     .state_db = h_state_db,
+    .spool_push = host_spool_push,
+    .spool_peek = host_spool_peek,
+    .spool_drop = host_spool_drop,
+    .spool_stats = host_spool_stats,
 };
 
 static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)

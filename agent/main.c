@@ -16,6 +16,7 @@
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
+#include "spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -282,7 +283,8 @@ static void sleep_until(double next_cycle)
 
 static int start_agent(agent *a)
 {
-    if (state_open(a->conf->state_dir, &a->state) != 0)
+    if (state_open(a->conf->state_dir, &a->state) != 0 ||
+        spool_open(a->conf->state_dir, &a->spool) != 0)
         return -1;
     if (host_start_all(a) != 0)
         return -1;
@@ -302,6 +304,10 @@ static void stop_agent(agent *a)
     for (size_t i = 0; i < a->n_hosts; i++)
         abandoned_exports |= a->hosts[i].abandoned;
     host_stop_all(a);
+    /* An abandoned export thread may still use its spool: keep it open. */
+    if (!abandoned_exports)
+        spool_close(a->spool);
+    a->spool = NULL;
     host_cycle_reset(a);
     free(a->counters);
     a->counters = NULL;

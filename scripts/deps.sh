@@ -10,7 +10,10 @@ packages=(
   libjansson-dev       # JSON
   libsqlite3-dev       # the agent's state; the SQLite peer in bench/
   libconfuse-dev       # tallyd's config
-  zlib1g-dev           # the csv source reads .gz files
+  zlib1g-dev           # the csv source reads .gz files; the http exporter gzips bodies
+  libcurl4-openssl-dev # the http exporter
+  prometheus-pushgateway  # http exporter tests push to a real Pushgateway
+  openssl              # http exporter tests make their own CA and certificates
   python3              # test scripts parse JSON with it
   man-db groff-base    # man pages
   prometheus           # promtool checks the Prometheus exposition format

@@ -58,7 +58,7 @@ bad() {
 
 # ---- broken configs: the globals ----------------------------------------
 
-VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), csv (plugin), daily (plugin), file (plugin), shm (plugin)"
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), csv (plugin), daily (plugin), file (plugin), http (plugin), shm (plugin)"
 
 bad unknown_global 4 "no such option 'intervall'; $VALID_ROOT" <<'EOF'
 timezone = "UTC"
@@ -161,7 +161,7 @@ check_t include_with_error "$work/include_with_error.conf" 1 \
 printf '\nfile "f" {\n    path = "%s/out.xml"\n    format = "xml"\n}\n' "$work" >"$work/inc_plugin.inc"
 { header; printf 'include("%s")\n' "$work/inc_plugin.inc"; } >"$work/include_plugin_check.conf"
 check_t include_plugin_check "$work/include_plugin_check.conf" 1 \
-    "$work/inc_plugin.inc:5: in file \"f\": option 'format' = \"xml\" is unknown; use one of json, prometheus, csv"
+    "$work/inc_plugin.inc:5: in file \"f\": option 'format' = \"xml\" is unknown; use one of json, prometheus, csv, influx"
 
 # The line after an include is counted in the including file again.
 printf 'interval = 5\n' >"$work/inc_ok.inc"
@@ -240,7 +240,7 @@ file "summary" {
 }
 EOF
 
-bad file_format_xml 6 "in file \"summary\": option 'format' = \"xml\" is unknown; use one of json, prometheus, csv" <<'EOF'
+bad file_format_xml 6 "in file \"summary\": option 'format' = \"xml\" is unknown; use one of json, prometheus, csv, influx" <<'EOF'
 file "summary" {
     path = "/tmp/summary.xml"
     format = "xml"
@@ -345,10 +345,10 @@ list_has list_shm_region '  region (string, default "tally")'
 list_has list_shm_daily '  daily (list of strings, default {})'
 list_has list_shm_capacity '  capacity (integer, default 0)'
 list_has list_shm_help "      counters in the region if this source creates it (0 = libtally's default, 4096)"
-list_has list_file "file (exporter): write each snapshot to a file, atomically, as json, prometheus or csv"
+list_has list_file "file (exporter): write each snapshot to a file, atomically, as json, prometheus, csv or influx"
 list_has list_file_path '  path (string)'
 list_has list_file_format '  format (string, default "json")'
 list_has list_file_mode '  mode (string, default "0644")'
-list_has list_file_format_help '      json, prometheus or csv (default json)'
+list_has list_file_format_help '      json, prometheus, csv or influx (default json)'
 
 totals

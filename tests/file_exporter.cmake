@@ -7,7 +7,7 @@ if(NOT TARGET tally_mock_host)
   target_compile_definitions(tally_mock_host PRIVATE _GNU_SOURCE)
   target_include_directories(tally_mock_host PUBLIC
     ${PROJECT_SOURCE_DIR}/include ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(tally_mock_host PUBLIC PkgConfig::CONFUSE ${CMAKE_DL_LIBS})
+  target_link_libraries(tally_mock_host PUBLIC PkgConfig::CONFUSE ${CMAKE_DL_LIBS} Threads::Threads)
 endif()
 
 add_executable(test_file_exporter ${CMAKE_CURRENT_LIST_DIR}/test_file_exporter.c)

@@ -3,3 +3,9 @@ add_executable(test_host_secret test_host_secret.c)
 target_link_libraries(test_host_secret PRIVATE tallyd_core PkgConfig::CMOCKA)
 add_test(NAME test_host_secret COMMAND test_host_secret)
 set_tests_properties(test_host_secret PROPERTIES LABELS "agent" TIMEOUT 60)
+
+# Exporters' spools in the state database, also from threads.
+add_executable(test_spool test_spool.c)
+target_link_libraries(test_spool PRIVATE tallyd_core PkgConfig::CMOCKA)
+add_test(NAME test_spool COMMAND test_spool)
+set_tests_properties(test_spool PROPERTIES LABELS "agent;concurrent" TIMEOUT 120)

@@ -7,6 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +23,13 @@ typedef struct log_line {
 typedef struct state_entry {
     char *key, *value;
 } state_entry;
+
+typedef struct spool_entry {
+    int64_t seq, created;
+    char *meta;
+    void *data;
+    size_t len;
+} spool_entry;
 
 struct tally_host {
     int64_t now;
@@ -42,6 +50,11 @@ struct tally_host {
     mock_host_inventory_call *inv;
     size_t n_inv, cap_inv;
     int64_t rejected;
+    pthread_mutex_t mu; /* log and spool: plugins' threads use them */
+    spool_entry *spool;
+    size_t n_spool, cap_spool;
+    int64_t next_seq;
+    tally_spool_stats spool_counts; /* items and bytes are computed */
 };
 
 /* Grow *items (each `size` bytes) to hold one more; 0 or -1. */
@@ -73,41 +86,63 @@ static void host_log(tally_host *h, int level, const char *fmt, ...)
     va_end(ap);
     if (getenv("TALLY_TEST_VERBOSE"))
         fprintf(stderr, "[mock host] <%d> %s\n", level, text);
+    pthread_mutex_lock(&h->mu);
     if (grow((void **)&h->log, &h->cap_log, h->n_log, sizeof(*h->log)) != 0)
         abort();
     h->log[h->n_log].level = level;
     h->log[h->n_log].text = text;
     h->n_log++;
+    pthread_mutex_unlock(&h->mu);
 }
 
+/* The readers lock too: a plugin's thread may be appending. Texts stay
+ * where they are until mock_host_log_clear. */
 size_t mock_host_log_count(const tally_host *h)
 {
-    return h->n_log;
+    tally_host *w = (tally_host *)h;
+    pthread_mutex_lock(&w->mu);
+    size_t n = h->n_log;
+    pthread_mutex_unlock(&w->mu);
+    return n;
 }
 
 const char *mock_host_log_text(const tally_host *h, size_t i)
 {
-    return i < h->n_log ? h->log[i].text : NULL;
+    tally_host *w = (tally_host *)h;
+    pthread_mutex_lock(&w->mu);
+    const char *t = i < h->n_log ? h->log[i].text : NULL;
+    pthread_mutex_unlock(&w->mu);
+    return t;
 }
 
 int mock_host_log_level(const tally_host *h, size_t i)
 {
-    return i < h->n_log ? h->log[i].level : -1;
+    tally_host *w = (tally_host *)h;
+    pthread_mutex_lock(&w->mu);
+    int level = i < h->n_log ? h->log[i].level : -1;
+    pthread_mutex_unlock(&w->mu);
+    return level;
 }
 
 const char *mock_host_log_find(const tally_host *h, const char *needle)
 {
-    for (size_t i = 0; i < h->n_log; i++)
+    tally_host *w = (tally_host *)h;
+    const char *found = NULL;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < h->n_log && found == NULL; i++)
         if (strstr(h->log[i].text, needle) != NULL)
-            return h->log[i].text;
-    return NULL;
+            found = h->log[i].text;
+    pthread_mutex_unlock(&w->mu);
+    return found;
 }
 
 void mock_host_log_clear(tally_host *h)
 {
+    pthread_mutex_lock(&h->mu);
     for (size_t i = 0; i < h->n_log; i++)
         free(h->log[i].text);
     h->n_log = 0;
+    pthread_mutex_unlock(&h->mu);
 }
 
 /* ---- the business clock ---- */
@@ -577,6 +612,147 @@ void mock_host_set_state_dir(tally_host *h, const char *dir)
     h->state_dir = dir ? strdup(dir) : NULL;
 }
 
+/* ---- the spool: the agent's semantics (agent/spool.c), in memory ---- */
+
+static void spool_remove(tally_host *h, size_t from, size_t n)
+{
+    if (n == 0) /* memmove must not see the NULL of an empty spool */
+        return;
+    for (size_t i = from; i < from + n; i++) {
+        free(h->spool[i].meta);
+        free(h->spool[i].data);
+    }
+    memmove(&h->spool[from], &h->spool[from + n], (h->n_spool - from - n) * sizeof(*h->spool));
+    h->n_spool -= n;
+}
+
+static int64_t spool_bytes(const tally_host *h)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < h->n_spool; i++)
+        total += (int64_t)h->spool[i].len;
+    return total;
+}
+
+/* Make room for len bytes within max_bytes; how many were dropped, or
+ * -1 when len alone is too large (counted). */
+static int64_t spool_room(tally_host *h, size_t len, int64_t max_bytes)
+{
+    if (max_bytes <= 0)
+        return 0;
+    if ((int64_t)len > max_bytes) {
+        h->spool_counts.overflowed++;
+        h->spool_counts.overflowed_bytes += (int64_t)len;
+        return -1;
+    }
+    size_t n = 0;
+    int64_t total = spool_bytes(h);
+    while (n < h->n_spool && total + (int64_t)len > max_bytes) {
+        total -= (int64_t)h->spool[n].len;
+        h->spool_counts.overflowed_bytes += (int64_t)h->spool[n].len;
+        n++;
+    }
+    h->spool_counts.overflowed += (int64_t)n;
+    spool_remove(h, 0, n);
+    return (int64_t)n;
+}
+
+static int host_spool_push(tally_host *h, const void *data, size_t len, const char *meta, int mode,
+                           int64_t max_bytes, int64_t *seq, int64_t *overflowed)
+{
+    if ((data == NULL && len > 0) || (mode != TALLY_SPOOL_QUEUE && mode != TALLY_SPOOL_REPLACE))
+        return TALLY_HOST_EINVAL;
+    pthread_mutex_lock(&h->mu);
+    if (mode == TALLY_SPOOL_REPLACE)
+        spool_remove(h, 0, h->n_spool);
+    int64_t dropped = spool_room(h, len, max_bytes);
+    if (overflowed != NULL)
+        *overflowed = dropped < 0 ? 1 : dropped;
+    int rc = TALLY_HOST_ERR;
+    if (dropped >= 0 &&
+        grow((void **)&h->spool, &h->cap_spool, h->n_spool, sizeof(*h->spool)) == 0) {
+        spool_entry *e = &h->spool[h->n_spool];
+        e->meta = strdup(meta ? meta : "");
+        e->data = malloc(len + 1);
+        if (e->meta != NULL && e->data != NULL) {
+            memcpy(e->data, data, len);
+            e->len = len;
+            e->seq = ++h->next_seq;
+            e->created = (int64_t)time(NULL);
+            if (seq != NULL)
+                *seq = e->seq;
+            h->n_spool++;
+            rc = TALLY_HOST_OK;
+        } else {
+            free(e->meta);
+            free(e->data);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static int host_spool_peek(tally_host *h, tally_spool_item *out)
+{
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&h->mu);
+    int rc = TALLY_HOST_ENOENT;
+    if (h->n_spool > 0) {
+        const spool_entry *e = &h->spool[0];
+        out->seq = e->seq;
+        snprintf(out->key, sizeof(out->key), "mock-%lld", (long long)e->seq);
+        out->created_utc = e->created;
+        out->meta = strdup(e->meta);
+        out->data = malloc(e->len + 1);
+        out->len = e->len;
+        rc = out->meta && out->data ? TALLY_HOST_OK : TALLY_HOST_ERR;
+        if (rc == TALLY_HOST_OK) {
+            memcpy(out->data, e->data, e->len);
+            ((char *)out->data)[e->len] = '\0';
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static int host_spool_drop(tally_host *h, int64_t seq, int outcome)
+{
+    if (outcome != TALLY_SPOOL_DELIVERED && outcome != TALLY_SPOOL_REJECTED)
+        return TALLY_HOST_EINVAL;
+    pthread_mutex_lock(&h->mu);
+    int rc = TALLY_HOST_ENOENT;
+    for (size_t i = 0; i < h->n_spool; i++)
+        if (h->spool[i].seq == seq) {
+            spool_remove(h, i, 1);
+            if (outcome == TALLY_SPOOL_DELIVERED)
+                h->spool_counts.delivered++;
+            else
+                h->spool_counts.rejected++;
+            rc = TALLY_HOST_OK;
+            break;
+        }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static int host_spool_stats(tally_host *h, tally_spool_stats *out)
+{
+    pthread_mutex_lock(&h->mu);
+    *out = h->spool_counts;
+    out->items = (int64_t)h->n_spool;
+    out->bytes = spool_bytes(h);
+    pthread_mutex_unlock(&h->mu);
+    return TALLY_HOST_OK;
+}
+
+size_t mock_host_spool_items(tally_host *h)
+{
+    pthread_mutex_lock(&h->mu);
+    size_t n = h->n_spool;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
 static const tally_host_api api = {
     .log = host_log,
     .now = host_now,
@@ -595,6 +771,10 @@ static const tally_host_api api = {
     .count_rejected = host_count_rejected,
     .local_to_utc = host_local_to_utc,
     .state_db = host_state_db,
+    .spool_push = host_spool_push,
+    .spool_peek = host_spool_peek,
+    .spool_drop = host_spool_drop,
+    .spool_stats = host_spool_stats,
 };
 
 const tally_host_api *mock_host_api(void)
@@ -608,6 +788,7 @@ tally_host *mock_host_new(void)
     if (h == NULL)
         abort();
     h->now = 1795316400; /* 2026-11-22T03:00:00Z, DESIGN.md's example */
+    pthread_mutex_init(&h->mu, NULL);
     if (mock_host_set_timezone(h, "UTC") != 0) {
         h->zone = strdup("UTC");
         setenv("TZ", "UTC", 1);
@@ -634,6 +815,9 @@ void mock_host_free(tally_host *h)
     free(h->recs);
     free(h->rec_mem);
     free(h->inv);
+    spool_remove(h, 0, h->n_spool);
+    free(h->spool);
+    pthread_mutex_destroy(&h->mu);
     free(h->zone);
     free(h->state_dir);
     free(h);

@@ -10,8 +10,11 @@
  * Differences from the agent, all deliberate: state writes commit at once
  * (there is no cycle transaction: a test rolls one back by putting the
  * old value again), the time zone is applied process-wide with TZ +
- * tzset (local_to_utc included), state_db is NULL, and nothing is
- * thread-safe — call it from one thread.
+ * tzset (local_to_utc included), state_db is NULL, and the spool lives in
+ * memory (for as long as the host, so stopping and starting a plugin on
+ * one host is a restart). Logging and the spool may be used from a
+ * plugin's own threads, as the agent allows; everything else is for one
+ * thread.
  */
 #ifndef TALLY_TESTS_MOCK_HOST_H
 #define TALLY_TESTS_MOCK_HOST_H
@@ -86,6 +89,8 @@ const mock_host_inventory_call *mock_host_inventory_at(const tally_host *h, size
 /* The sum of count_rejected calls, and resetting it. */
 int64_t mock_host_rejected(const tally_host *h);
 void mock_host_rejected_clear(tally_host *h);
+/* The spool (spool_* of the host API): as many payloads as it holds now. */
+size_t mock_host_spool_items(tally_host *h);
 
 /* dlopen "<dir>/<name>.so" and return its descriptor, refusing another
  * ABI version; *handle is for mock_host_unload. NULL (and a message on

@@ -2,7 +2,8 @@
  * test_format.c — exporters/format against DESIGN.md: the JSON summary's
  * exact shape and key order, values that must survive a round trip (2^40
  * token sums, 0.1 + 0.2 costs), the Prometheus text of a small snapshot and
- * its label escaping, CSV quoting, CRLF and every table's header, numbers
+ * its label escaping, CSV quoting, CRLF and every table's header, the
+ * InfluxDB line protocol's points, times and escaping, numbers
  * under a comma-decimal locale, and the name lookups. Every expected text
  * here was written by hand from DESIGN.md, not produced by the code.
  */
@@ -66,8 +67,11 @@ static void test_format_names(void **state)
     assert_int_equal(f, TALLY_FORMAT_PROMETHEUS);
     assert_int_equal(tally_format_from_name("csv", &f), 0);
     assert_int_equal(f, TALLY_FORMAT_CSV);
+    assert_int_equal(tally_format_from_name("influx", &f), 0);
+    assert_int_equal(f, TALLY_FORMAT_INFLUX);
 
-    const char *bad[] = {"", "JSON", "Json", "json ", "jsonx", "prom", "text", "influx", "csv\n"};
+    const char *bad[] = {"",     "JSON", "Json",     "json ", "jsonx",
+                         "prom", "text", "influxdb", "line",  "csv\n"};
     for (size_t i = 0; i < COUNT(bad); i++) {
         f = TALLY_FORMAT_PROMETHEUS;
         assert_int_equal(tally_format_from_name(bad[i], &f), -1);
@@ -78,13 +82,16 @@ static void test_format_names(void **state)
     assert_string_equal(tally_format_name(TALLY_FORMAT_JSON), "json");
     assert_string_equal(tally_format_name(TALLY_FORMAT_PROMETHEUS), "prometheus");
     assert_string_equal(tally_format_name(TALLY_FORMAT_CSV), "csv");
-    assert_null(tally_format_name((tally_format)3));
+    assert_string_equal(tally_format_name(TALLY_FORMAT_INFLUX), "influx");
+    assert_null(tally_format_name((tally_format)4));
 
     assert_string_equal(tally_format_content_type(TALLY_FORMAT_JSON), "application/json");
     assert_string_equal(tally_format_content_type(TALLY_FORMAT_PROMETHEUS),
                         "text/plain; version=0.0.4; charset=utf-8");
     assert_string_equal(tally_format_content_type(TALLY_FORMAT_CSV),
                         "text/csv; charset=utf-8; header=present");
+    assert_string_equal(tally_format_content_type(TALLY_FORMAT_INFLUX),
+                        "text/plain; charset=utf-8");
     assert_null(tally_format_content_type((tally_format)-1));
 }
 
@@ -939,6 +946,142 @@ static void test_csv_quoting(void **state)
     free(out);
 }
 
+/* ---- InfluxDB line protocol ---- */
+
+static void test_influx_points(void **state)
+{
+    /* Every kind of point once. Times: the day's start for days and user
+     * days, 00:00 UTC of the date for a counter day, now for the rest, all
+     * in nanoseconds. */
+    tally_day_stats day = {.date = "2026-11-20",
+                           .day_start_utc = DAY_1120,
+                           .total_requests = 3,
+                           .success_requests = 2,
+                           .error_requests = 1,
+                           .input_tokens = TWO40,
+                           .total_cost = 0.1 + 0.2,
+                           .avg_response_time_ms = 1234.5,
+                           .unique_models = 2};
+    tally_user_day_stats ud = {.date = "2026-11-20",
+                               .day_start_utc = DAY_1120,
+                               .user_id = "u-1",
+                               .total_requests = 3,
+                               .total_cost = 2.0};
+    tally_counter_value cv = {"api.requests.total", -7};
+    tally_counter_day cd = {"2026-11-21", "api.requests.today", 17};
+    tally_snapshot s = zero_snapshot();
+    s.days = &day;
+    s.n_days = 1;
+    s.user_days = &ud;
+    s.n_user_days = 1;
+    s.counters = &cv;
+    s.n_counters = 1;
+    s.counter_days = &cd;
+    s.n_counter_days = 1;
+    s.summary.all_time_requests = 3;
+    s.summary.inventory.total_users = 11;
+    s.today.total_requests = 4;
+    s.today.actual_total_cost = 0.125;
+    s.combined.total_requests = 7;
+    s.rejected_rows = 2;
+    char *out = render(TALLY_FORMAT_INFLUX, &s, NULL);
+    assert_string_equal(
+        out,
+        "tally_day date=\"2026-11-20\",total_requests=3i,success_requests=2i,error_requests=1i,"
+        "input_tokens=1099511627776i,output_tokens=0i,cache_creation_tokens=0i,"
+        "cache_read_tokens=0i,total_cost=0.30000000000000004,actual_total_cost=0,input_cost=0,"
+        "output_cost=0,cache_creation_cost=0,cache_read_cost=0,avg_response_time_ms=1234.5,"
+        "fallback_count=0i,unique_models=2i,unique_providers=0i 1795104000000000000\n"
+        "tally_user_day,user_id=u-1 date=\"2026-11-20\",total_requests=3i,success_requests=0i,"
+        "error_requests=0i,input_tokens=0i,output_tokens=0i,cache_creation_tokens=0i,"
+        "cache_read_tokens=0i,total_cost=2 1795104000000000000\n"
+        "tally_counter_day,name=api.requests.today date=\"2026-11-21\",value=17i "
+        "1795219200000000000\n"
+        "tally_summary cutoff_date=\"2026-11-21T16:00:00Z\",all_time_requests=3i,"
+        "all_time_success_requests=0i,all_time_error_requests=0i,all_time_input_tokens=0i,"
+        "all_time_output_tokens=0i,all_time_cache_creation_tokens=0i,"
+        "all_time_cache_read_tokens=0i,all_time_cost=0,all_time_actual_cost=0,total_users=11i,"
+        "active_users=0i,total_api_keys=0i,active_api_keys=0i,rejected_rows=2i "
+        "1795316400000000000\n"
+        "tally_today total_requests=4i,success_requests=0i,error_requests=0i,input_tokens=0i,"
+        "output_tokens=0i,cache_creation_tokens=0i,cache_read_tokens=0i,total_cost=0,"
+        "actual_total_cost=0.125 1795316400000000000\n"
+        "tally_combined total_requests=7i,success_requests=0i,error_requests=0i,input_tokens=0i,"
+        "output_tokens=0i,cache_creation_tokens=0i,cache_read_tokens=0i,total_cost=0,"
+        "actual_total_cost=0,total_users=11i,active_users=0i,total_api_keys=0i,"
+        "active_api_keys=0i 1795316400000000000\n"
+        "tally_counter,name=api.requests.total value=-7i 1795316400000000000\n");
+    free(out);
+}
+
+static void test_influx_escaping(void **state)
+{
+    /* Tag values escape comma, equals, space and backslash; an empty one
+     * leaves the tag out (the protocol has no empty tag values). Line
+     * breaks and bytes that are not UTF-8 become U+FFFD; a real that is
+     * not finite is left out. */
+    tally_user_day_stats ud[] = {
+        {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "a b,c=d\\"},
+        {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = ""},
+        {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "l\nf\r\xff\"q\""},
+        {.date = "2026-11-20", .day_start_utc = DAY_1120, .user_id = "x", .total_cost = NAN},
+    };
+    tally_snapshot s = zero_snapshot();
+    s.user_days = ud;
+    s.n_user_days = COUNT(ud);
+    char *out = render(TALLY_FORMAT_INFLUX, &s, NULL);
+    const char *rest = "date=\"2026-11-20\",total_requests=0i,success_requests=0i,"
+                       "error_requests=0i,input_tokens=0i,output_tokens=0i,"
+                       "cache_creation_tokens=0i,cache_read_tokens=0i";
+    char want[4096];
+    snprintf(want, sizeof(want),
+             "tally_user_day,user_id=a\\ b\\,c\\=d\\\\ %s,total_cost=0 1795104000000000000\n"
+             "tally_user_day %s,total_cost=0 1795104000000000000\n"
+             "tally_user_day,user_id=l\xef\xbf\xbd"
+             "f\xef\xbf\xbd\xef\xbf\xbd\"q\" %s,total_cost=0 1795104000000000000\n"
+             "tally_user_day,user_id=x %s 1795104000000000000\n",
+             rest, rest, rest, rest);
+    assert_int_equal(strncmp(out, want, strlen(want)), 0);
+
+    /* A string field escapes its double quotes and backslashes. */
+    free(out);
+    tally_counter_day cd = {"2026-11-20", "n", 1};
+    s = zero_snapshot();
+    s.counter_days = &cd;
+    s.n_counter_days = 1;
+    s.timezone = "Asia/\"Shanghai\"";
+    tally_counter_value cv = {"q\"\\", 1};
+    s.counters = &cv;
+    s.n_counters = 1;
+    out = render(TALLY_FORMAT_INFLUX, &s, NULL);
+    assert_non_null(strstr(out, "\ntally_counter,name=q\"\\\\ value=1i 1795316400000000000\n"));
+    free(out);
+}
+
+static void test_influx_unwritable(void **state)
+{
+    /* Past 2262 a nanosecond timestamp overflows 64 bits; a date that is
+     * not one has no time. Neither is written as garbage. */
+    tally_snapshot s = zero_snapshot();
+    s.now_utc = INT64_MAX / 1000;
+    char *out = (char *)"untouched";
+    size_t len;
+    assert_int_equal(tally_format_render(TALLY_FORMAT_INFLUX, &s, NULL, &out, &len), -1);
+    assert_null(out);
+    s = zero_snapshot();
+    tally_counter_day cd = {"2026-13-01", "n", 1};
+    s.counter_days = &cd;
+    s.n_counter_days = 1;
+    assert_int_equal(tally_format_render(TALLY_FORMAT_INFLUX, &s, NULL, &out, &len), -1);
+    assert_null(out);
+    /* Dates far from 1970 land on their own midnight. */
+    tally_counter_day old = {"1900-03-01", "n", 1};
+    s.counter_days = &old;
+    out = render(TALLY_FORMAT_INFLUX, &s, NULL);
+    assert_non_null(strstr(out, " -2203891200000000000\n"));
+    free(out);
+}
+
 /* ---- locale ---- */
 
 static void test_numbers_ignore_locale(void **state)
@@ -949,6 +1092,7 @@ static void test_numbers_ignore_locale(void **state)
     char *prom_c = render(TALLY_FORMAT_PROMETHEUS, &s, NULL);
     char *csv_c = render(TALLY_FORMAT_CSV, &s, "days");
     char *comb_c = render(TALLY_FORMAT_CSV, &s, "combined");
+    char *influx_c = render(TALLY_FORMAT_INFLUX, &s, NULL);
 
     const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "de_DE"};
     const char *got = NULL;
@@ -959,6 +1103,7 @@ static void test_numbers_ignore_locale(void **state)
         free(prom_c);
         free(csv_c);
         free(comb_c);
+        free(influx_c);
         print_message("no comma-decimal locale installed (Debian: locales-all); "
                       "skipping the LC_NUMERIC check\n");
         skip();
@@ -973,6 +1118,7 @@ static void test_numbers_ignore_locale(void **state)
     char *prom_l = render(TALLY_FORMAT_PROMETHEUS, &s, NULL);
     char *csv_l = render(TALLY_FORMAT_CSV, &s, "days");
     char *comb_l = render(TALLY_FORMAT_CSV, &s, "combined");
+    char *influx_l = render(TALLY_FORMAT_INFLUX, &s, NULL);
 
     /* The caller's locale is back once rendering is over. */
     assert_string_equal(localeconv()->decimal_point, ",");
@@ -982,6 +1128,7 @@ static void test_numbers_ignore_locale(void **state)
     assert_string_equal(prom_l, prom_c);
     assert_string_equal(csv_l, csv_c);
     assert_string_equal(comb_l, comb_c);
+    assert_string_equal(influx_l, influx_c);
     /* And, independent of the C-locale rendering, what a reader expects. */
     assert_non_null(strstr(json_l, "\"avg_response_time_ms\": 1234.5,"));
     assert_non_null(strstr(prom_l, "tally_today_cost_usd 0.25\n"));
@@ -996,6 +1143,8 @@ static void test_numbers_ignore_locale(void **state)
     free(prom_l);
     free(csv_l);
     free(comb_l);
+    free(influx_c);
+    free(influx_l);
 }
 
 int main(void)
@@ -1016,6 +1165,9 @@ int main(void)
         cmocka_unit_test(test_csv_headers),
         cmocka_unit_test(test_csv_rows),
         cmocka_unit_test(test_csv_quoting),
+        cmocka_unit_test(test_influx_points),
+        cmocka_unit_test(test_influx_escaping),
+        cmocka_unit_test(test_influx_unwritable),
         cmocka_unit_test(test_numbers_ignore_locale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

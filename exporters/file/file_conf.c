@@ -2,14 +2,11 @@
  * file_conf.c — the file exporter's options: the libconfuse table, the
  * checks libconfuse cannot make (names of formats and tables, an octal
  * mode, a required path), and building and freeing a file_ctx.
- *
- * libconfuse 3.3 keeps no line per option, only one per section (the line
- * of its closing brace), so messages say "FILE:LINE: in file "NAME":" and
- * then name the option.
+ * Messages say where: see section.h.
  */
 #include "file.h"
+#include "section.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,35 +27,15 @@ const char *const file_option_help[] = {
     "file to write (required); a strftime template expanded with the business zone's local "
     "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
     "exist",
-    "json, prometheus or csv (default json)",
+    "json, prometheus, csv or influx (default json)",
     "csv only: days (default), user_days, summary, today, combined, counters or counter_days",
     "file mode as octal digits, \"0000\" to \"0777\" (default \"0644\"), whatever the umask",
     NULL,
 };
 
 #define DEFAULT_CSV_TABLE "days"
-#define FORMAT_NAMES "json, prometheus, csv"
+#define FORMAT_NAMES "json, prometheus, csv, influx"
 #define TABLE_NAMES "days, user_days, summary, today, combined, counters, counter_days"
-
-/* Log one problem of a section, prefixed with where the section is. */
-static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
-                       ...) __attribute__((format(printf, 4, 5)));
-
-static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
-                       ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
-        text = NULL;
-    va_end(ap);
-    const char *file = section->filename ? section->filename : "config";
-    const char *title = cfg_title(section) ? cfg_title(section) : "";
-    api->log(h, TALLY_LOG_ERR, "%s:%d: in file \"%s\": %s", file, section->line, title,
-             text ? text : "invalid option (out of memory describing it)");
-    free(text);
-}
 
 /* "0644" -> 0644. Octal digits only, at most 0777: setuid, setgid and
  * sticky bits make no sense on a summary file. */
@@ -82,19 +59,19 @@ static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     const char *path = cfg_getstr(section, "path");
     if (path == NULL) {
-        conf_error(h, api, section,
-                   "option 'path' is required; set path = \"/var/lib/tally/summary.json\" "
-                   "(a strftime template such as \"summary-%%Y-%%m-%%d.json\" works too)");
+        section_error(h, api, section,
+                      "option 'path' is required; set path = \"/var/lib/tally/summary.json\" "
+                      "(a strftime template such as \"summary-%%Y-%%m-%%d.json\" works too)");
         return TALLY_HOST_ERR;
     }
     if (path[0] == '\0') {
-        conf_error(h, api, section, "option 'path' is empty; set it to the file to write");
+        section_error(h, api, section, "option 'path' is empty; set it to the file to write");
         return TALLY_HOST_ERR;
     }
     if (path[strlen(path) - 1] == '/') {
-        conf_error(h, api, section,
-                   "option 'path' = \"%s\" names a directory; add the file name to write in it",
-                   path);
+        section_error(h, api, section,
+                      "option 'path' = \"%s\" names a directory; add the file name to write in it",
+                      path);
         return TALLY_HOST_ERR;
     }
     /* Expanding it once now catches a template that yields nothing or too
@@ -104,10 +81,10 @@ static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section)
     struct tm tm;
     char *expanded = NULL;
     if (gmtime_r(&probe, &tm) == NULL || file_path_format(path, &tm, &expanded) != 0) {
-        conf_error(h, api, section,
-                   "option 'path' = \"%s\" expands to an empty name or one longer than "
-                   "PATH_MAX; shorten the template",
-                   path);
+        section_error(h, api, section,
+                      "option 'path' = \"%s\" expands to an empty name or one longer than "
+                      "PATH_MAX; shorten the template",
+                      path);
         return TALLY_HOST_ERR;
     }
     free(expanded);
@@ -119,8 +96,9 @@ static int check_format(tally_host *h, const tally_host_api *api, cfg_t *section
 {
     const char *name = cfg_getstr(section, "format");
     if (name == NULL || tally_format_from_name(name, format) != 0) {
-        conf_error(h, api, section, "option 'format' = \"%s\" is unknown; use one of " FORMAT_NAMES,
-                   name ? name : "");
+        section_error(h, api, section,
+                      "option 'format' = \"%s\" is unknown; use one of " FORMAT_NAMES,
+                      name ? name : "");
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -133,15 +111,15 @@ static int check_table(tally_host *h, const tally_host_api *api, cfg_t *section,
     if (table == NULL)
         return 0;
     if (format != NULL && *format != TALLY_FORMAT_CSV) {
-        conf_error(h, api, section,
-                   "option 'table' only applies to format = \"csv\" (format is \"%s\"); remove "
-                   "table or set format = \"csv\"",
-                   tally_format_name(*format));
+        section_error(h, api, section,
+                      "option 'table' only applies to format = \"csv\" (format is \"%s\"); remove "
+                      "table or set format = \"csv\"",
+                      tally_format_name(*format));
         return TALLY_HOST_ERR;
     }
     if (tally_format_csv_table_valid(table) != 0) {
-        conf_error(h, api, section,
-                   "option 'table' = \"%s\" is not a csv table; use one of " TABLE_NAMES, table);
+        section_error(h, api, section,
+                      "option 'table' = \"%s\" is not a csv table; use one of " TABLE_NAMES, table);
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -152,10 +130,10 @@ static int check_mode(tally_host *h, const tally_host_api *api, cfg_t *section)
     const char *text = cfg_getstr(section, "mode");
     mode_t mode;
     if (parse_mode(text, &mode) != 0) {
-        conf_error(h, api, section,
-                   "option 'mode' = \"%s\" is not a file mode; give octal digits from \"0000\" "
-                   "to \"0777\", e.g. mode = \"0644\"",
-                   text ? text : "");
+        section_error(h, api, section,
+                      "option 'mode' = \"%s\" is not a file mode; give octal digits from \"0000\" "
+                      "to \"0777\", e.g. mode = \"0644\"",
+                      text ? text : "");
         return TALLY_HOST_ERR;
     }
     return 0;

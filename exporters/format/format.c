@@ -18,6 +18,7 @@ static const char *const format_names[] = {
     [TALLY_FORMAT_JSON] = "json",
     [TALLY_FORMAT_PROMETHEUS] = "prometheus",
     [TALLY_FORMAT_CSV] = "csv",
+    [TALLY_FORMAT_INFLUX] = "influx",
 };
 
 static const char *const content_types[] = {
@@ -27,6 +28,8 @@ static const char *const content_types[] = {
     [TALLY_FORMAT_PROMETHEUS] = "text/plain; version=0.0.4; charset=utf-8",
     /* RFC 4180 registers header=present for files that start with one. */
     [TALLY_FORMAT_CSV] = "text/csv; charset=utf-8; header=present",
+    /* What InfluxDB's /api/v2/write documents for line protocol. */
+    [TALLY_FORMAT_INFLUX] = "text/plain; charset=utf-8",
 };
 
 #define N_FORMATS (sizeof(format_names) / sizeof(format_names[0]))
@@ -87,6 +90,8 @@ static int render(tally_format f, const tally_snapshot *s, tf_table_id table, tf
         return tf_render_prometheus(s, b);
     case TALLY_FORMAT_CSV:
         return tf_render_csv(s, table, b);
+    case TALLY_FORMAT_INFLUX:
+        return tf_render_influx(s, b);
     }
     return -1;
 }

@@ -1,6 +1,7 @@
 /*
  * format.h — a snapshot rendered as JSON (DESIGN.md's shape), Prometheus
- * text exposition format 0.0.4, or CSV (RFC 4180). Each format is written
+ * text exposition format 0.0.4, CSV (RFC 4180) or the InfluxDB line
+ * protocol. Each format is written
  * once here and used by every exporter (file, http, ...).
  */
 #ifndef TALLY_FORMAT_H
@@ -14,6 +15,7 @@ typedef enum tally_format {
     TALLY_FORMAT_JSON,
     TALLY_FORMAT_PROMETHEUS,
     TALLY_FORMAT_CSV,
+    TALLY_FORMAT_INFLUX,
 } tally_format;
 
 typedef struct tally_format_opts {
@@ -22,7 +24,7 @@ typedef struct tally_format_opts {
     const char *csv_table;
 } tally_format_opts;
 
-/* "json", "prometheus", "csv" -> format; -1 for any other name. */
+/* "json", "prometheus", "csv", "influx" -> format; -1 for any other name. */
 int tally_format_from_name(const char *name, tally_format *out);
 const char *tally_format_name(tally_format f);
 /* The HTTP Content-Type of a format. */

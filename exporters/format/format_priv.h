@@ -111,5 +111,6 @@ int tf_table_from_name(const char *name, tf_table_id *out);
 int tf_render_json(const tally_snapshot *s, tf_buf *b);
 int tf_render_prometheus(const tally_snapshot *s, tf_buf *b);
 int tf_render_csv(const tally_snapshot *s, tf_table_id table, tf_buf *b);
+int tf_render_influx(const tally_snapshot *s, tf_buf *b);
 
 #endif

@@ -52,6 +52,32 @@ typedef struct tally_day {
 
 typedef struct tally_host tally_host; /* one per plugin instance */
 
+/* One payload of an exporter's spool (see spool_push below). */
+typedef struct tally_spool_item {
+    int64_t seq;         /* 1, 2, 3, ... per instance; never reused */
+    char key[64];        /* "<instance id>-<seq>": the same for this payload across retries and
+                          * restarts, and unique across instances and hosts (the instance id is
+                          * random, made when the instance first spools) */
+    int64_t created_utc; /* wall clock when it was pushed */
+    char *meta;          /* the exporter's text stored with it (malloc'd; free it) */
+    void *data;          /* the payload (malloc'd; free it) */
+    size_t len;
+} tally_spool_item;
+
+/* What an exporter's spool holds now, and what became of payloads so far. */
+typedef struct tally_spool_stats {
+    int64_t items, bytes;                 /* waiting now */
+    int64_t delivered;                    /* dropped with TALLY_SPOOL_DELIVERED, all time */
+    int64_t rejected;                     /* dropped with TALLY_SPOOL_REJECTED, all time */
+    int64_t overflowed, overflowed_bytes; /* pushed out by a full spool, all time */
+} tally_spool_stats;
+
+/* spool_drop: what became of the payload. */
+enum { TALLY_SPOOL_DELIVERED = 0, TALLY_SPOOL_REJECTED = 1 };
+/* spool_push: keep older payloads (a queue), or replace them all (only
+ * the newest matters). */
+enum { TALLY_SPOOL_QUEUE = 0, TALLY_SPOOL_REPLACE = 1 };
+
 typedef struct tally_host_api {
     /* log: a message about this instance; the agent prefixes the plugin and
      * instance name. Never pass secrets. */
@@ -109,9 +135,33 @@ typedef struct tally_host_api {
 
     /* Collectors: the agent's SQLite database (a sqlite3 *), for tables the
      * plugin creates and names with its plugin name as prefix. Use it only
-     * from init, rollover, flush, recompute_begin and stats (main thread);
-     * writes outside init land in the cycle's transaction. */
+     * from init, rollover, consume, flush, recompute_begin and stats (main
+     * thread); writes outside init land in the cycle's transaction. */
     void *(*state_db)(tally_host *h);
+
+    /* Exporters: the spool, a queue of payloads private to this instance
+     * in the agent's state database, so that what could not be delivered
+     * yet survives a restart. Callable from any thread (exporters' own
+     * included), at any time after init; each call is its own durable
+     * transaction, apart from the cycle's.
+     *
+     * spool_push: append a payload (copied) with a short text `meta`;
+     * mode TALLY_SPOOL_REPLACE first removes every older payload. Then,
+     * while the spool would hold more than max_bytes (0: no limit), the
+     * oldest payloads are dropped and counted as overflowed; *overflowed (may be NULL) says
+     * how many this call dropped. A payload larger than max_bytes alone is
+     * not kept: it counts as overflowed and TALLY_HOST_ERR is returned.
+     * *seq (may be NULL) is the new payload's seq. */
+    int (*spool_push)(tally_host *h, const void *data, size_t len, const char *meta, int mode,
+                      int64_t max_bytes, int64_t *seq, int64_t *overflowed);
+    /* spool_peek: the oldest payload, or TALLY_HOST_ENOENT when the spool
+     * is empty. The caller frees out->data and out->meta. */
+    int (*spool_peek)(tally_host *h, tally_spool_item *out);
+    /* spool_drop: remove payload seq, counting it as outcome
+     * (TALLY_SPOOL_DELIVERED or TALLY_SPOOL_REJECTED); TALLY_HOST_ENOENT
+     * if it is no longer there (a push replaced or overflowed it). */
+    int (*spool_drop)(tally_host *h, int64_t seq, int outcome);
+    int (*spool_stats)(tally_host *h, tally_spool_stats *out);
 } tally_host_api;
 
 /* Statistics a collector produces for the snapshot (see snapshot.h). */

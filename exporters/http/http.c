@@ -1,0 +1,113 @@
+/*
+ * http.c — the http exporter plugin: `http "name" { url = ... }` pushes
+ * every snapshot it receives to a URL, rendered by exporters/format (json,
+ * prometheus for a Pushgateway, influx for InfluxDB). export only renders
+ * and spools; the delivery thread (http_worker.c) sends, so the agent's
+ * exporter thread is never held up by the network.
+ */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int http_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **out)
+{
+    /* Reference-counted and thread-safe in the libcurl Debian 12 ships. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        api->log(h, TALLY_LOG_ERR, "cannot initialise libcurl; check the libcurl install");
+        return TALLY_HOST_ERR;
+    }
+    http_ctx *c = NULL;
+    if (http_conf_create(h, api, section, &c) != 0) {
+        curl_global_cleanup();
+        return TALLY_HOST_ERR;
+    }
+    /* A token that cannot be read now is a setup mistake: say so at start
+     * rather than at the first delivery. */
+    if ((c->token_file != NULL || c->token_env != NULL) &&
+        api->read_secret(h, c->token_file, c->token_env, &c->token) != TALLY_HOST_OK) {
+        api->log(h, TALLY_LOG_ERR,
+                 "cannot read the bearer token (see above); fix bearer_token_file or "
+                 "bearer_token_env");
+        http_conf_free(c);
+        curl_global_cleanup();
+        return TALLY_HOST_ERR;
+    }
+    if (http_worker_start(c) != 0) {
+        api->log(h, TALLY_LOG_ERR,
+                 "cannot start the delivery thread for %s (out of memory or threads)",
+                 c->url_shown);
+        free(c->token);
+        http_conf_free(c);
+        curl_global_cleanup();
+        return TALLY_HOST_ERR;
+    }
+    *out = c;
+    return 0;
+}
+
+static void report_overflow(http_ctx *c, int64_t dropped, size_t len, int kept)
+{
+    tally_spool_stats st;
+    if (c->api->spool_stats(c->host, &st) != TALLY_HOST_OK)
+        memset(&st, 0, sizeof(st));
+    if (!kept) {
+        c->api->log(c->host, TALLY_LOG_ERR,
+                    "a snapshot of %zu bytes is larger than spool_max_bytes = %" PRId64
+                    " and was dropped (%" PRId64 " dropped so far); raise spool_max_bytes",
+                    len, c->spool_max_bytes, st.overflowed);
+        return;
+    }
+    c->api->log(c->host, TALLY_LOG_WARNING,
+                "the spool is full (spool_max_bytes = %" PRId64 "): dropped the %" PRId64
+                " oldest undelivered payload(s) (%" PRId64 " dropped so far, %" PRId64
+                " bytes); %s has not taken them: check it, or raise spool_max_bytes",
+                c->spool_max_bytes, dropped, st.overflowed, st.overflowed_bytes, c->url_shown);
+}
+
+static int http_export_snapshot(void *vctx, const tally_snapshot *snap)
+{
+    http_ctx *c = vctx;
+    char *text = NULL;
+    size_t len = 0;
+    if (tally_format_render(c->format, snap, NULL, &text, &len) != 0) {
+        c->api->log(c->host, TALLY_LOG_ERR,
+                    "cannot render the snapshot as %s (out of memory, or an instant out of "
+                    "range); the next cycle sends a new one",
+                    tally_format_name(c->format));
+        return TALLY_HOST_ERR;
+    }
+    int64_t dropped = 0;
+    int rc = c->api->spool_push(c->host, text, len, tally_format_name(c->format), c->spool_mode,
+                                c->spool_max_bytes, NULL, &dropped);
+    free(text);
+    if (dropped > 0)
+        report_overflow(c, dropped, len, rc == TALLY_HOST_OK);
+    /* Even when this one was not kept, older ones may wait. */
+    http_worker_wake(c);
+    return rc == TALLY_HOST_OK ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+static void http_stop(void *vctx)
+{
+    http_ctx *c = vctx;
+    http_worker_stop(c);
+    http_conf_free(c);
+    curl_global_cleanup();
+}
+
+TALLY_PLUGIN_DEFINE = {
+    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+    .name = "http",
+    .kind = TALLY_PLUGIN_EXPORTER,
+    .summary = "push each snapshot over HTTP(S) as json, prometheus (Pushgateway) or influx; "
+               "spooled until delivered",
+    .options = http_options,
+    .option_help = http_option_help,
+    .check = http_conf_check,
+    .init = http_init,
+    .export_snapshot = http_export_snapshot,
+    .stop = http_stop,
+};
