@@ -359,6 +359,19 @@ static void test_byte_order_mark(void **state)
     finish(&in);
 }
 
+static void test_header_spaces_and_shared_column(void **state)
+{
+    (void)state;
+    put("a.csv", "request_id , created_at\nr-1,2026-11-21T10:00:00Z\n");
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\" columns = {\"id=request_id\"}", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 1);
+    assert_true(str_is(usage(&in, 0)->id, "r-1"));
+    assert_true(str_is(usage(&in, 0)->request_id, "r-1"));
+    finish(&in);
+}
+
 static void test_extra_columns_ignored(void **state)
 {
     (void)state;
@@ -1113,6 +1126,18 @@ static uint32_t rng(uint32_t n)
     return (uint32_t)(rng_state % n);
 }
 
+/* What the random test does, on stderr with TALLY_TEST_VERBOSE=1. */
+static void trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace(const char *fmt, ...)
+{
+    if (getenv("TALLY_TEST_VERBOSE") == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+}
+
 /* One cycle of the random test: collect, then maybe roll it back. */
 static void random_cycle(inst *in, int *seen, int max, int *rollbacks)
 {
@@ -1124,7 +1149,9 @@ static void random_cycle(inst *in, int *seen, int max, int *rollbacks)
         /* Rolled back: the records and the checkpoint never were. */
         assert_int_equal(mock_host_state_put(in->h, "files", before), 0);
         (*rollbacks)++;
+        trace("cycle rolled back (%s)\n", ids);
     } else {
+        trace("cycle (%s)\n", ids);
         count_ids(ids, seen, max);
     }
     free(before);
@@ -1152,7 +1179,7 @@ static void test_random_chunks(void **state)
     start(&in, "%s", b);
     int seen[ROWS + 1] = {0};
     size_t at = 0;
-    int renames = 0, truncations = 0, rollbacks = 0, restarts = 0, rotated = 0;
+    int renames = 0, truncations = 0, compressions = 0, rollbacks = 0, restarts = 0, rotated = 0;
     while (at < text_len) {
         size_t n = 1 + rng(180);
         if (n > text_len - at)
@@ -1180,11 +1207,43 @@ static void test_random_chunks(void **state)
             end++;
         char leaf[32];
         snprintf(leaf, sizeof(leaf), "r.csv.%d", ++rotated);
-        if (rng(2) == 0) {
+        int kind = (int)rng(3);
+        trace("rotation %d: %s\n", rotated,
+              kind == 0   ? "rename"
+              : kind == 1 ? "compress"
+                          : "copytruncate");
+        if (kind == 0) {
             rename_leaf("r.csv", leaf);
             write_at(leaf, "ab", text + at, end - at);
             put("r.csv", HEADER);
             renames++;
+        } else if (kind == 1) {
+            /* Renamed, then compressed (cycles may see the gzip half
+             * written, and both files), then the original removed. */
+            rename_leaf("r.csv", leaf);
+            write_at(leaf, "ab", text + at, end - at);
+            put("r.csv", HEADER);
+            char p[PATH_MAX], gzleaf[40];
+            snprintf(gzleaf, sizeof(gzleaf), "%s.gz", leaf);
+            char *all = slurp(spath(p, leaf));
+            assert_non_null(all);
+            if (rng(2) == 0)
+                random_cycle(&in, seen, ROWS, &rollbacks);
+            put_gz(gzleaf, all);
+            if (rng(2) == 0) {
+                char *gz = slurp(spath(p, gzleaf));
+                struct stat st;
+                assert_int_equal(stat(p, &st), 0);
+                write_at(gzleaf, "wb", gz, (size_t)st.st_size / 2);
+                random_cycle(&in, seen, ROWS, &rollbacks);
+                free(gz);
+                put_gz(gzleaf, all);
+            }
+            if (rng(2) == 0)
+                random_cycle(&in, seen, ROWS, &rollbacks);
+            free(all);
+            unlink(spath(p, leaf));
+            compressions++;
         } else {
             /* copytruncate; a cycle may fall between copy and truncate. */
             write_at("r.csv", "ab", text + at, end - at);
@@ -1204,8 +1263,9 @@ static void test_random_chunks(void **state)
         if (seen[i] != 1)
             fail_msg("row %d arrived %d times", i, seen[i]);
     assert_int_equal(mock_host_rejected(in.h), 0);
-    print_message("random chunks: %d renames, %d copytruncates, %d rollbacks, %d restarts\n",
-                  renames, truncations, rollbacks, restarts);
+    print_message("random chunks: %d renames, %d compressed, %d copytruncates, %d rollbacks, "
+                  "%d restarts\n",
+                  renames, compressions, truncations, rollbacks, restarts);
     free(text);
     free(b);
     finish(&in);
@@ -1432,6 +1492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quoted_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_order_and_columns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_byte_order_mark, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_header_spaces_and_shared_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extra_columns_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_required_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_required, setup, teardown),

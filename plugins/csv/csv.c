@@ -29,8 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The header row is looked for in reads this small first: most headers
- * are short, and a resumed file needs nothing else near its start. */
+/* The header row is looked for in a read this small first: most headers
+ * are short, and a file that has only a header needs nothing more. */
 #define HEADER_READ (64u * 1024u)
 
 enum read_mode {
@@ -55,10 +55,9 @@ typedef struct read_job {
     /* For a file without a header row: the header of the files before it. */
     const char *sibling_header;
     /* Results. */
-    uint64_t line;     /* lines consumed */
-    bool header_ok;    /* a column map was made */
-    bool in_discard;   /* stopped inside an over-long row */
-    uint64_t consumed; /* content bytes consumed by this read */
+    uint64_t line;   /* lines consumed */
+    bool header_ok;  /* a column map was made */
+    bool in_discard; /* stopped inside an over-long row */
 } read_job;
 
 /* ---- the scanner ---- */
@@ -171,14 +170,15 @@ static int headerless(csv_source *s, read_job *j, const csv_row *first, csv_colm
             old.n_cols != n_fields)
             continue;
         /* map_text used the scanner, whose memory the first row's fields
-         * may be in: scan the row again. */
+         * may be in: scan the row again (a final one may lack its LF). */
         csv_row again;
-        size_t used;
+        size_t used, len = s->block.tail - s->block.head;
         const char *p = s->block.buf + s->block.head;
-        if (csv_scan_row(s->scanner, p, s->block.tail - s->block.head, &again, &used, &reason) !=
-                CSV_ROW ||
-            csv_conv_row(&s->conv, &old, &again, s->block.buf, s->block.buf + s->block.cap,
-                         &s->batch, &r) != 0)
+        int rc = csv_scan_row(s->scanner, p, len, &again, &used, &reason);
+        if (rc == CSV_NEED_MORE && used == 0)
+            rc = csv_scan_last_row(s->scanner, p, len, &again, &used, &reason);
+        if (rc != CSV_ROW || csv_conv_row(&s->conv, &old, &again, s->block.buf,
+                                          s->block.buf + s->block.cap, &s->batch, &r) != 0)
             continue;
         if (candidates[i] != en->header) {
             char *copy = strdup(candidates[i]);
@@ -433,7 +433,6 @@ static int read_file(csv_source *s, read_job *j)
     csv_colmap m;
     const char *why = NULL;
     int rc = 0;
-    j->consumed = 0;
     if (csv_input_open(&in, j->fd, j->gz, j->limit, &why) != 0) {
         s->api->log(s->host, TALLY_LOG_ERR, "%s: cannot read it: %s; trying again next cycle",
                     j->path, why);
@@ -444,12 +443,9 @@ static int read_file(csv_source *s, read_job *j)
                     "%s: reading its header failed: %s; trying again next cycle", j->path, why);
         rc = 1;
     } else if (j->header_ok) {
-        uint64_t from = csv_block_offset(&s->block);
         rc = read_rows(s, j, &in, &m);
         if (rc >= 0 && j->mode != MODE_RECOMPUTE) {
-            uint64_t to = csv_block_offset(&s->block);
-            j->consumed = to - from;
-            j->en->offset = to;
+            j->en->offset = csv_block_offset(&s->block);
             j->en->line = j->line;
             j->en->skip_line = j->in_discard;
         }
@@ -487,18 +483,36 @@ static void refresh_fingerprint(csv_entry *en, csv_found *f)
  * means the checkpoint that consumed the rest was committed. */
 static int finish_gone(csv_source *s, csv_entries *e, int64_t now)
 {
-    for (size_t i = 0; i < e->n; i++) {
-        csv_entry *en = &e->v[i];
-        if (en->retired || en->found >= 0)
+    size_t n = e->n; /* not the entries this adds */
+    for (size_t i = 0; i < n; i++) {
+        if (e->v[i].retired || e->v[i].found >= 0)
             continue;
-        csv_held *held = csv_held_find(&s->held, en->dev, en->ino);
+        csv_held *held = csv_held_find(&s->held, e->v[i].dev, e->v[i].ino);
         if (held == NULL)
             continue;
         struct stat st;
-        if (fstat(held->fd, &st) != 0) {
+        char prefix[CSV_FP_BYTES];
+        size_t prefix_len;
+        bool complete;
+        const char *why;
+        if (fstat(held->fd, &st) != 0 ||
+            csv_input_prefix(held->fd, held->gz, prefix, sizeof(prefix), &prefix_len, &complete,
+                             &why) != 0) {
             csv_held_drop(&s->held, held);
             continue;
         }
+        size_t at = i;
+        if (!csv_files_same_content(&e->v[i], prefix, prefix_len, (uint64_t)st.st_size, held->gz)) {
+            /* Truncated (copytruncate) before it was renamed away: what it
+             * holds now is new, and a copy may continue the old content. */
+            s->api->log(s->host, TALLY_LOG_INFO,
+                        "%s (renamed away or deleted) no longer holds what was read from it: "
+                        "reading what it holds now from its start",
+                        e->v[i].path ? e->v[i].path : "a file");
+            if (csv_files_restart(e, i, prefix, prefix_len, now, &at) != 0)
+                return -1;
+        }
+        csv_entry *en = &e->v[at];
         read_job j = {
             .en = en,
             .path = en->path ? en->path : "(a file renamed away)",
@@ -514,9 +528,15 @@ static int finish_gone(csv_source *s, csv_entries *e, int64_t now)
         int rc = read_file(s, &j);
         if (rc < 0)
             return -1;
+        /* As for the files found: the fingerprint grows with a small file,
+         * so that a compressed copy of it is known for one. */
+        if (en->fp_len < prefix_len && en->fp_len < CSV_FP_BYTES) {
+            en->fp = csv_fingerprint(prefix, prefix_len);
+            en->fp_len = (uint32_t)prefix_len;
+        }
         en->seen = now;
         held->cycle = s->cycle;
-        if (rc == 0 && en->offset == before)
+        if (rc == 0 && en->offset == before && at == i)
             csv_held_drop(&s->held, held);
     }
     return 0;
@@ -542,6 +562,8 @@ static int collect_files(csv_source *s, csv_entries *e, csv_found *f, size_t nf,
     if (csv_files_match(s->host, s->api, e, f, nf, now) != 0 || finish_gone(s, e, now) != 0)
         return -1;
     for (size_t i = 0; i < nf; i++) {
+        if (f[i].action == CSV_DO_PLACE && csv_files_place(s->host, s->api, e, f, i, now) != 0)
+            return -1;
         if (f[i].action != CSV_DO_READ)
             continue;
         int rc = csv_found_open(&f[i]);

@@ -224,6 +224,7 @@ void csv_found_free(csv_found *f, size_t n)
     for (size_t i = 0; f != NULL && i < n; i++) {
         free(f[i].path);
         free(f[i].prefix);
+        free(f[i].old_header);
         if (f[i].fd >= 0)
             close(f[i].fd);
     }
@@ -302,6 +303,7 @@ int csv_found_glob(tally_host *h, const tally_host_api *api, const char *pattern
         x->mtime_ns = mtime_ns_of(&st);
         x->fd = -1;
         x->entry = -1;
+        x->weak = -1;
         k++;
     }
     globfree(&g);
@@ -362,11 +364,24 @@ static bool continues(csv_found *f, const csv_entry *en)
 {
     if (en->fp_len <= en->data_start || f->prefix_len < en->fp_len)
         return false;
+    /* A plain file shorter than what was consumed is not that content. */
+    if (!f->gz && f->size < en->offset)
+        return false;
     return csv_fingerprint(f->prefix, en->fp_len) == en->fp;
 }
 
+bool csv_files_same_content(const csv_entry *en, const char *prefix, size_t prefix_len,
+                            uint64_t size, bool gz)
+{
+    if (!gz && size < en->offset)
+        return false;
+    if (en->fp_len == 0)
+        return true;
+    return prefix_len >= en->fp_len && csv_fingerprint(prefix, en->fp_len) == en->fp;
+}
+
 /* Was en's content (same inode as f) truncated or replaced? */
-static bool rewritten(tally_host *h, const tally_host_api *api, csv_found *f, const csv_entry *en)
+static bool rewritten(csv_found *f, const csv_entry *en)
 {
     if (!en->gz && f->size < en->offset)
         return true;
@@ -377,35 +392,83 @@ static bool rewritten(tally_host *h, const tally_host_api *api, csv_found *f, co
         /* Unreadable now: the read will report it; keep the entry. */
         return false;
     }
-    return f->prefix_len < en->fp_len || csv_fingerprint(f->prefix, en->fp_len) != en->fp;
+    return !csv_files_same_content(en, f->prefix, f->prefix_len, f->size, en->gz);
 }
 
-static int start_entry(csv_entries *e, csv_found *f, size_t fi, int64_t now)
+/* Fill a new entry (path, identity, start of content) read from the start
+ * of its file. header: the header of the content a copytruncate replaced
+ * (taken over), or NULL. Fingerprinted at once, so that a copy of it
+ * found in the same cycle (a copytruncate of a file not seen before) is
+ * known for one. Until the header row is read, the first line counts as
+ * one (a fingerprint must cover more than it), unless it differs from
+ * the header the old content had: then the writer went on without one. */
+static int fill_entry(csv_entry *en, const char *path, uint64_t dev, uint64_t ino, bool gz,
+                      const char *prefix, size_t prefix_len, int64_t now, char *header)
 {
-    csv_entry *en = csv_entries_add(e);
-    if (en == NULL || (en->path = strdup(f->path)) == NULL)
+    en->header = header;
+    if ((en->path = strdup(path)) == NULL)
         return -1;
-    en->dev = f->dev;
-    en->ino = f->ino;
-    en->gz = f->gz;
+    en->dev = dev;
+    en->ino = ino;
+    en->gz = gz;
     en->header_in_file = true;
     en->seen = now;
-    /* Fingerprinted at once, so that a copy of it found in the same
-     * cycle (a copytruncate the agent did not see the file before) is
-     * known for one. Until its header row is read, the first line counts
-     * as one: a fingerprint must cover more than that. */
-    if (f->prefix_read) {
-        const char *lf = memchr(f->prefix, '\n', f->prefix_len);
-        if (lf != NULL) {
-            en->fp = csv_fingerprint(f->prefix, f->prefix_len);
-            en->fp_len = (uint32_t)f->prefix_len;
-            en->data_start = (uint32_t)(lf - f->prefix + 1);
-        }
+    const char *lf = prefix ? memchr(prefix, '\n', prefix_len) : NULL;
+    if (lf != NULL) {
+        size_t line = (size_t)(lf - prefix), n = line;
+        if (n > 0 && prefix[n - 1] == '\r')
+            n--;
+        bool is_old_header =
+            header == NULL || (strlen(header) == n && memcmp(header, prefix, n) == 0);
+        en->fp = csv_fingerprint(prefix, prefix_len);
+        en->fp_len = (uint32_t)prefix_len;
+        en->data_start = is_old_header ? (uint32_t)(line + 1) : 0;
     }
+    return 0;
+}
+
+/* A new entry for f, read from its start; header as for fill_entry. */
+static int start_entry(csv_entries *e, csv_found *f, size_t fi, int64_t now, char *header)
+{
+    csv_entry *en = csv_entries_add(e);
+    if (en == NULL) {
+        free(header);
+        return -1;
+    }
+    const char *why;
+    bool have = csv_found_prefix(f, &why) == 0;
+    if (fill_entry(en, f->path, f->dev, f->ino, f->gz, have ? f->prefix : NULL,
+                   have ? f->prefix_len : 0, now, header) != 0)
+        return -1;
     en->found = (long)fi;
     f->entry = (long)(e->n - 1);
     f->action = CSV_DO_READ;
     return 0;
+}
+
+int csv_files_restart(csv_entries *e, size_t i, const char *prefix, size_t prefix_len, int64_t now,
+                      size_t *out)
+{
+    csv_entry *old = &e->v[i];
+    char *header = old->header ? strdup(old->header) : NULL;
+    char *path = old->path ? strdup(old->path) : strdup("");
+    uint64_t dev = old->dev, ino = old->ino;
+    bool gz = old->gz;
+    if ((old->header != NULL && header == NULL) || path == NULL) {
+        free(header);
+        free(path);
+        return -1;
+    }
+    old->retired = true;
+    old->dev = old->ino = 0;
+    old->seen = now;
+    csv_entry *en = csv_entries_add(e); /* old is stale from here */
+    int rc = en == NULL ? -1 : fill_entry(en, path, dev, ino, gz, prefix, prefix_len, now, header);
+    if (en == NULL)
+        free(header);
+    free(path);
+    *out = e->n - 1;
+    return rc;
 }
 
 /* Point en at f's path (for messages). */
@@ -438,23 +501,24 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
         csv_entry *en = &e->v[match];
         if (en->size == f[fi].size && en->mtime_ns == f[fi].mtime_ns) {
             f[fi].action = CSV_DO_UNCHANGED;
-        } else if (rewritten(h, api, &f[fi], en)) {
+        } else if (en->fp_len <= en->data_start && f[fi].size > en->fp_len) {
+            /* Only a header was ever seen of it: see csv_found.weak. Marked
+             * found, so that it is not taken for a file renamed away. */
+            en->found = (long)fi;
+            en->seen = now;
+            f[fi].weak = match;
+            continue;
+        } else if (rewritten(&f[fi], en)) {
             api->log(h, TALLY_LOG_INFO,
-                     "%s was truncated or rewritten (copytruncate?): reading it again from its "
-                     "start; a copy of its old content is read on from byte %" PRIu64,
+                     "%s no longer holds what was read from it (truncated by copytruncate, or "
+                     "replaced): a copy of the old content is read on from byte %" PRIu64,
                      f[fi].path, en->offset);
-            char *header = en->header ? strdup(en->header) : NULL;
-            if (en->header != NULL && header == NULL)
+            /* The writer may go on without a header row (see start_file). */
+            if (en->header != NULL && (f[fi].old_header = strdup(en->header)) == NULL)
                 return -1;
             en->retired = true;
             en->dev = en->ino = 0;
             en->seen = now;
-            if (start_entry(e, &f[fi], fi, now) != 0) {
-                free(header);
-                return -1;
-            }
-            /* The writer may go on without a header row (start_file). */
-            e->v[e->n - 1].header = header;
             continue;
         } else {
             f[fi].action = CSV_DO_READ;
@@ -465,68 +529,93 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
         en->seen = now;
         f[fi].entry = match;
     }
-    for (size_t fi = 0; fi < nf; fi++) {
-        if (f[fi].entry >= 0)
+    for (size_t fi = 0; fi < nf; fi++)
+        if (f[fi].entry < 0)
+            f[fi].action = CSV_DO_PLACE;
+    return 0;
+}
+
+int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, csv_found *f,
+                    size_t fi, int64_t now)
+{
+    csv_found *x = &f[fi];
+    const char *why = NULL;
+    int rc = csv_found_prefix(x, &why);
+    if (rc != 0) {
+        if (rc < 0)
+            api->log(h, TALLY_LOG_ERR, "%s: cannot read it: %s; trying again next cycle", x->path,
+                     why);
+        x->action = CSV_DO_WAIT;
+        return 0;
+    }
+    /* A gzip file still being written (the compression of a rotated
+     * file): its first bytes may not yet show whose copy it is. */
+    if (x->gz && !x->prefix_complete && x->prefix_len < CSV_FP_BYTES) {
+        x->action = CSV_DO_WAIT;
+        return 0;
+    }
+    long best = -1, twin = -1;
+    for (size_t i = 0; i < e->n; i++) {
+        csv_entry *en = &e->v[i];
+        if ((long)i == x->weak || !continues(x, en))
             continue;
-        const char *why = NULL;
-        int rc = csv_found_prefix(&f[fi], &why);
-        if (rc != 0) {
-            if (rc < 0)
-                api->log(h, TALLY_LOG_ERR, "%s: cannot read it: %s; trying again next cycle",
-                         f[fi].path, why);
-            f[fi].action = CSV_DO_WAIT;
-            continue;
-        }
-        /* A gzip file still being written (the compression of a rotated
-         * file): its first bytes may not yet show whose copy it is. */
-        if (f[fi].gz && !f[fi].prefix_complete && f[fi].prefix_len < CSV_FP_BYTES) {
-            f[fi].action = CSV_DO_WAIT;
-            continue;
-        }
-        long best = -1, twin = -1;
-        for (size_t i = 0; i < e->n; i++) {
-            csv_entry *en = &e->v[i];
-            if (!continues(&f[fi], en))
-                continue;
-            if (en->retired || en->found < 0) {
-                if (best < 0 || en->seen > e->v[best].seen ||
-                    (en->seen == e->v[best].seen && en->offset > e->v[best].offset))
-                    best = (long)i;
-            } else {
-                twin = (long)i;
-            }
-        }
-        if (best >= 0) {
-            csv_entry *en = &e->v[best];
-            api->log(h, TALLY_LOG_INFO,
-                     "%s continues %s (rotated, compressed or copied): reading on from byte "
-                     "%" PRIu64 ", line %" PRIu64,
-                     f[fi].path, en->path ? en->path : "an earlier file", en->offset, en->line + 1);
-            if (move_path(en, f[fi].path) != 0)
-                return -1;
-            en->dev = f[fi].dev;
-            en->ino = f[fi].ino;
-            en->gz = f[fi].gz;
-            en->retired = false;
-            en->seen = now;
-            en->found = (long)fi;
-            /* Another file's size and mtime say nothing about this one. */
-            en->size = UINT64_MAX;
-            en->mtime_ns = 0;
-            f[fi].entry = best;
-            f[fi].action = CSV_DO_READ;
-        } else if (twin >= 0) {
-            /* Reading it would count rows twice; when the original goes
-             * (rotated away, truncated), this one continues it. */
-            api->log(h, TALLY_LOG_DEBUG,
-                     "%s starts like %s, which is still there: taken for a copy, not read",
-                     f[fi].path, e->v[twin].path ? e->v[twin].path : "another file");
-            f[fi].action = CSV_DO_WAIT;
-        } else if (start_entry(e, &f[fi], fi, now) != 0) {
-            return -1;
+        if (en->retired || en->found < 0) {
+            if (best < 0 || en->seen > e->v[best].seen ||
+                (en->seen == e->v[best].seen && en->offset > e->v[best].offset))
+                best = (long)i;
+        } else {
+            twin = (long)i;
         }
     }
-    return 0;
+    if (best >= 0 && x->weak >= 0) {
+        /* The inode belongs to the content continued now. */
+        csv_entry *old = &e->v[x->weak];
+        old->retired = true;
+        old->dev = old->ino = 0;
+        old->found = -1;
+    }
+    if (best >= 0) {
+        csv_entry *en = &e->v[best];
+        api->log(h, TALLY_LOG_INFO,
+                 "%s continues %s (rotated, compressed or copied): reading on from byte %" PRIu64
+                 ", line %" PRIu64,
+                 x->path, en->path ? en->path : "an earlier file", en->offset, en->line + 1);
+        if (move_path(en, x->path) != 0)
+            return -1;
+        en->dev = x->dev;
+        en->ino = x->ino;
+        en->gz = x->gz;
+        en->retired = false;
+        en->seen = now;
+        en->found = (long)fi;
+        /* Another file's size and mtime say nothing about this one. */
+        en->size = UINT64_MAX;
+        en->mtime_ns = 0;
+        x->entry = best;
+        x->action = CSV_DO_READ;
+        return 0;
+    }
+    if (twin >= 0) {
+        /* Reading it would count rows twice; when the original goes
+         * (rotated away, truncated), this one continues it. */
+        api->log(h, TALLY_LOG_DEBUG,
+                 "%s starts like %s, which is still there: taken for a copy, not read", x->path,
+                 e->v[twin].path ? e->v[twin].path : "another file");
+        x->action = CSV_DO_WAIT;
+        return 0;
+    }
+    if (x->weak >= 0) {
+        /* Its own entry after all; only a header was consumed of it. */
+        csv_entry *en = &e->v[x->weak];
+        if (move_path(en, x->path) != 0)
+            return -1;
+        x->entry = x->weak;
+        x->action = CSV_DO_READ;
+        return 0;
+    }
+    char *header = x->old_header;
+    x->old_header = NULL;
+    return start_entry(e, x, fi, now, header);
 }
 
 /* ---- held file descriptors ---- */

@@ -77,6 +77,7 @@ enum csv_action {
     CSV_DO_READ,      /* read it (new content, or a new file) */
     CSV_DO_UNCHANGED, /* same size and mtime as last read: nothing to do */
     CSV_DO_WAIT,      /* not now: a copy of a file being read, a gzip being written */
+    CSV_DO_PLACE,     /* no entry has its inode: csv_files_place decides */
 };
 
 /* A file the glob matched this cycle. */
@@ -91,6 +92,14 @@ typedef struct csv_found {
     bool prefix_read, prefix_complete;
     long entry; /* its entry, or -1 */
     enum csv_action action;
+    /* Its inode's old entry was retired (content replaced): that content's
+     * header, for a writer going on without one after copytruncate. */
+    char *old_header;
+    /* An entry with its inode whose fingerprint covers no more than a
+     * header, which proves nothing (the inode number may have been reused
+     * by a copy of another file): csv_files_place decides, and falls back
+     * on it. -1 if none. */
+    long weak;
 } csv_found;
 
 /* The regular files matching pattern, oldest first (mtime, then name),
@@ -106,17 +115,35 @@ int csv_found_open(csv_found *f);
  * with *why. */
 int csv_found_prefix(csv_found *f, const char **why);
 
-/* Incremental streams: decide for each found file which entry it
- * continues (f->entry) and what to do with it (f->action): the same
- * inode continues its entry unless its content was truncated or
- * replaced (the old entry is retired, the file starts over); a new inode
- * whose first bytes are those of a gone or retired entry continues that
- * entry (rotated, compressed, or copied before a truncation); one whose
- * first bytes are those of a file still there is a copy and waits; any
- * other file is new and read from its start. Sets entries' `found`.
- * Logs what it decides. 0, or -1 (out of memory). */
+/* Incremental streams, first: for each found file whose inode an entry
+ * has, that entry (f->entry) and what to do (f->action). It continues
+ * its entry unless its content is not what was read (truncated by
+ * copytruncate, or another file in a reused inode number): then the old
+ * entry is retired and the file is placed like any other. Every other
+ * file gets CSV_DO_PLACE. Sets entries' `found`; logs what it decides.
+ * 0, or -1 (out of memory). */
 int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, csv_found *f,
                     size_t nf, int64_t now);
+/* Then, for f[fi] (CSV_DO_PLACE), just before it would be read — after
+ * the older files of the cycle were, so their entries say what their
+ * first line is and their fingerprints are fresh: a file whose first
+ * bytes are those of a gone or retired entry continues that entry
+ * (rotated, compressed, or copied before a truncation); one whose first
+ * bytes are those of a file still there is a copy and waits; any other
+ * is new and read from its start. 0, or -1 (out of memory). */
+int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, csv_found *f,
+                    size_t fi, int64_t now);
+
+/* Does a file (its first content bytes, size on disk, gzip or not) still
+ * hold what en read from it? */
+bool csv_files_same_content(const csv_entry *en, const char *prefix, size_t prefix_len,
+                            uint64_t size, bool gz);
+/* Entry i's inode no longer holds what was read from it: retire entry i
+ * (a copy of its content may continue it) and add a new entry for the
+ * inode, to be read from its start; prefix: its first content bytes. The
+ * new entry's index in *out. 0 or -1 (out of memory). */
+int csv_files_restart(csv_entries *e, size_t i, const char *prefix, size_t prefix_len, int64_t now,
+                      size_t *out);
 
 /* File descriptors kept open between cycles, by inode. */
 typedef struct csv_held {

@@ -132,6 +132,12 @@ const char *csv_stream_field_list(tally_stream stream)
 
 /* ---- the column map ---- */
 
+/* How a mapped column is read: its type, and for two fields whether a
+ * value also sets a flag (NULL is told apart from 0 there). */
+enum { K_STR, K_TIME, K_INT, K_STATUS, K_FIXED, K_RT, K_BOOL };
+
+static void field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind);
+
 int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUNT],
                      const csv_row *header, csv_colmap *m, csv_field_id *missing)
 {
@@ -143,11 +149,20 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
         const char *p = h->ptr;
         size_t n = h->len;
         /* Spreadsheets save UTF-8 with a byte order mark before the first
-         * name; it is not part of the name. */
+         * name; it is not part of the name. Nor are spaces around it
+         * ("id, created_at"). */
         if (col == 0 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
             p += 3;
             n -= 3;
         }
+        while (n > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        /* One column may feed several fields (columns = {"id=request_id"}
+         * with request_id read as well). */
         for (int f = 0; f < CSV_FIELD_COUNT; f++) {
             if (seen[f] || !csv_stream_has(stream, (csv_field_id)f))
                 continue;
@@ -156,8 +171,9 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
                 seen[f] = true;
                 m->mapped[m->n_mapped].col = (uint32_t)col;
                 m->mapped[m->n_mapped].field = (csv_field_id)f;
+                field_layout(stream, (csv_field_id)f, &m->mapped[m->n_mapped].off,
+                             &m->mapped[m->n_mapped].kind);
                 m->n_mapped++;
-                break;
             }
         }
     }
@@ -166,6 +182,12 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
             *missing = (csv_field_id)f;
             return -1;
         }
+    /* A usage file with every column writes every member of the record,
+     * empty fields as zeros, so its rows need not clear the record first. */
+    m->complete = stream == TALLY_STREAM_USAGE;
+    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+        if (csv_stream_has(stream, (csv_field_id)f) && !seen[f])
+            m->complete = false;
     return 0;
 }
 
@@ -293,26 +315,6 @@ static int refuse(csv_conv *c, uint32_t col, csv_field_id f, const csv_field *v,
     return 1;
 }
 
-/* The string value of a field; NULL when empty (an empty field and ""
- * are both NULL). Bytes outside [lo, hi) go to the arena. */
-static tally_str str_of(const csv_field *v, const char *lo, const char *hi, csv_batch *b,
-                        size_t *arena_at)
-{
-    tally_str s = {NULL, 0};
-    if (v->len == 0)
-        return s;
-    if (v->ptr >= lo && v->ptr + v->len <= hi) {
-        s.ptr = v->ptr;
-    } else {
-        char *dst = b->arena + *arena_at;
-        memcpy(dst, v->ptr, v->len);
-        *arena_at += v->len;
-        s.ptr = dst;
-    }
-    s.len = v->len;
-    return s;
-}
-
 /* Where in a record a field's value goes. */
 static tally_str *str_slot(tally_record *r, csv_field_id f)
 {
@@ -388,70 +390,136 @@ static tally_fixed *fixed_slot(tally_usage *u, csv_field_id f)
     }
 }
 
+/* Where field f's value goes in a record of the stream, and its kind;
+ * found once per file by asking the slot functions about a blank record. */
+static void field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind)
+{
+    tally_record r;
+    memset(&r, 0, sizeof(r));
+    r.stream = stream;
+    const char *base = (const char *)&r, *at = NULL;
+    switch (fields[f].type) {
+    case T_STR:
+        *kind = K_STR;
+        at = (const char *)str_slot(&r, f);
+        break;
+    case T_TIME:
+        *kind = K_TIME;
+        at = stream == TALLY_STREAM_USAGE ? (const char *)&r.u.usage.created_ns
+                                          : (const char *)&r.u.candidate.created_ns;
+        break;
+    case T_INT:
+        *kind = f == CSV_F_STATUS_CODE ? K_STATUS : K_INT;
+        at = (const char *)int_slot(&r.u.usage, f);
+        break;
+    case T_FIXED:
+        *kind = f == CSV_F_RESPONSE_TIME_MS ? K_RT : K_FIXED;
+        at = (const char *)fixed_slot(&r.u.usage, f);
+        break;
+    default:
+        *kind = K_BOOL;
+        at = (const char *)&r.u.item.is_active;
+        break;
+    }
+    *off = (uint16_t)(at - base);
+}
+
+static const char *time_what(const csv_conv *c)
+{
+    return c->time_format == CSV_TIME_ISO8601   ? "an ISO 8601 time (2026-11-22T03:00:00Z)"
+           : c->time_format == CSV_TIME_EPOCH_S ? "seconds since the epoch"
+                                                : "milliseconds since the epoch";
+}
+
+/*
+ * One pass over the mapped columns, each with its kind and its place in
+ * the record worked out when the header was read, so a field costs one
+ * switch and an inline parse. Fields the scanner unescaped are copied to
+ * the arena as they come; in the rare case the arena cannot take them the
+ * batch is flushed and the row converted again from the start, which
+ * then fits, as the arena holds a whole row.
+ */
 int csv_conv_row(csv_conv *c, const csv_colmap *m, const csv_row *row, const char *lo,
                  const char *hi, csv_batch *b, tally_record **out)
 {
-    /* Reserve arena room for the fields the scanner owns, at most a row. */
-    size_t need = 0;
-    for (size_t i = 0; i < m->n_mapped; i++) {
-        const csv_field *v = &row->fields[m->mapped[i].col];
-        if (v->len > 0 && !(v->ptr >= lo && v->ptr + v->len <= hi))
-            need += v->len;
-    }
-    if (b->n == b->cap || b->arena_cap - b->used < need) {
-        if (csv_batch_flush(b) != 0)
-            return -1;
-    }
+    if (b->n == b->cap && csv_batch_flush(b) != 0)
+        return -1;
+again:;
     size_t arena_at = b->used;
     tally_record *r = &b->recs[b->n];
-    memset(r, 0, sizeof(*r));
+    char *rb = (char *)r;
+    if (!m->complete)
+        memset(r, 0, sizeof(*r));
     r->stream = c->stream;
-    for (size_t i = 0; i < m->n_mapped; i++) {
-        uint32_t col = m->mapped[i].col;
-        csv_field_id f = m->mapped[i].field;
+    const size_t n_mapped = m->n_mapped;
+    for (size_t i = 0; i < n_mapped; i++) {
+        const uint32_t col = m->mapped[i].col;
         const csv_field *v = &row->fields[col];
-        switch (fields[f].type) {
-        case T_STR:
-            *str_slot(r, f) = str_of(v, lo, hi, b, &arena_at);
-            break;
-        case T_TIME: {
-            int64_t ns;
-            if (v->len == 0)
-                return refuse(c, col, f, v, "every row needs the time it was created");
-            if (read_instant(c, v->ptr, v->len, &ns) != 0)
-                return refuse(
-                    c, col, f, v,
-                    c->time_format == CSV_TIME_ISO8601   ? "an ISO 8601 time (2026-11-22T03:00:00Z)"
-                    : c->time_format == CSV_TIME_EPOCH_S ? "seconds since the epoch"
-                                                         : "milliseconds since the epoch");
-            if (c->stream == TALLY_STREAM_USAGE)
-                r->u.usage.created_ns = ns;
-            else
-                r->u.candidate.created_ns = ns;
-            break;
-        }
-        case T_INT: {
-            if (v->len == 0)
-                break; /* NULL: 0, and no status code */
-            int64_t *slot = int_slot(&r->u.usage, f);
-            if (csv_parse_int64(v->ptr, v->len, slot) != 0)
-                return refuse(c, col, f, v, "a whole number that fits 64 bits");
-            if (f == CSV_F_STATUS_CODE)
-                r->u.usage.has_status_code = true;
-            break;
-        }
-        case T_FIXED: {
-            if (v->len == 0)
+        const char *p = v->ptr;
+        const uint32_t len = v->len;
+        void *slot = rb + m->mapped[i].off;
+        switch (m->mapped[i].kind) {
+        case K_STR: {
+            tally_str *str = slot;
+            if (len == 0) {
+                str->ptr = NULL; /* NULL, as "" is */
+                str->len = 0;
                 break;
-            if (csv_parse_fixed(v->ptr, v->len, fixed_slot(&r->u.usage, f)) != 0)
-                return refuse(c, col, f, v, "a decimal number (digits, '.' as the point)");
-            if (f == CSV_F_RESPONSE_TIME_MS)
-                r->u.usage.has_response_time = true;
+            }
+            if (!(p >= lo && p + len <= hi)) {
+                if (b->arena_cap - arena_at < len) {
+                    /* With the arena already empty a flush frees nothing:
+                     * arena_cap is below a row, which csv_batch_init's
+                     * caller promised never happens. */
+                    if (b->used == 0 || csv_batch_flush(b) != 0)
+                        return -1;
+                    goto again;
+                }
+                char *dst = b->arena + arena_at;
+                memcpy(dst, p, len);
+                arena_at += len;
+                p = dst;
+            }
+            str->ptr = p;
+            str->len = len;
             break;
         }
-        case T_BOOL:
-            if (v->len == 0 || csv_parse_bool(v->ptr, v->len, &r->u.item.is_active) != 0)
-                return refuse(c, col, f, v, "true or false");
+        case K_TIME: {
+            int64_t ns;
+            if (len == 0)
+                return refuse(c, col, m->mapped[i].field, v,
+                              "every row needs the time it was created");
+            if (read_instant(c, p, len, &ns) != 0)
+                return refuse(c, col, m->mapped[i].field, v, time_what(c));
+            *(int64_t *)slot = ns;
+            break;
+        }
+        case K_INT:
+        case K_STATUS: {
+            int64_t x = 0; /* NULL: 0, and no status code */
+            if (len > 0 && csv_parse_int64(p, len, &x) != 0)
+                return refuse(c, col, m->mapped[i].field, v, "a whole number that fits 64 bits");
+            *(int64_t *)slot = x;
+            if (m->mapped[i].kind == K_STATUS)
+                r->u.usage.has_status_code = len > 0;
+            break;
+        }
+        case K_FIXED:
+        case K_RT: {
+            tally_fixed x = 0;
+            if (len > 0 && csv_parse_fixed(p, len, &x) != 0)
+                return refuse(c, col, m->mapped[i].field, v,
+                              "a decimal number (digits, '.' as the point)");
+            /* A plain store: through memcpy the compiler wrote the value
+             * to the stack in halves and read it back whole, a stall. */
+            *(tally_fixed *)slot = x;
+            if (m->mapped[i].kind == K_RT)
+                r->u.usage.has_response_time = len > 0;
+            break;
+        }
+        default:
+            if (len == 0 || csv_parse_bool(p, len, (bool *)slot) != 0)
+                return refuse(c, col, m->mapped[i].field, v, "true or false");
             break;
         }
     }

@@ -64,17 +64,21 @@ const char *csv_stream_field_list(tally_stream stream);
 typedef struct csv_colmap {
     size_t n_cols; /* fields in the header row: every row must have as many */
     size_t n_mapped;
+    bool complete; /* the usage stream with every field mapped (csv_rows.c) */
     struct {
         uint32_t col;
         csv_field_id field;
+        uint16_t off; /* where the value goes in a tally_record */
+        uint8_t kind; /* how it is read (csv_rows.c) */
     } mapped[CSV_FIELD_COUNT];
 } csv_colmap;
 
 /* Build *m from a header row. names[f] is the header name that feeds
- * field f (its own name unless the `columns` option renamed it). A header
- * column that names no field is ignored; when two columns carry one name
- * the first counts. 0, or -1 with *missing the first required field
- * without a column. */
+ * field f (its own name unless the `columns` option renamed it); names
+ * compare without spaces around them, and one column may feed several
+ * fields. A header column that names no field is ignored; when two
+ * columns carry one name the first counts. 0, or -1 with *missing the
+ * first required field without a column. */
 int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUNT],
                      const csv_row *header, csv_colmap *m, csv_field_id *missing);
 

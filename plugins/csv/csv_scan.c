@@ -1,13 +1,16 @@
 /*
  * csv_scan.c — the RFC 4180 row scanner (csv_scan.h).
  *
- * Speed comes from looking at 16 bytes at a time: one SSE2 pass (or, off
- * x86_64, two 8-byte SWAR words) yields a bit mask of the bytes that can
- * end or change a field — comma, quote, LF, CR, NUL — and another of the
- * bytes >= 0x80. An unquoted field is then a run between two bits, so a
- * row of plain fields costs one block load per 16 bytes plus one step per
- * comma, and nothing is copied. A quoted field switches to a second mask
- * (quote, LF, NUL) until its closing quote.
+ * Speed comes from looking at many bytes at a time. Outside quotes, four
+ * SSE2 passes of 16 bytes (or, off x86_64, SWAR words of 8) yield bit
+ * masks over 64 bytes: the commas, the other bytes that can end or change
+ * a field (quote, LF, NUL), and the bytes >= 0x80. An unquoted field is
+ * then a run between two bits, and a comma is handled from its bit alone,
+ * so a row of plain fields costs a few block loads plus a short step per
+ * comma, and nothing is copied. A CR needs no bit: only one right before
+ * an LF means anything, and the LF looks back for it. A quoted field
+ * switches to a mask of quote, LF and NUL, 16 bytes at a time, until its
+ * closing quote.
  *
  * UTF-8 is checked once per row, after the row's end is known and only if
  * a byte >= 0x80 was seen: after the first such byte the high-bit mask is
@@ -29,6 +32,7 @@
 #endif
 
 #define BLOCK 16
+#define PLAIN_BLOCK 64
 
 static const char R_QUOTE_IN_FIELD[] = "a quote inside an unquoted field";
 static const char R_AFTER_QUOTE[] =
@@ -101,16 +105,17 @@ void csv_scanner_discard_rest(csv_scanner *s)
 
 #if defined(__SSE2__)
 
-/* Bits for , " LF CR NUL in *special and for bytes >= 0x80 in *high. */
-static inline void classify_plain(const unsigned char *p, uint32_t *special, uint32_t *high)
+/* Bits for commas in *comma, for " LF NUL in *other and for bytes >= 0x80
+ * in *high. */
+static inline void classify_plain(const unsigned char *p, uint32_t *comma, uint32_t *other,
+                                  uint32_t *high)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
     __m128i a =
-        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')), _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-    __m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
-                             _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
     __m128i z = _mm_cmpeq_epi8(v, _mm_setzero_si128());
-    *special = (uint32_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), z));
+    *comma = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
+    *other = (uint32_t)_mm_movemask_epi8(_mm_or_si128(a, z));
     *high = (uint32_t)_mm_movemask_epi8(v);
 }
 
@@ -153,14 +158,14 @@ static inline uint32_t gather(uint64_t top)
     return (uint32_t)(((top >> 7) * UINT64_C(0x0102040810204080)) >> 56);
 }
 
-static inline void classify_plain(const unsigned char *p, uint32_t *special, uint32_t *high)
+static inline void classify_plain(const unsigned char *p, uint32_t *comma, uint32_t *other,
+                                  uint32_t *high)
 {
     uint64_t w0 = load64(p), w1 = load64(p + 8);
-    uint64_t s0 = eq_bytes(w0, ',') | eq_bytes(w0, '"') | eq_bytes(w0, '\n') | eq_bytes(w0, '\r') |
-                  eq_bytes(w0, 0);
-    uint64_t s1 = eq_bytes(w1, ',') | eq_bytes(w1, '"') | eq_bytes(w1, '\n') | eq_bytes(w1, '\r') |
-                  eq_bytes(w1, 0);
-    *special = gather(s0) | gather(s1) << 8;
+    uint64_t s0 = eq_bytes(w0, '"') | eq_bytes(w0, '\n') | eq_bytes(w0, 0);
+    uint64_t s1 = eq_bytes(w1, '"') | eq_bytes(w1, '\n') | eq_bytes(w1, 0);
+    *comma = gather(eq_bytes(w0, ',')) | gather(eq_bytes(w1, ',')) << 8;
+    *other = gather(s0) | gather(s1) << 8;
     *high = gather(w0 & ~LOW7) | gather(w1 & ~LOW7) << 8;
 }
 
@@ -175,31 +180,55 @@ static inline void classify_quoted(const unsigned char *p, uint32_t *special, ui
 
 #endif
 
-/* The classes of p[0..avail) as a mask of interesting bytes; bytes >= 0x80
- * count only while high_on is all ones. Near the end of the window the
- * bytes are copied to a padded block, so nothing past it is read. */
-static inline uint32_t block_mask(const unsigned char *p, size_t avail, bool quoted,
-                                  uint32_t high_on, uint32_t *high)
+/* Inside quotes: the classes of p[0..avail) as a mask of interesting
+ * bytes; bytes >= 0x80 count only while high_on is all ones. Near the end
+ * of the window the bytes are copied to a padded block, so nothing past it
+ * is read. */
+static inline uint32_t quoted_mask(const unsigned char *p, size_t avail, uint32_t high_on,
+                                   uint32_t *high)
 {
     uint32_t special;
     if (avail >= BLOCK) {
-        if (quoted)
-            classify_quoted(p, &special, high);
-        else
-            classify_plain(p, &special, high);
+        classify_quoted(p, &special, high);
         *high &= high_on;
         return special | *high;
     }
     unsigned char tmp[BLOCK];
     memset(tmp, 'a', sizeof(tmp));
     memcpy(tmp, p, avail);
-    if (quoted)
-        classify_quoted(tmp, &special, high);
-    else
-        classify_plain(tmp, &special, high);
+    classify_quoted(tmp, &special, high);
     uint32_t valid = ((uint32_t)1 << avail) - 1;
     *high &= high_on & valid;
     return (special & valid) | *high;
+}
+
+/* Outside quotes, 64 bytes at a time, so that a typical row is a handful
+ * of blocks: the commas in *commas, and in the result the commas, quotes,
+ * LFs, NULs and, while high_on is all ones, bytes >= 0x80 (also in
+ * *high). A CR is not looked for: only one right before an LF means
+ * anything, and the LF's handler looks back for it. */
+static inline uint64_t plain_mask(const unsigned char *p, size_t avail, uint64_t high_on,
+                                  uint64_t *commas, uint64_t *high)
+{
+    unsigned char tmp[PLAIN_BLOCK];
+    uint64_t valid = ~UINT64_C(0);
+    if (avail < PLAIN_BLOCK) {
+        memset(tmp, 'a', sizeof(tmp));
+        memcpy(tmp, p, avail);
+        p = tmp;
+        valid = (UINT64_C(1) << avail) - 1;
+    }
+    uint64_t c = 0, o = 0, h = 0;
+    for (unsigned k = 0; k < PLAIN_BLOCK / BLOCK; k++) {
+        uint32_t ck, ok, hk;
+        classify_plain(p + BLOCK * k, &ck, &ok, &hk);
+        c |= (uint64_t)ck << (BLOCK * k);
+        o |= (uint64_t)ok << (BLOCK * k);
+        h |= (uint64_t)hk << (BLOCK * k);
+    }
+    *commas = c & valid;
+    *high = h & high_on & valid;
+    return ((c | o) & valid) | *high;
 }
 
 /* ---- UTF-8 (RFC 3629) --------------------------------------------------- */
@@ -271,42 +300,42 @@ static int grow_fields(csv_scanner *s)
 
 /* Stores a field unless the row already has a fault; the limits are
  * checked here, where the field ends. */
-static inline void emit(csv_scanner *s, size_t *nf, const char **err, const unsigned char *ptr,
-                        size_t len)
+static inline size_t emit(csv_scanner *s, size_t nf, const char **err, const unsigned char *ptr,
+                          size_t len)
 {
     if (*err != NULL)
-        return;
-    if (*nf >= s->max_fields) {
+        return nf;
+    if (nf >= s->max_fields) {
         *err = R_TOO_MANY;
-        return;
+        return nf;
     }
     if (len > s->max_field_bytes) {
         *err = R_FIELD_LONG;
-        return;
+        return nf;
     }
-    if (*nf == s->cap && grow_fields(s) != 0) {
+    if (nf == s->cap && grow_fields(s) != 0) {
         *err = R_NOMEM;
-        return;
+        return nf;
     }
-    s->fields[*nf].ptr = (const char *)ptr;
-    s->fields[*nf].len = (uint32_t)len;
-    (*nf)++;
+    s->fields[nf].ptr = (const char *)ptr;
+    s->fields[nf].len = (uint32_t)len;
+    return nf + 1;
 }
 
 /* A quoted field with doubled quotes, p[0..n) between its outer quotes,
  * unescaped into scratch. Scratch is sized for the whole window before the
  * row's first such field, because the fields already stored point into it
  * and must not move. */
-static void emit_unescaped(csv_scanner *s, size_t *nf, const char **err, const unsigned char *p,
-                           size_t n, size_t window)
+static size_t emit_unescaped(csv_scanner *s, size_t nf, const char **err, const unsigned char *p,
+                             size_t n, size_t window)
 {
     if (*err != NULL)
-        return;
+        return nf;
     if (s->scratch_cap < window) {
         char *m = malloc(window);
         if (m == NULL) {
             *err = R_NOMEM;
-            return;
+            return nf;
         }
         free(s->scratch);
         s->scratch = m;
@@ -320,7 +349,7 @@ static void emit_unescaped(csv_scanner *s, size_t *nf, const char **err, const u
             i++; /* the second of a pair */
     }
     s->scratch_used += k;
-    emit(s, nf, err, (const unsigned char *)out, k);
+    return emit(s, nf, err, (const unsigned char *)out, k);
 }
 
 /* ---- Rows --------------------------------------------------------------- */
@@ -364,26 +393,46 @@ static int scan(csv_scanner *s, const char *buf, size_t len, bool last, csv_row 
     bool escaped;
     const unsigned char *lf;
     const char *err = NULL, *fault = NULL;
-    uint32_t high_on = UINT32_MAX; /* cleared after the first byte >= 0x80 */
+    uint64_t high_on = UINT64_MAX; /* cleared after the first byte >= 0x80 */
+    const size_t max_len = s->max_field_bytes;
+    csv_field *fields;
+    size_t cap;
     s->scratch_used = 0;
 
 plain:
-    /* An unquoted field (or the quote that opens a quoted one) at fstart. */
+    /* An unquoted field (or the quote that opens a quoted one) at fstart.
+     * A comma is told from the mask alone, and its field stored inline
+     * unless a limit, the field array's size or an earlier fault is in
+     * the way, which emit() sorts out. */
+    fields = s->fields;
+    cap = s->cap;
     while (pos < win) {
-        uint32_t high;
-        uint32_t m = block_mask(b + pos, win - pos, false, high_on, &high);
+        uint64_t commas, high;
+        uint64_t m = plain_mask(b + pos, win - pos, high_on, &commas, &high);
         while (m != 0) {
-            size_t p = pos + (size_t)__builtin_ctz(m);
-            unsigned c = b[p];
+            const unsigned bit = (unsigned)__builtin_ctzll(m);
+            const size_t p = pos + bit;
             m &= m - 1;
-            if (c == ',') {
-                emit(s, &nf, &err, b + fstart, p - fstart);
+            if ((commas >> bit) & 1) {
+                const size_t flen = p - fstart;
+                if (nf < cap && flen <= max_len && err == NULL) {
+                    fields[nf].ptr = (const char *)b + fstart;
+                    fields[nf].len = (uint32_t)flen;
+                    nf++;
+                } else {
+                    nf = emit(s, nf, &err, b + fstart, flen);
+                    fields = s->fields;
+                    cap = s->cap;
+                }
                 fstart = p + 1;
-            } else if (c == '\n') {
+                continue;
+            }
+            const unsigned c = b[p];
+            if (c == '\n') {
                 size_t flen = p - fstart;
                 if (flen > 0 && b[p - 1] == '\r')
                     flen--;
-                emit(s, &nf, &err, b + fstart, flen);
+                nf = emit(s, nf, &err, b + fstart, flen);
                 end = p;
                 lines++;
                 goto row_lf;
@@ -402,15 +451,14 @@ plain:
                 high_on = 0;
                 m &= ~high;
             }
-            /* A CR not before the row's LF is data. */
         }
-        pos += BLOCK;
+        pos += PLAIN_BLOCK;
     }
     if (eof_ends) {
         size_t flen = len - fstart;
         if (flen > 0 && b[len - 1] == '\r')
             flen--;
-        emit(s, &nf, &err, b + fstart, flen);
+        nf = emit(s, nf, &err, b + fstart, flen);
         end = len;
         goto row_eof;
     }
@@ -431,7 +479,7 @@ quoted:
             goto out_of_window;
         }
         uint32_t high;
-        uint32_t m = block_mask(b + q, win - q, true, high_on, &high);
+        uint32_t m = quoted_mask(b + q, win - q, (uint32_t)high_on, &high);
         if (m == 0) {
             q += BLOCK;
             continue;
@@ -456,9 +504,9 @@ quoted:
             /* A quote at the end: closing, or the first of a pair? */
             if (last && p + 1 == len) {
                 if (escaped)
-                    emit_unescaped(s, &nf, &err, b + pos + 1, p - pos - 1, win);
+                    nf = emit_unescaped(s, nf, &err, b + pos + 1, p - pos - 1, win);
                 else
-                    emit(s, &nf, &err, b + pos + 1, p - pos - 1);
+                    nf = emit(s, nf, &err, b + pos + 1, p - pos - 1);
                 end = len;
                 goto row_eof;
             }
@@ -470,9 +518,9 @@ quoted:
             continue;
         }
         if (escaped)
-            emit_unescaped(s, &nf, &err, b + pos + 1, p - pos - 1, win);
+            nf = emit_unescaped(s, nf, &err, b + pos + 1, p - pos - 1, win);
         else
-            emit(s, &nf, &err, b + pos + 1, p - pos - 1);
+            nf = emit(s, nf, &err, b + pos + 1, p - pos - 1);
         pos = p + 1;
         c = b[pos];
         if (c == ',') {

@@ -19,26 +19,26 @@ typedef unsigned __int128 u128;
 
 #define U128_TOP ((u128)1 << 127)
 
-static const uint64_t POW10[20] = {1u,
-                                   10u,
-                                   100u,
-                                   1000u,
-                                   10000u,
-                                   100000u,
-                                   1000000u,
-                                   10000000u,
-                                   100000000u,
-                                   1000000000u,
-                                   10000000000u,
-                                   100000000000u,
-                                   1000000000000u,
-                                   10000000000000u,
-                                   100000000000000u,
-                                   1000000000000000u,
-                                   10000000000000000u,
-                                   100000000000000000u,
-                                   1000000000000000000u,
-                                   10000000000000000000u};
+const uint64_t csv_pow10[20] = {1u,
+                                10u,
+                                100u,
+                                1000u,
+                                10000u,
+                                100000u,
+                                1000000u,
+                                10000000u,
+                                100000000u,
+                                1000000000u,
+                                10000000000u,
+                                100000000000u,
+                                1000000000000u,
+                                10000000000000u,
+                                100000000000000u,
+                                1000000000000000u,
+                                10000000000000000u,
+                                100000000000000000u,
+                                1000000000000000000u,
+                                10000000000000000000u};
 
 static inline bool is_digit(char c)
 {
@@ -47,7 +47,7 @@ static inline bool is_digit(char c)
 
 /* ---- Integers ----------------------------------------------------------- */
 
-int csv_parse_int64(const char *p, size_t n, int64_t *out)
+int csv_parse_int64_full(const char *p, size_t n, int64_t *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -138,7 +138,7 @@ static int parse_scaled(const char *p, size_t n, int scale, bool *neg, u128 *mag
             d = d * 10 + (uint64_t)(ip[k] - '0');
         for (size_t k = 0; k < flen; k++)
             d = d * 10 + (uint64_t)(fp[k] - '0');
-        *mag = (u128)d * POW10[cut - (int64_t)len];
+        *mag = (u128)d * csv_pow10[cut - (int64_t)len];
         return 0;
     }
 
@@ -172,7 +172,7 @@ static int parse_scaled(const char *p, size_t n, int scale, bool *neg, u128 *mag
     return 0;
 }
 
-int csv_parse_fixed(const char *p, size_t n, tally_fixed *out)
+int csv_parse_fixed_full(const char *p, size_t n, tally_fixed *out)
 {
     bool neg;
     u128 mag;
@@ -290,7 +290,7 @@ static int parse_iso(const char *p, size_t n, int64_t *ns, bool *naive)
             frac = frac * 10 + (p[i++] - '0');
         if (i == f0 || (i < n && is_digit(p[i])))
             return -1;
-        frac *= (int64_t)POW10[9 - (i - f0)];
+        frac *= (int64_t)csv_pow10[9 - (i - f0)];
     }
 
     int offset = 0; /* seconds east of UTC */

@@ -1,38 +1,35 @@
 /*
  * daily_map.c — see daily_map.h.
+ *
+ * Every usage row costs two lookups here (its user-day and its model and
+ * provider), so a lookup is kept to one table load in the common case:
+ * the table slot holds half of the key's hash next to the entry index, and
+ * only a matching half leads to the entry and a key comparison, which is
+ * done 8 bytes at a time inline rather than through memcmp, as keys are a
+ * few dozen bytes.
+ *
+ * A big map (user-days over a month of rows) has a table far larger than
+ * the CPU's caches, and a probe there is a cache miss per row. But rows
+ * come roughly in time order, so the keys in use at any moment are few
+ * (one day's users): a small direct-mapped array of the entries recently
+ * found, in front of the table, holds them. A hit there is checked against
+ * the entry's key like any other, so a stale or colliding slot costs only
+ * a miss, and the table stays the one place that decides.
  */
 #include "daily_map.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
-static inline uint64_t mix(uint64_t h)
+/* a[0..len) == b[0..len), for keys of equal length. */
+static inline bool key_eq(const unsigned char *a, const unsigned char *b, size_t len)
 {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
-/* Eight bytes at a time with one multiply each, and one full mix at the
- * end: keys are user ids and request ids (UUIDs), hashed once per row. */
-uint64_t daily_hash(const void *key, size_t len)
-{
-    const unsigned char *p = key;
-    uint64_t h = 0x9e3779b97f4a7c15ULL ^ ((uint64_t)len * 0xff51afd7ed558ccdULL);
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = ((h ^ w) * 0x9fb21c651e98df25ULL);
-        h ^= h >> 31;
-        p += 8;
-        len -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, len);
-    return mix(h ^ w);
+    if (len < 8)
+        return memcmp(a, b, len) == 0;
+    for (size_t i = 0; i + 8 < len; i += 8)
+        if (daily_load8(a + i) != daily_load8(b + i))
+            return false;
+    return daily_load8(a + len - 8) == daily_load8(b + len - 8);
 }
 
 void daily_map_init(daily_map *m, size_t value_size)
@@ -42,12 +39,16 @@ void daily_map_init(daily_map *m, size_t value_size)
     m->value_size = value_size ? value_size : 1;
 }
 
+/* 4096 slots of 8 bytes: small enough to stay cached, large enough for a
+ * day's users with few collisions. Used once the table has more slots. */
+#define RECENT_SLOTS 4096
+#define RECENT_FROM 8192
+
 void daily_map_free(daily_map *m)
 {
     free(m->table);
-    free(m->hashes);
-    free(m->key_off);
-    free(m->key_len);
+    free(m->recent);
+    free(m->ents);
     free(m->values);
     free(m->arena);
     daily_map_init(m, m->value_size);
@@ -64,18 +65,10 @@ void daily_map_clear(daily_map *m)
 static int grow_entries(daily_map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 256;
-    uint64_t *h = realloc(m->hashes, cap * sizeof(*h));
-    if (h == NULL)
+    daily_map_entry *e = realloc(m->ents, cap * sizeof(*e));
+    if (e == NULL)
         return -1;
-    m->hashes = h;
-    uint32_t *o = realloc(m->key_off, cap * sizeof(*o));
-    if (o == NULL)
-        return -1;
-    m->key_off = o;
-    uint32_t *l = realloc(m->key_len, cap * sizeof(*l));
-    if (l == NULL)
-        return -1;
-    m->key_len = l;
+    m->ents = e;
     unsigned char *v = realloc(m->values, cap * m->value_size);
     if (v == NULL)
         return -1;
@@ -84,22 +77,29 @@ static int grow_entries(daily_map *m)
     return 0;
 }
 
+static inline uint64_t slot_word(uint64_t hash, size_t i)
+{
+    return (hash & ~UINT64_C(0xffffffff)) | (uint64_t)(i + 1);
+}
+
 /* Keep the table at most half full, so probes stay short. */
 static int grow_table(daily_map *m)
 {
     size_t size = m->table ? (m->table_mask + 1) * 2 : 512;
-    uint32_t *t = calloc(size, sizeof(*t));
+    uint64_t *t = calloc(size, sizeof(*t));
     if (t == NULL)
         return -1;
     for (size_t i = 0; i < m->n; i++) {
-        size_t j = m->hashes[i] & (size - 1);
+        size_t j = m->ents[i].hash & (size - 1);
         while (t[j] != 0)
             j = (j + 1) & (size - 1);
-        t[j] = (uint32_t)(i + 1);
+        t[j] = slot_word(m->ents[i].hash, i);
     }
     free(m->table);
     m->table = t;
     m->table_mask = size - 1;
+    if (m->recent == NULL && size >= RECENT_FROM)
+        m->recent = calloc(RECENT_SLOTS, sizeof(*m->recent)); /* NULL: go without */
     return 0;
 }
 
@@ -129,16 +129,34 @@ int daily_map_upsert(daily_map *m, const void *key, size_t len, uint64_t hash, v
         if (grow_table(m) != 0)
             return -1;
     }
+    const uint64_t tag = hash & ~UINT64_C(0xffffffff);
+    uint64_t *recent = m->recent ? &m->recent[hash & (RECENT_SLOTS - 1)] : NULL;
+    if (recent != NULL && (*recent & ~UINT64_C(0xffffffff)) == tag) {
+        size_t i = (uint32_t)*recent - 1;
+        if (i < m->n) {
+            const daily_map_entry *en = &m->ents[i];
+            if (en->hash == hash && en->key_len == len &&
+                key_eq((const unsigned char *)m->arena + en->key_off, key, len)) {
+                *value = m->values + i * m->value_size;
+                return 0;
+            }
+        }
+    }
     size_t j = hash & m->table_mask;
     for (;;) {
-        uint32_t e = m->table[j];
+        uint64_t e = m->table[j];
         if (e == 0)
             break;
-        size_t i = e - 1;
-        if (m->hashes[i] == hash && m->key_len[i] == len &&
-            memcmp(m->arena + m->key_off[i], key, len) == 0) {
-            *value = m->values + i * m->value_size;
-            return 0;
+        if ((e & ~UINT64_C(0xffffffff)) == tag) {
+            size_t i = (uint32_t)e - 1;
+            const daily_map_entry *en = &m->ents[i];
+            if (en->key_len == len &&
+                key_eq((const unsigned char *)m->arena + en->key_off, key, len)) {
+                if (recent != NULL)
+                    *recent = e;
+                *value = m->values + i * m->value_size;
+                return 0;
+            }
         }
         j = (j + 1) & m->table_mask;
     }
@@ -147,12 +165,14 @@ int daily_map_upsert(daily_map *m, const void *key, size_t len, uint64_t hash, v
     if (m->n >= UINT32_MAX - 1)
         return -1;
     size_t i = m->n;
-    if (arena_put(m, key, len, &m->key_off[i]) != 0)
+    if (arena_put(m, key, len, &m->ents[i].key_off) != 0)
         return -1;
-    m->hashes[i] = hash;
-    m->key_len[i] = (uint32_t)len;
+    m->ents[i].hash = hash;
+    m->ents[i].key_len = (uint32_t)len;
     memset(m->values + i * m->value_size, 0, m->value_size);
-    m->table[j] = (uint32_t)(i + 1);
+    m->table[j] = slot_word(hash, i);
+    if (recent != NULL)
+        *recent = m->table[j];
     m->n++;
     *value = m->values + i * m->value_size;
     return 0;
