@@ -501,13 +501,6 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
         csv_entry *en = &e->v[match];
         if (en->size == f[fi].size && en->mtime_ns == f[fi].mtime_ns) {
             f[fi].action = CSV_DO_UNCHANGED;
-        } else if (en->fp_len <= en->data_start && f[fi].size > en->fp_len) {
-            /* Only a header was ever seen of it: see csv_found.weak. Marked
-             * found, so that it is not taken for a file renamed away. */
-            en->found = (long)fi;
-            en->seen = now;
-            f[fi].weak = match;
-            continue;
         } else if (rewritten(&f[fi], en)) {
             api->log(h, TALLY_LOG_INFO,
                      "%s no longer holds what was read from it (truncated by copytruncate, or "
@@ -519,6 +512,14 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
             en->retired = true;
             en->dev = en->ino = 0;
             en->seen = now;
+            continue;
+        } else if (en->fp_len <= en->data_start && f[fi].size > en->fp_len) {
+            /* It starts as it did, but only a header was ever seen of it:
+             * see csv_found.weak. Marked found, so that it is not taken for
+             * a file renamed away. */
+            en->found = (long)fi;
+            en->seen = now;
+            f[fi].weak = match;
             continue;
         } else {
             f[fi].action = CSV_DO_READ;

@@ -3,9 +3,10 @@
  * row -> record, and batches.
  *
  * This is the per-row path, so it allocates nothing: a row's mapped
- * columns are visited in one pass over a small table, values are parsed in
- * place, and only fields the scanner unescaped are copied (into the
- * batch's arena, reserved once per row).
+ * columns are visited in one pass over a small table (each column's kind
+ * and place in the record found when the header was read), values are
+ * parsed in place, and only fields the scanner unescaped are copied (into
+ * the batch's arena).
  */
 #include "csv_rows.h"
 
