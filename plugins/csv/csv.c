@@ -392,7 +392,9 @@ static int read_rows(csv_source *s, read_job *j, csv_input *in, const csv_colmap
             continue;
         }
         if (rc == CSV_BAD) {
-            if (used == s->row_limit && p[used - 1] != '\n')
+            /* An over-long row: the scanner now skips its rest, which a
+             * restart must skip too (the checkpoint's skip_line). */
+            if (csv_scanner_discarding(s->scanner))
                 j->in_discard = true;
             if (reject(s, j, row_off, row_line, reason, p, used) != 0)
                 return -1;
