@@ -60,6 +60,14 @@ int csv_field_lookup(const char *name, size_t n, csv_field_id *out);
 /* The stream's fields as "a, b, c" for messages. */
 const char *csv_stream_field_list(tally_stream stream);
 
+/* How a field's value is read: its type, and for two fields whether a
+ * value also sets a flag (NULL is told apart from 0 there). */
+enum { CSV_K_STR, CSV_K_TIME, CSV_K_INT, CSV_K_STATUS, CSV_K_FIXED, CSV_K_RT, CSV_K_BOOL };
+/* Where field f's value goes in a tally_record of the stream (*off, from
+ * the record's start) and how it is read (*kind, CSV_K_*): also for
+ * sources that fill records from other inputs (the odbc source). */
+void csv_field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind);
+
 /* Which header column feeds which field; only the stream's fields. */
 typedef struct csv_colmap {
     size_t n_cols; /* fields in the header row: every row must have as many */
@@ -113,6 +121,12 @@ typedef struct csv_conv {
 
 /* Forget the hour cache (the zone may differ after a reload). */
 void csv_conv_reset(csv_conv *c);
+/* An instant's text, in c->time_format; a time without a zone is read
+ * in the zone c->naive says. UTC nanoseconds in *ns: 0, or -1. */
+int csv_conv_instant(csv_conv *c, const char *p, size_t n, int64_t *ns);
+/* A wall-clock time without a zone, as nanoseconds since 1970-01-01T00:00
+ * of that clock, to UTC nanoseconds as c->naive says: 0, or -1. */
+int csv_conv_naive(csv_conv *c, int64_t wall_ns, int64_t *ns);
 
 /* Records waiting to be emitted, and the arena their scanner-owned
  * strings were copied to. */
