@@ -64,28 +64,6 @@ static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section,
     free(text);
 }
 
-int csv_conf_parse_offset(const char *t, int32_t *out)
-{
-    /* Exactly ±hh, ±hhmm or ±hh:mm, as ISO 8601 writes offsets. */
-    size_t n = t != NULL ? strlen(t) : 0;
-    if ((n != 3 && n != 5 && n != 6) || (t[0] != '+' && t[0] != '-') || (n == 6 && t[3] != ':'))
-        return -1;
-    const char *digits[4] = {t + 1, t + 2, t + (n == 6 ? 4 : 3), t + (n == 6 ? 5 : 4)};
-    size_t nd = n == 3 ? 2 : 4;
-    int d[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < nd; i++) {
-        if (*digits[i] < '0' || *digits[i] > '9')
-            return -1;
-        d[i] = *digits[i] - '0';
-    }
-    int hours = d[0] * 10 + d[1], minutes = d[2] * 10 + d[3];
-    /* Real zones stay within -12:00..+14:00; ISO 8601 allows up to 23:59. */
-    if (hours > 23 || minutes > 59)
-        return -1;
-    *out = (t[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
-    return 0;
-}
-
 /* "field=header": the field (checked against the stream when it is
  * known) and the header name. 0, or -1 after logging why. */
 static int check_rename(tally_host *h, const tally_host_api *api, cfg_t *section, const char *entry,

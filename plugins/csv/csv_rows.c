@@ -166,7 +166,7 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
                 m->mapped[m->n_mapped].col = (uint32_t)col;
                 m->mapped[m->n_mapped].field = (csv_field_id)f;
                 csv_field_layout(stream, (csv_field_id)f, &m->mapped[m->n_mapped].off,
-                             &m->mapped[m->n_mapped].kind);
+                                 &m->mapped[m->n_mapped].kind);
                 m->n_mapped++;
             }
         }
@@ -186,6 +186,28 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
 }
 
 /* ---- instants ---- */
+
+int csv_conf_parse_offset(const char *t, int32_t *out)
+{
+    /* Exactly ±hh, ±hhmm or ±hh:mm, as ISO 8601 writes offsets. */
+    size_t n = t != NULL ? strlen(t) : 0;
+    if ((n != 3 && n != 5 && n != 6) || (t[0] != '+' && t[0] != '-') || (n == 6 && t[3] != ':'))
+        return -1;
+    const char *digits[4] = {t + 1, t + 2, t + (n == 6 ? 4 : 3), t + (n == 6 ? 5 : 4)};
+    size_t nd = n == 3 ? 2 : 4;
+    int d[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < nd; i++) {
+        if (*digits[i] < '0' || *digits[i] > '9')
+            return -1;
+        d[i] = *digits[i] - '0';
+    }
+    int hours = d[0] * 10 + d[1], minutes = d[2] * 10 + d[3];
+    /* Real zones stay within -12:00..+14:00; ISO 8601 allows up to 23:59. */
+    if (hours > 23 || minutes > 59)
+        return -1;
+    *out = (t[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+    return 0;
+}
 
 void csv_conv_reset(csv_conv *c)
 {

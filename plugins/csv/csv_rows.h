@@ -97,6 +97,9 @@ typedef enum csv_naive_kind {
     CSV_NAIVE_BUSINESS, /* the agent's zone, through api->local_to_utc */
 } csv_naive_kind;
 
+/* "+08:00", "-0530", "+08" -> seconds east of UTC: 0 or -1. */
+int csv_conf_parse_offset(const char *text, int32_t *out);
+
 #define CSV_HOUR_CACHE 64
 
 /* What converting a row needs besides the row. */

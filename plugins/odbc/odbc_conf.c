@@ -1,0 +1,285 @@
+/*
+ * odbc_conf.c — the odbc source's options: the libconfuse table, the
+ * checks libconfuse cannot make (streams, table or query, column renames
+ * against the stream's fields, limits, the connection string's ${NAME}
+ * references), and building and freeing an odbc_source's options.
+ *
+ * libconfuse 3.3 keeps one line per section (where it ends), so messages
+ * say "FILE:LINE: in odbc "TITLE":" and name the option.
+ */
+#include "odbc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+cfg_opt_t odbc_options[] = {
+    CFG_STR("connection", NULL, CFGF_NONE),      CFG_STR("password_file", NULL, CFGF_NONE),
+    CFG_STR("stream", NULL, CFGF_NONE),          CFG_STR("table", NULL, CFGF_NONE),
+    CFG_STR("query", NULL, CFGF_NONE),           CFG_STR_LIST("columns", "{}", CFGF_NONE),
+    CFG_INT("batch_rows", 10000, CFGF_NONE),     CFG_INT("max_field_bytes", 256, CFGF_NONE),
+    CFG_STR("naive_timezone", "UTC", CFGF_NONE), CFG_INT("timeout", 30, CFGF_NONE),
+    CFG_INT("retry_for", 60, CFGF_NONE),         CFG_END(),
+};
+
+const char *const odbc_option_help[] = {
+    "the ODBC connection string (required), e.g. \"DSN=usage\" or "
+    "\"DRIVER=PostgreSQL Unicode;Server=db;Database=app;UID=tally\"; ${NAME} is replaced by "
+    "the environment variable NAME; passwords are never logged",
+    "a file holding the password (one line), added to the connection as PWD",
+    "what the rows are (required): usage, candidates, users or api_keys",
+    "the table to read (default: usage, request_candidates, users or api_keys, after the "
+    "stream); written into the SQL as it is, so schema.table works",
+    "instead of table, a full SELECT for other schemas; its result must have the stream's "
+    "columns (renamed with columns)",
+    "column names that differ from the field names, as \"field=column\", e.g. "
+    "{\"created_at=ts\", \"user_id=uid\"}",
+    "rows per page and per fetch (default 10000); each page is one query",
+    "longest text value in bytes (default 256); longer ids, models or providers set the row "
+    "aside, a longer error_message is cut",
+    "the zone of timestamps without one (TIMESTAMP WITHOUT TIME ZONE, text without an "
+    "offset): UTC (default), a fixed offset such as \"+08:00\", or business",
+    "seconds to wait for the login and for each query (default 30; 0: the driver's)",
+    "seconds a cycle keeps reconnecting after the connection was lost (default 60), with "
+    "exponential backoff and jitter; then the cycle fails and the next one starts over",
+    NULL,
+};
+
+#define STREAM_NAMES "usage, candidates, users, api_keys"
+
+static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
+                       ...) __attribute__((format(printf, 4, 5)));
+
+static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
+                       ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    va_end(ap);
+    const char *file = section->filename ? section->filename : "config";
+    const char *title = cfg_title(section) ? cfg_title(section) : "";
+    api->log(h, TALLY_LOG_ERR, "%s:%d: in odbc \"%s\": %s", file, section->line, title,
+             text ? text : "invalid option (out of memory describing it)");
+    free(text);
+}
+
+const char *odbc_default_table(tally_stream stream)
+{
+    switch (stream) {
+    case TALLY_STREAM_CANDIDATES:
+        return "request_candidates";
+    case TALLY_STREAM_USERS:
+        return "users";
+    case TALLY_STREAM_API_KEYS:
+        return "api_keys";
+    default:
+        return "usage";
+    }
+}
+
+/* ${NAME} references are well formed (their values are looked up when
+ * connecting: the environment of `tallyd -t` may not be the daemon's). */
+static int check_refs(const char *s, const char **bad)
+{
+    for (const char *p = strstr(s, "${"); p != NULL; p = strstr(p + 2, "${")) {
+        const char *q = p + 2;
+        if (*q >= '0' && *q <= '9') {
+            *bad = p;
+            return -1;
+        }
+        while ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') ||
+               *q == '_')
+            q++;
+        if (*q != '}' || q == p + 2) {
+            *bad = p;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
+{
+    /* Every problem is reported, not just the first. */
+    int bad = 0;
+    const char *conn = cfg_getstr(section, "connection");
+    const char *ref;
+    if (conn == NULL || conn[0] == '\0') {
+        conf_error(h, api, section,
+                   "option 'connection' is required; set it to an ODBC connection string, e.g. "
+                   "connection = \"DSN=usage\"");
+        bad = 1;
+    } else if (check_refs(conn, &ref) != 0) {
+        conf_error(h, api, section,
+                   "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
+                   "reference; write ${NAME} with NAME made of letters, digits and '_'",
+                   (size_t)(ref - conn));
+        bad = 1;
+    }
+    const char *pf = cfg_getstr(section, "password_file");
+    if (pf != NULL && pf[0] != '/') {
+        conf_error(h, api, section,
+                   "option 'password_file' = \"%s\" must be an absolute path, e.g. "
+                   "\"/etc/tally/db.password\"",
+                   pf);
+        bad = 1;
+    }
+    const char *sname = cfg_getstr(section, "stream");
+    tally_stream stream;
+    bool stream_ok = csv_stream_from_name(sname, &stream) == 0;
+    if (sname == NULL) {
+        conf_error(h, api, section, "option 'stream' is required; set it to one of " STREAM_NAMES);
+        bad = 1;
+    } else if (!stream_ok) {
+        conf_error(h, api, section, "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES,
+                   sname);
+        bad = 1;
+    }
+    const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
+    if (table != NULL && query != NULL) {
+        conf_error(h, api, section,
+                   "options 'table' and 'query' are both set; keep one: table reads a table "
+                   "whole, query runs your SELECT");
+        bad = 1;
+    }
+    if (table != NULL && table[0] == '\0') {
+        conf_error(h, api, section, "option 'table' is empty; name a table or remove the option");
+        bad = 1;
+    }
+    if (query != NULL && strspn(query, " \t\r\n") == strlen(query)) {
+        conf_error(h, api, section, "option 'query' is empty; write a SELECT or remove the option");
+        bad = 1;
+    }
+    bool renamed[CSV_FIELD_COUNT] = {false};
+    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
+        const char *entry = cfg_getnstr(section, "columns", i);
+        const char *eq = strchr(entry, '=');
+        csv_field_id f;
+        if (eq == NULL || eq == entry || eq[1] == '\0') {
+            conf_error(h, api, section,
+                       "option 'columns' entry \"%s\" is not \"field=column\"; write e.g. "
+                       "\"created_at=ts\" to read created_at from the column ts",
+                       entry);
+            bad = 1;
+        } else if (csv_field_lookup(entry, (size_t)(eq - entry), &f) != 0 ||
+                   (stream_ok && !csv_stream_has(stream, f))) {
+            conf_error(h, api, section,
+                       "option 'columns' entry \"%s\": %.*s is not a field of stream %s; its "
+                       "fields are %s",
+                       entry, (int)(eq - entry), entry, stream_ok ? csv_stream_name(stream) : "?",
+                       stream_ok ? csv_stream_field_list(stream) : STREAM_NAMES);
+            bad = 1;
+        } else if (renamed[f]) {
+            conf_error(h, api, section,
+                       "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
+                       csv_field_name(f), entry);
+            bad = 1;
+        } else {
+            renamed[f] = true;
+        }
+    }
+    long br = cfg_getint(section, "batch_rows");
+    if (br < 1 || br > 1000000) {
+        conf_error(h, api, section, "option 'batch_rows' = %ld is out of range: use 1..1000000",
+                   br);
+        bad = 1;
+    }
+    long mfb = cfg_getint(section, "max_field_bytes");
+    if (mfb < 16 || mfb > 65536) {
+        conf_error(h, api, section, "option 'max_field_bytes' = %ld is out of range: use 16..65536",
+                   mfb);
+        bad = 1;
+    }
+    const char *nz = cfg_getstr(section, "naive_timezone");
+    int32_t off;
+    if (nz == NULL || (strcmp(nz, "UTC") != 0 && strcmp(nz, "business") != 0 &&
+                       csv_conf_parse_offset(nz, &off) != 0)) {
+        conf_error(h, api, section,
+                   "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
+                   "timezone) or a fixed offset such as \"+08:00\"",
+                   nz ? nz : "");
+        bad = 1;
+    }
+    long to = cfg_getint(section, "timeout");
+    if (to < 0 || to > 3600) {
+        conf_error(h, api, section, "option 'timeout' = %ld is out of range: use 0..3600 seconds",
+                   to);
+        bad = 1;
+    }
+    long rf = cfg_getint(section, "retry_for");
+    if (rf < 0 || rf > 3600) {
+        conf_error(h, api, section, "option 'retry_for' = %ld is out of range: use 0..3600 seconds",
+                   rf);
+        bad = 1;
+    }
+    return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;
+}
+
+int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, odbc_source **out)
+{
+    if (odbc_conf_check(h, api, section) != TALLY_HOST_OK)
+        return TALLY_HOST_ERR;
+    odbc_source *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return TALLY_HOST_ERR;
+    s->host = h;
+    s->api = api;
+    const char *title = cfg_title(section);
+    s->title = strdup(title ? title : "odbc");
+    s->conn_tmpl = strdup(cfg_getstr(section, "connection"));
+    s->conn_shown = odbc_conn_shown(cfg_getstr(section, "connection"));
+    csv_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
+    const char *pf = cfg_getstr(section, "password_file");
+    const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
+    int ok = s->title != NULL && s->conn_tmpl != NULL && s->conn_shown != NULL;
+    if (ok && pf != NULL)
+        ok = (s->password_file = strdup(pf)) != NULL;
+    if (ok && query != NULL)
+        ok = (s->query = strdup(query)) != NULL;
+    else if (ok)
+        ok = (s->table = strdup(table ? table : odbc_default_table(s->stream))) != NULL;
+    for (unsigned i = 0; ok && i < cfg_size(section, "columns"); i++) {
+        const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
+        csv_field_id f;
+        csv_field_lookup(entry, (size_t)(eq - entry), &f);
+        ok = (s->names[f] = strdup(eq + 1)) != NULL;
+    }
+    s->batch_rows = (size_t)cfg_getint(section, "batch_rows");
+    s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
+    s->timeout_s = cfg_getint(section, "timeout");
+    s->retry_for = (double)cfg_getint(section, "retry_for");
+    const char *nz = cfg_getstr(section, "naive_timezone");
+    if (strcmp(nz, "UTC") == 0)
+        s->naive = CSV_NAIVE_UTC;
+    else if (strcmp(nz, "business") == 0)
+        s->naive = CSV_NAIVE_BUSINESS;
+    else {
+        s->naive = CSV_NAIVE_OFFSET;
+        csv_conf_parse_offset(nz, &s->naive_offset_s);
+    }
+    if (!ok) {
+        odbc_conf_free(s);
+        return TALLY_HOST_ERR;
+    }
+    *out = s;
+    return TALLY_HOST_OK;
+}
+
+void odbc_conf_free(odbc_source *s)
+{
+    if (s == NULL)
+        return;
+    free(s->title);
+    free(s->conn_tmpl);
+    free(s->conn_shown);
+    free(s->password_file);
+    free(s->table);
+    free(s->query);
+    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+        free(s->names[f]);
+    free(s);
+}
