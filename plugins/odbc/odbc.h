@@ -101,13 +101,6 @@ typedef struct odbc_source {
     int64_t rejected;  /* this cycle, not yet counted */
 } odbc_source;
 
-/* What became of a step that talks to the database. */
-enum {
-    ODBC_OK = 0,
-    ODBC_FAILED = -1, /* an error retrying cannot fix: logged */
-    ODBC_LOST = -2,   /* the connection is gone: reconnect and go on */
-};
-
 /* odbc_conf.c */
 extern cfg_opt_t odbc_options[];
 extern const char *const odbc_option_help[];

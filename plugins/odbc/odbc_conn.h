@@ -19,6 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What became of a step that talks to the database. */
+enum {
+    ODBC_OK = 0,
+    ODBC_FAILED = -1, /* an error retrying cannot fix: logged */
+    ODBC_LOST = -2,   /* the connection is gone: reconnect and go on */
+};
+
 /* The databases whose differences tally knows. */
 typedef enum odbc_dbms {
     ODBC_DBMS_OTHER = 0,
