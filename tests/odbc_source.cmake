@@ -29,3 +29,11 @@ target_link_libraries(test_odbc_source PRIVATE tally_mock_host PkgConfig::CMOCKA
 add_dependencies(test_odbc_source plugin_odbc)
 add_test(NAME test_odbc_source COMMAND test_odbc_source)
 set_tests_properties(test_odbc_source PROPERTIES LABELS "odbc" TIMEOUT 300)
+
+# tallyd with the odbc source and the sql exporter, on SQLite files and a
+# real PostgreSQL started and stopped by the script.
+add_test(NAME odbc_e2e
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/odbc_e2e_test.sh
+                 $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} $<TARGET_FILE:test_odbc_source>
+                 ${TALLY_SQLITE_ODBC_DRIVER} ${TALLY_PG_ODBC_DRIVER})
+set_tests_properties(odbc_e2e PROPERTIES LABELS "odbc;e2e" TIMEOUT 600)
