@@ -43,6 +43,7 @@ typedef struct odbc_col {
     SQLSMALLINT sql_type; /* what the driver says it is */
     bool zoned;           /* a timestamp with time zone: arrives as UTC */
     bool integer;         /* an integer type (ids: literals unquoted) */
+    bool text_cast;       /* selected as col::text (PostgreSQL's uuid) */
     SQLSMALLINT c_type;   /* how it is bound: SQL_C_CHAR, _SBIGINT, ... */
     size_t width;         /* bytes per value in buf */
     uint16_t off;         /* where the value goes in a tally_record */

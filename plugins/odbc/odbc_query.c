@@ -114,7 +114,11 @@ static int choose_binding(odbc_source *s, odbc_col *c, SQLULEN size, const char 
         break;
     case CSV_K_STR:
         *want = "text, an integer, a decimal or a UUID";
-        if (t == SQL_GUID && !text_only)
+        /* psqlODBC reads a uuid with sscanf and writes it back in upper
+         * case: selected as text it costs a copy, and keeps its case. */
+        if (t == SQL_GUID && s->conn.dbms == ODBC_DBMS_POSTGRESQL)
+            c->text_cast = true;
+        else if (t == SQL_GUID && !text_only)
             c->c_type = SQL_C_GUID;
         else if (!is_char(t) && !is_int(t) && !is_decimal(t) && t != SQL_GUID)
             return -1;
@@ -176,6 +180,7 @@ static const char *source_text(const odbc_source *s)
  * PostgreSQL and SQLite (and standard SQL) quote them. */
 static void put_ident(FILE *f, const char *name)
 {
+    fputs("tally_q.", f);
     fputc('"', f);
     for (const char *p = name; *p; p++) {
         if (*p == '"')
@@ -186,11 +191,14 @@ static void put_ident(FILE *f, const char *name)
 }
 
 /* What the pages select from: the table as written, or the query as a
- * derived table (without a trailing ';'). */
+ * derived table (without a trailing ';'), named tally_q either way: the
+ * pages name columns as tally_q."col", so ORDER BY and WHERE mean the
+ * source's columns even where the select list casts one. */
 static void put_source(FILE *f, const odbc_source *s)
 {
     if (s->table != NULL) {
         fputs(s->table, f);
+        fputs(" AS tally_q", f);
         return;
     }
     size_t n = strlen(s->query);
@@ -430,6 +438,8 @@ char *odbc_page_sql(const odbc_source *s, const odbc_key *after, const odbc_key 
         if (i > 0)
             fputs(", ", f);
         put_ident(f, s->cols[i].name);
+        if (s->cols[i].text_cast)
+            fputs("::text", f);
     }
     fputs(" FROM ", f);
     put_source(f, s);
