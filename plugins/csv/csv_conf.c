@@ -64,35 +64,17 @@ static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section,
     free(text);
 }
 
-/* "field=header": the field (checked against the stream when it is
- * known) and the header name. 0, or -1 after logging why. */
-static int check_rename(tally_host *h, const tally_host_api *api, cfg_t *section, const char *entry,
-                        const tally_stream *stream, csv_field_id *field, const char **header)
+/* A problem the shared `columns` check found. */
+typedef struct report_to {
+    tally_host *h;
+    const tally_host_api *api;
+    cfg_t *section;
+} report_to;
+
+static void report_columns(void *arg, const char *message)
 {
-    const char *eq = strchr(entry, '=');
-    if (eq == NULL || eq == entry || eq[1] == '\0') {
-        conf_error(h, api, section,
-                   "option 'columns' entry \"%s\" is not \"field=header\"; write e.g. "
-                   "\"created_at=ts\" to read created_at from the column headed ts",
-                   entry);
-        return -1;
-    }
-    if (csv_field_lookup(entry, (size_t)(eq - entry), field) != 0 ||
-        (stream != NULL && !csv_stream_has(*stream, *field))) {
-        if (stream != NULL)
-            conf_error(h, api, section,
-                       "option 'columns' entry \"%s\": %.*s is not a field of stream %s; its "
-                       "fields are %s",
-                       entry, (int)(eq - entry), entry, csv_stream_name(*stream),
-                       csv_stream_field_list(*stream));
-        else
-            conf_error(h, api, section,
-                       "option 'columns' entry \"%s\": %.*s is not a field of any stream", entry,
-                       (int)(eq - entry), entry);
-        return -1;
-    }
-    *header = eq + 1;
-    return 0;
+    report_to *r = arg;
+    conf_error(r->h, r->api, r->section, "%s", message);
 }
 
 int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
@@ -118,21 +100,9 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
                    sname);
         bad = 1;
     }
-    bool renamed[CSV_FIELD_COUNT] = {false};
-    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
-        const char *entry = cfg_getnstr(section, "columns", i), *header;
-        csv_field_id f;
-        if (check_rename(h, api, section, entry, stream_ok ? &stream : NULL, &f, &header) != 0) {
-            bad = 1;
-        } else if (renamed[f]) {
-            conf_error(h, api, section,
-                       "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
-                       csv_field_name(f), entry);
-            bad = 1;
-        } else {
-            renamed[f] = true;
-        }
-    }
+    report_to to = {h, api, section};
+    if (csv_columns_check(section, stream_ok ? &stream : NULL, "header", report_columns, &to) > 0)
+        bad = 1;
     const char *tf = cfg_getstr(section, "time_format");
     if (tf == NULL ||
         (strcmp(tf, "iso8601") != 0 && strcmp(tf, "epoch_s") != 0 && strcmp(tf, "epoch_ms") != 0)) {

@@ -130,6 +130,43 @@ const char *csv_stream_field_list(tally_stream stream)
     return streams[stream_index(stream)].list;
 }
 
+int csv_columns_check(cfg_t *section, const tally_stream *stream, const char *name,
+                      void (*report)(void *arg, const char *message), void *arg)
+{
+    bool renamed[CSV_FIELD_COUNT] = {false};
+    int problems = 0;
+    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
+        const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
+        csv_field_id f;
+        char msg[512];
+        msg[0] = '\0';
+        if (eq == NULL || eq == entry || eq[1] == '\0')
+            snprintf(msg, sizeof(msg),
+                     "option 'columns' entry \"%s\" is not \"field=%s\"; write e.g. "
+                     "\"created_at=ts\" to read created_at from the %s ts",
+                     entry, name, name);
+        else if (csv_field_lookup(entry, (size_t)(eq - entry), &f) != 0 ||
+                 (stream != NULL && !csv_stream_has(*stream, f)))
+            snprintf(msg, sizeof(msg),
+                     "option 'columns' entry \"%s\": %.*s is not a field of %s%s; its fields "
+                     "are %s",
+                     entry, (int)(eq - entry), entry, stream ? "stream " : "any stream",
+                     stream ? csv_stream_name(*stream) : "",
+                     stream ? csv_stream_field_list(*stream) : "listed in tallyd.conf(5)");
+        else if (renamed[f])
+            snprintf(msg, sizeof(msg),
+                     "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
+                     csv_field_name(f), entry);
+        else
+            renamed[f] = true;
+        if (msg[0] != '\0') {
+            report(arg, msg);
+            problems++;
+        }
+    }
+    return problems;
+}
+
 /* ---- the column map ---- */
 
 int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUNT],

@@ -9,7 +9,8 @@
  */
 #include "odbc.h"
 
-#include <stdarg.h>
+#include "section.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,23 +49,17 @@ const char *const odbc_option_help[] = {
 
 #define STREAM_NAMES "usage, candidates, users, api_keys"
 
-static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
-                       ...) __attribute__((format(printf, 4, 5)));
+/* A problem the shared `columns` check found. */
+typedef struct report_to {
+    tally_host *h;
+    const tally_host_api *api;
+    cfg_t *section;
+} report_to;
 
-static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
-                       ...)
+static void report_columns(void *arg, const char *message)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
-        text = NULL;
-    va_end(ap);
-    const char *file = section->filename ? section->filename : "config";
-    const char *title = cfg_title(section) ? cfg_title(section) : "";
-    api->log(h, TALLY_LOG_ERR, "%s:%d: in odbc \"%s\": %s", file, section->line, title,
-             text ? text : "invalid option (out of memory describing it)");
-    free(text);
+    report_to *r = arg;
+    section_error(r->h, r->api, r->section, "%s", message);
 }
 
 const char *odbc_default_table(tally_stream stream)
@@ -109,111 +104,89 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     const char *conn = cfg_getstr(section, "connection");
     const char *ref;
     if (conn == NULL || conn[0] == '\0') {
-        conf_error(h, api, section,
-                   "option 'connection' is required; set it to an ODBC connection string, e.g. "
-                   "connection = \"DSN=usage\"");
+        section_error(h, api, section,
+                      "option 'connection' is required; set it to an ODBC connection string, e.g. "
+                      "connection = \"DSN=usage\"");
         bad = 1;
     } else if (check_refs(conn, &ref) != 0) {
-        conf_error(h, api, section,
-                   "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
-                   "reference; write ${NAME} with NAME made of letters, digits and '_'",
-                   (size_t)(ref - conn));
+        section_error(h, api, section,
+                      "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
+                      "reference; write ${NAME} with NAME made of letters, digits and '_'",
+                      (size_t)(ref - conn));
         bad = 1;
     }
     const char *pf = cfg_getstr(section, "password_file");
     if (pf != NULL && pf[0] != '/') {
-        conf_error(h, api, section,
-                   "option 'password_file' = \"%s\" must be an absolute path, e.g. "
-                   "\"/etc/tally/db.password\"",
-                   pf);
+        section_error(h, api, section,
+                      "option 'password_file' = \"%s\" must be an absolute path, e.g. "
+                      "\"/etc/tally/db.password\"",
+                      pf);
         bad = 1;
     }
     const char *sname = cfg_getstr(section, "stream");
     tally_stream stream;
     bool stream_ok = csv_stream_from_name(sname, &stream) == 0;
     if (sname == NULL) {
-        conf_error(h, api, section, "option 'stream' is required; set it to one of " STREAM_NAMES);
+        section_error(h, api, section,
+                      "option 'stream' is required; set it to one of " STREAM_NAMES);
         bad = 1;
     } else if (!stream_ok) {
-        conf_error(h, api, section, "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES,
-                   sname);
+        section_error(h, api, section,
+                      "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES, sname);
         bad = 1;
     }
     const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
     if (table != NULL && query != NULL) {
-        conf_error(h, api, section,
-                   "options 'table' and 'query' are both set; keep one: table reads a table "
-                   "whole, query runs your SELECT");
+        section_error(h, api, section,
+                      "options 'table' and 'query' are both set; keep one: table reads a table "
+                      "whole, query runs your SELECT");
         bad = 1;
     }
     if (table != NULL && table[0] == '\0') {
-        conf_error(h, api, section, "option 'table' is empty; name a table or remove the option");
+        section_error(h, api, section,
+                      "option 'table' is empty; name a table or remove the option");
         bad = 1;
     }
     if (query != NULL && strspn(query, " \t\r\n") == strlen(query)) {
-        conf_error(h, api, section, "option 'query' is empty; write a SELECT or remove the option");
+        section_error(h, api, section,
+                      "option 'query' is empty; write a SELECT or remove the option");
         bad = 1;
     }
-    bool renamed[CSV_FIELD_COUNT] = {false};
-    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
-        const char *entry = cfg_getnstr(section, "columns", i);
-        const char *eq = strchr(entry, '=');
-        csv_field_id f;
-        if (eq == NULL || eq == entry || eq[1] == '\0') {
-            conf_error(h, api, section,
-                       "option 'columns' entry \"%s\" is not \"field=column\"; write e.g. "
-                       "\"created_at=ts\" to read created_at from the column ts",
-                       entry);
-            bad = 1;
-        } else if (csv_field_lookup(entry, (size_t)(eq - entry), &f) != 0 ||
-                   (stream_ok && !csv_stream_has(stream, f))) {
-            conf_error(h, api, section,
-                       "option 'columns' entry \"%s\": %.*s is not a field of stream %s; its "
-                       "fields are %s",
-                       entry, (int)(eq - entry), entry, stream_ok ? csv_stream_name(stream) : "?",
-                       stream_ok ? csv_stream_field_list(stream) : STREAM_NAMES);
-            bad = 1;
-        } else if (renamed[f]) {
-            conf_error(h, api, section,
-                       "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
-                       csv_field_name(f), entry);
-            bad = 1;
-        } else {
-            renamed[f] = true;
-        }
-    }
+    report_to to = {h, api, section};
+    if (csv_columns_check(section, stream_ok ? &stream : NULL, "column", report_columns, &to) > 0)
+        bad = 1;
     long br = cfg_getint(section, "batch_rows");
     if (br < 1 || br > 1000000) {
-        conf_error(h, api, section, "option 'batch_rows' = %ld is out of range: use 1..1000000",
-                   br);
+        section_error(h, api, section, "option 'batch_rows' = %ld is out of range: use 1..1000000",
+                      br);
         bad = 1;
     }
     long mfb = cfg_getint(section, "max_field_bytes");
     if (mfb < 16 || mfb > 65536) {
-        conf_error(h, api, section, "option 'max_field_bytes' = %ld is out of range: use 16..65536",
-                   mfb);
+        section_error(h, api, section,
+                      "option 'max_field_bytes' = %ld is out of range: use 16..65536", mfb);
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
     int32_t off;
     if (nz == NULL || (strcmp(nz, "UTC") != 0 && strcmp(nz, "business") != 0 &&
                        csv_conf_parse_offset(nz, &off) != 0)) {
-        conf_error(h, api, section,
-                   "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
-                   "timezone) or a fixed offset such as \"+08:00\"",
-                   nz ? nz : "");
+        section_error(h, api, section,
+                      "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
+                      "timezone) or a fixed offset such as \"+08:00\"",
+                      nz ? nz : "");
         bad = 1;
     }
-    long to = cfg_getint(section, "timeout");
-    if (to < 0 || to > 3600) {
-        conf_error(h, api, section, "option 'timeout' = %ld is out of range: use 0..3600 seconds",
-                   to);
+    long timeout = cfg_getint(section, "timeout");
+    if (timeout < 0 || timeout > 3600) {
+        section_error(h, api, section,
+                      "option 'timeout' = %ld is out of range: use 0..3600 seconds", timeout);
         bad = 1;
     }
     long rf = cfg_getint(section, "retry_for");
     if (rf < 0 || rf > 3600) {
-        conf_error(h, api, section, "option 'retry_for' = %ld is out of range: use 0..3600 seconds",
-                   rf);
+        section_error(h, api, section,
+                      "option 'retry_for' = %ld is out of range: use 0..3600 seconds", rf);
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;
