@@ -30,6 +30,16 @@ add_dependencies(test_odbc_source plugin_odbc)
 add_test(NAME test_odbc_source COMMAND test_odbc_source)
 set_tests_properties(test_odbc_source PROPERTIES LABELS "odbc" TIMEOUT 300)
 
+# The sql exporter through the mock host, on a SQLite file.
+add_executable(test_sql_exporter ${CMAKE_CURRENT_LIST_DIR}/test_sql_exporter.c)
+target_compile_definitions(test_sql_exporter PRIVATE _GNU_SOURCE
+  TALLY_PLUGIN_BUILD_DIR="${TALLY_PLUGIN_BUILD_DIR}"
+  TALLY_SQLITE_ODBC_DRIVER="${TALLY_SQLITE_ODBC_DRIVER}")
+target_link_libraries(test_sql_exporter PRIVATE tally_mock_host PkgConfig::CMOCKA PkgConfig::SQLITE3)
+add_dependencies(test_sql_exporter plugin_sql)
+add_test(NAME test_sql_exporter COMMAND test_sql_exporter)
+set_tests_properties(test_sql_exporter PROPERTIES LABELS "odbc;exporter" TIMEOUT 120)
+
 # tallyd with the odbc source and the sql exporter, on SQLite files and a
 # real PostgreSQL started and stopped by the script.
 add_test(NAME odbc_e2e
