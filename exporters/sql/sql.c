@@ -25,27 +25,11 @@ static void disconnect(sql_ctx *c)
 
 static int connect_db(sql_ctx *c)
 {
-    char *password = NULL, *str = NULL, why[256];
-    if (c->password_file != NULL &&
-        c->api->read_secret(c->host, c->password_file, NULL, &password) != TALLY_HOST_OK) {
-        c->api->log(c->host, TALLY_LOG_ERR,
-                    "the password for the connection cannot be read from %s (see above); make "
-                    "the file readable by tallyd",
-                    c->password_file);
-        return ODBC_FAILED;
-    }
-    int rc = odbc_conn_string(c->conn_tmpl, password, &str, why, sizeof(why));
-    if (password != NULL) {
-        explicit_bzero(password, strlen(password));
-        free(password);
-    }
-    if (rc != 0) {
-        c->api->log(c->host, TALLY_LOG_ERR, "option 'connection' = \"%s\": %s", c->conn_shown, why);
-        return ODBC_FAILED;
-    }
+    odbc_conn_opts o = {c->conn_tmpl, c->conn_shown, c->password_file, c->timeout_s};
     odbc_diag d;
-    rc = odbc_conn_open(&c->conn, str, c->timeout_s, &d);
-    odbc_conn_string_free(str);
+    int rc = odbc_conn_connect(&c->conn, c->host, c->api, &o, &d);
+    if (rc == ODBC_FAILED)
+        return rc;
     if (rc != 0) {
         c->api->log(c->host, TALLY_LOG_ERR,
                     "connecting with \"%s\" failed: %s; check the connection string, the "

@@ -10,11 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One option a line. */
+/* clang-format off */
 cfg_opt_t sql_options[] = {
-    CFG_STR("connection", NULL, CFGF_NONE), CFG_STR("password_file", NULL, CFGF_NONE),
-    CFG_STR("table_prefix", "", CFGF_NONE), CFG_BOOL("create_tables", cfg_true, CFGF_NONE),
-    CFG_INT("timeout", 30, CFGF_NONE),      CFG_END(),
+    CFG_STR("connection", NULL, CFGF_NONE),
+    CFG_STR("password_file", NULL, CFGF_NONE),
+    CFG_STR("table_prefix", "", CFGF_NONE),
+    CFG_BOOL("create_tables", cfg_true, CFGF_NONE),
+    CFG_INT("timeout", 30, CFGF_NONE),
+    CFG_END(),
 };
+/* clang-format on */
 
 const char *const sql_option_help[] = {
     "the ODBC connection string of a PostgreSQL or SQLite database (required), e.g. "
@@ -47,21 +53,8 @@ static bool identifier_part(const char *s)
 int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     int bad = 0;
-    const char *conn = cfg_getstr(section, "connection");
-    if (conn == NULL || conn[0] == '\0') {
-        section_error(h, api, section,
-                      "option 'connection' is required; set it to an ODBC connection string, "
-                      "e.g. connection = \"DSN=dashboards\"");
+    if (odbc_conn_check(h, api, section, "DSN=dashboards") > 0)
         bad = 1;
-    }
-    const char *pf = cfg_getstr(section, "password_file");
-    if (pf != NULL && pf[0] != '/') {
-        section_error(h, api, section,
-                      "option 'password_file' = \"%s\" must be an absolute path, e.g. "
-                      "\"/etc/tally/db.password\"",
-                      pf);
-        bad = 1;
-    }
     const char *prefix = cfg_getstr(section, "table_prefix");
     if (prefix == NULL || !identifier_part(prefix) || strlen(prefix) > 40 ||
         (prefix[0] >= '0' && prefix[0] <= '9')) {
@@ -69,12 +62,6 @@ int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
                       "option 'table_prefix' = \"%s\" may hold only letters, digits and '_' "
                       "(not first), at most 40 of them, e.g. \"tally_\"",
                       prefix ? prefix : "");
-        bad = 1;
-    }
-    long to = cfg_getint(section, "timeout");
-    if (to < 0 || to > 3600) {
-        section_error(h, api, section,
-                      "option 'timeout' = %ld is out of range: use 0..3600 seconds", to);
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;

@@ -112,9 +112,9 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
+    csv_naive_kind nk;
     int32_t off;
-    if (nz == NULL || (strcmp(nz, "UTC") != 0 && strcmp(nz, "business") != 0 &&
-                       csv_conf_parse_offset(nz, &off) != 0)) {
+    if (csv_naive_parse(nz, &nk, &off) != 0) {
         conf_error(h, api, section,
                    "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
                    "timezone) or a fixed offset such as \"+08:00\"",
@@ -162,15 +162,7 @@ int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv
     s->time_format = strcmp(tf, "epoch_s") == 0    ? CSV_TIME_EPOCH_S
                      : strcmp(tf, "epoch_ms") == 0 ? CSV_TIME_EPOCH_MS
                                                    : CSV_TIME_ISO8601;
-    const char *nz = cfg_getstr(section, "naive_timezone");
-    if (strcmp(nz, "UTC") == 0)
-        s->naive = CSV_NAIVE_UTC;
-    else if (strcmp(nz, "business") == 0)
-        s->naive = CSV_NAIVE_BUSINESS;
-    else {
-        s->naive = CSV_NAIVE_OFFSET;
-        csv_conf_parse_offset(nz, &s->naive_offset_s);
-    }
+    csv_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
     s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
     const char *rf = cfg_getstr(section, "reject_file");
     if (ok && rf != NULL)

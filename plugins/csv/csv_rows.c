@@ -246,6 +246,22 @@ int csv_conf_parse_offset(const char *t, int32_t *out)
     return 0;
 }
 
+int csv_naive_parse(const char *text, csv_naive_kind *kind, int32_t *offset_s)
+{
+    if (text == NULL)
+        return -1;
+    *offset_s = 0;
+    if (strcmp(text, "UTC") == 0)
+        *kind = CSV_NAIVE_UTC;
+    else if (strcmp(text, "business") == 0)
+        *kind = CSV_NAIVE_BUSINESS;
+    else if (csv_conf_parse_offset(text, offset_s) == 0)
+        *kind = CSV_NAIVE_OFFSET;
+    else
+        return -1;
+    return 0;
+}
+
 void csv_conv_reset(csv_conv *c)
 {
     memset(c->hours, 0, sizeof(c->hours));

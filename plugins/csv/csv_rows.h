@@ -104,6 +104,10 @@ typedef enum csv_naive_kind {
     CSV_NAIVE_BUSINESS, /* the agent's zone, through api->local_to_utc */
 } csv_naive_kind;
 
+/* The naive_timezone option's text ("UTC", "business", "+08:00") to
+ * *kind and, for a fixed offset, *offset_s: 0, or -1 for anything else. */
+int csv_naive_parse(const char *text, csv_naive_kind *kind, int32_t *offset_s);
+
 /* "+08:00", "-0530", "+08" -> seconds east of UTC: 0 or -1. */
 int csv_conf_parse_offset(const char *text, int32_t *out);
 

@@ -31,27 +31,11 @@ static int connect_db(odbc_source *s, bool retrying)
 {
     if (s->conn.connected)
         return ODBC_OK;
-    char *password = NULL, *str = NULL, why[256];
-    if (s->password_file != NULL &&
-        s->api->read_secret(s->host, s->password_file, NULL, &password) != TALLY_HOST_OK) {
-        s->api->log(s->host, TALLY_LOG_ERR,
-                    "the password for the connection cannot be read from %s (see above); "
-                    "make the file readable by tallyd",
-                    s->password_file);
-        return ODBC_FAILED;
-    }
-    int rc = odbc_conn_string(s->conn_tmpl, password, &str, why, sizeof(why));
-    if (password != NULL) {
-        explicit_bzero(password, strlen(password));
-        free(password);
-    }
-    if (rc != 0) {
-        s->api->log(s->host, TALLY_LOG_ERR, "option 'connection' = \"%s\": %s", s->conn_shown, why);
-        return ODBC_FAILED;
-    }
+    odbc_conn_opts o = {s->conn_tmpl, s->conn_shown, s->password_file, s->timeout_s};
     odbc_diag d;
-    rc = odbc_conn_open(&s->conn, str, s->timeout_s, &d);
-    odbc_conn_string_free(str);
+    int rc = odbc_conn_connect(&s->conn, s->host, s->api, &o, &d);
+    if (rc == ODBC_FAILED)
+        return rc;
     if (rc != 0) {
         if (retrying) {
             s->lost = d;

@@ -15,14 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One option a line. */
+/* clang-format off */
 cfg_opt_t odbc_options[] = {
-    CFG_STR("connection", NULL, CFGF_NONE),      CFG_STR("password_file", NULL, CFGF_NONE),
-    CFG_STR("stream", NULL, CFGF_NONE),          CFG_STR("table", NULL, CFGF_NONE),
-    CFG_STR("query", NULL, CFGF_NONE),           CFG_STR_LIST("columns", "{}", CFGF_NONE),
-    CFG_INT("batch_rows", 10000, CFGF_NONE),     CFG_INT("max_field_bytes", 256, CFGF_NONE),
-    CFG_STR("naive_timezone", "UTC", CFGF_NONE), CFG_INT("timeout", 30, CFGF_NONE),
-    CFG_INT("retry_for", 60, CFGF_NONE),         CFG_END(),
+    CFG_STR("connection", NULL, CFGF_NONE),
+    CFG_STR("password_file", NULL, CFGF_NONE),
+    CFG_STR("stream", NULL, CFGF_NONE),
+    CFG_STR("table", NULL, CFGF_NONE),
+    CFG_STR("query", NULL, CFGF_NONE),
+    CFG_STR_LIST("columns", "{}", CFGF_NONE),
+    CFG_INT("batch_rows", 10000, CFGF_NONE),
+    CFG_INT("max_field_bytes", 256, CFGF_NONE),
+    CFG_STR("naive_timezone", "UTC", CFGF_NONE),
+    CFG_INT("timeout", 30, CFGF_NONE),
+    CFG_INT("retry_for", 60, CFGF_NONE),
+    CFG_END(),
 };
+/* clang-format on */
 
 const char *const odbc_option_help[] = {
     "the ODBC connection string (required), e.g. \"DSN=usage\" or "
@@ -76,53 +85,12 @@ const char *odbc_default_table(tally_stream stream)
     }
 }
 
-/* ${NAME} references are well formed (their values are looked up when
- * connecting: the environment of `tallyd -t` may not be the daemon's). */
-static int check_refs(const char *s, const char **bad)
-{
-    for (const char *p = strstr(s, "${"); p != NULL; p = strstr(p + 2, "${")) {
-        const char *q = p + 2;
-        if (*q >= '0' && *q <= '9') {
-            *bad = p;
-            return -1;
-        }
-        while ((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') ||
-               *q == '_')
-            q++;
-        if (*q != '}' || q == p + 2) {
-            *bad = p;
-            return -1;
-        }
-    }
-    return 0;
-}
-
 int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     /* Every problem is reported, not just the first. */
     int bad = 0;
-    const char *conn = cfg_getstr(section, "connection");
-    const char *ref;
-    if (conn == NULL || conn[0] == '\0') {
-        section_error(h, api, section,
-                      "option 'connection' is required; set it to an ODBC connection string, e.g. "
-                      "connection = \"DSN=usage\"");
+    if (odbc_conn_check(h, api, section, "DSN=usage") > 0)
         bad = 1;
-    } else if (check_refs(conn, &ref) != 0) {
-        section_error(h, api, section,
-                      "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
-                      "reference; write ${NAME} with NAME made of letters, digits and '_'",
-                      (size_t)(ref - conn));
-        bad = 1;
-    }
-    const char *pf = cfg_getstr(section, "password_file");
-    if (pf != NULL && pf[0] != '/') {
-        section_error(h, api, section,
-                      "option 'password_file' = \"%s\" must be an absolute path, e.g. "
-                      "\"/etc/tally/db.password\"",
-                      pf);
-        bad = 1;
-    }
     const char *sname = cfg_getstr(section, "stream");
     tally_stream stream;
     bool stream_ok = csv_stream_from_name(sname, &stream) == 0;
@@ -168,19 +136,13 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
+    csv_naive_kind nk;
     int32_t off;
-    if (nz == NULL || (strcmp(nz, "UTC") != 0 && strcmp(nz, "business") != 0 &&
-                       csv_conf_parse_offset(nz, &off) != 0)) {
+    if (csv_naive_parse(nz, &nk, &off) != 0) {
         section_error(h, api, section,
                       "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
                       "timezone) or a fixed offset such as \"+08:00\"",
                       nz ? nz : "");
-        bad = 1;
-    }
-    long timeout = cfg_getint(section, "timeout");
-    if (timeout < 0 || timeout > 3600) {
-        section_error(h, api, section,
-                      "option 'timeout' = %ld is out of range: use 0..3600 seconds", timeout);
         bad = 1;
     }
     long rf = cfg_getint(section, "retry_for");
@@ -225,15 +187,7 @@ int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, od
     s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
     s->timeout_s = cfg_getint(section, "timeout");
     s->retry_for = (double)cfg_getint(section, "retry_for");
-    const char *nz = cfg_getstr(section, "naive_timezone");
-    if (strcmp(nz, "UTC") == 0)
-        s->naive = CSV_NAIVE_UTC;
-    else if (strcmp(nz, "business") == 0)
-        s->naive = CSV_NAIVE_BUSINESS;
-    else {
-        s->naive = CSV_NAIVE_OFFSET;
-        csv_conf_parse_offset(nz, &s->naive_offset_s);
-    }
+    csv_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
     if (!ok) {
         odbc_conf_free(s);
         return TALLY_HOST_ERR;

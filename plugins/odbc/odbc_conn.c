@@ -3,6 +3,8 @@
  */
 #include "odbc_conn.h"
 
+#include "section.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +13,63 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- the options ---- */
+
+/* ${NAME} references are well formed (their values are looked up when
+ * connecting: the environment of `tallyd -t` may not be the daemon's).
+ * 0, or -1 with *bad at the first one that is not. */
+static int check_refs(const char *s, const char **bad)
+{
+    for (const char *p = strstr(s, "${"); p != NULL; p = strstr(p + 2, "${")) {
+        const char *q = p + 2;
+        if (isdigit((unsigned char)*q)) {
+            *bad = p;
+            return -1;
+        }
+        while (isalnum((unsigned char)*q) || *q == '_')
+            q++;
+        if (*q != '}' || q == p + 2) {
+            *bad = p;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section, const char *example)
+{
+    int problems = 0;
+    const char *conn = cfg_getstr(section, "connection"), *ref;
+    if (conn == NULL || conn[0] == '\0') {
+        section_error(h, api, section,
+                      "option 'connection' is required; set it to an ODBC connection string, "
+                      "e.g. connection = \"%s\"",
+                      example);
+        problems++;
+    } else if (check_refs(conn, &ref) != 0) {
+        section_error(h, api, section,
+                      "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
+                      "reference; write ${NAME} with NAME made of letters, digits and '_'",
+                      (size_t)(ref - conn));
+        problems++;
+    }
+    const char *pf = cfg_getstr(section, "password_file");
+    if (pf != NULL && pf[0] != '/') {
+        section_error(h, api, section,
+                      "option 'password_file' = \"%s\" must be an absolute path, e.g. "
+                      "\"/etc/tally/db.password\"",
+                      pf);
+        problems++;
+    }
+    long timeout = cfg_getint(section, "timeout");
+    if (timeout < 0 || timeout > 3600) {
+        section_error(h, api, section,
+                      "option 'timeout' = %ld is out of range: use 0..3600 seconds", timeout);
+        problems++;
+    }
+    return problems;
+}
 
 /* ---- the connection string ---- */
 
@@ -301,6 +360,32 @@ int odbc_conn_open(odbc_conn *c, const char *conn_str, long timeout_s, odbc_diag
         return -1;
     }
     return 0;
+}
+
+int odbc_conn_connect(odbc_conn *c, tally_host *h, const tally_host_api *api,
+                      const odbc_conn_opts *o, odbc_diag *d)
+{
+    char *password = NULL, *str = NULL, why[256];
+    if (o->password_file != NULL &&
+        api->read_secret(h, o->password_file, NULL, &password) != TALLY_HOST_OK) {
+        api->log(h, TALLY_LOG_ERR,
+                 "the password for the connection cannot be read from %s (see above); make the "
+                 "file readable by tallyd",
+                 o->password_file);
+        return ODBC_FAILED;
+    }
+    int rc = odbc_conn_string(o->tmpl, password, &str, why, sizeof(why));
+    if (password != NULL) {
+        explicit_bzero(password, strlen(password));
+        free(password);
+    }
+    if (rc != 0) {
+        api->log(h, TALLY_LOG_ERR, "option 'connection' = \"%s\": %s", o->shown, why);
+        return ODBC_FAILED;
+    }
+    rc = odbc_conn_open(c, str, o->timeout_s, d);
+    odbc_conn_string_free(str);
+    return rc == 0 ? ODBC_OK : ODBC_LOST;
 }
 
 void odbc_conn_close(odbc_conn *c)

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tally/plugin.h"
+
 /* What became of a step that talks to the database. */
 enum {
     ODBC_OK = 0,
@@ -48,6 +50,12 @@ typedef struct odbc_diag {
     char text[768];
 } odbc_diag;
 
+/* The options every ODBC plugin has, checked: connection (required, its
+ * ${NAME} references well formed; `example` shows one in the message),
+ * password_file (an absolute path) and timeout (0..3600). Each problem
+ * is logged with the section's file and line; returns how many. */
+int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section, const char *example);
+
 /* The template with every ${NAME} replaced by the environment variable's
  * value and, when password is not NULL, ";PWD={password}" appended (a '}'
  * in it doubled, as ODBC quotes). 0 and *out (malloc'd; wipe it with
@@ -65,6 +73,22 @@ char *odbc_conn_shown(const char *tmpl);
  * 0, or -1 with *d (the driver's words). */
 int odbc_conn_open(odbc_conn *c, const char *conn_str, long timeout_s, odbc_diag *d);
 void odbc_conn_close(odbc_conn *c);
+
+/* What a plugin's connection is made of (its options). */
+typedef struct odbc_conn_opts {
+    const char *tmpl;          /* the connection option as configured */
+    const char *shown;         /* odbc_conn_shown(tmpl), for messages */
+    const char *password_file; /* or NULL */
+    long timeout_s;
+} odbc_conn_opts;
+
+/* Connect as a plugin does: the password read from password_file with
+ * api->read_secret and added to the template, every copy wiped after.
+ * ODBC_OK; ODBC_FAILED after logging why (the secret file, the
+ * template); or ODBC_LOST when the driver could not connect: *d says why,
+ * nothing is logged, the caller says what it does next. */
+int odbc_conn_connect(odbc_conn *c, tally_host *h, const tally_host_api *api,
+                      const odbc_conn_opts *o, odbc_diag *d);
 
 /* The diagnostics of a handle after a failed call. */
 void odbc_diag_get(SQLSMALLINT type, SQLHANDLE h, odbc_diag *d);
