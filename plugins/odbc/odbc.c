@@ -216,6 +216,9 @@ static int odbc_collect(void *ctx)
         s->api->log(s->host, TALLY_LOG_DEBUG, "read %llu rows (%lld set aside)",
                     (unsigned long long)p.total, (long long)s->rejected);
     odbc_key_free(&key);
+    /* The bound arrays (up to 64 MiB) are not kept while the agent waits
+     * for the next cycle, which describes the result again anyway. */
+    odbc_plan_free(s);
     return rc == ODBC_OK ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
@@ -237,6 +240,7 @@ static int odbc_recompute(void *ctx, int64_t from_utc, int64_t to_utc)
     }
     odbc_key_free(&key);
     odbc_key_free(&upto);
+    odbc_plan_free(s);
     return rc == ODBC_OK ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
