@@ -23,6 +23,9 @@ packages=(
   collectd-core        # bench/agent_budget.sh: the peer tallyd is measured beside
   libyajl2             # ...its write_log plugin (JSON) links it; collectd-core only suggests it
   time                 # bench/: GNU time measures peak RSS
+  unixodbc-dev odbcinst  # the odbc source and the sql exporter (unixODBC)
+  libsqliteodbc        # odbc/sql tests: the SQLite ODBC driver on a file the test makes
+  postgresql odbc-postgresql  # odbc/sql tests and bench/run-odbc.sh: a real PostgreSQL (initdb in a temp dir)
 )
 
 missing=()

@@ -58,7 +58,7 @@ bad() {
 
 # ---- broken configs: the globals ----------------------------------------
 
-VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), csv (plugin), daily (plugin), file (plugin), http (plugin), shm (plugin)"
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), csv (plugin), daily (plugin), file (plugin), http (plugin), odbc (plugin), shm (plugin), sql (plugin)"
 
 bad unknown_global 4 "no such option 'intervall'; $VALID_ROOT" <<'EOF'
 timezone = "UTC"

@@ -55,6 +55,8 @@ struct tally_host {
     size_t n_spool, cap_spool;
     int64_t next_seq;
     tally_spool_stats spool_counts; /* items and bytes are computed */
+    mock_host_emit_hook on_emit;
+    void *on_emit_arg;
 };
 
 /* Grow *items (each `size` bytes) to hold one more; 0 or -1. */
@@ -390,6 +392,8 @@ static int host_emit_records(tally_host *h, const tally_record *recs, size_t n)
     if (recs == NULL && n > 0)
         return TALLY_HOST_EINVAL;
     h->emit_calls++;
+    if (h->on_emit != NULL)
+        h->on_emit(h, h->emit_calls, h->on_emit_arg);
     for (size_t i = 0; i < n; i++) {
         tally_record r = recs[i];
         tally_str *strs[8];
@@ -444,6 +448,12 @@ uint64_t mock_host_records_total(const tally_host *h)
 size_t mock_host_emit_calls(const tally_host *h)
 {
     return h->emit_calls;
+}
+
+void mock_host_on_emit(tally_host *h, mock_host_emit_hook fn, void *arg)
+{
+    h->on_emit = fn;
+    h->on_emit_arg = arg;
 }
 
 void mock_host_keep_records(tally_host *h, bool keep)

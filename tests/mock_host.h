@@ -73,6 +73,12 @@ const tally_record *mock_host_record_at(const tally_host *h, size_t i);
 uint64_t mock_host_records_total(const tally_host *h);
 size_t mock_host_emit_calls(const tally_host *h);
 void mock_host_keep_records(tally_host *h, bool keep);
+/* Call fn at the start of every emit_records call (call is 1 for the
+ * first since the host was made), before the records are taken: a test
+ * acts there while the plugin is in the middle of a collect (restarts
+ * the server it reads from, say). NULL removes it. */
+typedef void (*mock_host_emit_hook)(tally_host *h, size_t call, void *arg);
+void mock_host_on_emit(tally_host *h, mock_host_emit_hook fn, void *arg);
 /* Forget the records and the inventory calls (not the rejected count). */
 void mock_host_records_clear(tally_host *h);
 

@@ -2,7 +2,9 @@
  * format_priv.h — what the renderers of exporters/format share: a growing
  * output buffer, numbers and instants as text, UTF-8 repair, and the column
  * tables that give JSON its keys and CSV its headers. Not installed; only
- * format's own files and its tests include it.
+ * format's own files, its tests and the sql exporter (whose tables take
+ * their columns from here, and which writes numbers the same way) include
+ * it; the sql exporter switches to the C locale itself.
  *
  * Everything here runs in the C locale: tally_format_render switches the
  * calling thread to it for the whole rendering (see format.c).

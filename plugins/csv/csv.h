@@ -57,7 +57,5 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
 /* Build the options of *out from a section (checked again). */
 int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv_source **out);
 void csv_conf_free(csv_source *s);
-/* "+08:00", "-0530", "+08" -> seconds east of UTC: 0 or -1. */
-int csv_conf_parse_offset(const char *text, int32_t *out);
 
 #endif

@@ -64,57 +64,17 @@ static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section,
     free(text);
 }
 
-int csv_conf_parse_offset(const char *t, int32_t *out)
-{
-    /* Exactly ±hh, ±hhmm or ±hh:mm, as ISO 8601 writes offsets. */
-    size_t n = t != NULL ? strlen(t) : 0;
-    if ((n != 3 && n != 5 && n != 6) || (t[0] != '+' && t[0] != '-') || (n == 6 && t[3] != ':'))
-        return -1;
-    const char *digits[4] = {t + 1, t + 2, t + (n == 6 ? 4 : 3), t + (n == 6 ? 5 : 4)};
-    size_t nd = n == 3 ? 2 : 4;
-    int d[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < nd; i++) {
-        if (*digits[i] < '0' || *digits[i] > '9')
-            return -1;
-        d[i] = *digits[i] - '0';
-    }
-    int hours = d[0] * 10 + d[1], minutes = d[2] * 10 + d[3];
-    /* Real zones stay within -12:00..+14:00; ISO 8601 allows up to 23:59. */
-    if (hours > 23 || minutes > 59)
-        return -1;
-    *out = (t[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
-    return 0;
-}
+/* A problem the shared `columns` check found. */
+typedef struct report_to {
+    tally_host *h;
+    const tally_host_api *api;
+    cfg_t *section;
+} report_to;
 
-/* "field=header": the field (checked against the stream when it is
- * known) and the header name. 0, or -1 after logging why. */
-static int check_rename(tally_host *h, const tally_host_api *api, cfg_t *section, const char *entry,
-                        const tally_stream *stream, csv_field_id *field, const char **header)
+static void report_columns(void *arg, const char *message)
 {
-    const char *eq = strchr(entry, '=');
-    if (eq == NULL || eq == entry || eq[1] == '\0') {
-        conf_error(h, api, section,
-                   "option 'columns' entry \"%s\" is not \"field=header\"; write e.g. "
-                   "\"created_at=ts\" to read created_at from the column headed ts",
-                   entry);
-        return -1;
-    }
-    if (csv_field_lookup(entry, (size_t)(eq - entry), field) != 0 ||
-        (stream != NULL && !csv_stream_has(*stream, *field))) {
-        if (stream != NULL)
-            conf_error(h, api, section,
-                       "option 'columns' entry \"%s\": %.*s is not a field of stream %s; its "
-                       "fields are %s",
-                       entry, (int)(eq - entry), entry, csv_stream_name(*stream),
-                       csv_stream_field_list(*stream));
-        else
-            conf_error(h, api, section,
-                       "option 'columns' entry \"%s\": %.*s is not a field of any stream", entry,
-                       (int)(eq - entry), entry);
-        return -1;
-    }
-    *header = eq + 1;
-    return 0;
+    report_to *r = arg;
+    conf_error(r->h, r->api, r->section, "%s", message);
 }
 
 int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
@@ -140,21 +100,9 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
                    sname);
         bad = 1;
     }
-    bool renamed[CSV_FIELD_COUNT] = {false};
-    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
-        const char *entry = cfg_getnstr(section, "columns", i), *header;
-        csv_field_id f;
-        if (check_rename(h, api, section, entry, stream_ok ? &stream : NULL, &f, &header) != 0) {
-            bad = 1;
-        } else if (renamed[f]) {
-            conf_error(h, api, section,
-                       "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
-                       csv_field_name(f), entry);
-            bad = 1;
-        } else {
-            renamed[f] = true;
-        }
-    }
+    report_to to = {h, api, section};
+    if (csv_columns_check(section, stream_ok ? &stream : NULL, "header", report_columns, &to) > 0)
+        bad = 1;
     const char *tf = cfg_getstr(section, "time_format");
     if (tf == NULL ||
         (strcmp(tf, "iso8601") != 0 && strcmp(tf, "epoch_s") != 0 && strcmp(tf, "epoch_ms") != 0)) {
@@ -164,9 +112,9 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
+    csv_naive_kind nk;
     int32_t off;
-    if (nz == NULL || (strcmp(nz, "UTC") != 0 && strcmp(nz, "business") != 0 &&
-                       csv_conf_parse_offset(nz, &off) != 0)) {
+    if (csv_naive_parse(nz, &nk, &off) != 0) {
         conf_error(h, api, section,
                    "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
                    "timezone) or a fixed offset such as \"+08:00\"",
@@ -214,15 +162,7 @@ int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv
     s->time_format = strcmp(tf, "epoch_s") == 0    ? CSV_TIME_EPOCH_S
                      : strcmp(tf, "epoch_ms") == 0 ? CSV_TIME_EPOCH_MS
                                                    : CSV_TIME_ISO8601;
-    const char *nz = cfg_getstr(section, "naive_timezone");
-    if (strcmp(nz, "UTC") == 0)
-        s->naive = CSV_NAIVE_UTC;
-    else if (strcmp(nz, "business") == 0)
-        s->naive = CSV_NAIVE_BUSINESS;
-    else {
-        s->naive = CSV_NAIVE_OFFSET;
-        csv_conf_parse_offset(nz, &s->naive_offset_s);
-    }
+    csv_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
     s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
     const char *rf = cfg_getstr(section, "reject_file");
     if (ok && rf != NULL)

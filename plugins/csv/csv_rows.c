@@ -131,13 +131,44 @@ const char *csv_stream_field_list(tally_stream stream)
     return streams[stream_index(stream)].list;
 }
 
+int csv_columns_check(cfg_t *section, const tally_stream *stream, const char *name,
+                      void (*report)(void *arg, const char *message), void *arg)
+{
+    bool renamed[CSV_FIELD_COUNT] = {false};
+    int problems = 0;
+    for (unsigned i = 0; i < cfg_size(section, "columns"); i++) {
+        const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
+        csv_field_id f;
+        char msg[512];
+        msg[0] = '\0';
+        if (eq == NULL || eq == entry || eq[1] == '\0')
+            snprintf(msg, sizeof(msg),
+                     "option 'columns' entry \"%s\" is not \"field=%s\"; write e.g. "
+                     "\"created_at=ts\" to read created_at from the %s ts",
+                     entry, name, name);
+        else if (csv_field_lookup(entry, (size_t)(eq - entry), &f) != 0 ||
+                 (stream != NULL && !csv_stream_has(*stream, f)))
+            snprintf(msg, sizeof(msg),
+                     "option 'columns' entry \"%s\": %.*s is not a field of %s%s; its fields "
+                     "are %s",
+                     entry, (int)(eq - entry), entry, stream ? "stream " : "any stream",
+                     stream ? csv_stream_name(*stream) : "",
+                     stream ? csv_stream_field_list(*stream) : "listed in tallyd.conf(5)");
+        else if (renamed[f])
+            snprintf(msg, sizeof(msg),
+                     "option 'columns' renames %s twice (\"%s\"); keep one entry per field",
+                     csv_field_name(f), entry);
+        else
+            renamed[f] = true;
+        if (msg[0] != '\0') {
+            report(arg, msg);
+            problems++;
+        }
+    }
+    return problems;
+}
+
 /* ---- the column map ---- */
-
-/* How a mapped column is read: its type, and for two fields whether a
- * value also sets a flag (NULL is told apart from 0 there). */
-enum { K_STR, K_TIME, K_INT, K_STATUS, K_FIXED, K_RT, K_BOOL };
-
-static void field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind);
 
 int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUNT],
                      const csv_row *header, csv_colmap *m, csv_field_id *missing)
@@ -172,8 +203,8 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
                 seen[f] = true;
                 m->mapped[m->n_mapped].col = (uint32_t)col;
                 m->mapped[m->n_mapped].field = (csv_field_id)f;
-                field_layout(stream, (csv_field_id)f, &m->mapped[m->n_mapped].off,
-                             &m->mapped[m->n_mapped].kind);
+                csv_field_layout(stream, (csv_field_id)f, &m->mapped[m->n_mapped].off,
+                                 &m->mapped[m->n_mapped].kind);
                 m->n_mapped++;
             }
         }
@@ -193,6 +224,44 @@ int csv_colmap_build(tally_stream stream, const char *const names[CSV_FIELD_COUN
 }
 
 /* ---- instants ---- */
+
+int csv_conf_parse_offset(const char *t, int32_t *out)
+{
+    /* Exactly ±hh, ±hhmm or ±hh:mm, as ISO 8601 writes offsets. */
+    size_t n = t != NULL ? strlen(t) : 0;
+    if ((n != 3 && n != 5 && n != 6) || (t[0] != '+' && t[0] != '-') || (n == 6 && t[3] != ':'))
+        return -1;
+    const char *digits[4] = {t + 1, t + 2, t + (n == 6 ? 4 : 3), t + (n == 6 ? 5 : 4)};
+    size_t nd = n == 3 ? 2 : 4;
+    int d[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < nd; i++) {
+        if (*digits[i] < '0' || *digits[i] > '9')
+            return -1;
+        d[i] = *digits[i] - '0';
+    }
+    int hours = d[0] * 10 + d[1], minutes = d[2] * 10 + d[3];
+    /* Real zones stay within -12:00..+14:00; ISO 8601 allows up to 23:59. */
+    if (hours > 23 || minutes > 59)
+        return -1;
+    *out = (t[0] == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+    return 0;
+}
+
+int csv_naive_parse(const char *text, csv_naive_kind *kind, int32_t *offset_s)
+{
+    if (text == NULL)
+        return -1;
+    *offset_s = 0;
+    if (strcmp(text, "UTC") == 0)
+        *kind = CSV_NAIVE_UTC;
+    else if (strcmp(text, "business") == 0)
+        *kind = CSV_NAIVE_BUSINESS;
+    else if (csv_conf_parse_offset(text, offset_s) == 0)
+        *kind = CSV_NAIVE_OFFSET;
+    else
+        return -1;
+    return 0;
+}
 
 void csv_conv_reset(csv_conv *c)
 {
@@ -229,28 +298,37 @@ static int business_to_utc(csv_conv *c, int64_t local, int64_t *utc)
     return c->api->local_to_utc(c->host, local, utc) == TALLY_HOST_OK ? 0 : -1;
 }
 
-static int read_instant(csv_conv *c, const char *p, size_t n, int64_t *ns)
+int csv_conv_naive(csv_conv *c, int64_t wall_ns, int64_t *ns)
 {
-    bool naive = false;
-    int64_t t;
-    if (csv_parse_time(p, n, c->time_format, &t, &naive) != 0)
-        return -1;
-    if (!naive || c->naive == CSV_NAIVE_UTC) {
-        *ns = t;
+    const int64_t G = 1000000000;
+    if (c->naive == CSV_NAIVE_UTC) {
+        *ns = wall_ns;
         return 0;
     }
-    const int64_t G = 1000000000;
     if (c->naive == CSV_NAIVE_OFFSET) {
         int64_t shift = (int64_t)c->naive_offset_s * G;
-        return __builtin_sub_overflow(t, shift, ns) ? -1 : 0;
+        return __builtin_sub_overflow(wall_ns, shift, ns) ? -1 : 0;
     }
-    int64_t local = floor_div(t, G), frac = t - local * G, utc;
+    int64_t local = floor_div(wall_ns, G), frac = wall_ns - local * G, utc;
     if (business_to_utc(c, local, &utc) != 0)
         return -1;
     int64_t whole;
     if (__builtin_mul_overflow(utc, G, &whole) || __builtin_add_overflow(whole, frac, ns))
         return -1;
     return 0;
+}
+
+int csv_conv_instant(csv_conv *c, const char *p, size_t n, int64_t *ns)
+{
+    bool naive = false;
+    int64_t t;
+    if (csv_parse_time(p, n, c->time_format, &t, &naive) != 0)
+        return -1;
+    if (!naive) {
+        *ns = t;
+        return 0;
+    }
+    return csv_conv_naive(c, t, ns);
 }
 
 /* ---- batches ---- */
@@ -393,7 +471,7 @@ static tally_fixed *fixed_slot(tally_usage *u, csv_field_id f)
 
 /* Where field f's value goes in a record of the stream, and its kind;
  * found once per file by asking the slot functions about a blank record. */
-static void field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind)
+void csv_field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind)
 {
     tally_record r;
     memset(&r, 0, sizeof(r));
@@ -401,24 +479,24 @@ static void field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uin
     const char *base = (const char *)&r, *at = NULL;
     switch (fields[f].type) {
     case T_STR:
-        *kind = K_STR;
+        *kind = CSV_K_STR;
         at = (const char *)str_slot(&r, f);
         break;
     case T_TIME:
-        *kind = K_TIME;
+        *kind = CSV_K_TIME;
         at = stream == TALLY_STREAM_USAGE ? (const char *)&r.u.usage.created_ns
                                           : (const char *)&r.u.candidate.created_ns;
         break;
     case T_INT:
-        *kind = f == CSV_F_STATUS_CODE ? K_STATUS : K_INT;
+        *kind = f == CSV_F_STATUS_CODE ? CSV_K_STATUS : CSV_K_INT;
         at = (const char *)int_slot(&r.u.usage, f);
         break;
     case T_FIXED:
-        *kind = f == CSV_F_RESPONSE_TIME_MS ? K_RT : K_FIXED;
+        *kind = f == CSV_F_RESPONSE_TIME_MS ? CSV_K_RT : CSV_K_FIXED;
         at = (const char *)fixed_slot(&r.u.usage, f);
         break;
     default:
-        *kind = K_BOOL;
+        *kind = CSV_K_BOOL;
         at = (const char *)&r.u.item.is_active;
         break;
     }
@@ -460,7 +538,7 @@ again:;
         const uint32_t len = v->len;
         void *slot = rb + m->mapped[i].off;
         switch (m->mapped[i].kind) {
-        case K_STR: {
+        case CSV_K_STR: {
             tally_str *str = slot;
             if (len == 0) {
                 str->ptr = NULL; /* NULL, as "" is */
@@ -485,28 +563,28 @@ again:;
             str->len = len;
             break;
         }
-        case K_TIME: {
+        case CSV_K_TIME: {
             int64_t ns;
             if (len == 0)
                 return refuse(c, col, m->mapped[i].field, v,
                               "every row needs the time it was created");
-            if (read_instant(c, p, len, &ns) != 0)
+            if (csv_conv_instant(c, p, len, &ns) != 0)
                 return refuse(c, col, m->mapped[i].field, v, time_what(c));
             *(int64_t *)slot = ns;
             break;
         }
-        case K_INT:
-        case K_STATUS: {
+        case CSV_K_INT:
+        case CSV_K_STATUS: {
             int64_t x = 0; /* NULL: 0, and no status code */
             if (len > 0 && csv_parse_int64(p, len, &x) != 0)
                 return refuse(c, col, m->mapped[i].field, v, "a whole number that fits 64 bits");
             *(int64_t *)slot = x;
-            if (m->mapped[i].kind == K_STATUS)
+            if (m->mapped[i].kind == CSV_K_STATUS)
                 r->u.usage.has_status_code = len > 0;
             break;
         }
-        case K_FIXED:
-        case K_RT: {
+        case CSV_K_FIXED:
+        case CSV_K_RT: {
             tally_fixed x = 0;
             if (len > 0 && csv_parse_fixed(p, len, &x) != 0)
                 return refuse(c, col, m->mapped[i].field, v,
@@ -514,7 +592,7 @@ again:;
             /* A plain store: through memcpy the compiler wrote the value
              * to the stack in halves and read it back whole, a stall. */
             *(tally_fixed *)slot = x;
-            if (m->mapped[i].kind == K_RT)
+            if (m->mapped[i].kind == CSV_K_RT)
                 r->u.usage.has_response_time = len > 0;
             break;
         }

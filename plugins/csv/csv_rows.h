@@ -59,6 +59,21 @@ bool csv_stream_requires(tally_stream stream, csv_field_id f);
 int csv_field_lookup(const char *name, size_t n, csv_field_id *out);
 /* The stream's fields as "a, b, c" for messages. */
 const char *csv_stream_field_list(tally_stream stream);
+/* Check the `columns` option of a section: each entry "field=name" names
+ * a field of the stream (of any stream when stream is NULL), no field
+ * twice. `name` is what the renamed thing is called in messages
+ * ("header", "column"). Each problem goes to report(arg, message), the
+ * message naming the option and the entry; returns how many there were. */
+int csv_columns_check(cfg_t *section, const tally_stream *stream, const char *name,
+                      void (*report)(void *arg, const char *message), void *arg);
+
+/* How a field's value is read: its type, and for two fields whether a
+ * value also sets a flag (NULL is told apart from 0 there). */
+enum { CSV_K_STR, CSV_K_TIME, CSV_K_INT, CSV_K_STATUS, CSV_K_FIXED, CSV_K_RT, CSV_K_BOOL };
+/* Where field f's value goes in a tally_record of the stream (*off, from
+ * the record's start) and how it is read (*kind, CSV_K_*): also for
+ * sources that fill records from other inputs (the odbc source). */
+void csv_field_layout(tally_stream stream, csv_field_id f, uint16_t *off, uint8_t *kind);
 
 /* Which header column feeds which field; only the stream's fields. */
 typedef struct csv_colmap {
@@ -89,6 +104,13 @@ typedef enum csv_naive_kind {
     CSV_NAIVE_BUSINESS, /* the agent's zone, through api->local_to_utc */
 } csv_naive_kind;
 
+/* The naive_timezone option's text ("UTC", "business", "+08:00") to
+ * *kind and, for a fixed offset, *offset_s: 0, or -1 for anything else. */
+int csv_naive_parse(const char *text, csv_naive_kind *kind, int32_t *offset_s);
+
+/* "+08:00", "-0530", "+08" -> seconds east of UTC: 0 or -1. */
+int csv_conf_parse_offset(const char *text, int32_t *out);
+
 #define CSV_HOUR_CACHE 64
 
 /* What converting a row needs besides the row. */
@@ -113,6 +135,12 @@ typedef struct csv_conv {
 
 /* Forget the hour cache (the zone may differ after a reload). */
 void csv_conv_reset(csv_conv *c);
+/* An instant's text, in c->time_format; a time without a zone is read
+ * in the zone c->naive says. UTC nanoseconds in *ns: 0, or -1. */
+int csv_conv_instant(csv_conv *c, const char *p, size_t n, int64_t *ns);
+/* A wall-clock time without a zone, as nanoseconds since 1970-01-01T00:00
+ * of that clock, to UTC nanoseconds as c->naive says: 0, or -1. */
+int csv_conv_naive(csv_conv *c, int64_t wall_ns, int64_t *ns);
 
 /* Records waiting to be emitted, and the arena their scanner-owned
  * strings were copied to. */
