@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,8 +180,15 @@ static void *rz_thread(void *arg)
     tally_counter *c = NULL;
     if (tally_open(&r, job->path, NULL) != 0 || tally_counter_get(r, "rz", &c) != 0)
         abort();
-    for (long i = 0; i < job->iters; i++)
+    for (long i = 0; i < job->iters; i++) {
+        /* Halfway, wait for the resetter's first reset: on a loaded
+         * machine it might otherwise only get a core after the writers
+         * finished, and the race this test is about would not happen. */
+        if (i == job->iters / 2)
+            while (atomic_load(&job->resets) == 0)
+                sched_yield();
         tally_add(c, (i % 5) + 1);
+    }
     tally_close(r);
     return NULL;
 }
