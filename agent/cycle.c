@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define AGENT_INSTANCE "tallyd"
 #define LAST_DAY_KEY "last_day"
 
 /* Tests kill the agent at a chosen point with TALLYD_FAULT=<point>, to
@@ -37,7 +36,7 @@ static int wants(const struct tally_host *h, int rollover)
 static int roll_days(agent *a, const tally_day *today)
 {
     char *last = NULL;
-    int rc = state_kv_get(a->state, AGENT_INSTANCE, LAST_DAY_KEY, &last);
+    int rc = state_kv_get(a->state, STATE_AGENT, LAST_DAY_KEY, &last);
     if (rc < 0)
         return -1;
     tally_day d;
@@ -54,7 +53,7 @@ static int roll_days(agent *a, const tally_day *today)
         }
     }
     free(last);
-    return state_kv_put(a->state, AGENT_INSTANCE, LAST_DAY_KEY, today->date);
+    return state_kv_put(a->state, STATE_AGENT, LAST_DAY_KEY, today->date);
 }
 
 /* The collector writes what a source handed over into the source's

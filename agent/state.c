@@ -235,22 +235,26 @@ int state_kv_put(state *s, const char *instance, const char *key, const char *va
     return step_done(s, st);
 }
 
+#define REJECTED_KEY "rejected_rows"
+
 int state_rejected_add(state *s, int64_t n)
 {
     sqlite3_stmt *st = prepare(s, "INSERT INTO plugin_state (instance, key, value) "
-                                  "VALUES ('tallyd', 'rejected_rows', ?1) ON CONFLICT "
+                                  "VALUES (?2, ?3, ?1) ON CONFLICT "
                                   "(instance, key) DO UPDATE SET value = "
                                   "CAST(CAST(value AS INTEGER) + excluded.value AS TEXT)");
     if (st == NULL)
         return -1;
     sqlite3_bind_int64(st, 1, n);
+    sqlite3_bind_text(st, 2, STATE_AGENT, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, REJECTED_KEY, -1, SQLITE_STATIC);
     return step_done(s, st);
 }
 
 int state_rejected_get(state *s, int64_t *n)
 {
     char *v = NULL;
-    int rc = state_kv_get(s, "tallyd", "rejected_rows", &v);
+    int rc = state_kv_get(s, STATE_AGENT, REJECTED_KEY, &v);
     *n = rc == 0 ? strtoll(v, NULL, 10) : 0;
     free(v);
     return rc < 0 ? -1 : 0;

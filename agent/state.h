@@ -35,6 +35,11 @@ void state_rollback_savepoint(state *s);
 int state_kv_get(state *s, const char *instance, const char *key, char **value);
 int state_kv_put(state *s, const char *instance, const char *key, const char *value);
 
+/* The agent's own key/values (last day, rejected rows) live beside the
+ * plugins' under this instance name, which no plugin instance can have
+ * (theirs are "plugin.title"). */
+#define STATE_AGENT "tallyd"
+
 /* Input rows set aside by sources, all time: add in the cycle's
  * transaction; get reads the committed total (0 if none). */
 int state_rejected_add(state *s, int64_t n);

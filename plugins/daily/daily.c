@@ -60,10 +60,12 @@ static int daily_rollover(void *ctx, const tally_day *ended)
 {
     daily_collector *d = ctx;
     int64_t n;
-    char before[TALLY_DATE_LEN];
+    char today[TALLY_DATE_LEN], before[TALLY_DATE_LEN];
     if (daily_date_number(ended->date, &n) != 0)
         return TALLY_HOST_ERR;
-    daily_date_string(n + 1 - d->keep_days, before);
+    daily_date_string(n + 1, today);
+    if (daily_oldest_kept(d, today, before) != 0)
+        return TALLY_HOST_ERR;
     return daily_store_prune(d, before) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 

@@ -104,6 +104,9 @@ int daily_check(tally_host *h, const tally_host_api *api, cfg_t *section);
 /* daily_agg.c: folding records into the pending aggregates. */
 int daily_consume(void *ctx, const char *source, const tally_record *recs, size_t n);
 int daily_inventory_phase(void *ctx, const char *source, tally_stream stream, int phase);
+/* clear_records: the days, user-days, values and candidates; clear: those
+ * and the inventories too (after a source failed). */
+void daily_pending_clear_records(daily_collector *d);
 void daily_pending_clear(daily_collector *d);
 void daily_pending_free(daily_collector *d);
 bool daily_pending_large(const daily_collector *d);
@@ -123,6 +126,7 @@ int daily_stats(void *ctx, int64_t now_utc, tally_stats *out);
 int daily_date_number(const char *date, int64_t *out);
 void daily_date_string(int64_t number, char out[TALLY_DATE_LEN]);
 int daily_day_by_date(daily_collector *d, const char *date, tally_day *out);
+int daily_oldest_kept(const daily_collector *d, const char *today, char out[TALLY_DATE_LEN]);
 void daily_fixed_split(tally_fixed v, int64_t *whole, int64_t *atto);
 tally_fixed daily_fixed_join(int64_t whole, int64_t atto);
 double daily_fixed_to_double(tally_fixed v);

@@ -273,13 +273,18 @@ bool daily_pending_large(const daily_collector *d)
            daily_map_count(&d->candidates) > DAILY_MAX_PENDING_KEYS;
 }
 
-void daily_pending_clear(daily_collector *d)
+void daily_pending_clear_records(daily_collector *d)
 {
     d->n_days = 0;
     d->last_day = 0;
     daily_map_clear(&d->user_days);
     daily_map_clear(&d->values);
     daily_map_clear(&d->candidates);
+}
+
+void daily_pending_clear(daily_collector *d)
+{
+    daily_pending_clear_records(d);
     for (size_t i = 0; i < d->n_inv; i++) {
         daily_map_clear(&d->inv[i].items);
         d->inv[i].open = d->inv[i].replace = false;

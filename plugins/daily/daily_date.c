@@ -59,6 +59,17 @@ void daily_date_string(int64_t z, char out[TALLY_DATE_LEN])
     out[TALLY_DATE_LEN - 1] = '\0';
 }
 
+/* The oldest business date keep_days keeps listed while today is `today`:
+ * both the statistics and the pruning at rollover start there. */
+int daily_oldest_kept(const daily_collector *d, const char *today, char out[TALLY_DATE_LEN])
+{
+    int64_t n;
+    if (daily_date_number(today, &n) != 0)
+        return -1;
+    daily_date_string(n - d->keep_days, out);
+    return 0;
+}
+
 /* Local midnight, moved past a DST gap by the host, lies in the day. */
 int daily_day_by_date(daily_collector *d, const char *date, tally_day *out)
 {

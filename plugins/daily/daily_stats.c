@@ -7,6 +7,7 @@
  */
 #include "daily.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,9 +103,8 @@ static int query(daily_collector *d, const char *sql, sqlite3_stmt **st)
 /* The first date listed: the earliest usage day, or keep_days ago. */
 static int first_date(daily_collector *d, const tally_day *today, char out[TALLY_DATE_LEN])
 {
-    int64_t n;
-    daily_date_number(today->date, &n);
-    daily_date_string(n - d->keep_days, out);
+    if (daily_oldest_kept(d, today->date, out) != 0)
+        return -1;
     sqlite3_stmt *st;
     if (query(d, "SELECT min(date) FROM daily_days WHERE total > 0", &st) != 0)
         return -1;
@@ -134,6 +134,32 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+/* The business days listed, walked one after another from the first:
+ * `next` is the next day to list, `on` false once the walk ended. */
+typedef struct day_walk {
+    tally_day next;
+    bool on;
+    size_t cap;
+} day_walk;
+
+/* List every day before `until` as zeros, then the day `until` itself with
+ * sums s if s is given. 0, or -1 when memory runs out. */
+static int walk_to(daily_collector *d, day_walk *w, tally_stats *out, const char *until,
+                   const daily_sums *s)
+{
+    static const daily_sums zero;
+    while (w->on && strcmp(w->next.date, until) <= 0) {
+        int here = strcmp(w->next.date, until) == 0;
+        if (here && s == NULL)
+            return 0;
+        if (grow((void **)&out->days, &w->cap, out->n_days + 1, sizeof(*out->days)) != 0)
+            return -1;
+        day_of_sums(here ? s : &zero, &w->next, &out->days[out->n_days++]);
+        w->on = d->api->day_of(d->host, w->next.end_utc, &w->next) == TALLY_HOST_OK;
+    }
+    return 0;
+}
+
 /* One pass over every day row: summary, today, and the listed days with
  * the missing ones filled in as zeros. */
 static int build_days(daily_collector *d, const tally_day *today, const char *first,
@@ -142,11 +168,10 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
     sqlite3_stmt *st;
     if (query(d, "SELECT * FROM daily_days ORDER BY date", &st) != 0)
         return -1;
-    tally_day next;
-    int walking = strcmp(first, today->date) < 0 && daily_day_by_date(d, first, &next) == 0;
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    day_walk w = {.on = false};
+    w.on = strcmp(first, today->date) < 0 && daily_day_by_date(d, first, &w.next) == 0;
+    int rc, failed = 0;
+    while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *date = (const char *)sqlite3_column_text(st, 0);
         daily_sums s = {0};
         read_sums(st, &s);
@@ -155,37 +180,15 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
             continue;
         }
         sums_add(closed, &s);
-        if (strcmp(date, first) < 0)
-            continue;
-        /* Zero days before this row, then the row itself. */
-        while (walking && strcmp(next.date, date) <= 0) {
-            if (grow((void **)&out->days, &cap, out->n_days + 1, sizeof(*out->days)) != 0)
-                goto oom;
-            daily_sums zero = {0};
-            int here = strcmp(next.date, date) == 0;
-            tally_day day = next;
-            if (here)
-                day.start_utc = sqlite3_column_int64(st, 1);
-            day_of_sums(here ? &s : &zero, &day, &out->days[out->n_days++]);
-            if (d->api->day_of(d->host, next.end_utc, &next) != TALLY_HOST_OK)
-                walking = 0;
-        }
+        if (strcmp(date, first) >= 0)
+            failed = walk_to(d, &w, out, date, &s) != 0;
     }
     sqlite3_finalize(st);
+    if (failed)
+        return -1;
     if (rc != SQLITE_DONE)
         return fail(d, "the days");
-    while (walking && strcmp(next.date, today->date) < 0) {
-        if (grow((void **)&out->days, &cap, out->n_days + 1, sizeof(*out->days)) != 0)
-            return -1;
-        daily_sums zero = {0};
-        day_of_sums(&zero, &next, &out->days[out->n_days++]);
-        if (d->api->day_of(d->host, next.end_utc, &next) != TALLY_HOST_OK)
-            break;
-    }
-    return 0;
-oom:
-    sqlite3_finalize(st);
-    return -1;
+    return walk_to(d, &w, out, today->date, NULL);
 }
 
 static tally_day_stats *find_day(tally_stats *out, const char *date)

@@ -310,11 +310,8 @@ int daily_store_flush(daily_collector *d)
     if (flush_candidates(d) != 0 || flush_days(d) != 0 || flush_user_days(d) != 0 ||
         flush_values(d) != 0 || flush_inventories(d) != 0)
         return -1;
-    d->n_days = 0;
-    d->last_day = 0;
-    daily_map_clear(&d->user_days);
-    daily_map_clear(&d->values);
-    daily_map_clear(&d->candidates);
+    /* Inventories still open stay pending (flush_inventories). */
+    daily_pending_clear_records(d);
     return 0;
 }
 
