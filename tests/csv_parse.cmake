@@ -9,7 +9,8 @@ foreach(name test_csv_scan test_csv_value)
   set_tests_properties(${name} PROPERTIES LABELS "csv" TIMEOUT 120)
 endforeach()
 
-add_executable(fuzz_csv_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_csv_scan.c)
+add_executable(fuzz_csv_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_csv_scan.c
+               ${CMAKE_CURRENT_LIST_DIR}/fuzz_replay.c)
 target_compile_definitions(fuzz_csv_replay PRIVATE _GNU_SOURCE)
 target_link_libraries(fuzz_csv_replay PRIVATE csv_parse)
 add_test(NAME fuzz_csv_replay COMMAND fuzz_csv_replay)

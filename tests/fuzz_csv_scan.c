@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_replay.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
@@ -625,24 +625,6 @@ static int write_seeds(const char *dir)
     return 0;
 }
 
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        perror(path);
-        return 2;
-    }
-    fseek(f, 0, SEEK_END);
-    size_t n = (size_t)ftell(f);
-    rewind(f);
-    uint8_t *buf = malloc(n + 1);
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, got);
-    free(buf);
-    return 0;
-}
-
 /* Mutations that matter for CSV: the bytes that end, open or break a
  * field dropped in anywhere, bytes flipped, lines cut and repeated. */
 static void mutate_and_run(const uint8_t *seed, size_t n, unsigned *rs)
@@ -692,16 +674,8 @@ static void mutate_and_run(const uint8_t *seed, size_t n, unsigned *rs)
     free(b);
 }
 
-int main(int argc, char **argv)
+static long run_mutations(void)
 {
-    if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
-        return write_seeds(argv[2]);
-    if (argc > 1) {
-        for (int i = 1; i < argc; i++)
-            if (replay_file(argv[i]) != 0)
-                return 2;
-        return 0;
-    }
     unsigned rs = 20261122;
     long runs = 0;
     for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
@@ -716,8 +690,12 @@ int main(int argc, char **argv)
             mutate_and_run(seed, n, &rs);
         free(seed);
     }
-    printf("fuzz replay: %ld CSV files scanned alike whole, in pieces and by the reference\n",
-           runs);
-    return 0;
+    return runs;
+}
+
+int main(int argc, char **argv)
+{
+    return fuzz_replay_main(argc, argv, write_seeds, run_mutations,
+                            "CSV files scanned alike whole, in pieces and by the reference");
 }
 #endif

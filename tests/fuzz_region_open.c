@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_replay.h"
 
 static int visit(const char *name, int64_t value, void *arg)
 {
@@ -124,24 +124,6 @@ static int write_seeds(const char *dir)
     return 0;
 }
 
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        perror(path);
-        return 2;
-    }
-    fseek(f, 0, SEEK_END);
-    size_t n = (size_t)ftell(f);
-    rewind(f);
-    uint8_t *buf = malloc(n + 1);
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    LLVMFuzzerTestOneInput(buf, got);
-    free(buf);
-    return 0;
-}
-
 /* Mutations that matter for a region: header fields (with the checksum
  * fixed, to get past it), truncation, garbage in the table and records. */
 static void mutate_and_run(const uint8_t *valid, size_t n, unsigned *seed)
@@ -164,16 +146,8 @@ static void mutate_and_run(const uint8_t *valid, size_t n, unsigned *seed)
     free(b);
 }
 
-int main(int argc, char **argv)
+static long run_mutations(void)
 {
-    if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
-        return write_seeds(argv[2]);
-    if (argc > 1) {
-        for (int i = 1; i < argc; i++)
-            if (replay_file(argv[i]) != 0)
-                return 2;
-        return 0;
-    }
     unsigned seed = 20261122;
     uint32_t caps[] = {1, 3, 16};
     long runs = 0;
@@ -185,7 +159,12 @@ int main(int argc, char **argv)
             mutate_and_run(valid, n, &seed);
         free(valid);
     }
-    printf("fuzz replay: %ld mutated regions opened without a crash\n", runs);
-    return 0;
+    return runs;
+}
+
+int main(int argc, char **argv)
+{
+    return fuzz_replay_main(argc, argv, write_seeds, run_mutations,
+                            "mutated regions opened without a crash");
 }
 #endif

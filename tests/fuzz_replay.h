@@ -1,0 +1,22 @@
+/*
+ * fuzz_replay.h — what every fuzz harness here shares besides its target:
+ * built without libFuzzer, the same harness writes its seed corpus
+ * (--write-seeds DIR, for scripts/test.sh), replays the files it is given
+ * (a crash input libFuzzer saved), or, with no arguments, runs its own
+ * deterministic mutations as a ctest in every build.
+ */
+#ifndef TALLY_TESTS_FUZZ_REPLAY_H
+#define TALLY_TESTS_FUZZ_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The harness's target, as libFuzzer calls it. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* main for the replay build: write_seeds returns an exit code; mutations
+ * returns how many inputs it ran, printed as "fuzz replay: N <what>". */
+int fuzz_replay_main(int argc, char **argv, int (*write_seeds)(const char *dir),
+                     long (*mutations)(void), const char *what);
+
+#endif
