@@ -950,3 +950,42 @@ void mock_host_section_free(cfg_t *section)
         }
     }
 }
+
+/* Why a start failed: the step, and the host's last log line. */
+static void start_failed(tally_host *h, const char *step)
+{
+    size_t n = mock_host_log_count(h);
+    snprintf(parse_error, sizeof(parse_error), "%s failed: %s", step,
+             n > 0 ? mock_host_log_text(h, n - 1) : "(nothing logged)");
+}
+
+int mock_host_start(mock_host_instance *in, const tally_plugin *p, tally_host *h, const char *title,
+                    const char *body)
+{
+    *in = (mock_host_instance){.plugin = p, .h = h};
+    in->section = mock_host_section(p, title, body);
+    if (in->section == NULL)
+        return -1;
+    const char *step = NULL;
+    if (p->check != NULL && p->check(h, &api, in->section) != TALLY_HOST_OK)
+        step = "check";
+    else if (p->init(h, &api, in->section, &in->ctx) != TALLY_HOST_OK)
+        step = "init";
+    if (step != NULL) {
+        start_failed(h, step);
+        mock_host_section_free(in->section);
+        in->section = NULL;
+        in->ctx = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void mock_host_stop(mock_host_instance *in)
+{
+    if (in->ctx != NULL)
+        in->plugin->stop(in->ctx);
+    mock_host_section_free(in->section);
+    in->ctx = NULL;
+    in->section = NULL;
+}

@@ -116,4 +116,21 @@ cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char
 const char *mock_host_parse_error(void);
 void mock_host_section_free(cfg_t *section);
 
+/* One plugin instance on a host, started as the agent starts it. */
+typedef struct mock_host_instance {
+    const tally_plugin *plugin;
+    tally_host *h;
+    cfg_t *section;
+    void *ctx;
+} mock_host_instance;
+
+/* Parse `<plugin> "<title>" { <body> }`, check and init it on h. 0, or -1
+ * with nothing left to free and the reason (the parse error, or the step
+ * that failed and the host's last log line) in mock_host_parse_error(). */
+int mock_host_start(mock_host_instance *in, const tally_plugin *p, tally_host *h, const char *title,
+                    const char *body);
+/* Stop the plugin (if it runs) and free its section. The host stays, with
+ * its state and spool, so starting again on it is a restart. */
+void mock_host_stop(mock_host_instance *in);
+
 #endif

@@ -111,11 +111,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 
 /* ---- the instance ---- */
 
-typedef struct inst {
-    tally_host *h;
-    cfg_t *section;
-    void *ctx;
-} inst;
+typedef mock_host_instance inst;
 
 /* A section body, formatted, with %S standing for the scratch dir. */
 static char *body(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -131,12 +127,8 @@ static char *body(const char *fmt, ...)
 
 static void start_on(inst *in, tally_host *h, const char *text)
 {
-    in->h = h;
-    in->section = mock_host_section(plugin, "usage", text);
-    if (in->section == NULL)
-        fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(h, mock_host_api(), in->section), TALLY_HOST_OK);
-    assert_int_equal(plugin->init(h, mock_host_api(), in->section, &in->ctx), TALLY_HOST_OK);
+    if (mock_host_start(in, plugin, h, "usage", text) != 0)
+        fail_msg("%s", mock_host_parse_error());
 }
 
 static void start(inst *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -153,19 +145,9 @@ static void start(inst *in, const char *fmt, ...)
     free(b);
 }
 
-/* Stop the plugin instance; the host (and its state) stays. */
-static void stop_plugin(inst *in)
-{
-    plugin->stop(in->ctx);
-    mock_host_section_free(in->section);
-    in->ctx = NULL;
-    in->section = NULL;
-}
-
 static void finish(inst *in)
 {
-    if (in->ctx != NULL)
-        stop_plugin(in);
+    mock_host_stop(in);
     mock_host_free(in->h);
 }
 
@@ -721,7 +703,7 @@ static void test_over_long_row(void **state)
     assert_ids(&in, "1");
     assert_int_equal(mock_host_rejected(in.h), 1);
     tally_host *h = in.h;
-    stop_plugin(&in);
+    mock_host_stop(&in);
     append("a.csv", long_field);
     append("a.csv", ",m,1,0.5,\n");
     append("a.csv", row(3, default_rest));
@@ -999,7 +981,7 @@ static void test_restart_mid_file(void **state)
     collect(&in);
     assert_ids(&in, "1,2,3");
     tally_host *h = in.h;
-    stop_plugin(&in);
+    mock_host_stop(&in);
     append("a.csv", "0.5,\n");
     rows("a.csv", 5, 6);
     char *b = body("path = \"%s/a.csv\" stream = \"usage\"", scratch);
@@ -1189,7 +1171,7 @@ static void test_random_chunks(void **state)
         random_cycle(&in, seen, ROWS, &rollbacks);
         if (rng(8) == 0) {
             tally_host *h = in.h;
-            stop_plugin(&in);
+            mock_host_stop(&in);
             start_on(&in, h, b);
             restarts++;
         }

@@ -205,30 +205,20 @@ static char *render(tally_format f, const char *table, const tally_snapshot *s, 
 
 /* ---- a plugin instance ---- */
 
-typedef struct inst {
-    tally_host *h;
-    cfg_t *section;
-    void *ctx;
-} inst;
+typedef mock_host_instance inst;
 
-/* Parse body, check it and init an instance; all must succeed. */
+/* Parse body, check it and init an instance; all must succeed, quietly. */
 static void inst_open(inst *in, const char *body)
 {
-    in->h = mock_host_new();
-    in->section = mock_host_section(plugin, "summary", body);
-    if (in->section == NULL)
-        fail_msg("config does not parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(in->h, mock_host_api(), in->section), 0);
+    if (mock_host_start(in, plugin, mock_host_new(), "summary", body) != 0)
+        fail_msg("%s", mock_host_parse_error());
     assert_int_equal(mock_host_log_count(in->h), 0);
-    in->ctx = NULL;
-    assert_int_equal(plugin->init(in->h, mock_host_api(), in->section, &in->ctx), 0);
     assert_non_null(in->ctx);
 }
 
 static void inst_close(inst *in)
 {
-    plugin->stop(in->ctx);
-    mock_host_section_free(in->section);
+    mock_host_stop(in);
     mock_host_free(in->h);
 }
 

@@ -266,26 +266,12 @@ static const char *rec_header(json_t *all, size_t i, const char *name)
         json_object_get(json_object_get(json_array_get(all, i), "headers"), name));
 }
 
-typedef struct inst {
-    tally_host *h;
-    cfg_t *section;
-    void *ctx;
-} inst;
+typedef mock_host_instance inst;
 
 static void inst_open(inst *in, tally_host *h, const char *body)
 {
-    in->h = h;
-    in->section = mock_host_section(plugin, "push", body);
-    if (in->section == NULL)
-        fail_msg("config does not parse: %s", mock_host_parse_error());
-    in->ctx = NULL;
-    assert_int_equal(plugin->init(h, mock_host_api(), in->section, &in->ctx), 0);
-}
-
-static void inst_stop(inst *in)
-{
-    plugin->stop(in->ctx);
-    mock_host_section_free(in->section);
+    if (mock_host_start(in, plugin, h, "push", body) != 0)
+        fail_msg("%s", mock_host_parse_error());
 }
 
 /* Wait (bounded) until the spool is empty. */
@@ -318,7 +304,7 @@ static void test_queue_retries_and_final(void **state)
         assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
     }
     wait_delivered(h);
-    inst_stop(&in);
+    mock_host_stop(&in);
     receiver_stop(&r);
 
     json_t *all = receiver_log(&r);
@@ -370,7 +356,7 @@ static void test_stop_keeps_payload_for_next_start(void **state)
     for (int i = 0; i < 500 && mock_host_log_find(h, "still failing") == NULL; i++)
         usleep(10000);
     assert_non_null(mock_host_log_find(h, "still failing after 2 retries"));
-    inst_stop(&in);
+    mock_host_stop(&in);
     assert_int_equal(mock_host_spool_items(h), 1);
 
     /* The next start, with the endpoint back, sends it without a new
@@ -382,7 +368,7 @@ static void test_stop_keeps_payload_for_next_start(void **state)
              r.port);
     inst_open(&in, h, body);
     wait_delivered(h);
-    inst_stop(&in);
+    mock_host_stop(&in);
     receiver_stop(&r);
     json_t *all = receiver_log(&r);
     assert_int_equal(json_array_size(all), 1);

@@ -102,11 +102,7 @@ static void usage_rows(const char *prefix, int from, int to, const char *at)
 
 /* ---- the instance ---- */
 
-typedef struct inst {
-    tally_host *h;
-    cfg_t *section;
-    void *ctx;
-} inst;
+typedef mock_host_instance inst;
 
 static const char *sqlite_conn(void)
 {
@@ -117,12 +113,8 @@ static const char *sqlite_conn(void)
 
 static void start_on(inst *in, tally_host *h, const char *title, const char *text)
 {
-    in->h = h;
-    in->section = mock_host_section(plugin, title, text);
-    if (in->section == NULL)
-        fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(h, mock_host_api(), in->section), TALLY_HOST_OK);
-    assert_int_equal(plugin->init(h, mock_host_api(), in->section, &in->ctx), TALLY_HOST_OK);
+    if (mock_host_start(in, plugin, h, title, text) != 0)
+        fail_msg("%s", mock_host_parse_error());
 }
 
 /* A section body, formatted; %C in it is not special: callers pass the
@@ -141,18 +133,9 @@ static void start(inst *in, const char *fmt, ...)
     free(b);
 }
 
-static void stop_plugin(inst *in)
-{
-    plugin->stop(in->ctx);
-    mock_host_section_free(in->section);
-    in->ctx = NULL;
-    in->section = NULL;
-}
-
 static void finish(inst *in)
 {
-    if (in->ctx != NULL)
-        stop_plugin(in);
+    mock_host_stop(in);
     mock_host_free(in->h);
 }
 
@@ -452,7 +435,7 @@ static void test_rollback_reads_again(void **state)
     collect(&in);
     assert_ids(&in, "r0021,r0022,r0023,r0024,r0025");
     /* A restart of the plugin on the same state goes on from there. */
-    stop_plugin(&in);
+    mock_host_stop(&in);
     /* In single quotes ${NAME} reaches the plugin, which expands it. */
     setenv("TALLY_TEST_DB", db_path, 1);
     start_on(&in, in.h, "db",

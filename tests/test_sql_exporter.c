@@ -78,26 +78,17 @@ static void test_check_errors(void **state)
                 "option 'password_file' = \"pw\" must be an absolute path");
 }
 
-typedef struct inst {
-    tally_host *h;
-    cfg_t *section;
-    void *ctx;
-} inst;
+typedef mock_host_instance inst;
 
 static void start(inst *in, const char *body)
 {
-    in->h = mock_host_new();
-    in->section = mock_host_section(plugin, "dash", body);
-    if (in->section == NULL)
-        fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(in->h, mock_host_api(), in->section), TALLY_HOST_OK);
-    assert_int_equal(plugin->init(in->h, mock_host_api(), in->section, &in->ctx), TALLY_HOST_OK);
+    if (mock_host_start(in, plugin, mock_host_new(), "dash", body) != 0)
+        fail_msg("%s", mock_host_parse_error());
 }
 
 static void finish(inst *in)
 {
-    plugin->stop(in->ctx);
-    mock_host_section_free(in->section);
+    mock_host_stop(in);
     mock_host_free(in->h);
 }
 
