@@ -72,6 +72,7 @@ repo=$(dirname -- "$here")
 outdir="$here/out"
 say() { printf 'run-ingest: %s\n' "$*" >&2; }
 die() { printf 'run-ingest.sh: %s\n' "$*" >&2; exit 1; }
+. "$here/bench_lib.sh"
 
 # --- tools -------------------------------------------------------------------
 [ -x /usr/bin/time ] || die "/usr/bin/time missing: install Debian's time package (scripts/deps.sh)"
@@ -85,16 +86,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 
 # --- build -------------------------------------------------------------------
-if [ -z "$build" ]; then
-    build="$repo/build-bench"
-    if ! grep -qs '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
-        say "configuring $build (Release)"
-        cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTALLY_BENCH=ON >/dev/null
-    fi
-    say "building gen_usage, read_floor, tallyd, csv.so, daily.so and file.so in $build"
-    make -C "$build" -j"$(nproc)" gen_usage read_floor tallyd plugin_csv plugin_daily plugin_file >/dev/null
-fi
-build=$(CDPATH='' cd -- "$build" && pwd)
+build=$(bench_build "$build" gen_usage read_floor tallyd plugin_csv plugin_daily plugin_file)
 gen="$build/bench/gen_usage"
 floor="$build/bench/read_floor"
 tallyd="$build/agent/tallyd"
@@ -154,27 +146,11 @@ data_file() {
 }
 
 # --- one measured run ------------------------------------------------------
-# measure NAME CMD...: runs CMD after warming the file, stdout to
-# $work/NAME.out, stderr to $work/NAME.err; sets m_wall (s), m_cpu (user +
-# system s, all threads) and m_rss (KiB).
-m_wall=0
-m_cpu=0
-m_rss=0
+# measure NAME CMD...: bench_measure after reading the data file once,
+# untimed, so every run finds it in the page cache.
 measure() {
-    local name=$1 t0 t1 rc=0
-    shift
     cat "$file" >/dev/null
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
-    t1=$(date +%s%N)
-    if [ "$rc" -ne 0 ]; then
-        say "$name failed (exit $rc): $*"
-        tail -n 20 "$work/$name.err" >&2
-        exit 1
-    fi
-    m_wall=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f", ns / 1e9 }')
-    m_rss=$(tail -n 1 "$work/$name.time" | awk '{ print $2 }')
-    m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.2f", $3 + $4 }')
+    bench_measure "$@"
 }
 
 run_floor() { # N ROUND

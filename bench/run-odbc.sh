@@ -66,6 +66,7 @@ here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 repo=$(dirname -- "$here")
 say() { printf 'run-odbc: %s\n' "$*" >&2; }
 die() { printf 'run-odbc.sh: %s\n' "$*" >&2; exit 1; }
+. "$here/bench_lib.sh"
 
 [ -x /usr/bin/time ] || die "/usr/bin/time missing: install Debian's time package (scripts/deps.sh)"
 command -v python3 >/dev/null || die "python3 missing (scripts/deps.sh)"
@@ -76,16 +77,7 @@ done
 [ -n "$driver" ] || die "the PostgreSQL ODBC driver (psqlodbcw.so) is missing: run scripts/deps.sh"
 
 # --- build -----------------------------------------------------------------------
-if [ -z "$build" ]; then
-    build="$repo/build-bench"
-    if ! grep -qs '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
-        say "configuring $build (Release)"
-        cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTALLY_BENCH=ON >/dev/null
-    fi
-    say "building gen_usage, tallyd, odbc.so, daily.so and file.so in $build"
-    make -C "$build" -j"$(nproc)" gen_usage tallyd plugin_odbc plugin_daily plugin_file >/dev/null
-fi
-build=$(CDPATH='' cd -- "$build" && pwd)
+build=$(bench_build "$build" gen_usage tallyd plugin_odbc plugin_daily plugin_file)
 gen="$build/bench/gen_usage"
 tallyd="$build/agent/tallyd"
 plugin_dir="$build/lib/tally"
@@ -132,29 +124,11 @@ rm -f "$work/usage.csv"
 conn="DRIVER=$driver;Server=127.0.0.1;Port=$port;Database=postgres;UID=tally"
 
 # --- one measured run ------------------------------------------------------------
-m_wall=0
-m_cpu=0
-m_rss=0
-measure() { # NAME CMD...
-    local name=$1 t0 t1 rc=0
-    shift
-    t0=$(date +%s%N)
-    /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
-    t1=$(date +%s%N)
-    if [ "$rc" -ne 0 ]; then
-        say "$name failed (exit $rc): $*"
-        tail -n 20 "$work/$name.err" >&2
-        exit 1
-    fi
-    m_wall=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f", ns / 1e9 }')
-    m_rss=$(tail -n 1 "$work/$name.time" | awk '{ print $2 }')
-    m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.2f", $3 + $4 }')
-}
 
 runs="$work/runs.tsv"
 : >"$runs"
 run_floor() { # ROUND
-    measure "floor-$1" bash "$repo/tests/pg_test.sh" psql "$pgdir" -c "\\copy (SELECT $cols FROM usage) TO '/dev/null'"
+    bench_measure "floor-$1" bash "$repo/tests/pg_test.sh" psql "$pgdir" -c "\\copy (SELECT $cols FROM usage) TO '/dev/null'"
     printf 'floor\t%s\t%s\t%s\t%s\n' "$1" "$m_wall" "$m_cpu" "$m_rss" >>"$runs"
 }
 run_tally() { # ROUND
@@ -168,7 +142,7 @@ odbc "usage" { connection = "$conn" password_file = "$pgdir/password" stream = "
 daily "stats" { keep_days = 400 }
 file "json" { path = "$d/summary.json" format = "json" }
 EOF2
-    measure "tally-$1" "$tallyd" -c "$d/tallyd.conf" --once --now "$now"
+    bench_measure "tally-$1" "$tallyd" -c "$d/tallyd.conf" --once --now "$now"
     [ -s "$d/summary.json" ] || die "tallyd wrote no summary (log: $work/tally-$1.err)"
     printf 'tally\t%s\t%s\t%s\t%s\n' "$1" "$m_wall" "$m_cpu" "$m_rss" >>"$runs"
     rm -rf "$d/state"
