@@ -74,6 +74,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "accepted": accepted,
             "duplicate": duplicate,
             "client_cert": cert,
+            "client_port": self.client_address[1],
         }
         with lock, open(self.server.log_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry) + "\n")

@@ -335,6 +335,35 @@ static void test_queue_retries_and_final(void **state)
     mock_host_free(h);
 }
 
+/* Snapshots of separate cycles go over one kept-alive connection: the
+ * receiver sees every request come from the same client port. */
+static void test_connection_reused_between_cycles(void **state)
+{
+    receiver r;
+    receiver_start(&r, "reuse", "");
+    char body[256];
+    snprintf(body, sizeof(body), "url = \"http://127.0.0.1:%d/in\" format = \"json\"", r.port);
+    tally_host *h = mock_host_new();
+    inst in;
+    inst_open(&in, h, body);
+    for (int i = 0; i < 3; i++) {
+        tally_snapshot s = snap_at(1795316400 + 60 * i);
+        assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+        wait_delivered(h);
+    }
+    mock_host_stop(&in);
+    receiver_stop(&r);
+    json_t *all = receiver_log(&r);
+    assert_int_equal(json_array_size(all), 3);
+    json_int_t port = json_integer_value(json_object_get(json_array_get(all, 0), "client_port"));
+    assert_true(port > 0);
+    for (size_t i = 1; i < 3; i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(all, i), "client_port")),
+                         port);
+    json_decref(all);
+    mock_host_free(h);
+}
+
 static void test_stop_keeps_payload_for_next_start(void **state)
 {
     /* A port nobody listens on: connections are refused. */
@@ -414,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_grouping_key),
         cmocka_unit_test(test_url_shown_and_valid),
         cmocka_unit_test(test_queue_retries_and_final),
+        cmocka_unit_test(test_connection_reused_between_cycles),
         cmocka_unit_test(test_stop_keeps_payload_for_next_start),
     };
     return cmocka_run_group_tests_name("http exporter", tests, group_setup, group_teardown);
