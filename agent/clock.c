@@ -7,9 +7,12 @@
  * local midnight that is skipped or repeated, mktime guesses, and a guess
  * moves rows between days. The rule (DESIGN.md) is that day D starts at the
  * first UTC second whose local date is D or later, and ends where D+1
- * starts. See day_start for how that second is found exactly.
+ * starts. See day_start for how that second is found exactly. The
+ * calendar and the ISO 8601 text are lib/civil's.
  */
 #include "clock.h"
+
+#include "civil/civil.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,192 +35,32 @@
 #define YEAR_MIN 1900
 #define YEAR_MAX 9999
 
-struct civil {
-    int year, month, day;
-};
-
 static char zone_name[ZONE_NAME_MAX + 1];
 
 static int now_fixed;
 static int64_t now_base;
-static struct timespec now_mono_base;
+static int64_t now_mono_base;
 
-/* ---- Calendar arithmetic ----------------------------------------------
- * Proleptic Gregorian days since 1970-01-01 and back (Howard Hinnant's
- * algorithms). Exact for any year, independent of TZ and of the C
- * library's range checks, and with no (time_t)-1 that could be an error or
- * 1969-12-31T23:59:59. */
-
-static int64_t days_from_civil(struct civil c)
+static civil_date civil_next(civil_date c)
 {
-    int64_t y = (int64_t)c.year - (c.month <= 2);
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (c.month + (c.month > 2 ? -3 : 9)) + 2) / 5 + c.day - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static struct civil civil_from_days(int64_t z)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    struct civil c;
-    c.day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    c.month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    c.year = (int)(yoe + era * 400 + (c.month <= 2));
-    return c;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return days[month - 1] + (month == 2 && leap);
-}
-
-static int civil_valid(struct civil c)
-{
-    return c.month >= 1 && c.month <= 12 && c.day >= 1 && c.day <= days_in_month(c.year, c.month);
-}
-
-static struct civil civil_next(struct civil c)
-{
-    return civil_from_days(days_from_civil(c) + 1);
-}
-
-/* ---- Strict parsing, locale independent ------------------------------ */
-
-/* Exactly n ASCII digits at s. 0 or -1. */
-static int parse_digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* "YYYY-MM-DD" at s, a real calendar date. 0 or -1. */
-static int parse_date(const char *s, struct civil *out)
-{
-    struct civil c;
-    if (parse_digits(s, 4, &c.year) || s[4] != '-' || parse_digits(s + 5, 2, &c.month) ||
-        s[7] != '-' || parse_digits(s + 8, 2, &c.day) || !civil_valid(c))
-        return -1;
-    *out = c;
-    return 0;
-}
-
-/* "HH:MM:SS" at s, 00:00:00..23:59:59 (no leap second 60: the zones we
- * accept do not count them). 0 or -1. */
-static int parse_time(const char *s, int64_t *seconds)
-{
-    int h, m, sec;
-    if (parse_digits(s, 2, &h) || s[2] != ':' || parse_digits(s + 3, 2, &m) || s[5] != ':' ||
-        parse_digits(s + 6, 2, &sec) || h > 23 || m > 59 || sec > 59)
-        return -1;
-    *seconds = h * 3600 + m * 60 + sec;
-    return 0;
-}
-
-/* An optional ".f" with 1..9 digits at *p; advances *p. 0 or -1. */
-static int parse_fraction(const char **p, int32_t *nanos)
-{
-    const char *s = *p;
-    int32_t v = 0;
-    int n = 0;
-    *nanos = 0;
-    if (*s != '.')
-        return 0;
-    s++;
-    while (s[n] >= '0' && s[n] <= '9') {
-        if (n == 9)
-            return -1;
-        v = v * 10 + (s[n] - '0');
-        n++;
-    }
-    if (n == 0)
-        return -1;
-    for (int i = n; i < 9; i++)
-        v *= 10;
-    *nanos = v;
-    *p = s + n;
-    return 0;
-}
-
-/* The zone designator that must end the text: Z, or ±hh:mm, ±hhmm, ±hh
- * (PostgreSQL prints "+08"), up to ±23:59. *offset in seconds east. */
-static int parse_zone_designator(const char *s, int64_t *offset)
-{
-    int h, m = 0;
-    if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0') {
-        *offset = 0;
-        return 0;
-    }
-    if ((s[0] != '+' && s[0] != '-') || parse_digits(s + 1, 2, &h))
-        return -1;
-    const char *rest = s + 3;
-    if (*rest == ':')
-        rest++;
-    if (*rest != '\0') {
-        if (parse_digits(rest, 2, &m) || rest[2] != '\0')
-            return -1;
-    } else if (rest != s + 3) {
-        return -1; /* "+08:" */
-    }
-    if (h > 23 || m > 59)
-        return -1;
-    *offset = (s[0] == '-' ? -1 : 1) * (int64_t)(h * 3600 + m * 60);
-    return 0;
+    return civil_date_from_days(civil_days_from_date(c) + 1);
 }
 
 int clock_parse_iso8601(const char *text, int64_t *utc, int32_t *nanos)
 {
-    struct civil date;
-    int64_t tod, offset;
-    int32_t frac;
-    if (!text || parse_date(text, &date))
+    bool zoned;
+    if (text == NULL)
         return -1;
-    /* RFC 3339 allows a lower-case t; SQL tools print a space. */
-    if (text[10] != 'T' && text[10] != 't' && text[10] != ' ')
-        return -1;
-    if (parse_time(text + 11, &tod))
-        return -1;
-    const char *p = text + 19;
-    if (parse_fraction(&p, &frac) || parse_zone_designator(p, &offset))
-        return -1;
-    *utc = days_from_civil(date) * SECONDS_PER_DAY + tod - offset;
-    *nanos = frac;
-    return 0;
+    return civil_parse_iso8601(text, strlen(text), CIVIL_ISO_RFC3339, utc, nanos, &zoned);
 }
 
 void clock_format_utc(int64_t utc, char *buf)
 {
     /* The buffer holds 4-digit years only; nothing real is outside them, so
-     * clamp rather than print a longer string. */
-    const int64_t first = days_from_civil((struct civil){0, 1, 1}) * SECONDS_PER_DAY;
-    const int64_t last = days_from_civil((struct civil){10000, 1, 1}) * SECONDS_PER_DAY - 1;
-    if (utc < first)
-        utc = first;
-    if (utc > last)
-        utc = last;
-    /* Floor division, so that instants before 1970 print their own day. */
-    int64_t days = utc / SECONDS_PER_DAY, tod = utc % SECONDS_PER_DAY;
-    if (tod < 0) {
-        tod += SECONDS_PER_DAY;
-        days--;
-    }
-    struct civil c = civil_from_days(days);
-    snprintf(buf, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, (int)(tod / 3600),
-             (int)(tod / 60 % 60), (int)(tod % 60));
+     * clamp rather than fail. */
+    const int64_t first = civil_days_from_date((civil_date){0, 1, 1}) * SECONDS_PER_DAY;
+    const int64_t last = civil_days_from_date((civil_date){10000, 1, 1}) * SECONDS_PER_DAY - 1;
+    civil_format_utc(utc < first ? first : utc > last ? last : utc, buf);
 }
 
 /* ---- The zone ---------------------------------------------------------- */
@@ -297,22 +140,20 @@ const char *clock_zone(void)
 
 void clock_set_now(int64_t utc)
 {
-    clock_gettime(CLOCK_MONOTONIC, &now_mono_base);
+    now_mono_base = civil_mono_ns();
     now_base = utc;
     now_fixed = 1;
 }
 
 int64_t clock_now(void)
 {
-    struct timespec ts;
     if (!now_fixed) {
+        struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec;
     }
     /* Monotonic, so a replay keeps its pace when the wall clock is set. */
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ((int64_t)ts.tv_sec - now_mono_base.tv_sec) * 1000000000 +
-                 ((int64_t)ts.tv_nsec - now_mono_base.tv_nsec);
+    int64_t ns = civil_mono_ns() - now_mono_base;
     return now_base + ns / 1000000000;
 }
 
@@ -328,14 +169,14 @@ int clock_local_time(int64_t utc, struct tm *out)
 
 /* The local wall time at utc counted as seconds since 1970-01-01 00:00 of
  * the local calendar, and the local date. Comparing local seconds with
- * days_from_civil(D) * 86400 compares local dates, without tm_gmtoff. */
-static int local_seconds(int64_t utc, int64_t *out, struct civil *date)
+ * civil_days_from_date(D) * 86400 compares local dates, without tm_gmtoff. */
+static int local_seconds(int64_t utc, int64_t *out, civil_date *date)
 {
     struct tm tm;
     if (clock_local_time(utc, &tm))
         return -1;
-    struct civil c = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
-    *out = days_from_civil(c) * SECONDS_PER_DAY + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    civil_date c = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+    *out = civil_days_from_date(c) * SECONDS_PER_DAY + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
     if (date)
         *date = c;
     return 0;
@@ -392,9 +233,9 @@ static int next_offset_change(int64_t from, int64_t offset, int64_t hi, int64_t 
  * date that never happened (Kiritimati's 1994-12-31) gives the start of the
  * next date, an empty day.
  */
-static int day_start(struct civil date, int64_t *out)
+static int day_start(civil_date date, int64_t *out)
 {
-    int64_t midnight = days_from_civil(date) * SECONDS_PER_DAY;
+    int64_t midnight = civil_days_from_date(date) * SECONDS_PER_DAY;
     int64_t from = midnight - DAY_SEARCH_WINDOW, hi = midnight + DAY_SEARCH_WINDOW;
     while (from <= hi) {
         int64_t offset, next;
@@ -412,7 +253,7 @@ static int day_start(struct civil date, int64_t *out)
     return -1; /* an offset beyond the window: not a zone of this planet */
 }
 
-static int day_fill(struct civil date, int64_t start, int64_t end, tally_day *out)
+static int day_fill(civil_date date, int64_t start, int64_t end, tally_day *out)
 {
     snprintf(out->date, sizeof out->date, "%04d-%02d-%02d", date.year, date.month, date.day);
     out->start_utc = start;
@@ -423,7 +264,7 @@ static int day_fill(struct civil date, int64_t start, int64_t end, tally_day *ou
 int clock_day_of(int64_t utc, tally_day *out)
 {
     int64_t local, start, end;
-    struct civil date;
+    civil_date date;
     if (local_seconds(utc, &local, &date) || date.year < YEAR_MIN || date.year > YEAR_MAX)
         return -1;
     if (day_start(date, &start) || start > utc)
@@ -432,7 +273,7 @@ int clock_day_of(int64_t utc, tally_day *out)
      * utc can lie past the start of the next date: it belongs to that day,
      * so that days never overlap. A skipped date is stepped over too. */
     for (int step = 0; step < 3; step++) {
-        struct civil next = civil_next(date);
+        civil_date next = civil_next(date);
         if (day_start(next, &end))
             return -1;
         if (utc < end)
@@ -447,9 +288,9 @@ int clock_day_of(int64_t utc, tally_day *out)
 
 int clock_day_by_date(const char *date, tally_day *out)
 {
-    struct civil c;
+    civil_date c;
     int64_t start, end;
-    if (!date || parse_date(date, &c) || date[10] != '\0' || c.year < YEAR_MIN || c.year > YEAR_MAX)
+    if (!date || civil_parse_date(date, strlen(date), &c) || c.year < YEAR_MIN || c.year > YEAR_MAX)
         return -1;
     if (day_start(c, &start) || day_start(civil_next(c), &end))
         return -1;

@@ -10,6 +10,7 @@
  * a signal: no polling, no CPU between cycles.
  */
 #include "agent.h"
+#include "civil/civil.h"
 #include "clock.h"
 #include "conf.h"
 #include "cycle.h"
@@ -37,8 +38,6 @@
 #ifndef TALLY_VERSION
 #define TALLY_VERSION "0"
 #endif
-
-#define EXPORT_GRACE_MS 10000
 
 static volatile sig_atomic_t got_term, got_hup, got_usr1;
 
@@ -254,19 +253,12 @@ static void install_signals(sigset_t *blocked)
     sigprocmask(SIG_BLOCK, blocked, NULL);
 }
 
-static double mono_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Sleep until next_cycle (monotonic) or the business day's end, whichever
  * comes first, or until a signal arrives. */
 static void sleep_until(double next_cycle)
 {
     tally_day today;
-    double wait = next_cycle - mono_now();
+    double wait = next_cycle - civil_mono_seconds();
     if (clock_day_of(clock_now(), &today) == 0) {
         /* A little past midnight, so the cycle sees the new day. */
         double to_midnight = (double)(today.end_utc - clock_now()) + 0.05;
@@ -299,7 +291,7 @@ static int abandoned_exports;
 
 static void stop_agent(agent *a)
 {
-    exportq_stop(a->exports, EXPORT_GRACE_MS);
+    exportq_stop(a->exports, TALLY_EXPORT_GRACE_MS);
     a->exports = NULL;
     for (size_t i = 0; i < a->n_hosts; i++)
         abandoned_exports |= a->hosts[i].abandoned;
@@ -378,7 +370,7 @@ static int recompute(agent *a, const char *range)
 
 static int run_loop(agent *a, const struct options *o)
 {
-    double next = mono_now();
+    double next = civil_mono_seconds();
     for (;;) {
         if (got_hup) {
             got_hup = 0;
@@ -391,12 +383,12 @@ static int run_loop(agent *a, const struct options *o)
         if (a->state == NULL)
             break;
         got_usr1 = 0;
-        double started = mono_now();
+        double started = civil_mono_seconds();
         cycle_run(a);
         if (o->once || got_term)
             break;
         next = started + (double)a->conf->interval;
-        while (!got_term && !got_hup && !got_usr1 && mono_now() < next) {
+        while (!got_term && !got_hup && !got_usr1 && civil_mono_seconds() < next) {
             tally_day before;
             clock_day_of(clock_now(), &before);
             sleep_until(next);

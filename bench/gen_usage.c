@@ -32,6 +32,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil/civil.h"
+
 #define BLOCK (1u << 20) /* write when this much is buffered */
 #define ROW_MAX 2048     /* more than any one row can take */
 #define UUID_LEN 36
@@ -281,44 +283,13 @@ static char *put_csv_field(char *p, const char *s)
 
 /* ---- dates -------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
+/* "YYYY-MM-DD" within 1971..2200 as days since 1970-01-01. */
 static int parse_date(const char *s, int64_t *out)
 {
-    int y, m, d;
-    char tail;
-    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1971 || y > 2200 || m < 1 ||
-        m > 12 || d < 1 || d > 31)
+    civil_date d;
+    if (civil_parse_date(s, strlen(s), &d) != 0 || d.year < 1971 || d.year > 2200)
         return -1;
-    int64_t z = days_from_civil(y, (unsigned)m, (unsigned)d);
-    int64_t yy;
-    unsigned mm, dd;
-    civil_from_days(z, &yy, &mm, &dd);
-    if (mm != (unsigned)m || dd != (unsigned)d)
-        return -1; /* 2026-02-30 */
-    *out = z;
+    *out = civil_days_from_date(d);
     return 0;
 }
 
@@ -351,14 +322,7 @@ static char *put_stamp(char *p, stamp_cache *c, int64_t usec)
     int64_t day = usec / USEC_PER_DAY; /* instants after 1970 only */
     int64_t rest = usec - day * USEC_PER_DAY;
     if (day != c->day) {
-        int64_t y;
-        unsigned m, d;
-        civil_from_days(day, &y, &m, &d);
-        char *q = put_fixed(c->date, (uint64_t)y, 4);
-        *q++ = '-';
-        q = put_fixed(q, m, 2);
-        *q++ = '-';
-        put_fixed(q, d, 2);
+        civil_format_date(civil_date_from_days(day), c->date);
         c->day = day;
     }
     memcpy(p, c->date, 10);
@@ -695,13 +659,6 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int flush_block(FILE *f, const char *buf, size_t n, const char *path)
 {
     if (fwrite(buf, 1, n, f) != n) {
@@ -738,7 +695,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    double t0 = now_sec();
+    double t0 = civil_mono_seconds();
     /* The window: local midnight of the first day to local midnight after
      * --end, as UTC microseconds. */
     int64_t first_day = o.end_day - o.days + 1;
@@ -788,7 +745,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "gen_usage: %s: %s\n", o.out, strerror(errno));
         return 1;
     }
-    double secs = now_sec() - t0;
+    double secs = civil_mono_seconds() - t0;
     fprintf(stderr, "gen_usage: %" PRIu64 " rows, %" PRIu64 " bytes in %.2f s (%.0f MB/s)\n",
             o.rows, bytes, secs, secs > 0 ? (double)bytes / secs / 1e6 : 0.0);
     free(buf);

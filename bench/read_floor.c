@@ -17,14 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLOCK (1u << 20)
+#include "civil/civil.h"
 
-static double now_sec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define BLOCK (1u << 20)
 
 int main(int argc, char **argv)
 {
@@ -44,7 +39,7 @@ int main(int argc, char **argv)
     }
 
     uint64_t bytes = 0, lines = 0;
-    double t0 = now_sec();
+    double t0 = civil_mono_seconds();
     for (;;) {
         ssize_t n = read(fd, buf, BLOCK);
         if (n < 0) {
@@ -62,7 +57,7 @@ int main(int argc, char **argv)
             p++;
         }
     }
-    double secs = now_sec() - t0;
+    double secs = civil_mono_seconds() - t0;
     close(fd);
     free(buf);
     printf("bytes=%" PRIu64 " lines=%" PRIu64 " seconds=%.6f\n", bytes, lines, secs);

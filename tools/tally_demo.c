@@ -6,6 +6,8 @@
  */
 #include "tally.h"
 
+#include "civil/civil.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +21,6 @@ struct demo_opts {
     int workers;
     double seconds;
 };
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One worker: a request loop that counts requests, bytes, errors and its
  * own requests, with a short pause so the rates stay readable. */
@@ -52,8 +47,8 @@ static int worker(const struct demo_opts *o, int index)
         return 1;
     }
     unsigned seed = (unsigned)getpid();
-    double end = now_seconds() + o->seconds;
-    while (now_seconds() < end) {
+    double end = civil_mono_seconds() + o->seconds;
+    while (civil_mono_seconds() < end) {
         for (int i = 0; i < 1000; i++) {
             tally_add(requests, 1);
             tally_add(today, 1);

@@ -14,6 +14,8 @@
  */
 #include "tool.h"
 
+#include "civil/civil.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -60,13 +62,6 @@ static int signals_install(void)
     return 0;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static struct timespec timespec_of(double secs)
 {
     struct timespec ts;
@@ -87,7 +82,7 @@ static int wait_until(double deadline)
     sigaddset(&block, SIGTERM);
     sigprocmask(SIG_BLOCK, &block, &old);
     while (!stop_requested) {
-        double left = deadline - now_seconds();
+        double left = deadline - civil_mono_seconds();
         if (left <= 0)
             break;
         struct timespec ts = timespec_of(left);
@@ -115,7 +110,7 @@ static int sample(struct watch_state *st)
     int rc = tally_info_get(st->w->region, &st->info);
     if (rc == 0)
         rc = snapshot_take(&st->cur, st->w->region, st->w->prefix);
-    st->cur_t = now_seconds();
+    st->cur_t = civil_mono_seconds();
     if (st->tty)
         st->rows = terminal_rows();
     return rc;
@@ -203,7 +198,7 @@ static void frame_print(const struct watch_state *st)
 /* Fixed-rate schedule; after a stall, start afresh rather than catch up. */
 static double deadline_next(double deadline, double interval)
 {
-    double now = now_seconds();
+    double now = civil_mono_seconds();
     deadline += interval;
     return deadline < now ? now + interval : deadline;
 }
@@ -218,7 +213,7 @@ int watch_run(const struct watch_opts *w)
     if (rc != 0)
         return tool_fail(rc, "installing signal handlers");
     int status = TOOL_OK;
-    double deadline = now_seconds();
+    double deadline = civil_mono_seconds();
     while (!stop_requested) {
         rc = sample(&st);
         if (rc != 0) {

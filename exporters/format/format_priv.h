@@ -43,7 +43,7 @@ void tf_buf_free(tf_buf *b);
 #define TF_NUM_LEN 32
 void tf_double(double v, char out[TF_NUM_LEN]);
 /* An instant (UTC seconds) as ISO 8601 UTC, "2026-11-22T03:00:00Z".
- * Returns 0, or -1 when the instant is outside what gmtime_r handles. */
+ * Returns 0, or -1 outside the years 0000..9999 (lib/civil). */
 #define TF_INSTANT_LEN 32
 int tf_instant(int64_t utc, char out[TF_INSTANT_LEN]);
 

@@ -24,6 +24,8 @@
  */
 #include "format_priv.h"
 
+#include "civil/civil.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -140,25 +142,13 @@ static void point(tf_buf *b, const char *measurement, tf_table_id t, const void 
     timestamp(b, point_fields(b, measurement, t, row, tag, ts_field, utc));
 }
 
-/* 00:00 UTC of a YYYY-MM-DD date, in seconds (days from the civil
- * calendar, valid for any Gregorian date); -1 if it is not one. */
+/* 00:00 UTC of a YYYY-MM-DD date, in seconds; -1 if it is not one. */
 static int date_utc(const char date[TALLY_DATE_LEN], int64_t *out)
 {
-    int y, m, d;
-    char extra;
-    char text[TALLY_DATE_LEN + 1];
-    size_t n = tf_date_len(date);
-    memcpy(text, date, n);
-    text[n] = '\0';
-    if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 ||
-        d > 31)
+    civil_date d;
+    if (civil_parse_date(date, tf_date_len(date), &d) != 0)
         return -1;
-    int64_t yy = y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *out = (era * 146097 + doe - 719468) * 86400;
+    *out = civil_days_from_date(d) * 86400;
     return 0;
 }
 

@@ -8,10 +8,11 @@
  */
 #include "format_priv.h"
 
+#include "civil/civil.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 void tf_double(double v, char out[TF_NUM_LEN])
 {
@@ -47,11 +48,6 @@ void tf_double(double v, char out[TF_NUM_LEN])
 
 int tf_instant(int64_t utc, char out[TF_INSTANT_LEN])
 {
-    time_t t = (time_t)utc;
-    struct tm tm;
-    if ((int64_t)t != utc || gmtime_r(&t, &tm) == NULL)
-        return -1;
-    if (strftime(out, TF_INSTANT_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return -1;
-    return 0;
+    _Static_assert(TF_INSTANT_LEN >= CIVIL_UTC_LEN, "an instant fits");
+    return civil_format_utc(utc, out);
 }

@@ -107,7 +107,5 @@ void http_send(http_ctx *ctx, const tally_spool_item *item, http_result *r);
 int http_worker_start(http_ctx *ctx);
 void http_worker_wake(http_ctx *ctx);
 void http_worker_stop(http_ctx *ctx);
-/* Monotonic seconds. */
-double http_now(void);
 
 #endif

@@ -20,6 +20,8 @@
  */
 #include "http.h"
 
+#include "civil/civil.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 {
     http_ctx *c = arg;
     return atomic_load(&c->stopping) &&
-           http_now() * 1000 >= (double)atomic_load(&c->stop_deadline_ms);
+           civil_mono_seconds() * 1000 >= (double)atomic_load(&c->stop_deadline_ms);
 }
 
 /* The body's first line, printable ASCII only (it goes to a log line). */

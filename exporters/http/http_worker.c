@@ -21,6 +21,8 @@
  */
 #include "http.h"
 
+#include "civil/civil.h"
+
 #include <curl/curl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -29,16 +31,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-
-/* The agent also gives exporters 10 s to finish at shutdown. */
-#define STOP_GRACE_MS 10000L
-
-double http_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int past_deadline(http_ctx *c, double t)
 {
@@ -71,7 +63,7 @@ static int wait_until(http_ctx *c, double t)
     pthread_mutex_lock(&c->mu);
     int rc = 0;
     for (;;) {
-        double now = http_now();
+        double now = civil_mono_seconds();
         if (past_deadline(c, t > now ? t : now)) {
             rc = -1;
             break;
@@ -152,7 +144,7 @@ static int settle(http_ctx *c, const tally_spool_item *it, const http_result *r,
         break;
     }
     double wait = r->retry_after >= 0 ? r->retry_after : backoff(c, *attempt);
-    c->not_before = http_now() + wait;
+    c->not_before = civil_mono_seconds() + wait;
     if (*attempt >= c->max_retries) {
         spool_state(c, &st);
         c->api->log(c->host, TALLY_LOG_WARNING,
@@ -265,8 +257,8 @@ void http_worker_stop(http_ctx *c)
     if (!c->thread_started)
         return;
     pthread_mutex_lock(&c->mu);
-    long grace = c->timeout_ms > STOP_GRACE_MS ? c->timeout_ms : STOP_GRACE_MS;
-    atomic_store(&c->stop_deadline_ms, (long long)((http_now() * 1000) + grace));
+    long grace = c->timeout_ms > TALLY_EXPORT_GRACE_MS ? c->timeout_ms : TALLY_EXPORT_GRACE_MS;
+    atomic_store(&c->stop_deadline_ms, (long long)((civil_mono_seconds() * 1000) + grace));
     atomic_store(&c->stopping, 1);
     pthread_cond_broadcast(&c->wake);
     pthread_mutex_unlock(&c->mu);

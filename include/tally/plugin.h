@@ -23,6 +23,14 @@
 #define TALLY_PLUGIN_ABI_VERSION 2u
 #define TALLY_PLUGIN_SYMBOL "tally_plugin_descriptor"
 
+/* The contract at shutdown and reload: exporters get this long, in
+ * milliseconds, to finish the export under way and return from
+ * export_snapshot. One still inside it afterwards is abandoned (never
+ * stopped, its plugin kept loaded), and what it had not delivered waits
+ * in its spool. An exporter that bounds its own work by a deadline should
+ * use this one. */
+#define TALLY_EXPORT_GRACE_MS 10000
+
 /* Declare a plugin's descriptor: TALLY_PLUGIN_DEFINE = { ... }; */
 #define TALLY_PLUGIN_DEFINE                                                                        \
     __attribute__((visibility("default"))) const tally_plugin tally_plugin_descriptor

@@ -7,11 +7,11 @@
  * whether anything non-zero follows decide the half-to-even rounding. So
  * "0.1" is exactly 10^17 units, which a double cannot promise.
  *
- * ISO 8601 instants are read at fixed positions and turned into days with
- * the days-from-civil arithmetic of proleptic Gregorian dates, so a row
- * costs a few dozen integer operations and no libc time call.
+ * ISO 8601 instants are lib/civil's.
  */
 #include "csv_value.h"
+
+#include "civil/civil.h"
 
 #include <string.h>
 
@@ -225,38 +225,6 @@ int csv_parse_bool(const char *p, size_t n, bool *out)
 
 #define NS_PER_S INT64_C(1000000000)
 
-static inline int two_digits(const char *p, int *v)
-{
-    unsigned a = (unsigned)(p[0] - '0'), b = (unsigned)(p[1] - '0');
-    if (a > 9 || b > 9)
-        return -1;
-    *v = (int)(a * 10 + b);
-    return 0;
-}
-
-static bool leap_year(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && leap_year(y) ? 29 : dim[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar: eras
- * of 400 years, years starting in March so the leap day comes last. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const int yoe = y - era * 400;
-    const int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int64_t)era * 146097 + doe - 719468;
-}
-
 /* seconds * 1e9 + frac, or -1 when it leaves int64. */
 static int to_ns(int64_t seconds, int64_t frac, int64_t *ns)
 {
@@ -269,63 +237,12 @@ static int to_ns(int64_t seconds, int64_t frac, int64_t *ns)
 
 static int parse_iso(const char *p, size_t n, int64_t *ns, bool *naive)
 {
-    if (n < 19 || p[4] != '-' || p[7] != '-' || p[13] != ':' || p[16] != ':')
+    int64_t seconds;
+    int32_t frac;
+    bool zoned;
+    if (civil_parse_iso8601(p, n, 0, &seconds, &frac, &zoned) != 0 || to_ns(seconds, frac, ns) != 0)
         return -1;
-    if (p[10] != 'T' && p[10] != 't' && p[10] != ' ')
-        return -1;
-    int c, yy, mo, d, h, mi, s;
-    if (two_digits(p, &c) || two_digits(p + 2, &yy) || two_digits(p + 5, &mo) ||
-        two_digits(p + 8, &d) || two_digits(p + 11, &h) || two_digits(p + 14, &mi) ||
-        two_digits(p + 17, &s))
-        return -1;
-    const int y = c * 100 + yy;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
-        return -1;
-
-    size_t i = 19;
-    int64_t frac = 0;
-    if (i < n && (p[i] == '.' || p[i] == ',')) {
-        size_t f0 = ++i;
-        while (i < n && is_digit(p[i]) && i - f0 < 9)
-            frac = frac * 10 + (p[i++] - '0');
-        if (i == f0 || (i < n && is_digit(p[i])))
-            return -1;
-        frac *= (int64_t)csv_pow10[9 - (i - f0)];
-    }
-
-    int offset = 0; /* seconds east of UTC */
-    bool zone = false;
-    if (i < n) {
-        zone = true;
-        if (p[i] == 'Z' || p[i] == 'z') {
-            i++;
-        } else if (p[i] == '+' || p[i] == '-') {
-            int oh, om = 0;
-            int sign = p[i] == '-' ? -1 : 1;
-            if (n - i < 3 || two_digits(p + i + 1, &oh))
-                return -1;
-            i += 3;
-            if (i < n && p[i] == ':')
-                i++;
-            if (i < n) {
-                if (n - i < 2 || two_digits(p + i, &om))
-                    return -1;
-                i += 2;
-            } else if (p[i - 1] == ':') {
-                return -1; /* "+05:" */
-            }
-            if (oh > 23 || om > 59)
-                return -1;
-            offset = sign * (oh * 3600 + om * 60);
-        }
-        if (i != n)
-            return -1;
-    }
-
-    const int64_t seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
-    if (to_ns(seconds, frac, ns) != 0)
-        return -1;
-    *naive = !zone;
+    *naive = !zoned;
     return 0;
 }
 

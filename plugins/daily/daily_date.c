@@ -7,56 +7,26 @@
  */
 #include "daily.h"
 
+#include "civil/civil.h"
+
 #include <stdio.h>
 #include <string.h>
 
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
+_Static_assert(TALLY_DATE_LEN == CIVIL_DATE_LEN, "a business date is a civil date");
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
+/* Days since 1970-01-01 of a "YYYY-MM-DD" date. */
 int daily_date_number(const char *date, int64_t *out)
 {
-    int y, m, dd;
-    if (strlen(date) != 10 || date[4] != '-' || date[7] != '-' || digits(date, 4, &y) != 0 ||
-        digits(date + 5, 2, &m) != 0 || digits(date + 8, 2, &dd) != 0 || m < 1 || m > 12 ||
-        dd < 1 || dd > 31)
+    civil_date d;
+    if (civil_parse_date(date, strlen(date), &d) != 0)
         return -1;
-    int64_t yy = m <= 2 ? y - 1 : y;
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + dd - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    *out = era * 146097 + doe - 719468;
+    *out = civil_days_from_date(d);
     return 0;
 }
 
-void daily_date_string(int64_t z, char out[TALLY_DATE_LEN])
+void daily_date_string(int64_t number, char out[TALLY_DATE_LEN])
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2)
-        y++;
-    char buf[64];
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02d", (int)(y % 10000), (int)m, (int)dd);
-    memcpy(out, buf, TALLY_DATE_LEN - 1);
-    out[TALLY_DATE_LEN - 1] = '\0';
+    civil_format_date(civil_date_from_days(number), out);
 }
 
 /* The oldest business date keep_days keeps listed while today is `today`:

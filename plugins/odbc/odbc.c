@@ -17,6 +17,8 @@
  */
 #include "odbc.h"
 
+#include "civil/civil.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +146,7 @@ typedef int (*step_fn)(odbc_source *s, pages *p);
  * run it again (it goes on from p->key) for up to retry_for seconds. */
 static int with_retries(odbc_source *s, step_fn step, pages *p)
 {
-    const double deadline = odbc_now() + s->retry_for;
+    const double deadline = civil_mono_seconds() + s->retry_for;
     odbc_backoff b;
     odbc_backoff_init(&b, 0.25, 8.0);
     bool retrying = false;
@@ -155,7 +157,7 @@ static int with_retries(odbc_source *s, step_fn step, pages *p)
         if (rc != ODBC_LOST)
             return rc;
         disconnect(s);
-        double now = odbc_now();
+        double now = civil_mono_seconds();
         if (now >= deadline) {
             s->api->log(s->host, TALLY_LOG_ERR,
                         "the connection to the database is lost (%s) and did not come back "

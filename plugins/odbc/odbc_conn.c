@@ -403,13 +403,6 @@ void odbc_conn_close(odbc_conn *c)
 
 /* ---- backoff ---- */
 
-double odbc_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void odbc_sleep(double seconds)
 {
     if (seconds <= 0)

@@ -111,8 +111,7 @@ typedef struct odbc_backoff {
 
 void odbc_backoff_init(odbc_backoff *b, double base, double cap);
 double odbc_backoff_next(odbc_backoff *b);
-/* Monotonic seconds, and sleeping (EINTR resumed). */
-double odbc_now(void);
+/* Sleeping (EINTR resumed); deadlines are on civil_mono_seconds. */
 void odbc_sleep(double seconds);
 
 #endif

@@ -14,31 +14,22 @@
  */
 #include "odbc.h"
 
+#include "civil/civil.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* A timestamp struct as wall-clock nanoseconds: 0, or -1 when a member
  * is out of range or the instant does not fit int64 nanoseconds. */
 static int wall_ns(const SQL_TIMESTAMP_STRUCT *t, int64_t *out)
 {
-    static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (t->month < 1 || t->month > 12 || t->day < 1 || t->day > mdays[t->month - 1] ||
-        t->hour > 23 || t->minute > 59 || t->second > 59 || t->fraction > 999999999u)
+    const civil_date d = {t->year, t->month, t->day};
+    if (!civil_date_valid(d) || t->hour > 23 || t->minute > 59 || t->second > 59 ||
+        t->fraction > 999999999u)
         return -1;
-    int64_t days = days_from_civil(t->year, t->month, t->day);
+    int64_t days = civil_days_from_date(d);
     int64_t secs = days * 86400 + t->hour * 3600 + t->minute * 60 + t->second;
     int64_t ns;
     if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) ||
