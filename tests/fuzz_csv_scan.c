@@ -18,7 +18,7 @@
  * the file's bytes.
  */
 #include "csv_scan.h"
-#include "csv_value.h"
+#include "record/record.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -304,8 +304,8 @@ static void check_values(const char *p, size_t n)
     bool b;
     int64_t ns;
     bool naive;
-    bool is_int = csv_parse_int64(p, n, &i64) == 0;
-    bool is_fixed = csv_parse_fixed(p, n, &fx) == 0;
+    bool is_int = rec_parse_int64(p, n, &i64) == 0;
+    bool is_fixed = rec_parse_fixed(p, n, &fx) == 0;
     /* Whatever reads as an integer reads as the same decimal. */
     if (is_int) {
         CHECK(is_fixed);
@@ -329,21 +329,21 @@ static void check_values(const char *p, size_t n)
         w += (size_t)snprintf(text + w, sizeof(text) - w, ".%018llu",
                               (unsigned long long)(m % (unsigned __int128)TALLY_FIXED_ONE));
         tally_fixed again;
-        CHECK(csv_parse_fixed(text, w, &again) == 0);
+        CHECK(rec_parse_fixed(text, w, &again) == 0);
         CHECK(again == fx);
     }
-    for (int f = CSV_TIME_EPOCH_S; f <= CSV_TIME_EPOCH_MS; f++) {
-        if (csv_parse_time(p, n, (csv_time_format)f, &ns, &naive) != 0)
+    for (int f = REC_TIME_EPOCH_S; f <= REC_TIME_EPOCH_MS; f++) {
+        if (rec_parse_time(p, n, (rec_time_format)f, &ns, &naive) != 0)
             continue;
         CHECK(is_fixed && !naive);
         /* Without exponent and within the nanosecond, no rounding: the
          * instant is the decimal scaled down exactly. */
-        size_t digits = f == CSV_TIME_EPOCH_S ? 9 : 6;
-        tally_fixed per = (tally_fixed)(f == CSV_TIME_EPOCH_S ? 1000000000 : 1000000000000);
+        size_t digits = f == REC_TIME_EPOCH_S ? 9 : 6;
+        tally_fixed per = (tally_fixed)(f == REC_TIME_EPOCH_S ? 1000000000 : 1000000000000);
         if (!has_byte(p, n, "eE") && fraction_digits(p, n) <= digits)
             CHECK(fx == (tally_fixed)ns * per);
     }
-    if (csv_parse_time(p, n, CSV_TIME_ISO8601, &ns, &naive) == 0) {
+    if (rec_parse_time(p, n, REC_TIME_ISO8601, &ns, &naive) == 0) {
         CHECK(n >= 19 && n <= 35);
         size_t z = 19;
         if (z < n && (p[z] == '.' || p[z] == ','))
@@ -366,7 +366,7 @@ static void check_values(const char *p, size_t n)
             CHECK(strcmp(wall, got) == 0);
         }
     }
-    if (csv_parse_bool(p, n, &b) == 0)
+    if (rec_parse_bool(p, n, &b) == 0)
         CHECK(n >= 1 && n <= 5);
 }
 

@@ -77,7 +77,7 @@ static int scanner_renew(csv_source *s)
 /* ---- the header ---- */
 
 /* Parse a stored header row into m. 0, or -1 with *missing or *reason. */
-static int map_text(csv_source *s, const char *text, csv_colmap *m, csv_field_id *missing,
+static int map_text(csv_source *s, const char *text, rec_colmap *m, rec_field_id *missing,
                     const char **reason)
 {
     csv_row row;
@@ -89,7 +89,8 @@ static int map_text(csv_source *s, const char *text, csv_colmap *m, csv_field_id
             *reason = "it is empty";
         return -1;
     }
-    return csv_colmap_build(s->stream, (const char *const *)s->names, &row, m, missing);
+    return rec_colmap_build(s->stream, (const char *const *)s->names, row.fields, row.n_fields, m,
+                            missing);
 }
 
 /* Read the file's first row into the block (from content offset 0):
@@ -136,15 +137,15 @@ static int seek_to(csv_source *s, csv_input *in, uint64_t to, const char **why)
     return rc;
 }
 
-static void header_missing(csv_source *s, read_job *j, csv_field_id missing)
+static void header_missing(csv_source *s, read_job *j, rec_field_id missing)
 {
-    const char *name = csv_field_name(missing);
+    const char *name = rec_field_name(missing);
     const char *header = s->names[missing] ? s->names[missing] : name;
     s->api->log(s->host, TALLY_LOG_ERR,
                 "%s:1: the header has no column '%s' for the required field %s of stream %s; "
                 "the file is skipped until it changes: add the column, or name the one to use "
                 "with columns = {\"%s=<its header>\"}",
-                j->path, header, name, csv_stream_name(s->stream), name);
+                j->path, header, name, rec_stream_name(s->stream), name);
 }
 
 /* The first row of a file is no header. After copytruncate the writer
@@ -154,7 +155,7 @@ static void header_missing(csv_source *s, read_job *j, csv_field_id missing)
  * the files before it — if the first row reads as data with it, so that
  * a header with a typo is still reported. 0 with *m; 1 when no header
  * fits; -1 when out of memory. */
-static int headerless(csv_source *s, read_job *j, const csv_row *first, csv_colmap *m)
+static int headerless(csv_source *s, read_job *j, const csv_row *first, rec_colmap *m)
 {
     csv_entry *en = j->en;
     const char *candidates[2] = {en->header, j->sibling_header};
@@ -162,8 +163,8 @@ static int headerless(csv_source *s, read_job *j, const csv_row *first, csv_colm
         return 1;
     size_t n_fields = first->n_fields;
     for (int i = 0; i < 2; i++) {
-        csv_colmap old;
-        csv_field_id missing;
+        rec_colmap old;
+        rec_field_id missing;
         const char *reason;
         tally_record *r;
         if (candidates[i] == NULL || map_text(s, candidates[i], &old, &missing, &reason) != 0 ||
@@ -177,7 +178,7 @@ static int headerless(csv_source *s, read_job *j, const csv_row *first, csv_colm
         int rc = csv_scan_row(s->scanner, p, len, &again, &used, &reason);
         if (rc == CSV_NEED_MORE && used == 0)
             rc = csv_scan_last_row(s->scanner, p, len, &again, &used, &reason);
-        if (rc != CSV_ROW || csv_conv_row(&s->conv, &old, &again, s->block.buf,
+        if (rc != CSV_ROW || rec_conv_row(&s->conv, &old, again.fields, s->block.buf,
                                           s->block.buf + s->block.cap, &s->batch, &r) != 0)
             continue;
         if (candidates[i] != en->header) {
@@ -204,10 +205,10 @@ static int headerless(csv_source *s, read_job *j, const csv_row *first, csv_colm
 /* Make the column map for j and place the block where rows start.
  * 0 (j->header_ok says whether there is a map); -1 with *why when
  * reading failed. */
-static int start_file(csv_source *s, read_job *j, csv_input *in, csv_colmap *m, const char **why)
+static int start_file(csv_source *s, read_job *j, csv_input *in, rec_colmap *m, const char **why)
 {
     csv_entry *en = j->en;
-    csv_field_id missing;
+    rec_field_id missing;
     const char *reason = NULL;
     j->header_ok = false;
     csv_block_reset(&s->block, 0);
@@ -263,7 +264,8 @@ static int start_file(csv_source *s, read_job *j, csv_input *in, csv_colmap *m, 
     size_t raw_len = used;
     while (raw_len > 0 && (raw[raw_len - 1] == '\n' || raw[raw_len - 1] == '\r'))
         raw_len--;
-    if (csv_colmap_build(s->stream, (const char *const *)s->names, &row, m, &missing) != 0) {
+    if (rec_colmap_build(s->stream, (const char *const *)s->names, row.fields, row.n_fields, m,
+                         &missing) != 0) {
         int hrc = headerless(s, j, &row, m);
         if (hrc < 0)
             *why = "out of memory";
@@ -328,10 +330,10 @@ static int reject(csv_source *s, read_job *j, uint64_t row_off, uint64_t row_lin
 /* Read rows from where start_file placed the block to the last complete
  * row (or the end, for a final file). 0; 1 after a read error (logged;
  * what was read is emitted and accounted); -1 when emitting failed. */
-static int read_rows(csv_source *s, read_job *j, csv_input *in, const csv_colmap *m)
+static int read_rows(csv_source *s, read_job *j, csv_input *in, const rec_colmap *m)
 {
     csv_block *b = &s->block;
-    csv_batch *batch = &s->batch;
+    rec_batch *batch = &s->batch;
     const char *const lo = b->buf, *const hi = b->buf + b->cap;
     bool last = false, skipping = j->mode == MODE_COLLECT && j->en->skip_line && j->start > 0;
     char count_reason[96];
@@ -360,7 +362,7 @@ static int read_rows(csv_source *s, read_job *j, csv_input *in, const csv_colmap
             if (last || row_off >= j->stop_at)
                 break;
             /* The batch points into the buffer that is about to move. */
-            if (csv_batch_flush(batch) != 0)
+            if (rec_batch_flush(batch) != 0)
                 return -1;
             size_t got, want = CSV_READ_BLOCK;
             uint64_t have = b->base + b->tail;
@@ -410,7 +412,7 @@ static int read_rows(csv_source *s, read_job *j, csv_input *in, const csv_colmap
             continue;
         }
         tally_record *r;
-        int cr = csv_conv_row(&s->conv, m, &row, lo, hi, batch, &r);
+        int cr = rec_conv_row(&s->conv, m, row.fields, lo, hi, batch, &r);
         if (cr < 0)
             return -1;
         if (cr > 0) {
@@ -420,9 +422,9 @@ static int read_rows(csv_source *s, read_job *j, csv_input *in, const csv_colmap
         }
         if (j->mode == MODE_RECOMPUTE && (created_ns(r) < j->from_ns || created_ns(r) >= j->to_ns))
             continue;
-        csv_batch_commit(batch);
+        rec_batch_commit(batch);
     }
-    if (csv_batch_flush(batch) != 0)
+    if (rec_batch_flush(batch) != 0)
         return -1;
     return 0;
 }
@@ -432,7 +434,7 @@ static int read_rows(csv_source *s, read_job *j, csv_input *in, const csv_colmap
 static int read_file(csv_source *s, read_job *j)
 {
     csv_input in;
-    csv_colmap m;
+    rec_colmap m;
     const char *why = NULL;
     int rc = 0;
     if (csv_input_open(&in, j->fd, j->gz, j->limit, &why) != 0) {
@@ -638,7 +640,7 @@ static int collect_inventory(csv_source *s, csv_entries *e, csv_found *f, size_t
         if (e->n > 0 || !s->warned_no_files)
             s->api->log(s->host, TALLY_LOG_WARNING,
                         "no file matches %s: the %s inventory stays as it was until one does",
-                        s->pattern, csv_stream_name(s->stream));
+                        s->pattern, rec_stream_name(s->stream));
         s->warned_no_files = true;
         csv_entries_free(e);
         return 0;
@@ -685,7 +687,7 @@ static int collect_inventory(csv_source *s, csv_entries *e, csv_found *f, size_t
                       .mode = MODE_INVENTORY,
                       .stop_at = UINT64_MAX};
         csv_input in;
-        csv_colmap m;
+        rec_colmap m;
         if (csv_input_open(&in, j.fd, j.gz, j.limit, &why) != 0 ||
             start_file(s, &j, &in, &m, &why) != 0) {
             s->api->log(s->host, TALLY_LOG_ERR, "%s: cannot read it: %s", f[i].path, why);
@@ -699,7 +701,7 @@ static int collect_inventory(csv_source *s, csv_entries *e, csv_found *f, size_t
         s->api->log(s->host, TALLY_LOG_ERR,
                     "the %s inventory is not sent: a file of it cannot be read (see above); "
                     "it stays as it was until the files change",
-                    csv_stream_name(s->stream));
+                    rec_stream_name(s->stream));
     if (rc == 0 && all_ok) {
         if (s->api->inventory_begin(s->host, s->stream) != TALLY_HOST_OK)
             rc = -1;
@@ -768,7 +770,7 @@ static int csv_collect(void *ctx)
     csv_found *f = NULL;
     size_t nf = 0;
     s->cycle++;
-    csv_conv_reset(&s->conv);
+    rec_conv_reset(&s->conv);
     if (load_entries(s, &e) != 0)
         return TALLY_HOST_ERR;
     int rc = 0;
@@ -808,7 +810,7 @@ static int csv_recompute(void *ctx, int64_t from_utc, int64_t to_utc)
     csv_entries e;
     csv_found *f = NULL;
     size_t nf = 0;
-    csv_conv_reset(&s->conv);
+    rec_conv_reset(&s->conv);
     if (load_entries(s, &e) != 0)
         return TALLY_HOST_ERR;
     int rc = csv_found_glob(s->host, s->api, s->pattern, s->reject.path, &f, &nf);
@@ -871,7 +873,7 @@ static void csv_stop(void *ctx)
         return;
     csv_scanner_free(s->scanner);
     csv_block_free(&s->block);
-    csv_batch_free(&s->batch);
+    rec_batch_free(&s->batch);
     csv_reject_free(&s->reject);
     csv_held_free(&s->held);
     csv_conf_free(s);
@@ -917,7 +919,7 @@ static int csv_init(tally_host *h, const tally_host_api *api, cfg_t *section, vo
     if (ok)
         s->row_limit = csv_scanner_row_limit(s->scanner);
     ok = ok && csv_block_init(&s->block, s->row_limit + CSV_READ_BLOCK) == 0 &&
-         csv_batch_init(&s->batch, CSV_BATCH, s->row_limit, h, api) == 0 &&
+         rec_batch_init(&s->batch, CSV_BATCH, s->row_limit, h, api) == 0 &&
          csv_reject_init(&s->reject, reject_path, s->reject_path == NULL) == 0;
     free(reject_path);
     if (!ok) {

@@ -14,8 +14,8 @@
 #include "csv_files.h"
 #include "csv_read.h"
 #include "csv_reject.h"
-#include "csv_rows.h"
 #include "csv_scan.h"
+#include "record/record.h"
 #include "tally/plugin.h"
 
 /* The state key of the checkpoint. */
@@ -29,9 +29,9 @@ typedef struct csv_source {
     char *title;   /* the section's title, for messages and the reject file */
     char *pattern; /* the glob */
     tally_stream stream;
-    char *names[CSV_FIELD_COUNT]; /* header name per field; NULL: the field's own */
-    csv_time_format time_format;
-    csv_naive_kind naive;
+    char *names[REC_FIELD_COUNT]; /* header name per field; NULL: the field's own */
+    rec_time_format time_format;
+    rec_naive_kind naive;
     int32_t naive_offset_s;
     size_t max_field_bytes;
     char *reject_path; /* NULL in the options: <state_dir>/rejects/<title>.csv */
@@ -40,8 +40,8 @@ typedef struct csv_source {
     csv_scanner *scanner;
     size_t row_limit;
     csv_block block;
-    csv_batch batch;
-    csv_conv conv;
+    rec_batch batch;
+    rec_conv conv;
     csv_reject reject;
     csv_held_set held;
     uint64_t cycle;

@@ -91,7 +91,7 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     }
     const char *sname = cfg_getstr(section, "stream");
     tally_stream stream;
-    bool stream_ok = csv_stream_from_name(sname, &stream) == 0;
+    bool stream_ok = rec_stream_from_name(sname, &stream) == 0;
     if (sname == NULL) {
         conf_error(h, api, section, "option 'stream' is required; set it to one of " STREAM_NAMES);
         bad = 1;
@@ -101,7 +101,7 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     report_to to = {h, api, section};
-    if (csv_columns_check(section, stream_ok ? &stream : NULL, "header", report_columns, &to) > 0)
+    if (rec_columns_check(section, stream_ok ? &stream : NULL, "header", report_columns, &to) > 0)
         bad = 1;
     const char *tf = cfg_getstr(section, "time_format");
     if (tf == NULL ||
@@ -112,9 +112,9 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
-    csv_naive_kind nk;
+    rec_naive_kind nk;
     int32_t off;
-    if (csv_naive_parse(nz, &nk, &off) != 0) {
+    if (rec_naive_parse(nz, &nk, &off) != 0) {
         conf_error(h, api, section,
                    "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
                    "timezone) or a fixed offset such as \"+08:00\"",
@@ -150,19 +150,19 @@ int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv
     const char *title = cfg_title(section);
     s->title = strdup(title ? title : "csv");
     s->pattern = strdup(cfg_getstr(section, "path"));
-    csv_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
+    rec_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
     int ok = s->title != NULL && s->pattern != NULL;
     for (unsigned i = 0; ok && i < cfg_size(section, "columns"); i++) {
         const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
-        csv_field_id f;
-        csv_field_lookup(entry, (size_t)(eq - entry), &f);
+        rec_field_id f;
+        rec_field_lookup(entry, (size_t)(eq - entry), &f);
         ok = (s->names[f] = strdup(eq + 1)) != NULL;
     }
     const char *tf = cfg_getstr(section, "time_format");
-    s->time_format = strcmp(tf, "epoch_s") == 0    ? CSV_TIME_EPOCH_S
-                     : strcmp(tf, "epoch_ms") == 0 ? CSV_TIME_EPOCH_MS
-                                                   : CSV_TIME_ISO8601;
-    csv_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
+    s->time_format = strcmp(tf, "epoch_s") == 0    ? REC_TIME_EPOCH_S
+                     : strcmp(tf, "epoch_ms") == 0 ? REC_TIME_EPOCH_MS
+                                                   : REC_TIME_ISO8601;
+    rec_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
     s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
     const char *rf = cfg_getstr(section, "reject_file");
     if (ok && rf != NULL)
@@ -181,7 +181,7 @@ void csv_conf_free(csv_source *s)
         return;
     free(s->title);
     free(s->pattern);
-    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+    for (int f = 0; f < REC_FIELD_COUNT; f++)
         free(s->names[f]);
     free(s->reject_path);
     free(s);

@@ -55,11 +55,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A field; quotes removed; len 0 is an empty field (also "" quoted). */
-typedef struct csv_field {
-    const char *ptr;
-    uint32_t len;
-} csv_field;
+#include "record/record.h"
+
+/* A field; quotes removed; len 0 is an empty field (also "" quoted). It
+ * is lib/record's value, so a row goes to rec_conv_row as it is. */
+typedef rec_value csv_field;
 
 /* 0 picks the default: 512 fields, 64 KiB a field, 1 MiB a row. */
 typedef struct csv_limits {

@@ -189,7 +189,7 @@ static void cycle_start(odbc_source *s)
 {
     s->rejected = 0;
     s->rejects_shown = 0;
-    csv_conv_reset(&s->conv);
+    rec_conv_reset(&s->conv);
     /* The table's columns may have changed since the last cycle. */
     odbc_plan_free(s);
 }
@@ -263,7 +263,7 @@ static int odbc_init(tally_host *h, const tally_host_api *api, cfg_t *section, v
     if (odbc_conf_build(h, api, section, &s) != TALLY_HOST_OK)
         return TALLY_HOST_ERR;
     s->conv.stream = s->stream;
-    s->conv.time_format = CSV_TIME_ISO8601;
+    s->conv.time_format = REC_TIME_ISO8601;
     s->conv.naive = s->naive;
     s->conv.naive_offset_s = s->naive_offset_s;
     s->conv.host = h;

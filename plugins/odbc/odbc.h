@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_rows.h"
 #include "odbc_conn.h"
+#include "record/record.h"
 #include "tally/plugin.h"
 
 /* The state key of the watermark. */
@@ -38,7 +38,7 @@
 
 /* One column of the result, bound to an array of rows_cap values. */
 typedef struct odbc_col {
-    csv_field_id field;
+    rec_field_id field;
     char *name;           /* as the database spells it */
     SQLSMALLINT sql_type; /* what the driver says it is */
     bool zoned;           /* a timestamp with time zone: arrives as UTC */
@@ -74,18 +74,18 @@ typedef struct odbc_source {
     tally_stream stream;
     char *table; /* NULL when query is set */
     char *query;
-    char *names[CSV_FIELD_COUNT]; /* column name per field; NULL: the field's own */
+    char *names[REC_FIELD_COUNT]; /* column name per field; NULL: the field's own */
     size_t batch_rows;
     size_t max_field_bytes;
     long timeout_s;
     double retry_for; /* seconds a cycle keeps reconnecting */
-    csv_naive_kind naive;
+    rec_naive_kind naive;
     int32_t naive_offset_s;
 
     /* The connection and what was learnt from it. */
     odbc_conn conn;
     bool planned; /* cols describe this connection's result */
-    odbc_col cols[CSV_FIELD_COUNT];
+    odbc_col cols[REC_FIELD_COUNT];
     size_t n_cols;
     int created_col, id_col; /* indexes into cols, -1 for inventories */
     SQLHSTMT stmt;           /* the page statement, its columns bound */
@@ -96,7 +96,7 @@ typedef struct odbc_source {
     locale_t c_locale; /* doubles as text, whatever LC_NUMERIC says */
 
     /* Between cycles. */
-    csv_conv conv;
+    rec_conv conv;
     odbc_diag lost;    /* why the connection was lost, for the retry message */
     int rejects_shown; /* this cycle */
     int64_t rejected;  /* this cycle, not yet counted */

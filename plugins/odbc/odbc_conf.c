@@ -93,7 +93,7 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     const char *sname = cfg_getstr(section, "stream");
     tally_stream stream;
-    bool stream_ok = csv_stream_from_name(sname, &stream) == 0;
+    bool stream_ok = rec_stream_from_name(sname, &stream) == 0;
     if (sname == NULL) {
         section_error(h, api, section,
                       "option 'stream' is required; set it to one of " STREAM_NAMES);
@@ -121,7 +121,7 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     report_to to = {h, api, section};
-    if (csv_columns_check(section, stream_ok ? &stream : NULL, "column", report_columns, &to) > 0)
+    if (rec_columns_check(section, stream_ok ? &stream : NULL, "column", report_columns, &to) > 0)
         bad = 1;
     long br = cfg_getint(section, "batch_rows");
     if (br < 1 || br > 1000000) {
@@ -136,9 +136,9 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
-    csv_naive_kind nk;
+    rec_naive_kind nk;
     int32_t off;
-    if (csv_naive_parse(nz, &nk, &off) != 0) {
+    if (rec_naive_parse(nz, &nk, &off) != 0) {
         section_error(h, api, section,
                       "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
                       "timezone) or a fixed offset such as \"+08:00\"",
@@ -167,7 +167,7 @@ int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, od
     s->title = strdup(title ? title : "odbc");
     s->conn_tmpl = strdup(cfg_getstr(section, "connection"));
     s->conn_shown = odbc_conn_shown(cfg_getstr(section, "connection"));
-    csv_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
+    rec_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
     const char *pf = cfg_getstr(section, "password_file");
     const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
     int ok = s->title != NULL && s->conn_tmpl != NULL && s->conn_shown != NULL;
@@ -179,15 +179,15 @@ int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, od
         ok = (s->table = strdup(table ? table : odbc_default_table(s->stream))) != NULL;
     for (unsigned i = 0; ok && i < cfg_size(section, "columns"); i++) {
         const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
-        csv_field_id f;
-        csv_field_lookup(entry, (size_t)(eq - entry), &f);
+        rec_field_id f;
+        rec_field_lookup(entry, (size_t)(eq - entry), &f);
         ok = (s->names[f] = strdup(eq + 1)) != NULL;
     }
     s->batch_rows = (size_t)cfg_getint(section, "batch_rows");
     s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
     s->timeout_s = cfg_getint(section, "timeout");
     s->retry_for = (double)cfg_getint(section, "retry_for");
-    csv_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
+    rec_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
     if (!ok) {
         odbc_conf_free(s);
         return TALLY_HOST_ERR;
@@ -206,7 +206,7 @@ void odbc_conf_free(odbc_source *s)
     free(s->password_file);
     free(s->table);
     free(s->query);
-    for (int f = 0; f < CSV_FIELD_COUNT; f++)
+    for (int f = 0; f < REC_FIELD_COUNT; f++)
         free(s->names[f]);
     free(s);
 }

@@ -104,7 +104,7 @@ static int choose_binding(odbc_source *s, odbc_col *c, SQLULEN size, const char 
     size_t text_width = 0;
     c->c_type = SQL_C_CHAR;
     switch (c->kind) {
-    case CSV_K_TIME:
+    case REC_K_TIME:
         *want = "a timestamp, or text in ISO 8601";
         if (is_timestamp(t) && !text_only)
             c->c_type = SQL_C_TYPE_TIMESTAMP;
@@ -112,7 +112,7 @@ static int choose_binding(odbc_source *s, odbc_col *c, SQLULEN size, const char 
             return -1;
         text_width = 64;
         break;
-    case CSV_K_STR:
+    case REC_K_STR:
         *want = "text, an integer, a decimal or a UUID";
         /* psqlODBC reads a uuid with sscanf and writes it back in upper
          * case: selected as text it costs a copy, and keeps its case. */
@@ -124,10 +124,10 @@ static int choose_binding(odbc_source *s, odbc_col *c, SQLULEN size, const char 
             return -1;
         text_width = size > 0 && size < mfb ? (size_t)size : mfb;
         break;
-    case CSV_K_INT:
-    case CSV_K_STATUS:
-    case CSV_K_FIXED:
-    case CSV_K_RT:
+    case REC_K_INT:
+    case REC_K_STATUS:
+    case REC_K_FIXED:
+    case REC_K_RT:
         *want = "a number, or text holding one";
         if (!is_int(t) && !is_decimal(t) && !is_float(t) && !is_char(t))
             return -1;
@@ -333,14 +333,14 @@ int odbc_plan(odbc_source *s)
     if (rc != ODBC_OK)
         return rc;
     s->created_col = s->id_col = -1;
-    for (int f = 0; f < CSV_FIELD_COUNT && rc == ODBC_OK; f++) {
-        if (!csv_stream_has(s->stream, (csv_field_id)f))
+    for (int f = 0; f < REC_FIELD_COUNT && rc == ODBC_OK; f++) {
+        if (!rec_stream_has(s->stream, (rec_field_id)f))
             continue;
-        const char *want = s->names[f] ? s->names[f] : csv_field_name((csv_field_id)f);
-        bool keyed = incremental(s) && (f == CSV_F_CREATED_AT || f == CSV_F_ID);
+        const char *want = s->names[f] ? s->names[f] : rec_field_name((rec_field_id)f);
+        bool keyed = incremental(s) && (f == REC_F_CREATED_AT || f == REC_F_ID);
         int at = find_column(d, n, want);
         if (at < 0) {
-            if (!csv_stream_requires(s->stream, (csv_field_id)f) && !keyed)
+            if (!rec_stream_requires(s->stream, (rec_field_id)f) && !keyed)
                 continue; /* an optional field: NULL in every row */
             char *have = column_list(d, n);
             s->api->log(
@@ -348,21 +348,21 @@ int odbc_plan(odbc_source *s)
                 "%s has no column %s for the field %s of stream %s%s; its columns are: "
                 "%s. Add the column, or name the one to use with columns = "
                 "{\"%s=<column>\"}",
-                source_text(s), want, csv_field_name((csv_field_id)f), csv_stream_name(s->stream),
+                source_text(s), want, rec_field_name((rec_field_id)f), rec_stream_name(s->stream),
                 keyed ? " (it orders the rows: every page starts after the last "
                         "(created_at, id) read)"
                       : "",
-                have ? have : "(out of memory listing them)", csv_field_name((csv_field_id)f));
+                have ? have : "(out of memory listing them)", rec_field_name((rec_field_id)f));
             free(have);
             rc = ODBC_FAILED;
             break;
         }
         odbc_col *c = &s->cols[s->n_cols];
-        c->field = (csv_field_id)f;
+        c->field = (rec_field_id)f;
         c->sql_type = d[at].type;
         c->zoned = d[at].zoned;
         c->integer = is_int(d[at].type);
-        csv_field_layout(s->stream, (csv_field_id)f, &c->off, &c->kind);
+        rec_field_layout(s->stream, (rec_field_id)f, &c->off, &c->kind);
         const char *can = NULL;
         if ((c->name = strdup(d[at].name)) == NULL) {
             rc = ODBC_FAILED;
@@ -375,14 +375,14 @@ int odbc_plan(odbc_source *s)
                         "fix the column's type, or cast it in a query (query = \"SELECT ..., "
                         "CAST(%s AS ...) AS %s FROM ...\")",
                         d[at].name, source_text(s), type_name(d[at].type), (int)d[at].type,
-                        csv_field_name((csv_field_id)f), can, d[at].name,
-                        csv_field_name((csv_field_id)f));
+                        rec_field_name((rec_field_id)f), can, d[at].name,
+                        rec_field_name((rec_field_id)f));
             rc = ODBC_FAILED;
             break;
         }
-        if (f == CSV_F_CREATED_AT)
+        if (f == REC_F_CREATED_AT)
             s->created_col = (int)(s->n_cols - 1);
-        if (f == CSV_F_ID)
+        if (f == REC_F_ID)
             s->id_col = (int)(s->n_cols - 1);
     }
     free(d);

@@ -146,21 +146,21 @@ static void reject(odbc_source *s, size_t i, const odbc_col *c, const char *what
     s->api->log(s->host, TALLY_LOG_WARNING,
                 "a row%s is set aside: column %s (%s) is %s, which is not %s; it is counted in "
                 "rejected_rows",
-                where, c->name, csv_field_name(c->field), shown, what);
+                where, c->name, rec_field_name(c->field), shown, what);
 }
 
 static const char *kind_what(uint8_t kind)
 {
     switch (kind) {
-    case CSV_K_TIME:
+    case REC_K_TIME:
         return "an ISO 8601 time (2026-11-22T03:00:00Z)";
-    case CSV_K_INT:
-    case CSV_K_STATUS:
+    case REC_K_INT:
+    case REC_K_STATUS:
         return "a whole number that fits 64 bits";
-    case CSV_K_FIXED:
-    case CSV_K_RT:
+    case REC_K_FIXED:
+    case REC_K_RT:
         return "a decimal number";
-    case CSV_K_BOOL:
+    case REC_K_BOOL:
         return "true or false";
     default:
         return "text of at most max_field_bytes";
@@ -194,7 +194,7 @@ static int read_value(odbc_source *s, odbc_col *c, size_t i, tally_record *r, co
         v.len = double_text(d, t);
     }
     switch (c->kind) {
-    case CSV_K_STR: {
+    case REC_K_STR: {
         tally_str *str = slot;
         if (v.null) {
             str->ptr = NULL;
@@ -202,13 +202,13 @@ static int read_value(odbc_source *s, odbc_col *c, size_t i, tally_record *r, co
             return 0;
         }
         /* An error message only has to be there; the others must be whole. */
-        if (v.cut && c->field != CSV_F_ERROR_MESSAGE)
+        if (v.cut && c->field != REC_F_ERROR_MESSAGE)
             return 1;
         str->ptr = v.p;
         str->len = (uint32_t)v.len;
         return 0;
     }
-    case CSV_K_TIME: {
+    case REC_K_TIME: {
         int64_t ns, wall;
         if (v.null) {
             *what = "a time: every row needs the time it was created";
@@ -219,39 +219,39 @@ static int read_value(odbc_source *s, odbc_col *c, size_t i, tally_record *r, co
                 return 1;
             if (c->zoned)
                 ns = wall;
-            else if (csv_conv_naive(&s->conv, wall, &ns) != 0)
+            else if (rec_conv_naive(&s->conv, wall, &ns) != 0)
                 return 1;
-        } else if (v.cut || csv_conv_instant(&s->conv, v.p, v.len, &ns) != 0) {
+        } else if (v.cut || rec_conv_instant(&s->conv, v.p, v.len, &ns) != 0) {
             return 1;
         }
         *(int64_t *)slot = ns;
         return 0;
     }
-    case CSV_K_INT:
-    case CSV_K_STATUS: {
+    case REC_K_INT:
+    case REC_K_STATUS: {
         int64_t x = 0;
         if (!v.null) {
             if (c->c_type == SQL_C_SBIGINT)
                 x = ((const int64_t *)c->buf)[i];
-            else if (v.cut || csv_parse_int64(v.p, v.len, &x) != 0)
+            else if (v.cut || rec_parse_int64(v.p, v.len, &x) != 0)
                 return 1;
         }
         *(int64_t *)slot = x;
-        if (c->kind == CSV_K_STATUS)
+        if (c->kind == REC_K_STATUS)
             r->u.usage.has_status_code = !v.null;
         return 0;
     }
-    case CSV_K_FIXED:
-    case CSV_K_RT: {
+    case REC_K_FIXED:
+    case REC_K_RT: {
         tally_fixed x = 0;
         if (!v.null) {
             if (c->c_type == SQL_C_SBIGINT)
                 x = (tally_fixed)((const int64_t *)c->buf)[i] * TALLY_FIXED_ONE;
-            else if (v.cut || csv_parse_fixed(v.p, v.len, &x) != 0)
+            else if (v.cut || rec_parse_fixed(v.p, v.len, &x) != 0)
                 return 1;
         }
         *(tally_fixed *)slot = x;
-        if (c->kind == CSV_K_RT)
+        if (c->kind == REC_K_RT)
             r->u.usage.has_response_time = !v.null;
         return 0;
     }
@@ -263,7 +263,7 @@ static int read_value(odbc_source *s, odbc_col *c, size_t i, tally_record *r, co
             b = ((const unsigned char *)c->buf)[i] != 0;
         else if (c->c_type == SQL_C_SBIGINT)
             b = ((const int64_t *)c->buf)[i] != 0;
-        else if (v.cut || csv_parse_bool(v.p, v.len, &b) != 0)
+        else if (v.cut || rec_parse_bool(v.p, v.len, &b) != 0)
             return 1;
         *(bool *)slot = b;
         return 0;
@@ -302,7 +302,7 @@ int odbc_rows_convert(odbc_source *s, size_t *n_good)
         /* An inventory item without an id cannot be told from any other. */
         if (inventory && r->u.item.id.ptr == NULL) {
             for (size_t ci = 0; ci < s->n_cols; ci++)
-                if (s->cols[ci].field == CSV_F_ID)
+                if (s->cols[ci].field == REC_F_ID)
                     reject(s, i, &s->cols[ci], "an id: every item of an inventory needs one");
             continue;
         }

@@ -1,5 +1,5 @@
 /*
- * csv_value.c — the value parsers of the csv source (csv_value.h).
+ * record_value.c — the value parsers of every record source (record.h).
  *
  * Decimals are read as a digit string D and a power of ten, then scaled to
  * an integer count of 10^-scale units with integer arithmetic only: the
@@ -9,7 +9,7 @@
  *
  * ISO 8601 instants are lib/civil's.
  */
-#include "csv_value.h"
+#include "record/record.h"
 
 #include "civil/civil.h"
 
@@ -19,7 +19,7 @@ typedef unsigned __int128 u128;
 
 #define U128_TOP ((u128)1 << 127)
 
-const uint64_t csv_pow10[20] = {1u,
+const uint64_t rec_pow10[20] = {1u,
                                 10u,
                                 100u,
                                 1000u,
@@ -47,7 +47,7 @@ static inline bool is_digit(char c)
 
 /* ---- Integers ----------------------------------------------------------- */
 
-int csv_parse_int64_full(const char *p, size_t n, int64_t *out)
+int rec_parse_int64_full(const char *p, size_t n, int64_t *out)
 {
     size_t i = 0;
     bool neg = false;
@@ -81,7 +81,7 @@ int csv_parse_int64_full(const char *p, size_t n, int64_t *out)
 /* ---- Decimals ----------------------------------------------------------- */
 
 /*
- * The syntax of csv_parse_fixed; *mag = |x| * 10^scale rounded half to
+ * The syntax of rec_parse_fixed; *mag = |x| * 10^scale rounded half to
  * even. -1 on bad syntax or when *mag would pass 2^127, so every result
  * fits a negative __int128 and callers check the positive bound.
  */
@@ -138,7 +138,7 @@ static int parse_scaled(const char *p, size_t n, int scale, bool *neg, u128 *mag
             d = d * 10 + (uint64_t)(ip[k] - '0');
         for (size_t k = 0; k < flen; k++)
             d = d * 10 + (uint64_t)(fp[k] - '0');
-        *mag = (u128)d * csv_pow10[cut - (int64_t)len];
+        *mag = (u128)d * rec_pow10[cut - (int64_t)len];
         return 0;
     }
 
@@ -172,7 +172,7 @@ static int parse_scaled(const char *p, size_t n, int scale, bool *neg, u128 *mag
     return 0;
 }
 
-int csv_parse_fixed_full(const char *p, size_t n, tally_fixed *out)
+int rec_parse_fixed_full(const char *p, size_t n, tally_fixed *out)
 {
     bool neg;
     u128 mag;
@@ -204,7 +204,7 @@ static bool word_eq(const char *p, size_t n, const char *w)
     return true;
 }
 
-int csv_parse_bool(const char *p, size_t n, bool *out)
+int rec_parse_bool(const char *p, size_t n, bool *out)
 {
     static const char *const yes[] = {"true", "t", "1", "yes"};
     static const char *const no[] = {"false", "f", "0", "no"};
@@ -260,14 +260,14 @@ static int parse_epoch(const char *p, size_t n, int scale, int64_t *ns, bool *na
     return 0;
 }
 
-int csv_parse_time(const char *p, size_t n, csv_time_format fmt, int64_t *ns, bool *naive)
+int rec_parse_time(const char *p, size_t n, rec_time_format fmt, int64_t *ns, bool *naive)
 {
     switch (fmt) {
-    case CSV_TIME_ISO8601:
+    case REC_TIME_ISO8601:
         return parse_iso(p, n, ns, naive);
-    case CSV_TIME_EPOCH_S:
+    case REC_TIME_EPOCH_S:
         return parse_epoch(p, n, 9, ns, naive);
-    case CSV_TIME_EPOCH_MS:
+    case REC_TIME_EPOCH_MS:
         return parse_epoch(p, n, 6, ns, naive);
     }
     return -1;

@@ -1,6 +1,6 @@
 /*
- * test_csv_value.c — the value parsers of the csv source
- * (plugins/csv/csv_value.c): integers to INT64 max and min and 2^40,
+ * test_record_value.c — the value parsers of every record source
+ * (lib/record/record_value.c): integers to INT64 max and min and 2^40,
  * decimals exact to 1e-18 with half-to-even rounding at the 19th digit,
  * booleans, ISO 8601 instants (zones, offsets, fractions of 1..9 digits,
  * naive wall times, leap days, the edges of int64 nanoseconds) and epoch
@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "csv_value.h"
+#include "record/record.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define S (INT64_C(1000000000))
@@ -30,14 +30,14 @@
 static void expect_int(const char *in, int64_t want)
 {
     int64_t v = 12345;
-    assert_int_equal(csv_parse_int64(in, strlen(in), &v), 0);
+    assert_int_equal(rec_parse_int64(in, strlen(in), &v), 0);
     assert_int_equal(v, want);
 }
 
 static void refuse_int(const char *in)
 {
     int64_t v = 12345;
-    assert_int_equal(csv_parse_int64(in, strlen(in), &v), -1);
+    assert_int_equal(rec_parse_int64(in, strlen(in), &v), -1);
     assert_int_equal(v, 12345);
 }
 
@@ -77,9 +77,9 @@ static void test_int64(void **state)
     refuse_int("1_000");
     /* The length counts, not a terminating NUL. */
     int64_t v = 0;
-    assert_int_equal(csv_parse_int64("123456", 3, &v), 0);
+    assert_int_equal(rec_parse_int64("123456", 3, &v), 0);
     assert_int_equal(v, 123);
-    assert_int_equal(csv_parse_int64("12\0", 3, &v), -1);
+    assert_int_equal(rec_parse_int64("12\0", 3, &v), -1);
 }
 
 /* ---- Decimals ------------------------------------------------------------- */
@@ -109,7 +109,7 @@ static void fixed_text(tally_fixed v, char *out, size_t size)
 static void expect_fixed(const char *in, const char *want)
 {
     tally_fixed v = 12345;
-    assert_int_equal(csv_parse_fixed(in, strlen(in), &v), 0);
+    assert_int_equal(rec_parse_fixed(in, strlen(in), &v), 0);
     char got[80];
     fixed_text(v, got, sizeof(got));
     assert_string_equal(got, want);
@@ -118,7 +118,7 @@ static void expect_fixed(const char *in, const char *want)
 static void refuse_fixed(const char *in)
 {
     tally_fixed v = 12345;
-    assert_int_equal(csv_parse_fixed(in, strlen(in), &v), -1);
+    assert_int_equal(rec_parse_fixed(in, strlen(in), &v), -1);
     assert_true(v == 12345);
 }
 
@@ -152,9 +152,9 @@ static void test_fixed_values(void **state)
     expect_fixed("000000000000000000000000000000000000000000001.5", "1.500000000000000000");
     /* 0.1 + 0.2 is 0.3, as it is not in binary floating point. */
     tally_fixed a, b, c;
-    assert_int_equal(csv_parse_fixed("0.1", 3, &a), 0);
-    assert_int_equal(csv_parse_fixed("0.2", 3, &b), 0);
-    assert_int_equal(csv_parse_fixed("0.3", 3, &c), 0);
+    assert_int_equal(rec_parse_fixed("0.1", 3, &a), 0);
+    assert_int_equal(rec_parse_fixed("0.2", 3, &b), 0);
+    assert_int_equal(rec_parse_fixed("0.3", 3, &c), 0);
     assert_true(a + b == c);
     /* The range of tally_fixed, to the unit. */
     expect_fixed("170141183460469231731.687303715884105727",
@@ -201,7 +201,7 @@ static void test_fixed_refused(void **state)
     for (size_t i = 0; i < COUNT(bad); i++)
         refuse_fixed(bad[i]);
     tally_fixed v;
-    assert_int_equal(csv_parse_fixed("1.5\0", 4, &v), -1);
+    assert_int_equal(rec_parse_fixed("1.5\0", 4, &v), -1);
 }
 
 /* ---- Booleans ------------------------------------------------------------- */
@@ -214,47 +214,47 @@ static void test_bool(void **state)
                                       "off", " true", "true ", "ja",    "ye", "fals", "-1"};
     for (size_t i = 0; i < COUNT(yes); i++) {
         bool v = false;
-        assert_int_equal(csv_parse_bool(yes[i], strlen(yes[i]), &v), 0);
+        assert_int_equal(rec_parse_bool(yes[i], strlen(yes[i]), &v), 0);
         assert_true(v);
     }
     for (size_t i = 0; i < COUNT(no); i++) {
         bool v = true;
-        assert_int_equal(csv_parse_bool(no[i], strlen(no[i]), &v), 0);
+        assert_int_equal(rec_parse_bool(no[i], strlen(no[i]), &v), 0);
         assert_false(v);
     }
     for (size_t i = 0; i < COUNT(bad); i++) {
         bool v = true;
-        assert_int_equal(csv_parse_bool(bad[i], strlen(bad[i]), &v), -1);
+        assert_int_equal(rec_parse_bool(bad[i], strlen(bad[i]), &v), -1);
         assert_true(v);
     }
     bool v;
-    assert_int_equal(csv_parse_bool("true\0", 5, &v), -1);
-    assert_int_equal(csv_parse_bool("t\0", 2, &v), -1);
-    assert_int_equal(csv_parse_bool("yesterday", 3, &v), 0);
+    assert_int_equal(rec_parse_bool("true\0", 5, &v), -1);
+    assert_int_equal(rec_parse_bool("t\0", 2, &v), -1);
+    assert_int_equal(rec_parse_bool("yesterday", 3, &v), 0);
     assert_true(v);
 }
 
 /* ---- Instants ------------------------------------------------------------- */
 
-static void expect_time(const char *in, csv_time_format fmt, int64_t want, bool want_naive)
+static void expect_time(const char *in, rec_time_format fmt, int64_t want, bool want_naive)
 {
     int64_t ns = 12345;
     bool naive = !want_naive;
-    assert_int_equal(csv_parse_time(in, strlen(in), fmt, &ns, &naive), 0);
+    assert_int_equal(rec_parse_time(in, strlen(in), fmt, &ns, &naive), 0);
     assert_int_equal(ns, want);
     assert_int_equal(naive, want_naive);
 }
 
 static void expect_iso(const char *in, int64_t want)
 {
-    expect_time(in, CSV_TIME_ISO8601, want, false);
+    expect_time(in, REC_TIME_ISO8601, want, false);
 }
 
-static void refuse_time(const char *in, csv_time_format fmt)
+static void refuse_time(const char *in, rec_time_format fmt)
 {
     int64_t ns = 12345;
     bool naive = true;
-    assert_int_equal(csv_parse_time(in, strlen(in), fmt, &ns, &naive), -1);
+    assert_int_equal(rec_parse_time(in, strlen(in), fmt, &ns, &naive), -1);
     assert_int_equal(ns, 12345);
     assert_true(naive);
 }
@@ -296,19 +296,19 @@ static void test_iso_fractions(void **state)
     expect_iso("2026-11-22T03:00:00,5Z", T0 * S + 500000000);
     expect_iso("2026-11-22T03:00:00.000001Z", T0 * S + 1000);
     expect_iso("2026-11-22T11:00:00.25+08:00", T0 * S + 250000000);
-    expect_time("2026-11-22T03:00:00.75", CSV_TIME_ISO8601, T0 * S + 750000000, true);
-    refuse_time("2026-11-22T03:00:00.1234567890Z", CSV_TIME_ISO8601);
-    refuse_time("2026-11-22T03:00:00.Z", CSV_TIME_ISO8601);
-    refuse_time("2026-11-22T03:00:00.", CSV_TIME_ISO8601);
-    refuse_time("2026-11-22T03:00:00.5.5Z", CSV_TIME_ISO8601);
+    expect_time("2026-11-22T03:00:00.75", REC_TIME_ISO8601, T0 * S + 750000000, true);
+    refuse_time("2026-11-22T03:00:00.1234567890Z", REC_TIME_ISO8601);
+    refuse_time("2026-11-22T03:00:00.Z", REC_TIME_ISO8601);
+    refuse_time("2026-11-22T03:00:00.", REC_TIME_ISO8601);
+    refuse_time("2026-11-22T03:00:00.5.5Z", REC_TIME_ISO8601);
 }
 
 static void test_iso_naive(void **state)
 {
     /* No zone: the wall time read as UTC, flagged for the caller. */
-    expect_time("2026-11-22T03:00:00", CSV_TIME_ISO8601, T0 * S, true);
-    expect_time("2026-11-22 03:00:00", CSV_TIME_ISO8601, T0 * S, true);
-    expect_time("2026-11-22T11:00:00+08:00", CSV_TIME_ISO8601, T0 * S, false);
+    expect_time("2026-11-22T03:00:00", REC_TIME_ISO8601, T0 * S, true);
+    expect_time("2026-11-22 03:00:00", REC_TIME_ISO8601, T0 * S, true);
+    expect_time("2026-11-22T11:00:00+08:00", REC_TIME_ISO8601, T0 * S, false);
 }
 
 static void test_iso_calendar(void **state)
@@ -333,7 +333,7 @@ static void test_iso_calendar(void **state)
         "2026-11-22T23:59:60Z",
     };
     for (size_t i = 0; i < COUNT(bad); i++)
-        refuse_time(bad[i], CSV_TIME_ISO8601);
+        refuse_time(bad[i], REC_TIME_ISO8601);
 }
 
 static void test_iso_syntax(void **state)
@@ -367,12 +367,12 @@ static void test_iso_syntax(void **state)
         "2026-11-22T03:00:00.-1Z",
     };
     for (size_t i = 0; i < COUNT(bad); i++)
-        refuse_time(bad[i], CSV_TIME_ISO8601);
+        refuse_time(bad[i], REC_TIME_ISO8601);
     int64_t ns;
     bool naive;
-    assert_int_equal(csv_parse_time("2026-11-22T03:00:00Z", 19, CSV_TIME_ISO8601, &ns, &naive), 0);
+    assert_int_equal(rec_parse_time("2026-11-22T03:00:00Z", 19, REC_TIME_ISO8601, &ns, &naive), 0);
     assert_true(naive);
-    assert_int_equal(csv_parse_time("2026-11-22T03:00:00Z", 20, (csv_time_format)7, &ns, &naive),
+    assert_int_equal(rec_parse_time("2026-11-22T03:00:00Z", 20, (rec_time_format)7, &ns, &naive),
                      -1);
 }
 
@@ -384,52 +384,52 @@ static void test_iso_range(void **state)
     expect_iso("2262-04-11T23:47:16.854775807Z", INT64_MAX);
     expect_iso("1677-09-21T00:12:43.145224192Z", INT64_MIN);
     expect_iso("2262-04-12T00:47:16.854775807+01:00", INT64_MAX);
-    refuse_time("2262-04-11T23:47:16.854775808Z", CSV_TIME_ISO8601);
-    refuse_time("1677-09-21T00:12:43.145224191Z", CSV_TIME_ISO8601);
-    refuse_time("2262-04-11T23:47:16.854775807-00:01", CSV_TIME_ISO8601);
-    refuse_time("2262-04-12T00:00:00Z", CSV_TIME_ISO8601);
-    refuse_time("0000-01-01T00:00:00Z", CSV_TIME_ISO8601);
-    refuse_time("9999-12-31T23:59:59Z", CSV_TIME_ISO8601);
+    refuse_time("2262-04-11T23:47:16.854775808Z", REC_TIME_ISO8601);
+    refuse_time("1677-09-21T00:12:43.145224191Z", REC_TIME_ISO8601);
+    refuse_time("2262-04-11T23:47:16.854775807-00:01", REC_TIME_ISO8601);
+    refuse_time("2262-04-12T00:00:00Z", REC_TIME_ISO8601);
+    refuse_time("0000-01-01T00:00:00Z", REC_TIME_ISO8601);
+    refuse_time("9999-12-31T23:59:59Z", REC_TIME_ISO8601);
 }
 
 static void test_epoch(void **state)
 {
-    expect_time("1732240800", CSV_TIME_EPOCH_S, INT64_C(1732240800) * S, false);
-    expect_time("1732240800.123456", CSV_TIME_EPOCH_S, INT64_C(1732240800123456000), false);
-    expect_time("1732240800.123456789", CSV_TIME_EPOCH_S, INT64_C(1732240800123456789), false);
-    expect_time("0", CSV_TIME_EPOCH_S, 0, false);
-    expect_time("-1", CSV_TIME_EPOCH_S, -S, false);
-    expect_time("-1.5", CSV_TIME_EPOCH_S, -1500000000, false);
-    expect_time("+2", CSV_TIME_EPOCH_S, 2 * S, false);
-    expect_time("1732240800.0", CSV_TIME_EPOCH_S, INT64_C(1732240800) * S, false);
+    expect_time("1732240800", REC_TIME_EPOCH_S, INT64_C(1732240800) * S, false);
+    expect_time("1732240800.123456", REC_TIME_EPOCH_S, INT64_C(1732240800123456000), false);
+    expect_time("1732240800.123456789", REC_TIME_EPOCH_S, INT64_C(1732240800123456789), false);
+    expect_time("0", REC_TIME_EPOCH_S, 0, false);
+    expect_time("-1", REC_TIME_EPOCH_S, -S, false);
+    expect_time("-1.5", REC_TIME_EPOCH_S, -1500000000, false);
+    expect_time("+2", REC_TIME_EPOCH_S, 2 * S, false);
+    expect_time("1732240800.0", REC_TIME_EPOCH_S, INT64_C(1732240800) * S, false);
     /* Below the nanosecond: half to even. */
-    expect_time("0.0000000005", CSV_TIME_EPOCH_S, 0, false);
-    expect_time("0.0000000015", CSV_TIME_EPOCH_S, 2, false);
-    expect_time("0.00000000150001", CSV_TIME_EPOCH_S, 2, false);
-    expect_time("-0.0000000015", CSV_TIME_EPOCH_S, -2, false);
-    expect_time("9223372036.854775807", CSV_TIME_EPOCH_S, INT64_MAX, false);
-    expect_time("-9223372036.854775808", CSV_TIME_EPOCH_S, INT64_MIN, false);
-    refuse_time("9223372036.854775808", CSV_TIME_EPOCH_S);
-    refuse_time("-9223372036.854775809", CSV_TIME_EPOCH_S);
-    refuse_time("99999999999", CSV_TIME_EPOCH_S);
+    expect_time("0.0000000005", REC_TIME_EPOCH_S, 0, false);
+    expect_time("0.0000000015", REC_TIME_EPOCH_S, 2, false);
+    expect_time("0.00000000150001", REC_TIME_EPOCH_S, 2, false);
+    expect_time("-0.0000000015", REC_TIME_EPOCH_S, -2, false);
+    expect_time("9223372036.854775807", REC_TIME_EPOCH_S, INT64_MAX, false);
+    expect_time("-9223372036.854775808", REC_TIME_EPOCH_S, INT64_MIN, false);
+    refuse_time("9223372036.854775808", REC_TIME_EPOCH_S);
+    refuse_time("-9223372036.854775809", REC_TIME_EPOCH_S);
+    refuse_time("99999999999", REC_TIME_EPOCH_S);
 
-    expect_time("1732240800123", CSV_TIME_EPOCH_MS, INT64_C(1732240800123000000), false);
-    expect_time("1732240800123.456", CSV_TIME_EPOCH_MS, INT64_C(1732240800123456000), false);
-    expect_time("1732240800123.456789", CSV_TIME_EPOCH_MS, INT64_C(1732240800123456789), false);
-    expect_time("-1", CSV_TIME_EPOCH_MS, -1000000, false);
-    expect_time("-1.25", CSV_TIME_EPOCH_MS, -1250000, false);
-    expect_time("0.0000005", CSV_TIME_EPOCH_MS, 0, false);
-    expect_time("0.0000015", CSV_TIME_EPOCH_MS, 2, false);
-    expect_time("9223372036854.775807", CSV_TIME_EPOCH_MS, INT64_MAX, false);
-    refuse_time("9223372036854.775808", CSV_TIME_EPOCH_MS);
+    expect_time("1732240800123", REC_TIME_EPOCH_MS, INT64_C(1732240800123000000), false);
+    expect_time("1732240800123.456", REC_TIME_EPOCH_MS, INT64_C(1732240800123456000), false);
+    expect_time("1732240800123.456789", REC_TIME_EPOCH_MS, INT64_C(1732240800123456789), false);
+    expect_time("-1", REC_TIME_EPOCH_MS, -1000000, false);
+    expect_time("-1.25", REC_TIME_EPOCH_MS, -1250000, false);
+    expect_time("0.0000005", REC_TIME_EPOCH_MS, 0, false);
+    expect_time("0.0000015", REC_TIME_EPOCH_MS, 2, false);
+    expect_time("9223372036854.775807", REC_TIME_EPOCH_MS, INT64_MAX, false);
+    refuse_time("9223372036854.775808", REC_TIME_EPOCH_MS);
 
     static const char *const bad[] = {
         "", "1e", "abc", " 1", "1 ", "1,5", "--1", "0x10", "nan", "2026-11-22T03:00:00Z", "1."};
     for (size_t i = 0; i < COUNT(bad); i++) {
-        refuse_time(bad[i], CSV_TIME_EPOCH_S);
-        refuse_time(bad[i], CSV_TIME_EPOCH_MS);
+        refuse_time(bad[i], REC_TIME_EPOCH_S);
+        refuse_time(bad[i], REC_TIME_EPOCH_MS);
     }
-    refuse_time("1732240800", CSV_TIME_ISO8601);
+    refuse_time("1732240800", REC_TIME_ISO8601);
 }
 
 /* ---- Locale --------------------------------------------------------------- */
@@ -445,15 +445,15 @@ static void test_locale_independent(void **state)
     expect_int("1.000", 1);
     refuse_int("1.000,5");
     expect_iso("2026-11-22T03:00:00.5Z", T0 * S + 500000000);
-    expect_time("1732240800.5", CSV_TIME_EPOCH_S, INT64_C(1732240800500000000), false);
-    refuse_time("1732240800,5", CSV_TIME_EPOCH_S);
+    expect_time("1732240800.5", REC_TIME_EPOCH_S, INT64_C(1732240800500000000), false);
+    refuse_time("1732240800,5", REC_TIME_EPOCH_S);
     bool v;
-    assert_int_equal(csv_parse_bool("TRUE", 4, &v), 0);
+    assert_int_equal(rec_parse_bool("TRUE", 4, &v), 0);
     assert_true(v);
     assert_non_null(setlocale(LC_ALL, "tr_TR.UTF-8"));
     /* A Turkish dotted/dotless i does not confuse the case folding. */
-    assert_int_equal(csv_parse_bool("YES", 3, &v), 0);
-    assert_int_equal(csv_parse_bool("TRUE", 4, &v), 0);
+    assert_int_equal(rec_parse_bool("YES", 3, &v), 0);
+    assert_int_equal(rec_parse_bool("TRUE", 4, &v), 0);
     setlocale(LC_ALL, "C");
 }
 
