@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #include "format_priv.h"
-#include "odbc_conn.h"
+#include "odbc/odbc_conn.h"
 #include "tally/plugin.h"
 
 /* The three tables, in the order they are written. */

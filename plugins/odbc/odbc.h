@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "odbc_conn.h"
+#include "odbc/odbc_conn.h"
 #include "record/record.h"
 #include "tally/plugin.h"
 

@@ -58,7 +58,7 @@ const char *const odbc_option_help[] = {
 
 #define STREAM_NAMES "usage, candidates, users, api_keys"
 
-/* A problem the shared `columns` check found. */
+/* A problem a shared check (lib/odbc, lib/record) found. */
 typedef struct report_to {
     tally_host *h;
     const tally_host_api *api;
@@ -89,7 +89,8 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     /* Every problem is reported, not just the first. */
     int bad = 0;
-    if (odbc_conn_check(h, api, section, "DSN=usage") > 0)
+    report_to to = {h, api, section};
+    if (odbc_conn_check(section, "DSN=usage", report_columns, &to) > 0)
         bad = 1;
     const char *sname = cfg_getstr(section, "stream");
     tally_stream stream;
@@ -120,7 +121,6 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
                       "option 'query' is empty; write a SELECT or remove the option");
         bad = 1;
     }
-    report_to to = {h, api, section};
     if (rec_columns_check(section, stream_ok ? &stream : NULL, "column", report_columns, &to) > 0)
         bad = 1;
     long br = cfg_getint(section, "batch_rows");

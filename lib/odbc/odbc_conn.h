@@ -10,8 +10,8 @@
  * only odbc_conn_shown's form, which masks passwords and keeps ${NAME}
  * unexpanded, ever reaches a message.
  */
-#ifndef TALLY_ODBC_CONN_H
-#define TALLY_ODBC_CONN_H
+#ifndef TALLY_LIB_ODBC_CONN_H
+#define TALLY_LIB_ODBC_CONN_H
 
 #include <sql.h>
 #include <sqlext.h>
@@ -53,8 +53,10 @@ typedef struct odbc_diag {
 /* The options every ODBC plugin has, checked: connection (required, its
  * ${NAME} references well formed; `example` shows one in the message),
  * password_file (an absolute path) and timeout (0..3600). Each problem
- * is logged with the section's file and line; returns how many. */
-int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section, const char *example);
+ * goes to report(arg, message), the message naming the option (the
+ * caller says where the section is); returns how many there were. */
+int odbc_conn_check(cfg_t *section, const char *example,
+                    void (*report)(void *arg, const char *message), void *arg);
 
 /* The template with every ${NAME} replaced by the environment variable's
  * value and, when password is not NULL, ";PWD={password}" appended (a '}'

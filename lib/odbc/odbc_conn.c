@@ -1,9 +1,7 @@
 /*
  * odbc_conn.c — see odbc_conn.h.
  */
-#include "odbc_conn.h"
-
-#include "section.h"
+#include "odbc/odbc_conn.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -37,35 +35,41 @@ static int check_refs(const char *s, const char **bad)
     return 0;
 }
 
-int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section, const char *example)
+int odbc_conn_check(cfg_t *section, const char *example,
+                    void (*report)(void *arg, const char *message), void *arg)
 {
     int problems = 0;
+    char msg[4608]; /* room for a path of PATH_MAX */
     const char *conn = cfg_getstr(section, "connection"), *ref;
     if (conn == NULL || conn[0] == '\0') {
-        section_error(h, api, section,
-                      "option 'connection' is required; set it to an ODBC connection string, "
-                      "e.g. connection = \"%s\"",
-                      example);
+        snprintf(msg, sizeof(msg),
+                 "option 'connection' is required; set it to an ODBC connection string, "
+                 "e.g. connection = \"%s\"",
+                 example);
+        report(arg, msg);
         problems++;
     } else if (check_refs(conn, &ref) != 0) {
-        section_error(h, api, section,
-                      "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
-                      "reference; write ${NAME} with NAME made of letters, digits and '_'",
-                      (size_t)(ref - conn));
+        snprintf(msg, sizeof(msg),
+                 "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
+                 "reference; write ${NAME} with NAME made of letters, digits and '_'",
+                 (size_t)(ref - conn));
+        report(arg, msg);
         problems++;
     }
     const char *pf = cfg_getstr(section, "password_file");
     if (pf != NULL && pf[0] != '/') {
-        section_error(h, api, section,
-                      "option 'password_file' = \"%s\" must be an absolute path, e.g. "
-                      "\"/etc/tally/db.password\"",
-                      pf);
+        snprintf(msg, sizeof(msg),
+                 "option 'password_file' = \"%s\" must be an absolute path, e.g. "
+                 "\"/etc/tally/db.password\"",
+                 pf);
+        report(arg, msg);
         problems++;
     }
     long timeout = cfg_getint(section, "timeout");
     if (timeout < 0 || timeout > 3600) {
-        section_error(h, api, section,
-                      "option 'timeout' = %ld is out of range: use 0..3600 seconds", timeout);
+        snprintf(msg, sizeof(msg), "option 'timeout' = %ld is out of range: use 0..3600 seconds",
+                 timeout);
+        report(arg, msg);
         problems++;
     }
     return problems;
