@@ -127,7 +127,7 @@ static const char *time_what(const rec_conv *c)
 /*
  * One pass over the mapped columns, each with its kind and its place in
  * the record worked out when the header was read, so a field costs one
- * switch and an inline parse. Fields the scanner unescaped are copied to
+ * switch and an inline parse. Values the source unescaped are copied to
  * the arena as they come; in the rare case the arena cannot take them the
  * batch is flushed and the row converted again from the start, which
  * then fits, as the arena holds a whole row.

@@ -1,8 +1,8 @@
 /*
  * csv.h — the csv source's instance: its options (csv_conf.c builds them
  * from a `csv "title" { ... }` section) and what it keeps between cycles
- * (buffers, the scanner, open file descriptors — never positions, which
- * come from the checkpoint every cycle).
+ * (the scanner, and lib/tail's buffers and open file descriptors — never
+ * positions, which come from the checkpoint every cycle).
  */
 #ifndef TALLY_PLUGIN_CSV_H
 #define TALLY_PLUGIN_CSV_H
@@ -11,15 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csv_files.h"
-#include "csv_read.h"
-#include "csv_reject.h"
 #include "csv_scan.h"
 #include "record/record.h"
+#include "tail/tail.h"
 #include "tally/plugin.h"
 
-/* The state key of the checkpoint. */
-#define CSV_STATE_KEY "files"
 /* Records per emit_records call. */
 #define CSV_BATCH 1024u
 
@@ -39,13 +35,11 @@ typedef struct csv_source {
     /* Kept between cycles. */
     csv_scanner *scanner;
     size_t row_limit;
-    csv_block block;
-    rec_batch batch;
     rec_conv conv;
-    csv_reject reject;
-    csv_held_set held;
-    uint64_t cycle;
-    bool warned_no_files; /* inventories: "no file matches" said once */
+    tail_source tail;
+    /* The file being read: its column map, and a refusal's reason. */
+    rec_colmap map;
+    char count_reason[96];
 } csv_source;
 
 /* csv_conf.c */

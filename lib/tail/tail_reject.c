@@ -1,5 +1,5 @@
 /*
- * csv_reject.c — see csv_reject.h. The file is opened with O_APPEND at a
+ * tail_reject.c — see tail.h, the reject file. The file is opened with O_APPEND at a
  * cycle's first reject and closed at its end, so it may be rotated or
  * removed between cycles. A new file starts with a header line and gets
  * mode 0600 (rows may hold user data); its default directory 0700.
@@ -8,7 +8,7 @@
  * back, its rows are read again and their rejects appear twice in the
  * file, while the count (api->count_rejected) stays exact.
  */
-#include "csv_reject.h"
+#include "tail/tail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 
 #define REJECT_HEADER "source_file,line,reason,row\n"
 
-int csv_reject_init(csv_reject *r, const char *path, bool default_dir)
+int tail_reject_init(tail_reject *r, const char *path, bool default_dir)
 {
     memset(r, 0, sizeof(*r));
     r->fd = -1;
@@ -30,7 +30,7 @@ int csv_reject_init(csv_reject *r, const char *path, bool default_dir)
     return r->path != NULL ? 0 : -1;
 }
 
-void csv_reject_free(csv_reject *r)
+void tail_reject_free(tail_reject *r)
 {
     if (r->fd >= 0)
         close(r->fd);
@@ -70,7 +70,7 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int open_file(csv_reject *r)
+static int open_file(tail_reject *r)
 {
     if (r->default_dir && make_parent(r->path) != 0)
         return -1;
@@ -94,7 +94,7 @@ static int open_file(csv_reject *r)
 }
 
 /* Room for n more bytes in the line buffer. */
-static int reserve(csv_reject *r, size_t used, size_t n)
+static int reserve(tail_reject *r, size_t used, size_t n)
 {
     if (used + n <= r->cap)
         return 0;
@@ -111,7 +111,7 @@ static int reserve(csv_reject *r, size_t used, size_t n)
 
 /* Append p[0..n) as a quoted CSV field: quotes doubled; commas, CRs and
  * LFs are safe inside the quotes; other bytes are kept as they are. */
-static int put_quoted(csv_reject *r, size_t *used, const char *p, size_t n)
+static int put_quoted(tail_reject *r, size_t *used, const char *p, size_t n)
 {
     size_t quotes = 0;
     for (size_t i = 0; i < n; i++)
@@ -130,11 +130,11 @@ static int put_quoted(csv_reject *r, size_t *used, const char *p, size_t n)
     return 0;
 }
 
-int csv_reject_add(csv_reject *r, tally_host *h, const tally_host_api *api, const char *file,
+int tail_reject_add(tail_reject *r, tally_host *h, const tally_host_api *api, const char *file,
                    uint64_t line, const char *reason, const char *raw, size_t raw_len)
 {
     r->count++;
-    if (r->count <= CSV_REJECT_LOG_MAX)
+    if (r->count <= TAIL_REJECT_LOG_MAX)
         api->log(h, TALLY_LOG_WARNING, "%s:%" PRIu64 ": row set aside in %s: %s", file, line,
                  r->path, reason);
     /* The row's own line end is not part of it: the reject line adds one. */
@@ -167,17 +167,17 @@ int csv_reject_add(csv_reject *r, tally_host *h, const tally_host_api *api, cons
     return 0;
 }
 
-int csv_reject_end_cycle(csv_reject *r, tally_host *h, const tally_host_api *api, bool report)
+int tail_reject_end_cycle(tail_reject *r, tally_host *h, const tally_host_api *api, bool report)
 {
     int rc = 0;
     if (r->fd >= 0)
         close(r->fd);
     r->fd = -1;
-    if (r->count > CSV_REJECT_LOG_MAX)
+    if (r->count > TAIL_REJECT_LOG_MAX)
         api->log(h, TALLY_LOG_WARNING,
                  "%" PRId64 " rows set aside this cycle in all, only the first %d logged; "
                  "all are in %s",
-                 r->count, CSV_REJECT_LOG_MAX, r->path);
+                 r->count, TAIL_REJECT_LOG_MAX, r->path);
     if (report && r->count > 0 && api->count_rejected(h, r->count) != TALLY_HOST_OK)
         rc = TALLY_HOST_ERR;
     r->count = 0;

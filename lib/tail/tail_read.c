@@ -1,11 +1,11 @@
 /*
- * csv_read.c — see csv_read.h. Plain files are read with pread at
+ * tail_read.c — see tail.h, reading content. Plain files are read with pread at
  * explicit offsets, so the file offset an fd shares with its dup (zlib
  * owns one) never matters, and readahead is asked for with
  * POSIX_FADV_SEQUENTIAL. zlib gets a dup of the fd because gzclose closes
  * what it was given, and the caller keeps its fd open across cycles.
  */
-#include "csv_read.h"
+#include "tail/tail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 /* zlib's own input buffer; its 8 KiB default makes many small reads. */
 #define GZ_BUFFER (256u * 1024u)
 
-bool csv_input_is_gz(int fd, const char *path)
+bool tail_input_is_gz(int fd, const char *path)
 {
     size_t n = strlen(path);
     if (n > 3 && strcmp(path + n - 3, ".gz") == 0)
@@ -50,7 +50,7 @@ static int gz_start(int fd, gzFile *out, const char **why)
     return 0;
 }
 
-int csv_input_open(csv_input *in, int fd, bool gz, uint64_t limit, const char **why)
+int tail_input_open(tail_input *in, int fd, bool gz, uint64_t limit, const char **why)
 {
     memset(in, 0, sizeof(*in));
     in->fd = fd;
@@ -64,7 +64,7 @@ int csv_input_open(csv_input *in, int fd, bool gz, uint64_t limit, const char **
 
 /* zlib's verdict once gzread returns 0: the end of a whole stream, a
  * stream that stops short (still being written), or damage. */
-static int gz_end(csv_input *in, const char **why)
+static int gz_end(tail_input *in, const char **why)
 {
     int err = Z_OK;
     const char *msg = gzerror(in->gz, &err);
@@ -81,7 +81,7 @@ static int gz_end(csv_input *in, const char **why)
     return -1;
 }
 
-int csv_input_read(csv_input *in, char *dst, size_t room, size_t *got, const char **why)
+int tail_input_read(tail_input *in, char *dst, size_t room, size_t *got, const char **why)
 {
     *got = 0;
     if (in->at_end || room == 0)
@@ -123,7 +123,7 @@ int csv_input_read(csv_input *in, char *dst, size_t room, size_t *got, const cha
     }
 }
 
-int csv_input_skip(csv_input *in, uint64_t to, char *scratch, size_t cap, const char **why)
+int tail_input_skip(tail_input *in, uint64_t to, char *scratch, size_t cap, const char **why)
 {
     if (in->gz == NULL) {
         if (to > in->limit)
@@ -133,7 +133,7 @@ int csv_input_skip(csv_input *in, uint64_t to, char *scratch, size_t cap, const 
     }
     while (in->pos < to) {
         size_t want = to - in->pos < cap ? (size_t)(to - in->pos) : cap, got;
-        if (csv_input_read(in, scratch, want, &got, why) != 0)
+        if (tail_input_read(in, scratch, want, &got, why) != 0)
             return -1;
         if (got == 0)
             return 1;
@@ -141,18 +141,18 @@ int csv_input_skip(csv_input *in, uint64_t to, char *scratch, size_t cap, const 
     return 0;
 }
 
-void csv_input_close(csv_input *in)
+void tail_input_close(tail_input *in)
 {
     if (in->gz != NULL)
         gzclose_r(in->gz);
     in->gz = NULL;
 }
 
-int csv_input_prefix(int fd, bool gz, char *dst, size_t cap, size_t *got, bool *complete,
+int tail_input_prefix(int fd, bool gz, char *dst, size_t cap, size_t *got, bool *complete,
                      const char **why)
 {
-    csv_input in;
-    if (csv_input_open(&in, fd, gz, UINT64_MAX, why) != 0)
+    tail_input in;
+    if (tail_input_open(&in, fd, gz, UINT64_MAX, why) != 0)
         return -1;
     size_t have = 0;
     int rc = 0;
@@ -160,23 +160,23 @@ int csv_input_prefix(int fd, bool gz, char *dst, size_t cap, size_t *got, bool *
     char extra;
     while (have < cap) {
         size_t n;
-        if ((rc = csv_input_read(&in, dst + have, cap - have, &n, why)) != 0 || n == 0)
+        if ((rc = tail_input_read(&in, dst + have, cap - have, &n, why)) != 0 || n == 0)
             break;
         have += n;
     }
     bool ended = in.at_end;
     if (rc == 0 && !ended) {
         size_t n;
-        rc = csv_input_read(&in, &extra, 1, &n, why);
+        rc = tail_input_read(&in, &extra, 1, &n, why);
         ended = rc == 0 && n == 0;
     }
     *complete = ended && (gz ? in.complete : true);
-    csv_input_close(&in);
+    tail_input_close(&in);
     *got = have;
     return rc;
 }
 
-int csv_block_init(csv_block *b, size_t cap)
+int tail_block_init(tail_block *b, size_t cap)
 {
     memset(b, 0, sizeof(*b));
     b->buf = malloc(cap);
@@ -186,19 +186,19 @@ int csv_block_init(csv_block *b, size_t cap)
     return 0;
 }
 
-void csv_block_free(csv_block *b)
+void tail_block_free(tail_block *b)
 {
     free(b->buf);
     b->buf = NULL;
 }
 
-void csv_block_reset(csv_block *b, uint64_t offset)
+void tail_block_reset(tail_block *b, uint64_t offset)
 {
     b->head = b->tail = 0;
     b->base = offset;
 }
 
-int csv_block_fill(csv_block *b, csv_input *in, size_t want, size_t *got, const char **why)
+int tail_block_fill(tail_block *b, tail_input *in, size_t want, size_t *got, const char **why)
 {
     if (b->head > 0) {
         memmove(b->buf, b->buf + b->head, b->tail - b->head);
@@ -209,7 +209,7 @@ int csv_block_fill(csv_block *b, csv_input *in, size_t want, size_t *got, const 
     size_t room = b->cap - b->tail;
     if (want > room)
         want = room;
-    if (csv_input_read(in, b->buf + b->tail, want, got, why) != 0)
+    if (tail_input_read(in, b->buf + b->tail, want, got, why) != 0)
         return -1;
     b->tail += *got;
     return 0;

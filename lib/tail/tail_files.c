@@ -1,5 +1,5 @@
 /*
- * csv_files.c — see csv_files.h: the checkpoint entries (JSON through
+ * tail_files.c — see tail.h: the checkpoint entries (JSON through
  * jansson), the glob, fingerprints, matching found files to entries, and
  * the held file descriptors.
  *
@@ -12,8 +12,7 @@
  * of a stream starts with the same header), so it never carries an
  * offset from one file to another.
  */
-#include "csv_files.h"
-#include "csv_read.h"
+#include "tail/tail.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,14 +28,14 @@
 
 /* ---- entries ---- */
 
-static void entry_clear(csv_entry *en)
+static void entry_clear(tail_entry *en)
 {
     free(en->path);
     free(en->header);
     en->path = en->header = NULL;
 }
 
-void csv_entries_free(csv_entries *e)
+void tail_entries_free(tail_entries *e)
 {
     for (size_t i = 0; i < e->n; i++)
         entry_clear(&e->v[i]);
@@ -44,17 +43,17 @@ void csv_entries_free(csv_entries *e)
     memset(e, 0, sizeof(*e));
 }
 
-csv_entry *csv_entries_add(csv_entries *e)
+tail_entry *tail_entries_add(tail_entries *e)
 {
     if (e->n == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 16;
-        csv_entry *v = realloc(e->v, cap * sizeof(*v));
+        tail_entry *v = realloc(e->v, cap * sizeof(*v));
         if (v == NULL)
             return NULL;
         e->v = v;
         e->cap = cap;
     }
-    csv_entry *en = &e->v[e->n++];
+    tail_entry *en = &e->v[e->n++];
     memset(en, 0, sizeof(*en));
     en->found = -1;
     return en;
@@ -71,7 +70,7 @@ static char *get_str(json_t *o, const char *key)
     return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
 }
 
-int csv_entries_load(const char *text, csv_entries *out, const char **why)
+int tail_entries_load(const char *text, tail_entries *out, const char **why)
 {
     memset(out, 0, sizeof(*out));
     if (text == NULL)
@@ -89,11 +88,11 @@ int csv_entries_load(const char *text, csv_entries *out, const char **why)
     json_t *o;
     json_array_foreach(files, i, o)
     {
-        csv_entry *en = csv_entries_add(out);
+        tail_entry *en = tail_entries_add(out);
         const char *fp = json_string_value(json_object_get(o, "fp"));
         if (en == NULL || !json_is_object(o) || fp == NULL) {
             json_decref(root);
-            csv_entries_free(out);
+            tail_entries_free(out);
             *why = en == NULL ? "out of memory" : "an entry of its files is incomplete";
             return -1;
         }
@@ -137,14 +136,14 @@ static json_t *path_json(const char *path)
     return s;
 }
 
-int csv_entries_dump(const csv_entries *e, char **out)
+int tail_entries_dump(const tail_entries *e, char **out)
 {
     json_t *files = json_array();
     json_t *root = json_pack("{s:i, s:o}", "version", CHECKPOINT_VERSION, "files", files);
     if (root == NULL)
         return -1;
     for (size_t i = 0; i < e->n; i++) {
-        const csv_entry *en = &e->v[i];
+        const tail_entry *en = &e->v[i];
         char fp[17];
         snprintf(fp, sizeof(fp), "%016" PRIx64, en->fp);
         json_t *o = json_pack("{s:o, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:b, "
@@ -177,30 +176,30 @@ int csv_entries_dump(const csv_entries *e, char **out)
 
 static int by_seen_desc(const void *a, const void *b)
 {
-    const csv_entry *x = a, *y = b;
+    const tail_entry *x = a, *y = b;
     /* Files still there first, then the most recently seen. */
     if ((x->found >= 0) != (y->found >= 0))
         return x->found >= 0 ? -1 : 1;
     return x->seen > y->seen ? -1 : x->seen < y->seen ? 1 : 0;
 }
 
-void csv_entries_prune(csv_entries *e, int64_t now)
+void tail_entries_prune(tail_entries *e, int64_t now)
 {
     size_t kept = 0;
     for (size_t i = 0; i < e->n; i++) {
-        csv_entry *en = &e->v[i];
+        tail_entry *en = &e->v[i];
         bool gone = en->found < 0;
-        if (gone && en->seen < now - CSV_KEEP_SECONDS)
+        if (gone && en->seen < now - TAIL_KEEP_SECONDS)
             entry_clear(en);
         else
             e->v[kept++] = *en;
     }
     e->n = kept;
-    if (e->n <= CSV_KEEP_MAX)
+    if (e->n <= TAIL_KEEP_MAX)
         return;
     /* found indexes are per cycle and no longer needed: order freely. */
     qsort(e->v, e->n, sizeof(*e->v), by_seen_desc);
-    size_t keep = CSV_KEEP_MAX;
+    size_t keep = TAIL_KEEP_MAX;
     while (keep < e->n && e->v[keep].found >= 0)
         keep++;
     for (size_t i = keep; i < e->n; i++)
@@ -209,7 +208,7 @@ void csv_entries_prune(csv_entries *e, int64_t now)
 }
 
 /* FNV-1a, 64 bits: a few KiB per file and cycle, no need for speed. */
-uint64_t csv_fingerprint(const char *p, size_t n)
+uint64_t tail_fingerprint(const char *p, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++)
@@ -219,7 +218,7 @@ uint64_t csv_fingerprint(const char *p, size_t n)
 
 /* ---- found files ---- */
 
-void csv_found_free(csv_found *f, size_t n)
+void tail_found_free(tail_found *f, size_t n)
 {
     for (size_t i = 0; f != NULL && i < n; i++) {
         free(f[i].path);
@@ -233,7 +232,7 @@ void csv_found_free(csv_found *f, size_t n)
 
 static int by_age(const void *a, const void *b)
 {
-    const csv_found *x = a, *y = b;
+    const tail_found *x = a, *y = b;
     if (x->mtime_ns != y->mtime_ns)
         return x->mtime_ns < y->mtime_ns ? -1 : 1;
     return strcmp(x->path, y->path);
@@ -251,8 +250,8 @@ static int glob_error(const char *path, int err)
     return 0; /* go on with the directories that can be read */
 }
 
-int csv_found_glob(tally_host *h, const tally_host_api *api, const char *pattern,
-                   const char *skip_path, csv_found **out, size_t *n)
+int tail_found_glob(tally_host *h, const tally_host_api *api, const char *pattern,
+                   const char *skip_path, tail_found **out, size_t *n)
 {
     glob_t g;
     memset(&g, 0, sizeof(g));
@@ -271,7 +270,7 @@ int csv_found_glob(tally_host *h, const tally_host_api *api, const char *pattern
                  pattern);
     struct stat skip;
     bool have_skip = skip_path != NULL && stat(skip_path, &skip) == 0;
-    csv_found *f = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*f));
+    tail_found *f = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*f));
     if (f == NULL) {
         globfree(&g);
         errno = ENOMEM;
@@ -289,10 +288,10 @@ int csv_found_glob(tally_host *h, const tally_host_api *api, const char *pattern
             dup = f[j].dev == (uint64_t)st.st_dev && f[j].ino == (uint64_t)st.st_ino;
         if (dup)
             continue;
-        csv_found *x = &f[k];
+        tail_found *x = &f[k];
         x->path = strdup(g.gl_pathv[i]);
         if (x->path == NULL) {
-            csv_found_free(f, k);
+            tail_found_free(f, k);
             globfree(&g);
             errno = ENOMEM;
             return -1;
@@ -313,7 +312,7 @@ int csv_found_glob(tally_host *h, const tally_host_api *api, const char *pattern
     return 0;
 }
 
-int csv_found_open(csv_found *f)
+int tail_found_open(tail_found *f)
 {
     if (f->fd >= 0)
         return 0;
@@ -331,25 +330,25 @@ int csv_found_open(csv_found *f)
     /* The size and mtime the read will stop at and record. */
     f->size = (uint64_t)st.st_size;
     f->mtime_ns = mtime_ns_of(&st);
-    f->gz = csv_input_is_gz(fd, f->path);
+    f->gz = tail_input_is_gz(fd, f->path);
     f->fd = fd;
     return 0;
 }
 
-int csv_found_prefix(csv_found *f, const char **why)
+int tail_found_prefix(tail_found *f, const char **why)
 {
     if (f->prefix_read)
         return 0;
-    int rc = csv_found_open(f);
+    int rc = tail_found_open(f);
     if (rc != 0) {
         *why = rc > 0 ? "it changed while being looked at" : strerror(errno);
         return rc;
     }
-    if (f->prefix == NULL && (f->prefix = malloc(CSV_FP_BYTES)) == NULL) {
+    if (f->prefix == NULL && (f->prefix = malloc(TAIL_FP_BYTES)) == NULL) {
         *why = "out of memory";
         return -1;
     }
-    if (csv_input_prefix(f->fd, f->gz, f->prefix, CSV_FP_BYTES, &f->prefix_len, &f->prefix_complete,
+    if (tail_input_prefix(f->fd, f->gz, f->prefix, TAIL_FP_BYTES, &f->prefix_len, &f->prefix_complete,
                          why) != 0)
         return -1;
     f->prefix_read = true;
@@ -360,39 +359,39 @@ int csv_found_prefix(csv_found *f, const char **why)
 
 /* Does f's content start with the bytes en's fingerprint covers, and
  * does that say more than the header row? */
-static bool continues(csv_found *f, const csv_entry *en)
+static bool continues(tail_found *f, const tail_entry *en)
 {
     if (en->fp_len <= en->data_start || f->prefix_len < en->fp_len)
         return false;
     /* A plain file shorter than what was consumed is not that content. */
     if (!f->gz && f->size < en->offset)
         return false;
-    return csv_fingerprint(f->prefix, en->fp_len) == en->fp;
+    return tail_fingerprint(f->prefix, en->fp_len) == en->fp;
 }
 
-bool csv_files_same_content(const csv_entry *en, const char *prefix, size_t prefix_len,
+bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t prefix_len,
                             uint64_t size, bool gz)
 {
     if (!gz && size < en->offset)
         return false;
     if (en->fp_len == 0)
         return true;
-    return prefix_len >= en->fp_len && csv_fingerprint(prefix, en->fp_len) == en->fp;
+    return prefix_len >= en->fp_len && tail_fingerprint(prefix, en->fp_len) == en->fp;
 }
 
 /* Was en's content (same inode as f) truncated or replaced? */
-static bool rewritten(csv_found *f, const csv_entry *en)
+static bool rewritten(tail_found *f, const tail_entry *en)
 {
     if (!en->gz && f->size < en->offset)
         return true;
     if (en->fp_len == 0)
         return false;
     const char *why = NULL;
-    if (csv_found_prefix(f, &why) != 0) {
+    if (tail_found_prefix(f, &why) != 0) {
         /* Unreadable now: the read will report it; keep the entry. */
         return false;
     }
-    return !csv_files_same_content(en, f->prefix, f->prefix_len, f->size, en->gz);
+    return !tail_files_same_content(en, f->prefix, f->prefix_len, f->size, en->gz);
 }
 
 /* Fill a new entry (path, identity, start of content) read from the start
@@ -402,7 +401,7 @@ static bool rewritten(csv_found *f, const csv_entry *en)
  * known for one. Until the header row is read, the first line counts as
  * one (a fingerprint must cover more than it), unless it differs from
  * the header the old content had: then the writer went on without one. */
-static int fill_entry(csv_entry *en, const char *path, uint64_t dev, uint64_t ino, bool gz,
+static int fill_entry(tail_entry *en, const char *path, uint64_t dev, uint64_t ino, bool gz,
                       const char *prefix, size_t prefix_len, int64_t now, char *header)
 {
     en->header = header;
@@ -420,7 +419,7 @@ static int fill_entry(csv_entry *en, const char *path, uint64_t dev, uint64_t in
             n--;
         bool is_old_header =
             header == NULL || (strlen(header) == n && memcmp(header, prefix, n) == 0);
-        en->fp = csv_fingerprint(prefix, prefix_len);
+        en->fp = tail_fingerprint(prefix, prefix_len);
         en->fp_len = (uint32_t)prefix_len;
         en->data_start = is_old_header ? (uint32_t)(line + 1) : 0;
     }
@@ -428,28 +427,28 @@ static int fill_entry(csv_entry *en, const char *path, uint64_t dev, uint64_t in
 }
 
 /* A new entry for f, read from its start; header as for fill_entry. */
-static int start_entry(csv_entries *e, csv_found *f, size_t fi, int64_t now, char *header)
+static int start_entry(tail_entries *e, tail_found *f, size_t fi, int64_t now, char *header)
 {
-    csv_entry *en = csv_entries_add(e);
+    tail_entry *en = tail_entries_add(e);
     if (en == NULL) {
         free(header);
         return -1;
     }
     const char *why;
-    bool have = csv_found_prefix(f, &why) == 0;
+    bool have = tail_found_prefix(f, &why) == 0;
     if (fill_entry(en, f->path, f->dev, f->ino, f->gz, have ? f->prefix : NULL,
                    have ? f->prefix_len : 0, now, header) != 0)
         return -1;
     en->found = (long)fi;
     f->entry = (long)(e->n - 1);
-    f->action = CSV_DO_READ;
+    f->action = TAIL_DO_READ;
     return 0;
 }
 
-int csv_files_restart(csv_entries *e, size_t i, const char *prefix, size_t prefix_len, int64_t now,
+int tail_files_restart(tail_entries *e, size_t i, const char *prefix, size_t prefix_len, int64_t now,
                       size_t *out)
 {
-    csv_entry *old = &e->v[i];
+    tail_entry *old = &e->v[i];
     char *header = old->header ? strdup(old->header) : NULL;
     char *path = old->path ? strdup(old->path) : strdup("");
     uint64_t dev = old->dev, ino = old->ino;
@@ -462,7 +461,7 @@ int csv_files_restart(csv_entries *e, size_t i, const char *prefix, size_t prefi
     old->retired = true;
     old->dev = old->ino = 0;
     old->seen = now;
-    csv_entry *en = csv_entries_add(e); /* old is stale from here */
+    tail_entry *en = tail_entries_add(e); /* old is stale from here */
     int rc = en == NULL ? -1 : fill_entry(en, path, dev, ino, gz, prefix, prefix_len, now, header);
     if (en == NULL)
         free(header);
@@ -472,7 +471,7 @@ int csv_files_restart(csv_entries *e, size_t i, const char *prefix, size_t prefi
 }
 
 /* Point en at f's path (for messages). */
-static int move_path(csv_entry *en, const char *path)
+static int move_path(tail_entry *en, const char *path)
 {
     if (en->path != NULL && strcmp(en->path, path) == 0)
         return 0;
@@ -484,7 +483,7 @@ static int move_path(csv_entry *en, const char *path)
     return 0;
 }
 
-int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, csv_found *f,
+int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, tail_found *f,
                     size_t nf, int64_t now)
 {
     for (size_t i = 0; i < e->n; i++)
@@ -498,15 +497,15 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
                 match = (long)i;
         if (match < 0)
             continue;
-        csv_entry *en = &e->v[match];
+        tail_entry *en = &e->v[match];
         if (en->size == f[fi].size && en->mtime_ns == f[fi].mtime_ns) {
-            f[fi].action = CSV_DO_UNCHANGED;
+            f[fi].action = TAIL_DO_UNCHANGED;
         } else if (rewritten(&f[fi], en)) {
             api->log(h, TALLY_LOG_INFO,
                      "%s no longer holds what was read from it (truncated by copytruncate, or "
                      "replaced): a copy of the old content is read on from byte %" PRIu64,
                      f[fi].path, en->offset);
-            /* The writer may go on without a header row (see start_file). */
+            /* The writer may go on without a header row (a header format reads such a file with this header). */
             if (en->header != NULL && (f[fi].old_header = strdup(en->header)) == NULL)
                 return -1;
             en->retired = true;
@@ -515,14 +514,14 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
             continue;
         } else if (en->fp_len <= en->data_start && f[fi].size > en->fp_len) {
             /* It starts as it did, but only a header was ever seen of it:
-             * see csv_found.weak. Marked found, so that it is not taken for
+             * see tail_found.weak. Marked found, so that it is not taken for
              * a file renamed away. */
             en->found = (long)fi;
             en->seen = now;
             f[fi].weak = match;
             continue;
         } else {
-            f[fi].action = CSV_DO_READ;
+            f[fi].action = TAIL_DO_READ;
         }
         if (move_path(en, f[fi].path) != 0)
             return -1;
@@ -532,32 +531,32 @@ int csv_files_match(tally_host *h, const tally_host_api *api, csv_entries *e, cs
     }
     for (size_t fi = 0; fi < nf; fi++)
         if (f[fi].entry < 0)
-            f[fi].action = CSV_DO_PLACE;
+            f[fi].action = TAIL_DO_PLACE;
     return 0;
 }
 
-int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, csv_found *f,
+int tail_files_place(tally_host *h, const tally_host_api *api, tail_entries *e, tail_found *f,
                     size_t fi, int64_t now)
 {
-    csv_found *x = &f[fi];
+    tail_found *x = &f[fi];
     const char *why = NULL;
-    int rc = csv_found_prefix(x, &why);
+    int rc = tail_found_prefix(x, &why);
     if (rc != 0) {
         if (rc < 0)
             api->log(h, TALLY_LOG_ERR, "%s: cannot read it: %s; trying again next cycle", x->path,
                      why);
-        x->action = CSV_DO_WAIT;
+        x->action = TAIL_DO_WAIT;
         return 0;
     }
     /* A gzip file still being written (the compression of a rotated
      * file): its first bytes may not yet show whose copy it is. */
-    if (x->gz && !x->prefix_complete && x->prefix_len < CSV_FP_BYTES) {
-        x->action = CSV_DO_WAIT;
+    if (x->gz && !x->prefix_complete && x->prefix_len < TAIL_FP_BYTES) {
+        x->action = TAIL_DO_WAIT;
         return 0;
     }
     long best = -1, twin = -1;
     for (size_t i = 0; i < e->n; i++) {
-        csv_entry *en = &e->v[i];
+        tail_entry *en = &e->v[i];
         if ((long)i == x->weak || !continues(x, en))
             continue;
         if (en->retired || en->found < 0) {
@@ -570,13 +569,13 @@ int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, cs
     }
     if (best >= 0 && x->weak >= 0) {
         /* The inode belongs to the content continued now. */
-        csv_entry *old = &e->v[x->weak];
+        tail_entry *old = &e->v[x->weak];
         old->retired = true;
         old->dev = old->ino = 0;
         old->found = -1;
     }
     if (best >= 0) {
-        csv_entry *en = &e->v[best];
+        tail_entry *en = &e->v[best];
         api->log(h, TALLY_LOG_INFO,
                  "%s continues %s (rotated, compressed or copied): reading on from byte %" PRIu64
                  ", line %" PRIu64,
@@ -593,7 +592,7 @@ int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, cs
         en->size = UINT64_MAX;
         en->mtime_ns = 0;
         x->entry = best;
-        x->action = CSV_DO_READ;
+        x->action = TAIL_DO_READ;
         return 0;
     }
     if (twin >= 0) {
@@ -602,16 +601,16 @@ int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, cs
         api->log(h, TALLY_LOG_DEBUG,
                  "%s starts like %s, which is still there: taken for a copy, not read", x->path,
                  e->v[twin].path ? e->v[twin].path : "another file");
-        x->action = CSV_DO_WAIT;
+        x->action = TAIL_DO_WAIT;
         return 0;
     }
     if (x->weak >= 0) {
         /* Its own entry after all; only a header was consumed of it. */
-        csv_entry *en = &e->v[x->weak];
+        tail_entry *en = &e->v[x->weak];
         if (move_path(en, x->path) != 0)
             return -1;
         x->entry = x->weak;
-        x->action = CSV_DO_READ;
+        x->action = TAIL_DO_READ;
         return 0;
     }
     char *header = x->old_header;
@@ -621,7 +620,7 @@ int csv_files_place(tally_host *h, const tally_host_api *api, csv_entries *e, cs
 
 /* ---- held file descriptors ---- */
 
-csv_held *csv_held_find(csv_held_set *s, uint64_t dev, uint64_t ino)
+tail_held *tail_held_find(tail_held_set *s, uint64_t dev, uint64_t ino)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->v[i].dev == dev && s->v[i].ino == ino)
@@ -629,15 +628,15 @@ csv_held *csv_held_find(csv_held_set *s, uint64_t dev, uint64_t ino)
     return NULL;
 }
 
-void csv_held_drop(csv_held_set *s, csv_held *held)
+void tail_held_drop(tail_held_set *s, tail_held *held)
 {
     close(held->fd);
     *held = s->v[--s->n];
 }
 
-void csv_held_put(csv_held_set *s, uint64_t dev, uint64_t ino, int fd, bool gz, uint64_t cycle)
+void tail_held_put(tail_held_set *s, uint64_t dev, uint64_t ino, int fd, bool gz, uint64_t cycle)
 {
-    csv_held *old = csv_held_find(s, dev, ino);
+    tail_held *old = tail_held_find(s, dev, ino);
     if (old != NULL) {
         if (old->fd != fd)
             close(old->fd);
@@ -646,16 +645,16 @@ void csv_held_put(csv_held_set *s, uint64_t dev, uint64_t ino, int fd, bool gz, 
         old->cycle = cycle;
         return;
     }
-    if (s->n >= CSV_HELD_MAX) {
+    if (s->n >= TAIL_HELD_MAX) {
         size_t lru = 0;
         for (size_t i = 1; i < s->n; i++)
             if (s->v[i].cycle < s->v[lru].cycle)
                 lru = i;
-        csv_held_drop(s, &s->v[lru]);
+        tail_held_drop(s, &s->v[lru]);
     }
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
-        csv_held *v = realloc(s->v, cap * sizeof(*v));
+        tail_held *v = realloc(s->v, cap * sizeof(*v));
         if (v == NULL) {
             close(fd); /* only a renamed-away file's tail depends on it */
             return;
@@ -663,10 +662,10 @@ void csv_held_put(csv_held_set *s, uint64_t dev, uint64_t ino, int fd, bool gz, 
         s->v = v;
         s->cap = cap;
     }
-    s->v[s->n++] = (csv_held){dev, ino, fd, gz, cycle};
+    s->v[s->n++] = (tail_held){dev, ino, fd, gz, cycle};
 }
 
-void csv_held_sweep(csv_held_set *s, const csv_entries *e)
+void tail_held_sweep(tail_held_set *s, const tail_entries *e)
 {
     for (size_t i = 0; i < s->n;) {
         bool known = false;
@@ -675,14 +674,14 @@ void csv_held_sweep(csv_held_set *s, const csv_entries *e)
         if (known)
             i++;
         else
-            csv_held_drop(s, &s->v[i]);
+            tail_held_drop(s, &s->v[i]);
     }
 }
 
-void csv_held_free(csv_held_set *s)
+void tail_held_free(tail_held_set *s)
 {
     while (s->n > 0)
-        csv_held_drop(s, &s->v[0]);
+        tail_held_drop(s, &s->v[0]);
     free(s->v);
     memset(s, 0, sizeof(*s));
 }
