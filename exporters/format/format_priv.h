@@ -1,13 +1,10 @@
 /*
- * format_priv.h — what the renderers of exporters/format share: a growing
- * output buffer, numbers and instants as text, UTF-8 repair, and the column
- * tables that give JSON its keys and CSV its headers. Not installed; only
- * format's own files, its tests and the sql exporter (whose tables take
- * their columns from here, and which writes numbers the same way) include
- * it; the sql exporter switches to the C locale itself.
+ * format_priv.h — what the renderers of exporters/format share beyond
+ * format_fields.h: UTF-8 checks, business dates, csv_table names and the
+ * renderers themselves. Not installed; only format's own files and its
+ * tests include it.
  *
- * Everything here runs in the C locale: tally_format_render switches the
- * calling thread to it for the whole rendering (see format.c).
+ * Everything here runs in the C locale (see format.c).
  */
 #ifndef TALLY_FORMAT_PRIV_H
 #define TALLY_FORMAT_PRIV_H
@@ -15,37 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format_fields.h"
 #include "tally/snapshot.h"
-
-/* buf.c — output text that grows as it is written. A failed allocation
- * sets `failed` and every later write does nothing, so a renderer writes
- * straight through and checks once, in tf_buf_finish. */
-typedef struct tf_buf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} tf_buf;
-
-void tf_buf_init(tf_buf *b);
-void tf_buf_add(tf_buf *b, const char *s, size_t n);
-void tf_buf_puts(tf_buf *b, const char *s);
-void tf_buf_printf(tf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Mark the output unusable (a value that cannot be written). */
-void tf_buf_fail(tf_buf *b);
-/* Hand the text over (NUL terminated) and reset b: 0, or -1 when any write
- * failed, in which case the text is freed and *out is NULL. */
-int tf_buf_finish(tf_buf *b, char **out, size_t *len);
-void tf_buf_free(tf_buf *b);
-
-/* numbers.c — a double as the shortest text that reads back as the same
- * double; integral values below 1e17 without an exponent ("1000000", not
- * "1e+06"); NaN, +Inf and -Inf spelled as Prometheus spells them. */
-#define TF_NUM_LEN 32
-void tf_double(double v, char out[TF_NUM_LEN]);
-/* An instant (UTC seconds) as ISO 8601 UTC, "2026-11-22T03:00:00Z".
- * Returns 0, or -1 outside the years 0000..9999 (lib/civil). */
-#define TF_INSTANT_LEN 32
-int tf_instant(int64_t utc, char out[TF_INSTANT_LEN]);
 
 /* utf8.c — the length (1 to 4) of the valid UTF-8 sequence at the start of
  * s[0..n), or 0 when it does not start with one (RFC 3629: no overlong
@@ -53,57 +21,8 @@ int tf_instant(int64_t utc, char out[TF_INSTANT_LEN]);
 size_t tf_utf8_seq(const unsigned char *s, size_t n);
 /* 1 if all of s[0..n) is valid UTF-8, else 0. */
 int tf_utf8_valid(const char *s, size_t n);
-/* Append s[0..n) to b with every byte that is not part of a valid sequence
- * replaced by U+FFFD: all three formats promise UTF-8. */
-void tf_buf_add_utf8(tf_buf *b, const char *s, size_t n);
-/* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
-#define TF_UTF8_REPLACEMENT "\xef\xbf\xbd"
-
 /* The length of a business date, which need not be NUL terminated. */
 size_t tf_date_len(const char date[TALLY_DATE_LEN]);
-
-/* fields.c — the columns of every table, in DESIGN.md's order. JSON takes
- * its keys and CSV its headers from here, so the two cannot drift apart.
- * A field is read at `offset` from the start of a row: a tally_day_stats,
- * tally_user_day_stats, tally_counter_value or tally_counter_day for the
- * list tables; the tally_snapshot itself for the one-row tables. */
-typedef enum tf_kind {
-    TF_INT,     /* int64_t */
-    TF_REAL,    /* double */
-    TF_INSTANT, /* int64_t UTC seconds, written as ISO 8601 */
-    TF_DATE,    /* char[TALLY_DATE_LEN] */
-    TF_STR,     /* const char * (NULL reads as "") */
-} tf_kind;
-
-typedef struct tf_field {
-    const char *name;
-    tf_kind kind;
-    size_t offset;
-} tf_field;
-
-typedef enum tf_table_id {
-    TF_DAYS,
-    TF_USER_DAYS,
-    TF_SUMMARY,
-    TF_TODAY,
-    TF_COMBINED,
-    TF_COUNTERS,
-    TF_COUNTER_DAYS,
-    TF_N_TABLES
-} tf_table_id;
-
-typedef struct tf_table {
-    const char *name; /* the JSON key and the csv_table option */
-    const tf_field *fields;
-    size_t n_fields;
-} tf_table;
-
-extern const tf_table tf_tables[TF_N_TABLES];
-
-int64_t tf_field_int(const void *row, const tf_field *f);
-double tf_field_real(const void *row, const tf_field *f);
-/* The text of a TF_DATE or TF_STR field and its length. */
-const char *tf_field_text(const void *row, const tf_field *f, size_t *len);
 
 /* format.c — a csv_table name to its table: 0, or -1 for an unknown name. */
 int tf_table_from_name(const char *name, tf_table_id *out);

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "format_priv.h"
+#include "format_fields.h"
 #include "odbc/odbc_conn.h"
 #include "tally/plugin.h"
 
