@@ -73,17 +73,6 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 success, 1 no such counter, 2 usage or region error.\n";
 
-int tool_fail(int rc, const char *what_fmt, ...)
-{
-    va_list ap;
-    va_start(ap, what_fmt);
-    fputs("tally: ", stderr);
-    vfprintf(stderr, what_fmt, ap);
-    fprintf(stderr, ": %s\n", tally_strerror(rc));
-    va_end(ap);
-    return rc == TALLY_ENOCOUNTER ? TOOL_NOCOUNTER : TOOL_FAIL;
-}
-
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)

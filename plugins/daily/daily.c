@@ -44,9 +44,30 @@ static void daily_stop(void *ctx)
     free(d);
 }
 
+/* Write what is pending into the cycle's transaction, then forget it.
+ * Inventories still open stay pending (daily_store_flush keeps them). */
+static int flush_pending(daily_collector *d)
+{
+    if (daily_store_flush(d) != 0)
+        return -1;
+    daily_pending_clear_records(d);
+    return 0;
+}
+
+static int daily_consume(void *ctx, const char *source, const tally_record *recs, size_t n)
+{
+    daily_collector *d = ctx;
+    if (daily_agg_fold(d, source, recs, n) != TALLY_HOST_OK)
+        return TALLY_HOST_ERR;
+    /* Bound memory: write what is pending into the open transaction. */
+    if (daily_pending_large(d) && flush_pending(d) != 0)
+        return TALLY_HOST_ERR;
+    return TALLY_HOST_OK;
+}
+
 static int daily_flush(void *ctx)
 {
-    return daily_store_flush(ctx) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+    return flush_pending(ctx) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
 static void daily_discard(void *ctx)

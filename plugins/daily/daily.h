@@ -101,8 +101,9 @@ extern cfg_opt_t daily_options[];
 extern const char *const daily_option_help[];
 int daily_check(tally_host *h, const tally_host_api *api, cfg_t *section);
 
-/* daily_agg.c: folding records into the pending aggregates. */
-int daily_consume(void *ctx, const char *source, const tally_record *recs, size_t n);
+/* daily_agg.c: folding records into the pending aggregates (daily.c
+ * writes them out with daily_store_flush when they grow large). */
+int daily_agg_fold(daily_collector *d, const char *source, const tally_record *recs, size_t n);
 int daily_inventory_phase(void *ctx, const char *source, tally_stream stream, int phase);
 /* clear_records: the days, user-days, values and candidates; clear: those
  * and the inventories too (after a source failed). */
@@ -115,6 +116,8 @@ bool daily_pending_large(const daily_collector *d);
  * pruning and forgetting days. */
 int daily_store_open(daily_collector *d);
 void daily_store_close(daily_collector *d);
+/* Write the pending aggregates and the inventories ended since into the
+ * open transaction; the caller then clears the pending records. */
 int daily_store_flush(daily_collector *d);
 int daily_store_prune(daily_collector *d, const char *before_date);
 int daily_store_forget(daily_collector *d, const char *from_date, const char *to_date);

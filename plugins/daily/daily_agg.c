@@ -214,9 +214,8 @@ static int fold_item(daily_collector *d, const char *source, tally_stream stream
     return 0;
 }
 
-int daily_consume(void *ctx, const char *source, const tally_record *recs, size_t n)
+int daily_agg_fold(daily_collector *d, const char *source, const tally_record *recs, size_t n)
 {
-    daily_collector *d = ctx;
     for (size_t i = 0; i < n; i++) {
         const tally_record *r = &recs[i];
         int rc = 0;
@@ -242,9 +241,6 @@ int daily_consume(void *ctx, const char *source, const tally_record *recs, size_
             return TALLY_HOST_ERR;
         }
     }
-    /* Bound memory: write what is pending into the open transaction. */
-    if (daily_pending_large(d) && daily_store_flush(d) != 0)
-        return TALLY_HOST_ERR;
     return TALLY_HOST_OK;
 }
 

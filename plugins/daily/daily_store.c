@@ -310,8 +310,6 @@ int daily_store_flush(daily_collector *d)
     if (flush_candidates(d) != 0 || flush_days(d) != 0 || flush_user_days(d) != 0 ||
         flush_values(d) != 0 || flush_inventories(d) != 0)
         return -1;
-    /* Inventories still open stay pending (flush_inventories). */
-    daily_pending_clear_records(d);
     return 0;
 }
 
