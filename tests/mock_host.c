@@ -34,6 +34,7 @@ typedef struct spool_entry {
 struct tally_host {
     int64_t now;
     char *zone;
+    void *db; /* state_db: a test's own SQLite handle, or NULL */
     char *state_dir;
     log_line *log;
     size_t n_log, cap_log;
@@ -549,8 +550,12 @@ static int host_local_to_utc(tally_host *h, int64_t local, int64_t *utc)
 
 static void *host_state_db(tally_host *h)
 {
-    (void)h;
-    return NULL;
+    return h->db;
+}
+
+void mock_host_set_state_db(tally_host *h, void *db)
+{
+    h->db = db;
 }
 
 /* ---- secrets and the state directory ---- */

@@ -10,7 +10,8 @@
  * Differences from the agent, all deliberate: state writes commit at once
  * (there is no cycle transaction: a test rolls one back by putting the
  * old value again), the time zone is applied process-wide with TZ +
- * tzset (local_to_utc included), state_db is NULL, and the spool lives in
+ * tzset (local_to_utc included), state_db is NULL unless the test hands
+ * one over (the daily collector's tests do), and the spool lives in
  * memory (for as long as the host, so stopping and starting a plugin on
  * one host is a restart). Logging and the spool may be used from a
  * plugin's own threads, as the agent allows; everything else is for one
@@ -37,6 +38,8 @@ const tally_host_api *mock_host_api(void);
 void mock_host_set_now(tally_host *h, int64_t utc);
 int mock_host_set_timezone(tally_host *h, const char *zone);
 void mock_host_set_state_dir(tally_host *h, const char *dir);
+/* What state_db returns (a sqlite3 *, opened and closed by the test). */
+void mock_host_set_state_db(tally_host *h, void *db);
 
 /* Log lines, oldest first, without any prefix. find returns the first line
  * that contains needle (NULL if none). Set TALLY_TEST_VERBOSE=1 to also

@@ -1,14 +1,6 @@
 # The odbc source through the mock host, on a SQLite file made by the test
 # (the SQLite ODBC driver) and, from odbc_pg_test.sh, on a real PostgreSQL;
 # included from tests/CMakeLists.txt.
-if(NOT TARGET tally_mock_host)
-  add_library(tally_mock_host STATIC ${CMAKE_CURRENT_LIST_DIR}/mock_host.c)
-  target_compile_definitions(tally_mock_host PRIVATE _GNU_SOURCE)
-  target_include_directories(tally_mock_host PUBLIC
-    ${PROJECT_SOURCE_DIR}/include ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(tally_mock_host PUBLIC PkgConfig::CONFUSE ${CMAKE_DL_LIBS})
-endif()
-
 # The drivers, where Debian's libsqliteodbc and odbc-postgresql put them.
 find_file(TALLY_SQLITE_ODBC_DRIVER libsqlite3odbc.so
           PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/odbc /usr/lib/odbc /usr/lib64/odbc
@@ -20,25 +12,14 @@ if(NOT TALLY_SQLITE_ODBC_DRIVER OR NOT TALLY_PG_ODBC_DRIVER)
   message(FATAL_ERROR "the SQLite and PostgreSQL ODBC drivers are missing: run scripts/deps.sh")
 endif()
 
-add_executable(test_odbc_source ${CMAKE_CURRENT_LIST_DIR}/test_odbc_source.c)
-target_compile_definitions(test_odbc_source PRIVATE _GNU_SOURCE
-  TALLY_PLUGIN_BUILD_DIR="${TALLY_PLUGIN_BUILD_DIR}"
-  TALLY_SQLITE_ODBC_DRIVER="${TALLY_SQLITE_ODBC_DRIVER}"
-  TALLY_PG_ODBC_DRIVER="${TALLY_PG_ODBC_DRIVER}")
-target_link_libraries(test_odbc_source PRIVATE tally_mock_host PkgConfig::CMOCKA PkgConfig::SQLITE3)
-add_dependencies(test_odbc_source plugin_odbc)
-add_test(NAME test_odbc_source COMMAND test_odbc_source)
-set_tests_properties(test_odbc_source PROPERTIES LABELS "odbc" TIMEOUT 300)
+tally_plugin_test(test_odbc_source PLUGINS odbc LABELS odbc LIBS PkgConfig::SQLITE3
+                  DEFS TALLY_SQLITE_ODBC_DRIVER="${TALLY_SQLITE_ODBC_DRIVER}"
+                  TALLY_PG_ODBC_DRIVER="${TALLY_PG_ODBC_DRIVER}")
 
 # The sql exporter through the mock host, on a SQLite file.
-add_executable(test_sql_exporter ${CMAKE_CURRENT_LIST_DIR}/test_sql_exporter.c)
-target_compile_definitions(test_sql_exporter PRIVATE _GNU_SOURCE
-  TALLY_PLUGIN_BUILD_DIR="${TALLY_PLUGIN_BUILD_DIR}"
-  TALLY_SQLITE_ODBC_DRIVER="${TALLY_SQLITE_ODBC_DRIVER}")
-target_link_libraries(test_sql_exporter PRIVATE tally_mock_host PkgConfig::CMOCKA PkgConfig::SQLITE3)
-add_dependencies(test_sql_exporter plugin_sql)
-add_test(NAME test_sql_exporter COMMAND test_sql_exporter)
-set_tests_properties(test_sql_exporter PROPERTIES LABELS "odbc;exporter" TIMEOUT 120)
+tally_plugin_test(test_sql_exporter PLUGINS sql LABELS odbc exporter TIMEOUT 120
+                  LIBS PkgConfig::SQLITE3
+                  DEFS TALLY_SQLITE_ODBC_DRIVER="${TALLY_SQLITE_ODBC_DRIVER}")
 
 # tallyd with the odbc source and the sql exporter, on SQLite files and a
 # real PostgreSQL started and stopped by the script.

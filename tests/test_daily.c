@@ -1,13 +1,13 @@
 /*
  * test_daily.c — the daily collector (daily.so) driven directly: records
- * in, flush or discard, statistics out, against a real SQLite database
- * and the agent's business clock. The expected values are worked out by
+ * in, flush or discard, statistics out, against a real SQLite database,
+ * through the mock host (tests/mock_host.h) like every plugin test. The expected values are worked out by
  * hand from DESIGN.md's rules in the comments beside them.
  */
-#include <dlfcn.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,88 +15,57 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
-#include "tally/plugin.h"
-
-struct tally_host {
-    sqlite3 *db;
-    int64_t now;
-    int errors;
-};
-
-static void t_log(tally_host *h, int level, const char *fmt, ...)
-{
-    if (level <= TALLY_LOG_ERR)
-        h->errors++;
-    if (getenv("TALLY_TEST_VERBOSE") != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-    }
-}
-static int64_t t_now(tally_host *h)
-{
-    return h->now;
-}
-static const char *t_timezone(tally_host *h)
-{
-    return clock_zone();
-}
-static int t_day_of(tally_host *h, int64_t utc, tally_day *out)
-{
-    return clock_day_of(utc, out) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
-}
-static int t_local_to_utc(tally_host *h, int64_t local, int64_t *utc)
-{
-    return clock_local_to_utc(local, utc) == 0 ? TALLY_HOST_OK : TALLY_HOST_EINVAL;
-}
-static void *t_state_db(tally_host *h)
-{
-    return h->db;
-}
-
-static const tally_host_api api = {
-    .log = t_log,
-    .now = t_now,
-    .timezone = t_timezone,
-    .day_of = t_day_of,
-    .local_to_utc = t_local_to_utc,
-    .state_db = t_state_db,
-};
+#include "civil/civil.h"
+#include "mock_host.h"
 
 typedef struct fixture {
     void *dl;
     const tally_plugin *p;
-    cfg_t *cfg;
-    tally_host host;
+    tally_host *h;
+    sqlite3 *db;
+    mock_host_instance in;
     void *ctx;
     tally_stats st;
 } fixture;
+
+static int64_t ns_of(const char *iso)
+{
+    int64_t s;
+    int32_t nanos;
+    bool zoned;
+    assert_int_equal(civil_parse_iso8601(iso, strlen(iso), CIVIL_ISO_RFC3339, &s, &nanos, &zoned),
+                     0);
+    return s * 1000000000 + nanos;
+}
 
 static fixture *start(const char *zone, const char *now, int keep_days)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    assert_int_equal(clock_set_zone(zone), 0);
-    int32_t nanos;
-    assert_int_equal(clock_parse_iso8601(now, &f->host.now, &nanos), 0);
-    f->dl = dlopen(TALLY_PLUGIN_BUILD_DIR "/daily.so", RTLD_NOW | RTLD_LOCAL);
-    assert_non_null(f->dl);
-    f->p = dlsym(f->dl, TALLY_PLUGIN_SYMBOL);
+    f->h = mock_host_new();
+    assert_non_null(f->h);
+    assert_int_equal(mock_host_set_timezone(f->h, zone), 0);
+    mock_host_set_now(f->h, ns_of(now) / 1000000000);
+    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
     assert_non_null(f->p);
-    assert_int_equal(f->p->abi_version, TALLY_PLUGIN_ABI_VERSION);
-    cfg_opt_t root[] = {CFG_SEC("daily", f->p->options, CFGF_MULTI | CFGF_TITLE), CFG_END()};
-    f->cfg = cfg_init(root, CFGF_NONE);
-    char text[128];
-    snprintf(text, sizeof(text), "daily \"stats\" { keep_days = %d }", keep_days);
-    assert_int_equal(cfg_parse_buf(f->cfg, text), CFG_SUCCESS);
-    cfg_t *sec = cfg_getnsec(f->cfg, "daily", 0);
-    assert_int_equal(f->p->check(&f->host, &api, sec), TALLY_HOST_OK);
-    assert_int_equal(sqlite3_open(":memory:", &f->host.db), SQLITE_OK);
-    assert_int_equal(f->p->init(&f->host, &api, sec, &f->ctx), TALLY_HOST_OK);
+    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
+    mock_host_set_state_db(f->h, f->db);
+    char body[64];
+    snprintf(body, sizeof(body), "keep_days = %d", keep_days);
+    if (mock_host_start(&f->in, f->p, f->h, "stats", body) != 0)
+        fail_msg("starting daily failed: %s", mock_host_parse_error());
+    f->ctx = f->in.ctx;
     return f;
+}
+
+/* Log lines at error level or worse: a test expects none. */
+static size_t errors(const tally_host *h)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < mock_host_log_count(h); i++)
+        if (mock_host_log_level(h, i) <= TALLY_LOG_ERR)
+            n++;
+    return n;
 }
 
 static void free_stats(fixture *f)
@@ -111,26 +80,19 @@ static void free_stats(fixture *f)
 static void finish(fixture *f)
 {
     free_stats(f);
-    f->p->stop(f->ctx);
-    sqlite3_close(f->host.db);
-    cfg_free(f->cfg);
-    dlclose(f->dl);
-    assert_int_equal(f->host.errors, 0);
+    mock_host_stop(&f->in);
+    sqlite3_close(f->db);
+    mock_host_unload(f->dl);
+    size_t n_errors = errors(f->h);
+    mock_host_free(f->h);
+    assert_int_equal(n_errors, 0);
     free(f);
 }
 
 static void stats(fixture *f)
 {
     free_stats(f);
-    assert_int_equal(f->p->stats(f->ctx, f->host.now, &f->st), TALLY_HOST_OK);
-}
-
-static int64_t ns_of(const char *iso)
-{
-    int64_t s;
-    int32_t nanos;
-    assert_int_equal(clock_parse_iso8601(iso, &s, &nanos), 0);
-    return s * 1000000000 + nanos;
+    assert_int_equal(f->p->stats(f->ctx, mock_host_api()->now(f->h), &f->st), TALLY_HOST_OK);
 }
 
 static tally_str str(const char *s)
@@ -410,10 +372,11 @@ static void test_keep_days_and_prune(void **state)
     assert_int_equal(f->st.n_user_days, 2);
     assert_int_equal(f->st.summary.all_time_input_tokens, 15);
     tally_day ended;
-    assert_int_equal(clock_day_of(ns_of("2026-11-21T10:00:00Z") / 1000000000, &ended), 0);
+    assert_int_equal(
+        mock_host_api()->day_of(f->h, ns_of("2026-11-21T10:00:00Z") / 1000000000, &ended), 0);
     assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_OK);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(f->host.db, "SELECT min(date) FROM daily_user_days", -1, &st, NULL);
+    sqlite3_prepare_v2(f->db, "SELECT min(date) FROM daily_user_days", -1, &st, NULL);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "2026-11-20");
     sqlite3_finalize(st);
