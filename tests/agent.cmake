@@ -37,3 +37,16 @@ add_test(NAME agent_signals
           ${TALLY_TEST_PLUGIN_DIR}/block)
 set_tests_properties(agent_config agent_plugins PROPERTIES LABELS "agent" TIMEOUT 300)
 set_tests_properties(agent_signals PROPERTIES LABELS "agent" TIMEOUT 600)
+
+# The state database's owners and their migrations, from a database of the
+# release before schema_versions (tests/state_before_versions.sql).
+add_test(NAME state_migrate
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/state_migrate_test.sh
+          $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
+set_tests_properties(state_migrate PROPERTIES LABELS "agent" TIMEOUT 300)
+
+# lib/migrate alone, on in-memory databases.
+add_executable(test_migrate ${CMAKE_CURRENT_LIST_DIR}/test_migrate.c)
+target_link_libraries(test_migrate PRIVATE tally_migrate PkgConfig::CMOCKA)
+add_test(NAME test_migrate COMMAND test_migrate)
+set_tests_properties(test_migrate PROPERTIES LABELS "agent" TIMEOUT 60)
