@@ -87,8 +87,13 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     *db = NULL;
     where = where ? where : "";
     snprintf(path, sizeof(path), "%s/tally.db", state_dir);
-    if (stat(path, &st) != 0 && errno == ENOENT)
-        return 0; /* made at start */
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0; /* made at start */
+        log_msg(TALLY_LOG_ERR, "%sstate %s cannot be used: %s; fix the owner or mode of %s",
+                where, path, strerror(errno), state_dir);
+        return -1;
+    }
     if (access(path, R_OK | W_OK) != 0) {
         log_msg(TALLY_LOG_ERR,
                 "%sstate %s cannot be read and written by uid %d: %s; fix its owner or mode",

@@ -50,3 +50,9 @@ add_executable(test_migrate ${CMAKE_CURRENT_LIST_DIR}/test_migrate.c)
 target_link_libraries(test_migrate PRIVATE tally_migrate PkgConfig::CMOCKA)
 add_test(NAME test_migrate COMMAND test_migrate)
 set_tests_properties(test_migrate PROPERTIES LABELS "agent" TIMEOUT 60)
+
+# The snapshot reads counter_days only as far back as it lists days.
+add_test(NAME counter_days
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/counter_days_test.sh
+          $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
+set_tests_properties(counter_days PROPERTIES LABELS "agent" TIMEOUT 120)
