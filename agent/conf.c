@@ -22,6 +22,8 @@
 static int errors_seen;
 /* The directory the plugins were loaded from, for validate_plugin_dir. */
 static const char *loaded_plugin_dir;
+/* The conf being loaded, for validate_path to note where state_dir is. */
+static conf *loading;
 
 static int same_dir(const char *a, const char *b);
 
@@ -119,6 +121,9 @@ static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
         cfg_error(cfg, "%s must not be empty: give a directory", opt->name);
         return -1;
     }
+    if (loading != NULL && strcmp(opt->name, "state_dir") == 0)
+        snprintf(loading->state_dir_at, sizeof(loading->state_dir_at), "%s:%d: ",
+                 cfg->filename ? cfg->filename : loading->file, cfg->line);
     return 0;
 }
 
@@ -442,6 +447,32 @@ static void set_validators(cfg_t *cfg)
     cfg_set_validate_func(cfg, "plugin_dir", validate_plugin_dir);
 }
 
+/* Records go to one collector: a second one is refused where it is. */
+static int one_collector(const conf *c)
+{
+    const conf_instance *first = NULL;
+    int bad = 0;
+    for (size_t i = 0; i < c->n_inst; i++) {
+        const conf_instance *ci = &c->inst[i];
+        if (ci->plugin->desc->kind != TALLY_PLUGIN_COLLECTOR)
+            continue;
+        if (first == NULL) {
+            first = ci;
+            continue;
+        }
+        log_msg(TALLY_LOG_ERR,
+                "%s:%d: %s \"%s\": a second collector; records go to one collector, so keep "
+                "one (%s \"%s\" at %s:%d) and remove the other section",
+                ci->section->filename ? ci->section->filename : c->file, ci->section->line,
+                ci->plugin->desc->name, ci->title,
+                first->plugin->desc->name, first->title,
+                first->section->filename ? first->section->filename : c->file,
+                first->section->line);
+        bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
 /* Collect the plugin instances and let each plugin check its sections. */
 static int collect_instances(conf *c, const plugin_set *plugins)
 {
@@ -460,6 +491,8 @@ static int collect_instances(conf *c, const plugin_set *plugins)
                 bad = 1;
         }
     }
+    if (one_collector(c) != 0)
+        bad = 1;
     return bad ? -1 : 0;
 }
 
@@ -493,8 +526,10 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     set_validators(c->cfg);
     errors_seen = 0;
     loaded_plugin_dir = plugin_dir;
+    loading = c;
     int rc = parse_file(c->cfg, file);
     loaded_plugin_dir = NULL;
+    loading = NULL;
     if (rc == CFG_FILE_ERROR)
         log_msg(TALLY_LOG_ERR, "config %s: cannot read: %s; give an existing file with -c", file,
                 strerror(errno));
@@ -504,6 +539,9 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     }
     c->timezone = cfg_getstr(c->cfg, "timezone");
     c->state_dir = cfg_getstr(c->cfg, "state_dir");
+    if (c->state_dir_at[0] == '\0')
+        snprintf(c->state_dir_at, sizeof(c->state_dir_at),
+                 "%s: state_dir is not set, so the default applies: ", file);
     c->plugin_dir = plugin_dir; /* checked against the file's by validate_plugin_dir */
     c->log_target = cfg_getstr(c->cfg, "log");
     c->interval = cfg_getint(c->cfg, "interval");

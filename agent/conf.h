@@ -23,6 +23,9 @@ typedef struct conf {
     cfg_t *cfg;
     char file[4096];
     const char *timezone, *state_dir, *plugin_dir, *log_target;
+    /* Where state_dir comes from, to start messages about it: "file:line: ",
+     * or "file: state_dir is not set, so the default applies: ". */
+    char state_dir_at[4200];
     long interval;
     int log_level;
     conf_instance *inst;
@@ -35,8 +38,9 @@ typedef struct conf {
 int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line);
 
 /* Parse and check file against the plugins; plugin_dir is the directory
- * they were loaded from (the file must not name another). 0 or -1, with
- * every problem logged. */
+ * they were loaded from (the file must not name another). Each plugin
+ * checks its sections; at most one collector. 0 or -1, with every problem
+ * logged. */
 int conf_load(const char *file, const plugin_set *plugins, const char *plugin_dir, conf **out);
 void conf_free(conf *c);
 

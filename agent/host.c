@@ -283,17 +283,9 @@ int host_start_all(agent *a)
             return -1;
         }
         h->started = 1;
-        if (ci->plugin->desc->kind == TALLY_PLUGIN_COLLECTOR) {
-            if (a->collector != NULL) {
-                log_msg(TALLY_LOG_ERR,
-                        "%s: a second collector; records go to one collector, so keep one "
-                        "(%s) and remove the other section",
-                        h->who, a->collector->who);
-                host_stop_all(a);
-                return -1;
-            }
+        /* conf_load refused a second collector. */
+        if (ci->plugin->desc->kind == TALLY_PLUGIN_COLLECTOR)
             a->collector = h;
-        }
     }
     return 0;
 }

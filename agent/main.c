@@ -18,6 +18,7 @@
 #include "host.h"
 #include "log.h"
 #include "spool.h"
+#include "startcheck.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,9 +315,11 @@ static void reload(agent *a, const struct options *o)
 {
     conf *fresh = NULL;
     log_msg(TALLY_LOG_INFO, "reloading %s", o->conf_file);
-    if (conf_load(o->conf_file, a->plugins, a->plugins->dir, &fresh) != 0) {
+    if (conf_load(o->conf_file, a->plugins, a->plugins->dir, &fresh) != 0 ||
+        startcheck_run(fresh, NULL) != 0) {
         log_msg(TALLY_LOG_ERR, "reload of %s failed (see above); keeping the running config",
                 o->conf_file);
+        conf_free(fresh);
         return;
     }
     conf *old = a->conf;
@@ -340,12 +343,12 @@ static void reload(agent *a, const struct options *o)
     }
 }
 
-/* --recompute FROM..TO: business dates, both included. */
-static int recompute(agent *a, const char *range)
+/* --recompute FROM..TO: business dates, both included, as the instants
+ * [first->start_utc, last->end_utc) in the business zone. */
+static int recompute_range(const char *range, tally_day *first, tally_day *last)
 {
     const char *dots = strstr(range, "..");
     char from[TALLY_DATE_LEN + 1], to[TALLY_DATE_LEN + 1];
-    tally_day first, last;
     if (dots == NULL || dots - range != TALLY_DATE_LEN - 1 ||
         strlen(dots + 2) != TALLY_DATE_LEN - 1) {
         log_msg(TALLY_LOG_ERR,
@@ -355,17 +358,36 @@ static int recompute(agent *a, const char *range)
     }
     snprintf(from, sizeof(from), "%.*s", TALLY_DATE_LEN - 1, range);
     snprintf(to, sizeof(to), "%s", dots + 2);
-    if (clock_day_by_date(from, &first) != 0 || clock_day_by_date(to, &last) != 0 ||
+    if (clock_day_by_date(from, first) != 0 || clock_day_by_date(to, last) != 0 ||
         strcmp(from, to) > 0) {
         log_msg(TALLY_LOG_ERR,
                 "--recompute '%s': not two valid dates with FROM <= TO (YYYY-MM-DD..YYYY-MM-DD)",
                 range);
         return -1;
     }
-    if (cycle_recompute(a, first.start_utc, last.end_utc) != 0)
-        return -1;
-    log_msg(TALLY_LOG_INFO, "recomputed the business days %s to %s", from, to);
     return 0;
+}
+
+static int recompute(agent *a, const char *range)
+{
+    tally_day first, last;
+    if (recompute_range(range, &first, &last) != 0 ||
+        cycle_recompute(a, first.start_utc, last.end_utc) != 0)
+        return -1;
+    log_msg(TALLY_LOG_INFO, "recomputed the business days %s to %s", first.date, last.date);
+    return 0;
+}
+
+/* Everything a start would refuse that can be known before starting, for
+ * -t and the start alike: the config's own checks ran in conf_load. */
+static int check_start(const struct options *o, const conf *c)
+{
+    tally_day first, last;
+    clock_set_zone(c->timezone); /* for the dates of --recompute */
+    int bad = startcheck_run(c, o->pidfile) != 0;
+    if (o->recompute != NULL && recompute_range(o->recompute, &first, &last) != 0)
+        bad = 1;
+    return bad ? -1 : 0;
 }
 
 static int run_loop(agent *a, const struct options *o)
@@ -427,6 +449,11 @@ int main(int argc, char **argv)
         return 1;
     }
     if (conf_load(o.conf_file, a.plugins, a.plugins->dir, &a.conf) != 0) {
+        loader_free(a.plugins);
+        return 1;
+    }
+    if (check_start(&o, a.conf) != 0) {
+        conf_free(a.conf);
         loader_free(a.plugins);
         return 1;
     }

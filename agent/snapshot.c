@@ -32,16 +32,30 @@ static void merge_same_names(snap_ref *r)
     r->n_counters = out;
 }
 
+/* counter_days go back as far as the days listed: the collector's oldest
+ * kept date, or TALLY_KEEP_DAYS_DEFAULT days without one. Noon less whole
+ * days stays inside the wanted date whatever DST does. */
+static void counter_days_since(const tally_stats *st, const tally_day *today,
+                               char since[TALLY_DATE_LEN])
+{
+    tally_day first;
+    if (st->oldest_kept[0] != '\0') {
+        memcpy(since, st->oldest_kept, TALLY_DATE_LEN);
+        since[TALLY_DATE_LEN - 1] = '\0';
+    } else if (clock_day_of(today->start_utc + 43200 - (int64_t)TALLY_KEEP_DAYS_DEFAULT * 86400,
+                            &first) == 0) {
+        memcpy(since, first.date, TALLY_DATE_LEN);
+    } else {
+        since[0] = '\0'; /* the clock cannot say: every day */
+    }
+}
+
 snap_ref *snap_build(agent *a, int64_t now)
 {
     snap_ref *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     atomic_init(&r->refs, 1);
-    if (state_counter_days(a->state, NULL, &r->counter_days, &r->n_counter_days) != 0) {
-        free(r);
-        return NULL;
-    }
     /* The counters move from the cycle into the snapshot. */
     r->counters = a->counters;
     r->n_counters = a->n_counters;
@@ -68,6 +82,12 @@ snap_ref *snap_build(agent *a, int64_t now)
         s->summary = r->stats.summary;
         s->today = r->stats.today;
         s->combined = r->stats.combined;
+    }
+    char since[TALLY_DATE_LEN];
+    counter_days_since(&r->stats, &today, since);
+    if (state_counter_days(a->state, since, &r->counter_days, &r->n_counter_days) != 0) {
+        snap_ref_put(r);
+        return NULL;
     }
     if (state_rejected_get(a->state, &s->rejected_rows) != 0)
         s->rejected_rows = 0;

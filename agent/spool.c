@@ -31,14 +31,20 @@ struct spool {
     char path[4096];
 };
 
-static const char schema[] =
+/* Step N takes the spool's tables from version N-1 to N; append only.
+ * Step 1 is what the release before schema_versions made, unversioned:
+ * IF NOT EXISTS adopts its tables. */
+static const char *const spool_steps[] = {
     "CREATE TABLE IF NOT EXISTS spool_instances (instance TEXT PRIMARY KEY,"
     "  uid TEXT NOT NULL, next_seq INTEGER NOT NULL,"
     "  delivered INTEGER NOT NULL DEFAULT 0, rejected INTEGER NOT NULL DEFAULT 0,"
     "  overflowed INTEGER NOT NULL DEFAULT 0, overflowed_bytes INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS spool (instance TEXT NOT NULL, seq INTEGER NOT NULL,"
     "  created INTEGER NOT NULL, meta TEXT NOT NULL, bytes INTEGER NOT NULL,"
-    "  payload BLOB NOT NULL, PRIMARY KEY (instance, seq));";
+    "  payload BLOB NOT NULL, PRIMARY KEY (instance, seq));",
+};
+_Static_assert(sizeof(spool_steps) / sizeof(spool_steps[0]) == SPOOL_SCHEMA_VERSION,
+               "one step per spool schema version");
 
 static int exec(spool *s, const char *sql)
 {
@@ -71,7 +77,7 @@ int spool_open(const char *state_dir, spool **out)
     }
     sqlite3_busy_timeout(s->db, SPOOL_BUSY_MS);
     if (exec(s, "PRAGMA synchronous = FULL") != 0 || exec(s, "PRAGMA cache_size = -256") != 0 ||
-        exec(s, schema) != 0) {
+        state_migrate(s->db, SPOOL_OWNER, spool_steps, SPOOL_SCHEMA_VERSION) != 0) {
         spool_close(s);
         return -1;
     }

@@ -6,8 +6,8 @@
  * a connection of its own (WAL lets readers and one writer share the file;
  * a busy timeout waits out the cycle's commit) behind one mutex.
  *
- * Its tables are its own (spool, spool_instances), created when missing,
- * so the state's schema migrations know nothing of them.
+ * Its tables are its own (spool, spool_instances), migrated under the
+ * owner name "spool" by its own versioned steps (lib/migrate).
  */
 #ifndef TALLY_AGENT_SPOOL_H
 #define TALLY_AGENT_SPOOL_H
@@ -18,6 +18,11 @@
 #include "tally/plugin.h"
 
 typedef struct spool spool;
+
+/* The spool's tables: owner name in schema_versions, and the version this
+ * release brings them to. */
+#define SPOOL_OWNER "spool"
+#define SPOOL_SCHEMA_VERSION 1
 
 /* Open state_dir/tally.db (state_open made it) a second time for the
  * spools. 0, or -1 (logged). */

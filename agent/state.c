@@ -4,6 +4,7 @@
 #include "state.h"
 
 #include "log.h"
+#include "migrate/migrate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,13 @@ struct state {
     char path[4096];
 };
 
-/* Migration N brings the schema from version N-1 to N. Append only. */
-static const char *const migrations[STATE_SCHEMA_VERSION] = {
-    "CREATE TABLE plugin_state (instance TEXT NOT NULL, key TEXT NOT NULL,"
+/* The agent's tables, one step per schema version (step N: N-1 to N).
+ * Append only. Step 1 is the release before schema_versions (its
+ * user_version 1), so IF NOT EXISTS adopts the tables it made. */
+static const char *const agent_steps[STATE_SCHEMA_VERSION] = {
+    "CREATE TABLE IF NOT EXISTS plugin_state (instance TEXT NOT NULL, key TEXT NOT NULL,"
     "  value TEXT NOT NULL, PRIMARY KEY (instance, key)) WITHOUT ROWID;"
-    "CREATE TABLE counter_days (date TEXT NOT NULL, name TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS counter_days (date TEXT NOT NULL, name TEXT NOT NULL,"
     "  value INTEGER NOT NULL, PRIMARY KEY (date, name)) WITHOUT ROWID;",
 };
 
@@ -38,21 +41,92 @@ static int exec(state *s, const char *sql)
     return 0;
 }
 
-static int check_dir(const char *dir)
+int state_check_dir(const char *dir, const char *where)
 {
     struct stat st;
+    if (where == NULL)
+        where = "";
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         log_msg(TALLY_LOG_ERR,
-                "state_dir '%s' does not exist or is not a directory: create it (mkdir -p) "
+                "%sstate_dir '%s' does not exist or is not a directory: create it (mkdir -p) "
                 "or point state_dir at a writable directory",
-                dir);
+                where, dir);
         return -1;
     }
     if (access(dir, W_OK | X_OK) != 0) {
         log_msg(TALLY_LOG_ERR,
-                "state_dir '%s' is not writable by uid %d: %s; fix its owner or mode, or point "
+                "%sstate_dir '%s' is not writable by uid %d: %s; fix its owner or mode, or point "
                 "state_dir elsewhere",
-                dir, (int)geteuid(), strerror(errno));
+                where, dir, (int)geteuid(), strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* path as a file: URI, every byte but unreserved ones and '/' escaped. */
+static int uri_of(const char *path, char *buf, size_t cap)
+{
+    size_t n = (size_t)snprintf(buf, cap, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+        if (n + 4 >= cap)
+            return -1;
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("/-._~", *p) != NULL)
+            buf[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(buf + n, cap - n, "%%%02X", *p);
+    }
+    buf[n] = '\0';
+    return 0;
+}
+
+int state_peek(const char *state_dir, const char *where, sqlite3 **db)
+{
+    char path[4096], wal[4200], uri[3 * 4200];
+    struct stat st;
+    *db = NULL;
+    where = where ? where : "";
+    snprintf(path, sizeof(path), "%s/tally.db", state_dir);
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0; /* made at start */
+        log_msg(TALLY_LOG_ERR, "%sstate %s cannot be used: %s; fix the owner or mode of %s",
+                where, path, strerror(errno), state_dir);
+        return -1;
+    }
+    if (access(path, R_OK | W_OK) != 0) {
+        log_msg(TALLY_LOG_ERR,
+                "%sstate %s cannot be read and written by uid %d: %s; fix its owner or mode",
+                where, path, (int)geteuid(), strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        log_msg(TALLY_LOG_ERR, "%sstate %s is not a regular file; move it away", where, path);
+        return -1;
+    }
+    /* Without a -wal file the database file holds everything, and
+     * immutable keeps SQLite from making -wal and -shm files; with one (a
+     * running tallyd) a read-only connection reads both, as is. */
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    int has_wal = access(wal, F_OK) == 0;
+    if (uri_of(path, uri, sizeof(uri) - 32) != 0)
+        return -1;
+    strcat(uri, has_wal ? "?mode=ro" : "?mode=ro&immutable=1");
+    if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        log_msg(TALLY_LOG_ERR, "%sstate %s cannot be opened: %s; move it away", where, path,
+                *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close(*db);
+        *db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int state_check_owner(sqlite3 *db, const char *owner, int version)
+{
+    char msg[1024];
+    if (migrate_check(db, owner, version, msg, sizeof(msg)) != MIGRATE_OK) {
+        log_msg(TALLY_LOG_ERR, "%s", msg);
         return -1;
     }
     return 0;
@@ -73,52 +147,24 @@ static int create_private(const char *path)
     return rc;
 }
 
-static int schema_version(state *s, int *version)
+int state_migrate(sqlite3 *db, const char *owner, const char *const *steps, int version)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-    *version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int migrate(state *s)
-{
-    int version;
-    if (schema_version(s, &version) != 0) {
-        log_msg(TALLY_LOG_ERR, "state %s: not a readable SQLite database: %s; move it away",
-                s->path, sqlite3_errmsg(s->db));
+    char msg[1024];
+    int from = 0;
+    if (migrate_run(db, owner, steps, version, &from, msg, sizeof(msg)) != MIGRATE_OK) {
+        log_msg(TALLY_LOG_ERR, "%s", msg);
         return -1;
     }
-    if (version > STATE_SCHEMA_VERSION) {
-        log_msg(TALLY_LOG_ERR,
-                "state %s: schema version %d is newer than this tallyd knows (%d): run the "
-                "tallyd that wrote it",
-                s->path, version, STATE_SCHEMA_VERSION);
-        return -1;
-    }
-    for (int v = version; v < STATE_SCHEMA_VERSION; v++) {
-        char bump[64];
-        snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-        if (exec(s, "BEGIN IMMEDIATE") != 0)
-            return -1;
-        if (exec(s, migrations[v]) != 0 || exec(s, bump) != 0) {
-            exec(s, "ROLLBACK");
-            return -1;
-        }
-        if (exec(s, "COMMIT") != 0)
-            return -1;
-        log_msg(TALLY_LOG_INFO, "state %s: schema migrated to version %d", s->path, v + 1);
-    }
+    if (from < version)
+        log_msg(TALLY_LOG_INFO, "state %s: the tables of '%s' migrated from version %d to %d",
+                sqlite3_db_filename(db, "main"), owner, from, version);
     return 0;
 }
 
 int state_open(const char *state_dir, state **out)
 {
     *out = NULL;
-    if (check_dir(state_dir) != 0)
+    if (state_check_dir(state_dir, NULL) != 0)
         return -1;
     state *s = calloc(1, sizeof(*s));
     if (s == NULL)
@@ -136,7 +182,7 @@ int state_open(const char *state_dir, state **out)
     /* A 1 MiB page cache keeps the agent inside its RSS budget however
      * large the state grows (SQLite's default allows about 2 MiB). */
     if (exec(s, "PRAGMA journal_mode = WAL") != 0 || exec(s, "PRAGMA synchronous = FULL") != 0 ||
-        exec(s, "PRAGMA cache_size = -1024") != 0 || migrate(s) != 0) {
+        exec(s, "PRAGMA cache_size = -1024") != 0 || state_migrate(s->db, STATE_OWNER, agent_steps, STATE_SCHEMA_VERSION) != 0) {
         state_close(s);
         return -1;
     }

@@ -1,9 +1,11 @@
 /*
  * state.h — tallyd's durable state: one SQLite database (WAL) at
  * state_dir/tally.db, mode 0600. It holds each plugin instance's key/value
- * state (checkpoints), the daily counter totals, and a schema version with
- * migrations. A cycle's writes go in ONE transaction (state_begin ..
- * state_commit), so a crash loses nothing committed and repeats nothing.
+ * state (checkpoints) and the daily counter totals; the spool (spool.h)
+ * and the collector keep their own tables beside them. Each of these
+ * owners migrates its tables by its own versioned steps (lib/migrate).
+ * A cycle's writes go in ONE transaction (state_begin .. state_commit),
+ * so a crash loses nothing committed and repeats nothing.
  */
 #ifndef TALLY_AGENT_STATE_H
 #define TALLY_AGENT_STATE_H
@@ -13,9 +15,28 @@
 
 #include "tally/snapshot.h"
 
+/* The agent's tables: owner name in schema_versions, and the version
+ * this release brings them to. */
+#define STATE_OWNER "agent"
 #define STATE_SCHEMA_VERSION 1
 
 typedef struct state state;
+struct sqlite3;
+
+/* Without side effects, what state_open would refuse: state_dir missing,
+ * not a directory, or not writable by this user. where ("file:line: ", or
+ * NULL) starts each message. 0 or -1, logged. */
+int state_check_dir(const char *dir, const char *where);
+/* The existing state_dir/tally.db opened read-only, creating nothing (not
+ * even -wal or -shm files): 0 with *db, or with *db NULL if there is none
+ * yet; -1 (logged) if it cannot be read. Close with sqlite3_close. */
+int state_peek(const char *state_dir, const char *where, struct sqlite3 **db);
+/* Bring owner's tables of db to `version` by its steps (lib/migrate), in
+ * one transaction; check, without writing, that this is allowed (db may
+ * be state_peek's). 0, or -1 (logged) if a newer release wrote them or
+ * SQLite failed. */
+int state_migrate(struct sqlite3 *db, const char *owner, const char *const *steps, int version);
+int state_check_owner(struct sqlite3 *db, const char *owner, int version);
 
 /* Open (creating if needed) state_dir/tally.db. Logs why on failure:
  * missing or unwritable directory, foreign or newer database. */

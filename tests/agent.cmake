@@ -25,9 +25,15 @@ tally_test_plugin(test_plugin_no_descriptor nodesc no_descriptor plugins/no_desc
 # shm_dup.so sorts after shm.so, so the real shm is loaded first.
 tally_test_plugin(test_plugin_dup_name dup shm_dup plugins/dup_name.c)
 
-add_test(NAME agent_config
-  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_config_test.sh
-          $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
+# tally_agent_script(NAME SCRIPT TIMEOUT): SCRIPT run as `bash SCRIPT TALLYD
+# PLUGIN_DIR`, labelled agent.
+function(tally_agent_script name script timeout)
+  add_test(NAME ${name}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/${script} $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS "agent" TIMEOUT ${timeout})
+endfunction()
+
+tally_agent_script(agent_config agent_config_test.sh 300)
 add_test(NAME agent_plugins
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_plugins_test.sh
           $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} ${TALLY_TEST_PLUGIN_DIR})
@@ -35,5 +41,18 @@ add_test(NAME agent_signals
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_signals_test.sh
           $<TARGET_FILE:tallyd> $<TARGET_FILE:tally_tool> ${TALLY_PLUGIN_BUILD_DIR}
           ${TALLY_TEST_PLUGIN_DIR}/block)
-set_tests_properties(agent_config agent_plugins PROPERTIES LABELS "agent" TIMEOUT 300)
+set_tests_properties(agent_plugins PROPERTIES LABELS "agent" TIMEOUT 300)
 set_tests_properties(agent_signals PROPERTIES LABELS "agent" TIMEOUT 600)
+
+# The state database's owners and their migrations, from a database of the
+# release before schema_versions (tests/state_before_versions.sql).
+tally_agent_script(state_migrate state_migrate_test.sh 300)
+
+# lib/migrate alone, on in-memory databases.
+add_executable(test_migrate ${CMAKE_CURRENT_LIST_DIR}/test_migrate.c)
+target_link_libraries(test_migrate PRIVATE tally_migrate PkgConfig::CMOCKA)
+add_test(NAME test_migrate COMMAND test_migrate)
+set_tests_properties(test_migrate PROPERTIES LABELS "agent" TIMEOUT 60)
+
+# The snapshot reads counter_days only as far back as it lists days.
+tally_agent_script(counter_days counter_days_test.sh 120)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # agent_config_test.sh — `tallyd -t` against a table of broken configs, each
 # with the exact message it must produce (with the file and line of the
-# offending line) and exit status 1; then good configs (exit 0, "config
-# OK") and `tallyd --list-plugins`.
+# offending line) and exit status 1; then what a start would refuse (two
+# collectors, state_dir, the state database, the pidfile), each through
+# -t, which must create nothing; then good configs (exit 0, "config OK"),
+# the example configs of etc/, and `tallyd --list-plugins`.
 #
 # usage: agent_config_test.sh TALLYD PLUGIN_DIR
 # Each config lives in a private mktemp -d directory, removed at exit.
@@ -58,7 +60,18 @@ bad() {
 
 # ---- broken configs: the globals ----------------------------------------
 
-VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), csv (plugin), daily (plugin), file (plugin), http (plugin), odbc (plugin), shm (plugin), sql (plugin)"
+# The plugins as tallyd lists them, in its order: "csv (plugin), daily (plugin), ...".
+plugin_list=$(
+    "$TALLYD" --list-plugins --plugin-dir "$PLUGINS" 2>/dev/null |
+        sed -nE 's/^([a-z][a-z0-9_]*) \((source|collector|exporter)\).*/\1 (plugin)/p' |
+        paste -sd, - | sed 's/,/, /g'
+)
+if [[ $plugin_list == *"daily (plugin)"* ]]; then
+    pass plugin_list_from_list_plugins
+else
+    fail plugin_list_from_list_plugins "tallyd --list-plugins named no daily plugin" "got: $plugin_list"
+fi
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), $plugin_list"
 
 bad unknown_global 4 "no such option 'intervall'; $VALID_ROOT" <<'EOF'
 timezone = "UTC"
@@ -281,13 +294,157 @@ check_t config_missing "$work/nonexistent.conf" 1 \
     "config $work/nonexistent.conf: cannot read: No such file or directory; give an existing file with -c" \
     --plugin-dir "$PLUGINS"
 
+# ---- what a start refuses, through -t ----------------------------------------
+# Each is refused by `tallyd --once` too; -t must say so and create nothing.
+
+# nothing_made NAME DIR: DIR holds no file (no database, -wal, -shm or region).
+nothing_made() {
+    local left
+    left=$(find "$2" -mindepth 1 2>/dev/null)
+    if [[ -z $left ]]; then pass "$1"; else fail "$1" "-t left files behind" "$left"; fi
+}
+
+# once_refuses NAME FILE TEXT [ARGS...]: tallyd --once refuses FILE as -t did.
+once_refuses() {
+    local name=$1 file=$2 want=$3 status=0 out
+    shift 3
+    out=$("$TALLYD" -c "$file" --once --now 2026-11-22T03:00:00Z "$@" 2>&1) || status=$?
+    if [[ $status == 1 ]] && grep -qF -- "$want" <<<"$out"; then
+        pass "$name"
+    else
+        fail "$name" "exit $status (want 1), or missing: $want" "output: $out"
+    fi
+}
+
+# In libconfuse 3.3 a section's line is that of its closing brace.
+mkdir "$work/two"
+printf 'state_dir = "%s"\nplugin_dir = "%s"\ndaily "a" { keep_days = 10 }\n\ndaily "b" {\n    keep_days = 20\n}\n' \
+    "$work/two" "$PLUGINS" >"$work/two_collectors.conf"
+two_msg="$work/two_collectors.conf:7: daily \"b\": a second collector; records go to one collector, so keep one (daily \"a\" at $work/two_collectors.conf:3) and remove the other section"
+check_t two_collectors "$work/two_collectors.conf" 1 "$two_msg"
+nothing_made two_collectors_nothing_made "$work/two"
+once_refuses two_collectors_once "$work/two_collectors.conf" "$two_msg"
+
+STATE_HINT="does not exist or is not a directory: create it (mkdir -p) or point state_dir at a writable directory"
+printf 'plugin_dir = "%s"\n\nstate_dir = "%s"\n' "$PLUGINS" "$work/nope" >"$work/state_dir_missing.conf"
+check_t state_dir_missing "$work/state_dir_missing.conf" 1 \
+    "$work/state_dir_missing.conf:3: state_dir '$work/nope' $STATE_HINT"
+if [[ ! -e $work/nope ]]; then pass state_dir_missing_not_made; else fail state_dir_missing_not_made "-t made $work/nope"; fi
+once_refuses state_dir_missing_once "$work/state_dir_missing.conf" "state_dir '$work/nope' $STATE_HINT"
+
+: >"$work/a_file"
+printf 'plugin_dir = "%s"\nstate_dir = "%s"\n' "$PLUGINS" "$work/a_file" >"$work/state_dir_file.conf"
+check_t state_dir_not_a_directory "$work/state_dir_file.conf" 1 \
+    "$work/state_dir_file.conf:2: state_dir '$work/a_file' $STATE_HINT"
+
+# Set in an included file: that file and line.
+printf '\n\nstate_dir = "%s"\n' "$work/nope" >"$work/inc_state_dir.inc"
+printf 'plugin_dir = "%s"\ninclude("%s")\n' "$PLUGINS" "$work/inc_state_dir.inc" >"$work/state_dir_included.conf"
+check_t state_dir_in_include "$work/state_dir_included.conf" 1 \
+    "$work/inc_state_dir.inc:3: state_dir '$work/nope' $STATE_HINT"
+
+# Not set at all: the default, said so (where the default cannot be used here).
+if [[ ! -d /var/lib/tally ]]; then
+    printf 'plugin_dir = "%s"\n' "$PLUGINS" >"$work/state_dir_default.conf"
+    check_t state_dir_default "$work/state_dir_default.conf" 1 \
+        "$work/state_dir_default.conf: state_dir is not set, so the default applies: state_dir '/var/lib/tally' $STATE_HINT"
+fi
+
+# Not writable by the agent's user: root writes through any mode bits, so
+# as root a read-only mount, else mode 0500.
+mkdir "$work/ro"
+ro_ok=1
+if [[ $(id -u) == 0 ]]; then
+    mount -t tmpfs -o ro,size=64k tmpfs "$work/ro" 2>"$work/mount.err" || ro_ok=0
+    [[ $ro_ok == 1 ]] && trap 'umount "$work/ro"; rm -rf "$work"' EXIT
+    ro_why="Read-only file system"
+else
+    chmod 0500 "$work/ro"
+    ro_why="Permission denied"
+fi
+if [[ $ro_ok == 1 ]]; then
+    printf 'plugin_dir = "%s"\nstate_dir = "%s"\n' "$PLUGINS" "$work/ro" >"$work/state_dir_ro.conf"
+    ro_msg="state_dir '$work/ro' is not writable by uid $(id -u): $ro_why; fix its owner or mode, or point state_dir elsewhere"
+    check_t state_dir_not_writable "$work/state_dir_ro.conf" 1 "$work/state_dir_ro.conf:2: $ro_msg"
+    once_refuses state_dir_not_writable_once "$work/state_dir_ro.conf" "$ro_msg"
+else
+    fail state_dir_not_writable "cannot mount a read-only tmpfs: $(cat "$work/mount.err")"
+fi
+
+# A plugin whose check fails (the collector's keep_days).
+bad daily_keep_days_zero 3 "keep_days = 0 is out of range: give 1..100000" <<'EOF'
+daily "stats" { keep_days = 0 }
+EOF
+
+# The pidfile (-p) is written at start.
+header >"$work/pidfile.conf"
+check_t pidfile_dir_missing "$work/pidfile.conf" 1 \
+    "pidfile $work/nodir/tallyd.pid cannot be written by uid $(id -u): No such file or directory; give -p a file in a writable directory" \
+    -p "$work/nodir/tallyd.pid"
+check_t pidfile_ok "$work/pidfile.conf" 0 "config OK" -p "$work/tallyd.pid"
+if [[ ! -e $work/tallyd.pid ]]; then pass pidfile_not_made; else fail pidfile_not_made "-t wrote $work/tallyd.pid"; fi
+
+# --recompute's dates are checked with the rest.
+check_t recompute_bad_range "$work/pidfile.conf" 1 \
+    "--recompute '2026-11-07..2026-11-01': not two valid dates with FROM <= TO (YYYY-MM-DD..YYYY-MM-DD)" \
+    --recompute 2026-11-07..2026-11-01
+
+# The state database: one that a newer release wrote, or not SQLite at all,
+# is refused by -t as by the start, and -t leaves it as it was (no -wal or
+# -shm files made, not a byte changed).
+newer_db() { # newer_db DIR SQL: DIR/tally.db written by a newer release
+    mkdir -p "$1"
+    sqlite3 "$1/tally.db" "CREATE TABLE schema_versions (owner TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID; $2"
+}
+db_case() { # db_case NAME DIR MESSAGE
+    local name=$1 dir=$2 msg=$3 before after
+    printf 'state_dir = "%s"\nplugin_dir = "%s"\ndaily "stats" { }\n' "$dir" "$PLUGINS" >"$work/$name.conf"
+    before=$(sha256sum "$dir/tally.db")
+    check_t "$name" "$work/$name.conf" 1 "$msg"
+    after=$(sha256sum "$dir/tally.db")
+    if [[ $before == "$after" && ! -e $dir/tally.db-wal && ! -e $dir/tally.db-shm ]]; then
+        pass "${name}_untouched"
+    else
+        fail "${name}_untouched" "-t changed $dir" "$(ls -la "$dir")"
+    fi
+    once_refuses "${name}_once" "$work/$name.conf" "$msg"
+}
+NEWER_HINT="a newer tally release wrote it; run that release (or a newer one) on this state_dir, or move the database away to start afresh"
+newer_db "$work/db_agent" "INSERT INTO schema_versions VALUES ('agent', 99); PRAGMA user_version = 2;"
+db_case db_agent_newer "$work/db_agent" \
+    "state database $work/db_agent/tally.db: the tables of 'agent' are at schema version 99, newer than this release knows (1): $NEWER_HINT"
+newer_db "$work/db_spool" "INSERT INTO schema_versions VALUES ('spool', 7); PRAGMA user_version = 2;"
+db_case db_spool_newer "$work/db_spool" \
+    "state database $work/db_spool/tally.db: the tables of 'spool' are at schema version 7, newer than this release knows (1): $NEWER_HINT"
+newer_db "$work/db_layout" "PRAGMA user_version = 3;"
+db_case db_layout_newer "$work/db_layout" \
+    "state database $work/db_layout/tally.db: its layout version 3 is newer than this release knows (2): $NEWER_HINT"
+mkdir "$work/db_junk"
+head -c 8192 /dev/zero | tr '\0' 'x' >"$work/db_junk/tally.db"
+db_case db_not_sqlite "$work/db_junk" \
+    "state database $work/db_junk/tally.db: not a readable SQLite database (file is not a database); move it away so tallyd can start a new one"
+
+# A good state database, as a run left it: -t reads it and changes nothing.
+mkdir "$work/db_good"
+printf 'state_dir = "%s"\nplugin_dir = "%s"\ndaily "stats" { }\n' "$work/db_good" "$PLUGINS" >"$work/db_good.conf"
+"$TALLYD" -c "$work/db_good.conf" --once --now 2026-11-22T03:00:00Z >"$work/db_good.log" 2>&1 ||
+    fail db_good_once "tallyd --once failed" "$(cat "$work/db_good.log")"
+before=$(sha256sum "$work/db_good/tally.db")
+check_t db_good "$work/db_good.conf" 0 "config OK (1 plugin instance)"
+if [[ $before == "$(sha256sum "$work/db_good/tally.db")" && ! -e $work/db_good/tally.db-wal ]]; then
+    pass db_good_untouched
+else
+    fail db_good_untouched "-t changed $work/db_good" "$(ls -la "$work/db_good")"
+fi
+
 # ---- good configs -------------------------------------------------------------
 
 header >"$work/minimal.conf"
 check_t minimal "$work/minimal.conf" 0 "$work/minimal.conf: config OK (0 plugin instances)"
 
-# No plugin_dir and no state_dir at all: --plugin-dir is enough.
-: >"$work/empty.conf"
+# No plugin_dir at all: --plugin-dir is enough. (The state_dir must be
+# usable: -t checks it as a start would.)
+printf 'state_dir = "%s"\n' "$work" >"$work/empty.conf"
 check_t empty_with_plugin_dir_flag "$work/empty.conf" 0 \
     "$work/empty.conf: config OK (0 plugin instances)" --plugin-dir "$PLUGINS"
 
@@ -325,6 +482,22 @@ shm 'other' { region = 'other-region' }
 include("$work/second.inc")
 EOF
 check_t full_with_include "$work/full.conf" 0 "$work/full.conf: config OK (5 plugin instances)"
+
+# ---- the example configs of etc/ ------------------------------------------------
+# As shipped, with state_dir (and plugin_dir) pointed at a fresh directory
+# here; -t passes and makes nothing in it.
+etc=$(cd "$(dirname "${BASH_SOURCE[0]}")/../etc" && pwd)
+mkdir "$work/etc_state"
+sed -e "s|^state_dir = .*|state_dir = \"$work/etc_state\"|" \
+    -e "s|^#plugin_dir = .*|plugin_dir = \"$PLUGINS\"|" "$etc/tallyd.conf" >"$work/etc_tallyd.conf"
+check_t etc_tallyd_conf "$work/etc_tallyd.conf" 0 "$work/etc_tallyd.conf: config OK (8 plugin instances)"
+nothing_made etc_tallyd_conf_nothing_made "$work/etc_state"
+
+mkdir -p "$work/demo/state"
+sed -e "s|@DEMO@|$work/demo|g" -e "s|@DATA@|$etc/../data/sample|g" -e "s|@PLUGINS@|$PLUGINS|g" \
+    "$etc/demo.conf.in" >"$work/demo.conf"
+check_t etc_demo_conf "$work/demo.conf" 0 "$work/demo.conf: config OK (8 plugin instances)"
+nothing_made etc_demo_conf_nothing_made "$work/demo/state"
 
 # ---- --list-plugins -----------------------------------------------------------
 

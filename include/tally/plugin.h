@@ -180,7 +180,16 @@ typedef struct tally_stats {
     size_t n_user_days;
     tally_summary summary;
     tally_totals today, combined;
+    /* The oldest business date the collector keeps listing (today less
+     * its keep_days): the snapshot's counter_days start there too. "" (a
+     * collector that does not say): TALLY_KEEP_DAYS_DEFAULT days. */
+    char oldest_kept[TALLY_DATE_LEN];
 } tally_stats;
+
+/* How many closed days are listed where nothing says otherwise: the daily
+ * collector's default keep_days, and the snapshot's counter_days without
+ * a collector. */
+#define TALLY_KEEP_DAYS_DEFAULT 400
 
 enum { TALLY_INVENTORY_BEGIN = 1, TALLY_INVENTORY_END = 2 };
 

@@ -4,7 +4,7 @@
 #include "daily.h"
 
 cfg_opt_t daily_options[] = {
-    CFG_INT("keep_days", 400, CFGF_NONE),
+    CFG_INT("keep_days", TALLY_KEEP_DAYS_DEFAULT, CFGF_NONE),
     CFG_END(),
 };
 

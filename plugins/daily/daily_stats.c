@@ -353,6 +353,10 @@ int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
     sm->all_time_cost = all.total_cost;
     sm->all_time_actual_cost = all.actual_total_cost;
     sm->inventory = inv;
+    if (daily_oldest_kept(d, today.date, out->oldest_kept) != 0) {
+        stats_free(out);
+        return TALLY_HOST_ERR;
+    }
     totals_of(&from_today, &out->today);
     daily_sums both = closed;
     sums_add(&both, &from_today);

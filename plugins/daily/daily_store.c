@@ -8,11 +8,16 @@
  */
 #include "daily.h"
 
+#include "migrate/migrate.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const schema =
+/* The collector's tables, owner "daily" in schema_versions: step N takes
+ * them from version N-1 to N; append only. Step 1 is what the release
+ * before schema_versions made, unversioned: IF NOT EXISTS adopts it. */
+static const char *const steps[] = {
     "CREATE TABLE IF NOT EXISTS daily_days("
     " date TEXT PRIMARY KEY, start_utc INTEGER NOT NULL,"
     " total INTEGER NOT NULL, error INTEGER NOT NULL,"
@@ -41,7 +46,10 @@ static const char *const schema =
     " PRIMARY KEY(date, request_id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS daily_inventory("
     " source TEXT NOT NULL, stream INTEGER NOT NULL, id BLOB NOT NULL, active INTEGER NOT NULL,"
-    " PRIMARY KEY(source, stream, id)) WITHOUT ROWID;";
+    " PRIMARY KEY(source, stream, id)) WITHOUT ROWID;",
+};
+#define DAILY_OWNER "daily"
+#define DAILY_SCHEMA_VERSION ((int)(sizeof(steps) / sizeof(steps[0])))
 
 /* Column groups of the upserts: plain sums, and cost pairs (w, a). */
 static const char *const day_sums[] = {
@@ -109,15 +117,16 @@ static int prepare(daily_collector *d, const char *sql, sqlite3_stmt **st)
 
 int daily_store_open(daily_collector *d)
 {
-    char *err = NULL;
-    if (sqlite3_exec(d->db, schema, NULL, NULL, &err) != SQLITE_OK) {
-        d->api->log(d->host, TALLY_LOG_ERR,
-                    "could not create the daily tables in the state database: %s; check that "
-                    "state_dir is writable and has free space",
-                    err ? err : "unknown error");
-        sqlite3_free(err);
+    char msg[1024];
+    int from = 0;
+    if (migrate_run(d->db, DAILY_OWNER, steps, DAILY_SCHEMA_VERSION, &from, msg, sizeof(msg)) !=
+        MIGRATE_OK) {
+        d->api->log(d->host, TALLY_LOG_ERR, "%s", msg);
         return -1;
     }
+    if (from < DAILY_SCHEMA_VERSION)
+        d->api->log(d->host, TALLY_LOG_INFO, "its tables migrated from version %d to %d", from,
+                    DAILY_SCHEMA_VERSION);
     char sql[8192];
     upsert_sql(sql, sizeof(sql), "daily_days", "date,start_utc", 2, day_sums, day_costs, day_after);
     if (prepare(d, sql, &d->st_day) != 0)
