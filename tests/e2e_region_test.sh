@@ -26,59 +26,64 @@ print(" ".join(f'{r["date"]}={r["value"]}' for r in d["counter_days"] if r["name
 EOF
 }
 add() { "$TALLY" --region "$1/region" add "$2" "$3"; }
-negative_days() { sqlite3 "$1/state/tally.db" "SELECT COUNT(*) FROM counter_days WHERE value < 0"; }
+# no_negative_day NAME DIR: not one day in DIR's state is below zero.
+no_negative_day() {
+    check "$1: no day is negative in the state" \
+        "$(sqlite3 "$2/state/tally.db" "SELECT COUNT(*) FROM counter_days WHERE value < 0")" 0
+}
+# day_one_credited NAME DIR DAILY_LIST [INTERVAL]: DIR's region had d.x = 10
+# on 2026-11-01 (UTC), and a rollover credited it: the state holds a mark.
+day_one_credited() {
+    write_conf "$2" UTC "${4:-60}" "$3"
+    add "$2" d.x 10
+    once_ok "$1" "$2" 2026-11-01T12:00:00Z
+    once_ok "$1" "$2" 2026-11-02T12:00:00Z
+    check "$1: 2026-11-01 credited before the region goes" "$(days_of "$2" d.x)" "2026-11-01=10"
+}
+# recreate DIR N: the region removed, and a new one made with d.x = N.
+recreate() {
+    rm -f "$1/region"
+    add "$1" d.x "$2"
+}
+# days_after NAME DIR NOW WANT WHY: a cycle at NOW leaves d.x's days as
+# WANT, and no day negative.
+days_after() {
+    once_ok "$1" "$2" "$3"
+    check "$1: $5" "$(days_of "$2" d.x)" "$4"
+    no_negative_day "$1" "$2"
+}
 
 # --- the reproduction: recreated between two rollovers (a reboot) -----------
 D=$WORK/reboot
-write_conf "$D" UTC 60 '"d.x"'
-add "$D" d.x 10
-once_ok reboot "$D" 2026-11-01T12:00:00Z
-once_ok reboot "$D" 2026-11-02T12:00:00Z
-check "reboot: 2026-11-01 credited before the region goes" "$(days_of "$D" d.x)" "2026-11-01=10"
-rm -f "$D/region"
-add "$D" d.x 3
-once_ok reboot "$D" 2026-11-03T12:00:00Z
-check "reboot: the new region's 3 is 2026-11-02's total, not 3 - 10 = -7" \
-    "$(days_of "$D" d.x)" "2026-11-01=10 2026-11-02=3"
+day_one_credited reboot "$D" '"d.x"'
+recreate "$D" 3
+days_after reboot "$D" 2026-11-03T12:00:00Z "2026-11-01=10 2026-11-02=3" \
+    "the new region's 3 is 2026-11-02's total, not 3 - 10 = -7"
 once_ok reboot "$D" 2026-11-03T13:00:00Z
 add "$D" d.x 4
-once_ok reboot "$D" 2026-11-04T12:00:00Z
-check "reboot: and the day after counts from the new region's own mark" \
-    "$(days_of "$D" d.x)" "2026-11-01=10 2026-11-02=3 2026-11-03=4"
-check "reboot: no day is negative in the state" "$(negative_days "$D")" 0
+days_after reboot "$D" 2026-11-04T12:00:00Z "2026-11-01=10 2026-11-02=3 2026-11-03=4" \
+    "the day after counts from the new region's own mark"
 
 # --- recreated with the agent down across two midnights ----------------------
 D=$WORK/down
-write_conf "$D" UTC 60 '"d.*"'
-add "$D" d.x 10
-once_ok down "$D" 2026-11-01T12:00:00Z
-once_ok down "$D" 2026-11-02T12:00:00Z
-rm -f "$D/region"
-add "$D" d.x 3
-once_ok down "$D" 2026-11-04T12:00:00Z
-check "down: the last day that ended gets the new region's 3, the other 0" \
-    "$(days_of "$D" d.x)" "2026-11-01=10 2026-11-03=3"
-check "down: no day is negative in the state" "$(negative_days "$D")" 0
+day_one_credited down "$D" '"d.*"'
+recreate "$D" 3
+days_after down "$D" 2026-11-04T12:00:00Z "2026-11-01=10 2026-11-03=3" \
+    "the last day that ended gets the new region's 3, the other nothing"
 
 # --- a state kept from before region identities ------------------------------
 # The marks of that state name no region: one that is larger than its
 # companion cannot be this region's (companions only grow).
 D=$WORK/legacy
-write_conf "$D" UTC 60 '"d.x"'
-add "$D" d.x 10
-once_ok legacy "$D" 2026-11-01T12:00:00Z
-once_ok legacy "$D" 2026-11-02T12:00:00Z
+day_one_credited legacy "$D" '"d.x"'
 sqlite3 "$D/state/tally.db" "DELETE FROM plugin_state WHERE key LIKE 'region.%'"
 add "$D" d.x 5
-once_ok legacy "$D" 2026-11-03T12:00:00Z
-check "legacy state, same region: the mark still holds" "$(days_of "$D" d.x)" \
-    "2026-11-01=10 2026-11-02=5"
+days_after legacy "$D" 2026-11-03T12:00:00Z "2026-11-01=10 2026-11-02=5" \
+    "a state from before identities, the same region: the mark still holds"
 sqlite3 "$D/state/tally.db" "DELETE FROM plugin_state WHERE key LIKE 'region.%'"
-rm -f "$D/region"
-add "$D" d.x 3
-once_ok legacy "$D" 2026-11-04T12:00:00Z
-check "legacy state, new region: counted from zero, never negative" "$(days_of "$D" d.x)" \
-    "2026-11-01=10 2026-11-02=5 2026-11-03=3"
+recreate "$D" 3
+days_after legacy "$D" 2026-11-04T12:00:00Z "2026-11-01=10 2026-11-02=5 2026-11-03=3" \
+    "a state from before identities, a new region: counted from zero"
 check "legacy: the agent said why it counted from zero" \
     "$(grep -c "region '$D/region' holds 3, less than the 15 already credited" "$D/agent.log")" 1
 
@@ -86,10 +91,7 @@ check "legacy: the agent said why it counted from zero" \
 # The clock starts 20 s before midnight (UTC) and runs in real time, so the
 # replacement happens, and is seen, before the rollover that must count it.
 D=$WORK/running
-write_conf "$D" UTC 1 '"d.x"'
-add "$D" d.x 10
-once_ok running "$D" 2026-11-01T12:00:00Z
-once_ok running "$D" 2026-11-02T12:00:00Z
+day_one_credited running "$D" '"d.x"' 1
 add "$D" live.x 1
 rm -f "$D/summary.json"
 "$TALLYD" -f -c "$D/tallyd.conf" --now 2026-11-02T23:59:40Z >>"$D/agent.log" 2>&1 &
@@ -98,8 +100,7 @@ E2E_PIDS+=("$AGENT")
 exported() { [ "$(counter "$D" "$1")" == "$2" ]; }
 wait_for 30 exported live.x 1 || fail "running: the agent exported the first region's live.x"
 add "$D" d.x 2 # counted today in the region about to go
-rm -f "$D/region"
-add "$D" d.x 3
+recreate "$D" 3
 add "$D" live.y 7
 if wait_for 30 exported live.y 7; then
     pass "running: the agent reads the recreated region"
@@ -116,7 +117,7 @@ check "running: 2026-11-02 is the old region's 2, carried over, and the new one'
 kill -TERM "$AGENT" 2>/dev/null
 wait_pid "$AGENT" 30
 check "running: the agent stops cleanly on TERM" "$WAIT_STATUS" 0
-check "running: no day is negative in the state" "$(negative_days "$D")" 0
+no_negative_day running "$D"
 
 # --- a full region ------------------------------------------------------------
 D=$WORK/full
@@ -143,5 +144,5 @@ check "full: 2026-11-02 gets what came after, once" "$(days_of "$D" d.x)" "2026-
 once_ok full "$D" 2026-11-05T12:00:00Z
 check "full: across a stop over two midnights, the last day that ended gets its 0" \
     "$(days_of "$D" d.x)" "2026-11-01=5 2026-11-02=2 2026-11-04=0"
-check "full: no day is negative in the state" "$(negative_days "$D")" 0
+no_negative_day full "$D"
 finish
