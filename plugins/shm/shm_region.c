@@ -37,7 +37,7 @@ static int open_region(shm_source *s)
 
 struct carry_arg {
     shm_source *s;
-    tally_region *to;
+    tally_region *from, *to;
     int64_t lost;
 };
 
@@ -47,7 +47,7 @@ static int carry_one(const char *name, int64_t value, void *arg)
 {
     struct carry_arg *c = arg;
     tally_counter *from, *to;
-    if (value == 0 || !shm_is_daily(c->s, name) || tally_counter_find(c->s->region, name, &from))
+    if (value == 0 || !shm_is_daily(c->s, name) || tally_counter_find(c->from, name, &from) != 0)
         return 0;
     if (tally_counter_get(c->to, name, &to) != 0) {
         c->lost += value;
@@ -70,23 +70,23 @@ int shm_region_ready(shm_source *s)
                         s->region_name, tally_strerror(rc));
         return 0;
     }
+    struct carry_arg c = {s, s->region, NULL, 0};
+    s->region = NULL;
+    if (open_region(s) != 0) {
+        /* Logged once by open_region; the old region's daily counts wait
+         * in it for the next try. */
+        s->region = c.from;
+        return -1;
+    }
+    c.to = s->region;
     tally_info info;
-    tally_info_get(s->region, &info);
+    tally_info_get(c.to, &info);
     s->api->log(s->host, TALLY_LOG_WARNING,
                 "region '%s' was removed or replaced while open (path %s); reading the one there "
                 "now: its counters start again from zero",
                 s->region_name, info.path);
-    tally_region *old = s->region;
-    s->region = NULL;
-    if (open_region(s) != 0) {
-        s->region = old; /* its daily counts wait there for the next try */
-        return -1;
-    }
-    struct carry_arg c = {s, s->region, 0};
-    s->region = old;
-    tally_foreach(old, NULL, carry_one, &c);
-    s->region = c.to;
-    tally_close(old);
+    tally_foreach(c.from, NULL, carry_one, &c);
+    tally_close(c.from);
     if (c.lost != 0)
         s->api->log(s->host, TALLY_LOG_ERR,
                     "region '%s' is full: %" PRId64 " counted by daily counters of the region it "
