@@ -149,7 +149,8 @@ int cycle_recompute(agent *a, int64_t from, int64_t to)
 
 int cycle_run(agent *a)
 {
-    int64_t now = clock_now();
+    int32_t now_nsec;
+    int64_t now = clock_now_frac(&now_nsec);
     tally_day today;
     if (clock_day_of(now, &today) != 0) {
         log_msg(TALLY_LOG_ERR, "cycle: the clock is out of range; check --now");
@@ -172,7 +173,7 @@ int cycle_run(agent *a)
         return -1;
     }
     fault_point("after-commit");
-    snap_ref *s = snap_build(a, now);
+    snap_ref *s = snap_build(a, now, now_nsec);
     if (s == NULL) {
         log_msg(TALLY_LOG_ERR, "cycle: could not build the snapshot; exporters keep the last one");
         return 0;

@@ -50,7 +50,7 @@ static void counter_days_since(const tally_stats *st, const tally_day *today,
     }
 }
 
-snap_ref *snap_build(agent *a, int64_t now)
+snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec)
 {
     snap_ref *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -93,6 +93,7 @@ snap_ref *snap_build(agent *a, int64_t now)
         s->rejected_rows = 0;
     s->timezone = clock_zone();
     s->now_utc = now;
+    s->now_nsec = now_nsec;
     s->generated_utc = (int64_t)time(NULL);
     s->summary.cutoff_utc = today.start_utc;
     s->counters = r->counters;

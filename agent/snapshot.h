@@ -24,7 +24,7 @@ typedef struct snap_ref {
 /* Build from the cycle that just committed; takes the cycle's counters
  * and asks the collector (if any) for the statistics.
  * Returns NULL (logged) on failure. One reference is the caller's. */
-snap_ref *snap_build(agent *a, int64_t now);
+snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec);
 void snap_ref_get(snap_ref *r);
 void snap_ref_put(snap_ref *r);
 
