@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "options.h"
 #include "spool.h"
 
 #include <errno.h>
@@ -20,6 +21,22 @@ static void h_log(tally_host *h, int level, const char *fmt, ...)
     va_start(ap, fmt);
     log_vmsg(level, h->who, fmt, ap);
     va_end(ap);
+}
+
+/* The message names the plugin and instance itself, so it goes out
+ * without the usual "plugin \"title\": " prefix: the title once. */
+static void h_config_error(tally_host *h, cfg_t *section, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = options_error_text(section, fmt, ap);
+    va_end(ap);
+    if (text == NULL) {
+        log_msg(TALLY_LOG_ERR, "%s: an option is invalid (out of memory describing it)", h->who);
+        return;
+    }
+    log_msg(TALLY_LOG_ERR, "%s", text);
+    free(text);
 }
 
 static int64_t h_now(tally_host *h)
@@ -248,6 +265,7 @@ const tally_host_api host_api = {
     .spool_peek = host_spool_peek,
     .spool_drop = host_spool_drop,
     .spool_stats = host_spool_stats,
+    .config_error = h_config_error,
 };
 
 static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)

@@ -56,3 +56,10 @@ set_tests_properties(test_migrate PROPERTIES LABELS "agent" TIMEOUT 60)
 
 # The snapshot reads counter_days only as far back as it lists days.
 tally_agent_script(counter_days counter_days_test.sh 120)
+
+# Every plugin (and the test exporter block) reports a bad option in the
+# host's one config_error shape.
+add_test(NAME config_error
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/config_error_test.sh
+          $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} $<TARGET_FILE:test_plugin_block>)
+set_tests_properties(config_error PROPERTIES LABELS "agent" TIMEOUT 120)

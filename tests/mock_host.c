@@ -5,6 +5,8 @@
  */
 #include "mock_host.h"
 
+#include "options.h" /* agent/options.c: the agent's own option rules */
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -760,6 +762,22 @@ static int host_spool_stats(tally_host *h, tally_spool_stats *out)
     return TALLY_HOST_OK;
 }
 
+/* The agent's shape (agent/options.c), logged as any other line. */
+static void host_config_error(tally_host *h, cfg_t *section, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void host_config_error(tally_host *h, cfg_t *section, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = options_error_text(section, fmt, ap);
+    va_end(ap);
+    if (text == NULL)
+        abort(); /* a test cannot go on without its evidence */
+    host_log(h, TALLY_LOG_ERR, "%s", text);
+    free(text);
+}
+
 size_t mock_host_spool_items(tally_host *h)
 {
     pthread_mutex_lock(&h->mu);
@@ -790,6 +808,7 @@ static const tally_host_api api = {
     .spool_peek = host_spool_peek,
     .spool_drop = host_spool_drop,
     .spool_stats = host_spool_stats,
+    .config_error = host_config_error,
 };
 
 const tally_host_api *mock_host_api(void)

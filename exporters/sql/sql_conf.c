@@ -4,8 +4,6 @@
  */
 #include "sql.h"
 
-#include "section.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +58,7 @@ typedef struct report_to {
 static void report_conn(void *arg, const char *message)
 {
     report_to *r = arg;
-    section_error(r->h, r->api, r->section, "%s", message);
+    r->api->config_error(r->h, r->section, "%s", message);
 }
 
 int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
@@ -72,10 +70,10 @@ int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     const char *prefix = cfg_getstr(section, "table_prefix");
     if (prefix == NULL || !identifier_part(prefix) || strlen(prefix) > 40 ||
         (prefix[0] >= '0' && prefix[0] <= '9')) {
-        section_error(h, api, section,
-                      "option 'table_prefix' = \"%s\" may hold only letters, digits and '_' "
-                      "(not first), at most 40 of them, e.g. \"tally_\"",
-                      prefix ? prefix : "");
+        api->config_error(h, section,
+                          "option 'table_prefix' = \"%s\" may hold only letters, digits and '_' "
+                          "(not first), at most 40 of them, e.g. \"tally_\"",
+                          prefix ? prefix : "");
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;

@@ -170,6 +170,15 @@ typedef struct tally_host_api {
      * if it is no longer there (a push replaced or overflowed it). */
     int (*spool_drop)(tally_host *h, int64_t seq, int outcome);
     int (*spool_stats)(tally_host *h, tally_spool_stats *out);
+
+    /* config_error: a problem with an option of this instance's section,
+     * from check (or init), logged at error level as
+     * "FILE:LINE: in PLUGIN \"TITLE\": MESSAGE" — the one shape every
+     * config error has. FILE is "config" when libconfuse knows none;
+     * LINE is the section's (libconfuse 3.3 keeps one line per section,
+     * where it ends, not one per option), so name the option in fmt. */
+    void (*config_error)(tally_host *h, cfg_t *section, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 } tally_host_api;
 
 /* Statistics a collector produces for the snapshot (see snapshot.h). */

@@ -5,7 +5,8 @@
  * freeing a csv_source's options.
  *
  * libconfuse 3.3 keeps one line per section (where it ends), not one per
- * option, so messages say "FILE:LINE: in csv "TITLE":" and name the option.
+ * option, so messages (the host's config_error) say "FILE:LINE: in csv
+ * "TITLE":" and name the option.
  */
 #include "csv.h"
 
@@ -45,25 +46,6 @@ const char *const csv_option_help[] = {
 
 #define STREAM_NAMES "usage, candidates, users, api_keys"
 
-static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
-                       ...) __attribute__((format(printf, 4, 5)));
-
-static void conf_error(tally_host *h, const tally_host_api *api, cfg_t *section, const char *fmt,
-                       ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = NULL;
-    if (vasprintf(&text, fmt, ap) < 0)
-        text = NULL;
-    va_end(ap);
-    const char *file = section->filename ? section->filename : "config";
-    const char *title = cfg_title(section) ? cfg_title(section) : "";
-    api->log(h, TALLY_LOG_ERR, "%s:%d: in csv \"%s\": %s", file, section->line, title,
-             text ? text : "invalid option (out of memory describing it)");
-    free(text);
-}
-
 /* A problem the shared `columns` check found. */
 typedef struct report_to {
     tally_host *h;
@@ -74,7 +56,7 @@ typedef struct report_to {
 static void report_columns(void *arg, const char *message)
 {
     report_to *r = arg;
-    conf_error(r->h, r->api, r->section, "%s", message);
+    r->api->config_error(r->h, r->section, "%s", message);
 }
 
 int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
@@ -84,20 +66,21 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     int bad = 0;
     const char *path = cfg_getstr(section, "path");
     if (path == NULL || path[0] == '\0') {
-        conf_error(h, api, section,
-                   "option 'path' is required; set it to the files to read, e.g. path = "
-                   "\"/var/log/gateway/usage*.csv\"");
+        api->config_error(h, section,
+                          "option 'path' is required; set it to the files to read, e.g. path = "
+                          "\"/var/log/gateway/usage*.csv\"");
         bad = 1;
     }
     const char *sname = cfg_getstr(section, "stream");
     tally_stream stream;
     bool stream_ok = rec_stream_from_name(sname, &stream) == 0;
     if (sname == NULL) {
-        conf_error(h, api, section, "option 'stream' is required; set it to one of " STREAM_NAMES);
+        api->config_error(h, section,
+                          "option 'stream' is required; set it to one of " STREAM_NAMES);
         bad = 1;
     } else if (!stream_ok) {
-        conf_error(h, api, section, "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES,
-                   sname);
+        api->config_error(h, section,
+                          "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES, sname);
         bad = 1;
     }
     report_to to = {h, api, section};
@@ -106,33 +89,35 @@ int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     const char *tf = cfg_getstr(section, "time_format");
     if (tf == NULL ||
         (strcmp(tf, "iso8601") != 0 && strcmp(tf, "epoch_s") != 0 && strcmp(tf, "epoch_ms") != 0)) {
-        conf_error(h, api, section,
-                   "option 'time_format' = \"%s\" is unknown; use iso8601, epoch_s or epoch_ms",
-                   tf ? tf : "");
+        api->config_error(
+            h, section,
+            "option 'time_format' = \"%s\" is unknown; use iso8601, epoch_s or epoch_ms",
+            tf ? tf : "");
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
     rec_naive_kind nk;
     int32_t off;
     if (rec_naive_parse(nz, &nk, &off) != 0) {
-        conf_error(h, api, section,
-                   "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
-                   "timezone) or a fixed offset such as \"+08:00\"",
-                   nz ? nz : "");
+        api->config_error(
+            h, section,
+            "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
+            "timezone) or a fixed offset such as \"+08:00\"",
+            nz ? nz : "");
         bad = 1;
     }
     long mfb = cfg_getint(section, "max_field_bytes");
     if (mfb < 1 || mfb > MAX_FIELD_BYTES_LIMIT) {
-        conf_error(h, api, section, "option 'max_field_bytes' = %ld is out of range: use 1..%ld",
-                   mfb, MAX_FIELD_BYTES_LIMIT);
+        api->config_error(h, section, "option 'max_field_bytes' = %ld is out of range: use 1..%ld",
+                          mfb, MAX_FIELD_BYTES_LIMIT);
         bad = 1;
     }
     const char *rf = cfg_getstr(section, "reject_file");
     if (rf != NULL && (rf[0] != '/' || rf[strlen(rf) - 1] == '/')) {
-        conf_error(h, api, section,
-                   "option 'reject_file' = \"%s\" must be an absolute path to a file, e.g. "
-                   "\"/var/lib/tally/rejects/usage.csv\"",
-                   rf);
+        api->config_error(h, section,
+                          "option 'reject_file' = \"%s\" must be an absolute path to a file, e.g. "
+                          "\"/var/lib/tally/rejects/usage.csv\"",
+                          rf);
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;

@@ -18,8 +18,7 @@ int daily_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     long keep = cfg_getint(section, "keep_days");
     if (keep < 1 || keep > 100000) {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: keep_days = %ld is out of range: give 1..100000",
-                 section->filename, section->line, keep);
+        api->config_error(h, section, "keep_days = %ld is out of range: give 1..100000", keep);
         return TALLY_HOST_ERR;
     }
     return TALLY_HOST_OK;

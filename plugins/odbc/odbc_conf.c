@@ -9,8 +9,6 @@
  */
 #include "odbc.h"
 
-#include "section.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +66,7 @@ typedef struct report_to {
 static void report_columns(void *arg, const char *message)
 {
     report_to *r = arg;
-    section_error(r->h, r->api, r->section, "%s", message);
+    r->api->config_error(r->h, r->section, "%s", message);
 }
 
 const char *odbc_default_table(tally_stream stream)
@@ -96,59 +94,59 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     tally_stream stream;
     bool stream_ok = rec_stream_from_name(sname, &stream) == 0;
     if (sname == NULL) {
-        section_error(h, api, section,
-                      "option 'stream' is required; set it to one of " STREAM_NAMES);
+        api->config_error(h, section,
+                          "option 'stream' is required; set it to one of " STREAM_NAMES);
         bad = 1;
     } else if (!stream_ok) {
-        section_error(h, api, section,
-                      "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES, sname);
+        api->config_error(h, section,
+                          "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES, sname);
         bad = 1;
     }
     const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
     if (table != NULL && query != NULL) {
-        section_error(h, api, section,
-                      "options 'table' and 'query' are both set; keep one: table reads a table "
-                      "whole, query runs your SELECT");
+        api->config_error(h, section,
+                          "options 'table' and 'query' are both set; keep one: table reads a table "
+                          "whole, query runs your SELECT");
         bad = 1;
     }
     if (table != NULL && table[0] == '\0') {
-        section_error(h, api, section,
-                      "option 'table' is empty; name a table or remove the option");
+        api->config_error(h, section, "option 'table' is empty; name a table or remove the option");
         bad = 1;
     }
     if (query != NULL && strspn(query, " \t\r\n") == strlen(query)) {
-        section_error(h, api, section,
-                      "option 'query' is empty; write a SELECT or remove the option");
+        api->config_error(h, section,
+                          "option 'query' is empty; write a SELECT or remove the option");
         bad = 1;
     }
     if (rec_columns_check(section, stream_ok ? &stream : NULL, "column", report_columns, &to) > 0)
         bad = 1;
     long br = cfg_getint(section, "batch_rows");
     if (br < 1 || br > 1000000) {
-        section_error(h, api, section, "option 'batch_rows' = %ld is out of range: use 1..1000000",
-                      br);
+        api->config_error(h, section, "option 'batch_rows' = %ld is out of range: use 1..1000000",
+                          br);
         bad = 1;
     }
     long mfb = cfg_getint(section, "max_field_bytes");
     if (mfb < 16 || mfb > 65536) {
-        section_error(h, api, section,
-                      "option 'max_field_bytes' = %ld is out of range: use 16..65536", mfb);
+        api->config_error(h, section,
+                          "option 'max_field_bytes' = %ld is out of range: use 16..65536", mfb);
         bad = 1;
     }
     const char *nz = cfg_getstr(section, "naive_timezone");
     rec_naive_kind nk;
     int32_t off;
     if (rec_naive_parse(nz, &nk, &off) != 0) {
-        section_error(h, api, section,
-                      "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
-                      "timezone) or a fixed offset such as \"+08:00\"",
-                      nz ? nz : "");
+        api->config_error(
+            h, section,
+            "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
+            "timezone) or a fixed offset such as \"+08:00\"",
+            nz ? nz : "");
         bad = 1;
     }
     long rf = cfg_getint(section, "retry_for");
     if (rf < 0 || rf > 3600) {
-        section_error(h, api, section,
-                      "option 'retry_for' = %ld is out of range: use 0..3600 seconds", rf);
+        api->config_error(h, section,
+                          "option 'retry_for' = %ld is out of range: use 0..3600 seconds", rf);
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;

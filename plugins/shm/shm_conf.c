@@ -45,24 +45,23 @@ int shm_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     int bad = 0;
     const char *region = cfg_getstr(section, "region");
     if (region == NULL || region[0] == '\0') {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: region must not be empty: give a name or a path",
-                 section->filename, section->line);
+        api->config_error(h, section, "region must not be empty: give a name or a path");
         bad = 1;
     }
     for (unsigned i = 0; i < cfg_size(section, "daily"); i++) {
         const char *e = cfg_getnstr(section, "daily", i);
         if (!daily_entry_ok(e)) {
-            api->log(h, TALLY_LOG_ERR,
-                     "%s:%d: daily entry '%s' is not a counter name (1..64 bytes of UTF-8, "
-                     "no control characters) or a prefix ending in '*'",
-                     section->filename, section->line, e);
+            api->config_error(h, section,
+                              "daily entry '%s' is not a counter name (1..64 bytes of UTF-8, "
+                              "no control characters) or a prefix ending in '*'",
+                              e);
             bad = 1;
         }
     }
     long cap = cfg_getint(section, "capacity");
     if (cap < 0 || cap > (long)TALLY_MAX_CAPACITY) {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: capacity %ld is out of range: use 0..%u",
-                 section->filename, section->line, cap, TALLY_MAX_CAPACITY);
+        api->config_error(h, section, "capacity %ld is out of range: use 0..%u", cap,
+                          TALLY_MAX_CAPACITY);
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;

@@ -36,8 +36,7 @@ static const char *const block_option_help[] = {
 static int block_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     if (cfg_getstr(section, "record") == NULL || cfg_getstr(section, "release") == NULL) {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: record and release are required", section->filename,
-                 section->line);
+        api->config_error(h, section, "record and release are required");
         return TALLY_HOST_ERR;
     }
     return TALLY_HOST_OK;
