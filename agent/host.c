@@ -280,7 +280,7 @@ int host_check(const loaded_plugin *lp, const char *title, cfg_t *section)
     struct tally_host h = {0};
     host_name(&h, lp, title);
     h.section = section;
-    return lp->desc->check(&h, &host_api, section) == TALLY_HOST_OK ? 0 : -1;
+    return options_check(lp->desc, &h, &host_api, section) == TALLY_HOST_OK ? 0 : -1;
 }
 
 int host_start_all(agent *a)

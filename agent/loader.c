@@ -4,6 +4,7 @@
 #include "loader.h"
 
 #include "log.h"
+#include "options.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -105,9 +106,12 @@ static void load_one(plugin_set *set, const char *name)
                 path, TALLY_PLUGIN_SYMBOL);
     } else if (descriptor_ok(path, d, set)) {
         loaded_plugin *grown = realloc(set->v, (set->n + 1) * sizeof(*grown));
-        if (grown != NULL) {
+        cfg_opt_t *opts = NULL;
+        if (grown != NULL)
             set->v = grown;
+        if (grown != NULL && options_table(d->options, &opts) == 0) {
             set->v[set->n].desc = d;
+            set->v[set->n].opts = opts;
             set->v[set->n].handle = h;
             snprintf(set->v[set->n].path, sizeof(set->v[set->n].path), "%s", path);
             set->n++;
@@ -177,8 +181,10 @@ void loader_free(plugin_set *set)
 {
     if (set == NULL)
         return;
-    for (size_t i = 0; i < set->n; i++)
+    for (size_t i = 0; i < set->n; i++) {
+        free(set->v[i].opts);
         dlclose(set->v[i].handle);
+    }
     free(set->v);
     free(set);
 }

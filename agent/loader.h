@@ -14,7 +14,8 @@
 
 typedef struct loaded_plugin {
     const tally_plugin *desc;
-    void *handle; /* dlopen */
+    void *handle;   /* dlopen */
+    cfg_opt_t *opts; /* libconfuse's table, built from desc->options */
     char path[4096 + 256];
 } loaded_plugin;
 

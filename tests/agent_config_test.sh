@@ -522,6 +522,6 @@ list_has list_file "file (exporter): write each snapshot to a file, atomically, 
 list_has list_file_path '  path (string)'
 list_has list_file_format '  format (string, default "json")'
 list_has list_file_mode '  mode (string, default "0644")'
-list_has list_file_format_help '      json, prometheus, csv or influx (default json)'
+list_has list_file_format_help '      json, prometheus, csv or influx'
 
 totals

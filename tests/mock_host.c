@@ -918,9 +918,13 @@ const char *mock_host_parse_error(void)
 cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char *body,
                             int first_line)
 {
-    /* The agent builds one titled multi-section per plugin, like this. */
+    /* The agent builds one titled multi-section per plugin from the
+     * plugin's option rows, like this. */
+    cfg_opt_t *opts = NULL;
+    if (options_table(p->options, &opts) != 0)
+        return NULL;
     cfg_opt_t root_opts[] = {
-        CFG_SEC(p->name, p->options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+        CFG_SEC(p->name, opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
     };
     parse_error[0] = '\0';
@@ -931,6 +935,7 @@ cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char
     /* The padding is newlines, so the section starts on first_line. */
     memset(text, '\n', (size_t)skip);
     cfg_t *root = cfg_init(root_opts, CFGF_NONE);
+    free(opts); /* libconfuse copied it */
     parsed *entry = malloc(sizeof(*entry));
     if (root == NULL || entry == NULL) {
         free(text);
@@ -975,6 +980,11 @@ void mock_host_section_free(cfg_t *section)
     }
 }
 
+int mock_host_check(const tally_plugin *p, tally_host *h, cfg_t *section)
+{
+    return options_check(p, h, &api, section);
+}
+
 /* Why a start failed: the step, and the host's last log line. */
 static void start_failed(tally_host *h, const char *step)
 {
@@ -991,7 +1001,7 @@ int mock_host_start(mock_host_instance *in, const tally_plugin *p, tally_host *h
     if (in->section == NULL)
         return -1;
     const char *step = NULL;
-    if (p->check != NULL && p->check(h, &api, in->section) != TALLY_HOST_OK)
+    if (mock_host_check(p, h, in->section) != TALLY_HOST_OK)
         step = "check";
     else if (p->init(h, &api, in->section, &in->ctx) != TALLY_HOST_OK)
         step = "init";

@@ -1373,7 +1373,7 @@ static void check_fails(const char *text, int line, const char *needle)
     if (sec == NULL)
         fail_msg("parse: %s", mock_host_parse_error());
     tally_host *h = mock_host_new();
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
     char where[32];
     snprintf(where, sizeof(where), "[buf]:%d:", line);
     const char *msg = mock_host_log_find(h, needle);
@@ -1419,7 +1419,7 @@ static void test_check_errors(void **state)
                                    "time_format = \"epoch_ms\"");
     assert_non_null(sec);
     tally_host *h = mock_host_new();
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_OK);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_OK);
     assert_int_equal(mock_host_log_count(h), 0);
     mock_host_free(h);
     mock_host_section_free(sec);

@@ -56,7 +56,7 @@ static void check_fails(const char *body, const char *needle)
     cfg_t *sec = mock_host_section(plugin, "dash", body);
     if (sec == NULL)
         fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
     if (mock_host_log_find(h, needle) == NULL) {
         dump_log(h);
         fail_msg("no log line contains \"%s\"", needle);

@@ -57,7 +57,6 @@ TALLY_PLUGIN_DEFINE = {
     .kind = TALLY_PLUGIN_EXPORTER,
     .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx",
     .options = file_options,
-    .option_help = file_option_help,
     .check = file_conf_check,
     .init = file_init,
     .rollover = NULL,

@@ -13,22 +13,19 @@
 /* `table` has no default in the table itself: a value given with a format
  * other than csv is a mistake worth reporting, and only NULL tells us that
  * nobody set it. csv falls back to "days". */
-cfg_opt_t file_options[] = {
-    CFG_STR("path", NULL, CFGF_NONE),
-    CFG_STR("format", "json", CFGF_NONE),
-    CFG_STR("table", NULL, CFGF_NONE),
-    CFG_STR("mode", "0644", CFGF_NONE),
-    CFG_END(),
-};
-
-const char *const file_option_help[] = {
-    "file to write (required); a strftime template expanded with the business zone's local "
-    "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
-    "exist",
-    "json, prometheus, csv or influx (default json)",
-    "csv only: days (default), user_days, summary, today, combined, counters or counter_days",
-    "file mode as octal digits, \"0000\" to \"0777\" (default \"0644\"), whatever the umask",
-    NULL,
+const tally_option file_options[] = {
+    {CFG_STR("path", NULL, CFGF_NONE),
+     "file to write (required); a strftime template expanded with the business zone's local "
+     "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
+     "exist",
+     NULL},
+    {CFG_STR("format", "json", CFGF_NONE), "json, prometheus, csv or influx", NULL},
+    {CFG_STR("table", NULL, CFGF_NONE),
+     "csv only: days (when not set), user_days, summary, today, combined, counters or counter_days",
+     NULL},
+    {CFG_STR("mode", "0644", CFGF_NONE),
+     "file mode as octal digits, \"0000\" to \"0777\", whatever the umask", NULL},
+    TALLY_OPTION_END,
 };
 
 #define DEFAULT_CSV_TABLE "days"

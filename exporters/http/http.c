@@ -105,7 +105,6 @@ TALLY_PLUGIN_DEFINE = {
     .summary = "push each snapshot over HTTP(S) as json, prometheus (Pushgateway) or influx; "
                "spooled until delivered",
     .options = http_options,
-    .option_help = http_option_help,
     .check = http_conf_check,
     .init = http_init,
     .export_snapshot = http_export_snapshot,

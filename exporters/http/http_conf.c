@@ -20,52 +20,47 @@
 #define MAX_TIMEOUT_S 3600.0
 
 /* `delivery` has no default in the table: it depends on the format. */
-cfg_opt_t http_options[] = {
-    CFG_STR("url", NULL, CFGF_NONE),
-    CFG_STR("format", "json", CFGF_NONE),
-    CFG_STR("method", "POST", CFGF_NONE),
-    CFG_STR_LIST("headers", NULL, CFGF_NONE),
-    CFG_FLOAT("timeout", 10.0, CFGF_NONE),
-    CFG_FLOAT("connect_timeout", 5.0, CFGF_NONE),
-    CFG_STR("bearer_token_file", NULL, CFGF_NONE),
-    CFG_STR("bearer_token_env", NULL, CFGF_NONE),
-    CFG_STR("ca_file", NULL, CFGF_NONE),
-    CFG_STR("client_cert", NULL, CFGF_NONE),
-    CFG_STR("client_key", NULL, CFGF_NONE),
-    CFG_BOOL("tls_verify", cfg_true, CFGF_NONE),
-    CFG_STR("compress", "none", CFGF_NONE),
-    CFG_INT("max_retries", 5, CFGF_NONE),
-    CFG_INT("spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, CFGF_NONE),
-    CFG_STR("delivery", NULL, CFGF_NONE),
-    CFG_FLOAT("retry_wait", 1.0, CFGF_NONE),
-    CFG_FLOAT("retry_max_wait", 300.0, CFGF_NONE),
-    CFG_END(),
-};
-
-const char *const http_option_help[] = {
-    "where to send each snapshot (required): an http:// or https:// URL; for a Prometheus "
-    "Pushgateway .../metrics/job/<job> (instance defaults to the host name)",
-    "json, prometheus or influx (InfluxDB line protocol) (default json)",
-    "POST (default) or PUT (on a Pushgateway, PUT replaces the whole group)",
-    "extra request headers, e.g. {\"X-Team: billing\"}",
-    "seconds a whole request may take (default 10)",
-    "seconds to wait for a connection (default 5)",
-    "file holding a bearer token, sent as Authorization: Bearer (never logged)",
-    "environment variable holding a bearer token (instead of bearer_token_file)",
-    "CA certificates (PEM) to verify the server with, instead of the system's",
-    "client certificate (PEM) for servers that require one",
-    "the client certificate's private key (PEM)",
-    "verify the server's certificate and name (default true)",
-    "none (default) or gzip: compress request bodies",
-    "retries of one payload, with exponential backoff, before waiting for the next cycle "
-    "(default 5); nothing is dropped for failing",
-    "bytes the undelivered payloads may take in the state database (default 64 MiB); when "
-    "full, the oldest are dropped, logged and counted",
-    "queue: every snapshot once, in order, with an Idempotency-Key (default for json and "
-    "influx); latest: only the newest undelivered one (default for prometheus)",
-    "seconds of the first retry's backoff (default 1); each retry doubles it, with full jitter",
-    "most seconds between two retries (default 300); a server's Retry-After is honoured",
-    NULL,
+const tally_option http_options[] = {
+    {CFG_STR("url", NULL, CFGF_NONE),
+     "where to send each snapshot (required): an http:// or https:// URL; for a Prometheus "
+     "Pushgateway .../metrics/job/<job> (instance defaults to the host name)",
+     NULL},
+    {CFG_STR("format", "json", CFGF_NONE), "json, prometheus or influx (InfluxDB line protocol)",
+     NULL},
+    {CFG_STR("method", "POST", CFGF_NONE),
+     "POST or PUT (on a Pushgateway, PUT replaces the whole group)", NULL},
+    {CFG_STR_LIST("headers", NULL, CFGF_NONE), "extra request headers, e.g. {\"X-Team: billing\"}",
+     NULL},
+    {CFG_FLOAT("timeout", 10.0, CFGF_NONE), "seconds a whole request may take", NULL},
+    {CFG_FLOAT("connect_timeout", 5.0, CFGF_NONE), "seconds to wait for a connection", NULL},
+    {CFG_STR("bearer_token_file", NULL, CFGF_NONE),
+     "file holding a bearer token, sent as Authorization: Bearer (never logged)", NULL},
+    {CFG_STR("bearer_token_env", NULL, CFGF_NONE),
+     "environment variable holding a bearer token (instead of bearer_token_file)", NULL},
+    {CFG_STR("ca_file", NULL, CFGF_NONE),
+     "CA certificates (PEM) to verify the server with, instead of the system's", NULL},
+    {CFG_STR("client_cert", NULL, CFGF_NONE),
+     "client certificate (PEM) for servers that require one", NULL},
+    {CFG_STR("client_key", NULL, CFGF_NONE), "the client certificate's private key (PEM)", NULL},
+    {CFG_BOOL("tls_verify", cfg_true, CFGF_NONE), "verify the server's certificate and name", NULL},
+    {CFG_STR("compress", "none", CFGF_NONE), "none or gzip: compress request bodies", NULL},
+    {CFG_INT("max_retries", 5, CFGF_NONE),
+     "retries of one payload, with exponential backoff, before waiting for the next cycle; "
+     "nothing is dropped for failing",
+     NULL},
+    {CFG_INT("spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, CFGF_NONE),
+     "bytes the undelivered payloads may take in the state database; when "
+     "full, the oldest are dropped, logged and counted",
+     NULL},
+    {CFG_STR("delivery", NULL, CFGF_NONE),
+     "queue: every snapshot once, in order, with an Idempotency-Key (default for json and "
+     "influx); latest: only the newest undelivered one (default for prometheus)",
+     NULL},
+    {CFG_FLOAT("retry_wait", 1.0, CFGF_NONE),
+     "seconds of the first retry's backoff; each retry doubles it, with full jitter", NULL},
+    {CFG_FLOAT("retry_max_wait", 300.0, CFGF_NONE),
+     "most seconds between two retries; a server's Retry-After is honoured", NULL},
+    TALLY_OPTION_END,
 };
 
 #define FORMAT_NAMES "json, prometheus, influx"

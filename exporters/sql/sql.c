@@ -104,7 +104,6 @@ TALLY_PLUGIN_DEFINE = {
     .summary = "upsert days, user-days and the summary into stats_daily, stats_user_daily and "
                "stats_summary (PostgreSQL or SQLite, through unixODBC)",
     .options = sql_options,
-    .option_help = sql_option_help,
     .check = sql_conf_check,
     .init = sql_init,
     .export_snapshot = sql_export_snapshot,

@@ -202,25 +202,47 @@ typedef struct tally_stats {
 
 enum { TALLY_INVENTORY_BEGIN = 1, TALLY_INVENTORY_END = 2 };
 
+/* One option of a plugin, in one row: what libconfuse parses (def, built
+ * with the usual CFG_* macros: name, type, default), what --list-plugins
+ * says about it (help; the default is printed from def, so the help text
+ * never repeats it), and a check of its value (may be NULL). A plugin's
+ * rows end with TALLY_OPTION_END.
+ *
+ * check: called for each instance when the config is parsed (tallyd -t
+ * too), before the plugin's whole-section check, with the option's name;
+ * reports each problem with api->config_error and returns TALLY_HOST_OK
+ * or TALLY_HOST_ERR. Like the plugin's check it must have no side
+ * effects. A check shared by several plugins (lib/) lives once, with its
+ * row. */
+typedef int (*tally_option_check)(tally_host *h, const tally_host_api *api, cfg_t *section,
+                                  const char *name);
+
+typedef struct tally_option {
+    cfg_opt_t def;
+    const char *help;
+    tally_option_check check;
+} tally_option;
+
+#define TALLY_OPTION_END {CFG_END(), NULL, NULL}
+
 typedef struct tally_plugin {
     uint32_t abi_version; /* TALLY_PLUGIN_ABI_VERSION */
     const char *name;     /* the config section name, e.g. "shm" */
     tally_plugin_kind kind;
     const char *summary; /* one line for --list-plugins */
 
-    /* The plugin's options: a libconfuse table ending in CFG_END(), and a
-     * description of each, in the same order, for --list-plugins. The agent
-     * builds one titled multi-section per plugin from it; libconfuse
-     * rejects unknown options and wrong types with file and line. */
-    cfg_opt_t *options;
-    const char *const *option_help;
+    /* The plugin's options, one row each, ending with TALLY_OPTION_END.
+     * The agent builds one titled multi-section per plugin from their
+     * definitions; libconfuse rejects unknown options and wrong types
+     * with file and line. */
+    const tally_option *options;
 
     /* check: called for each instance when the config is parsed (also by
-     * tallyd -t), before anything runs. Validates values and required
-     * options; reports each problem with api->log naming the option, and
-     * the config file and line (section->line: libconfuse 3.3 keeps the
-     * line where the section ends, not each option's). Must have no side
-     * effects; the clock and state are not available yet. May be NULL. */
+     * tallyd -t), after the options' own checks, before anything runs.
+     * Validates what concerns the section as a whole (options that
+     * exclude or need each other); reports each problem with
+     * api->config_error naming the option. Must have no side effects;
+     * the clock and state are not available yet. May be NULL. */
     int (*check)(tally_host *h, const tally_host_api *api, cfg_t *section);
 
     /* init: build the instance from its checked section; set *ctx. Called

@@ -97,9 +97,7 @@ typedef struct daily_collector {
 } daily_collector;
 
 /* daily_conf.c */
-extern cfg_opt_t daily_options[];
-extern const char *const daily_option_help[];
-int daily_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+extern const tally_option daily_options[];
 
 /* daily_agg.c: folding records into the pending aggregates (daily.c
  * writes them out with daily_store_flush when they grow large). */

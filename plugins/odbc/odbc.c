@@ -288,7 +288,6 @@ TALLY_PLUGIN_DEFINE = {
     .summary = "usage, candidates, users or api_keys rows from a database through unixODBC "
                "(keyset pages on created_at, id)",
     .options = odbc_options,
-    .option_help = odbc_option_help,
     .check = odbc_conf_check,
     .init = odbc_init,
     .collect = odbc_collect,

@@ -4,9 +4,9 @@
  */
 #include "tally/plugin.h"
 
-static cfg_opt_t abi_options[] = {
-    CFG_STR("anything", NULL, CFGF_NONE),
-    CFG_END(),
+static const tally_option abi_options[] = {
+    {CFG_STR("anything", NULL, CFGF_NONE), "a test option", NULL},
+    TALLY_OPTION_END,
 };
 
 static int abi_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)

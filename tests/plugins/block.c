@@ -21,16 +21,12 @@ typedef struct block_ctx {
     char *record, *release;
 } block_ctx;
 
-static cfg_opt_t block_options[] = {
-    CFG_STR("record", NULL, CFGF_NONE),
-    CFG_STR("release", NULL, CFGF_NONE),
-    CFG_END(),
-};
-
-static const char *const block_option_help[] = {
-    "file that gets a line \"start\" at the start of every export",
-    "export returns once this file exists (at most 120 s)",
-    NULL,
+static const tally_option block_options[] = {
+    {CFG_STR("record", NULL, CFGF_NONE),
+     "file that gets a line \"start\" at the start of every export", NULL},
+    {CFG_STR("release", NULL, CFGF_NONE), "export returns once this file exists (at most 120 s)",
+     NULL},
+    TALLY_OPTION_END,
 };
 
 static int block_check(tally_host *h, const tally_host_api *api, cfg_t *section)
@@ -83,7 +79,6 @@ TALLY_PLUGIN_DEFINE = {
     .kind = TALLY_PLUGIN_EXPORTER,
     .summary = "test exporter that blocks in export until released",
     .options = block_options,
-    .option_help = block_option_help,
     .check = block_check,
     .init = block_init,
     .export_snapshot = block_export,

@@ -6,9 +6,9 @@
  */
 #include "tally/plugin.h"
 
-static cfg_opt_t dup_options[] = {
-    CFG_STR("impostor", NULL, CFGF_NONE),
-    CFG_END(),
+static const tally_option dup_options[] = {
+    {CFG_STR("impostor", NULL, CFGF_NONE), "a test option", NULL},
+    TALLY_OPTION_END,
 };
 
 static int dup_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
