@@ -429,7 +429,7 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         return NULL;
     memcpy(opts, globals, sizeof(globals));
     for (size_t i = 0; i < plugins->n; i++) {
-        cfg_opt_t sec = CFG_SEC(plugins->v[i].desc->name, plugins->v[i].opts,
+        cfg_opt_t sec = CFG_SEC(plugins->v[i].desc.name, plugins->v[i].opts,
                                 CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
         opts[ng + i] = sec;
     }
@@ -455,7 +455,7 @@ static int one_collector(const conf *c)
     int bad = 0;
     for (size_t i = 0; i < c->n_inst; i++) {
         const conf_instance *ci = &c->inst[i];
-        if (ci->plugin->desc->kind != TALLY_PLUGIN_COLLECTOR)
+        if (ci->plugin->desc.kind != TALLY_PLUGIN_COLLECTOR)
             continue;
         if (first == NULL) {
             first = ci;
@@ -465,7 +465,7 @@ static int one_collector(const conf *c)
                 "%s:%d: %s \"%s\": a second collector; records go to one collector, so keep "
                 "one (%s \"%s\" at %s:%d) and remove the other section",
                 ci->section->filename ? ci->section->filename : c->file, ci->section->line,
-                ci->plugin->desc->name, ci->title, first->plugin->desc->name, first->title,
+                ci->plugin->desc.name, ci->title, first->plugin->desc.name, first->title,
                 first->section->filename ? first->section->filename : c->file,
                 first->section->line);
         bad = 1;
@@ -479,9 +479,9 @@ static int collect_instances(conf *c, const plugin_set *plugins)
     int bad = 0;
     for (size_t p = 0; p < plugins->n; p++) {
         const loaded_plugin *lp = &plugins->v[p];
-        unsigned n = cfg_size(c->cfg, lp->desc->name);
+        unsigned n = cfg_size(c->cfg, lp->desc.name);
         for (unsigned i = 0; i < n; i++) {
-            cfg_t *sec = cfg_getnsec(c->cfg, lp->desc->name, i);
+            cfg_t *sec = cfg_getnsec(c->cfg, lp->desc.name, i);
             conf_instance *grown = realloc(c->inst, (c->n_inst + 1) * sizeof(*grown));
             if (grown == NULL)
                 return -1;
@@ -567,7 +567,7 @@ void conf_list_plugins(const plugin_set *plugins, FILE *out)
 {
     fprintf(out, "plugin dir: %s\n", plugins->dir);
     for (size_t i = 0; i < plugins->n; i++) {
-        const tally_plugin *d = plugins->v[i].desc;
+        const tally_plugin *d = &plugins->v[i].desc;
         fprintf(out, "\n%s (%s)%s%s\n", d->name, loader_kind_name(d->kind), d->summary ? ": " : "",
                 d->summary ? d->summary : "");
         options_print(d->options, out);

@@ -24,6 +24,18 @@ tally_test_plugin(test_plugin_abi_mismatch abi abi_mismatch plugins/abi_mismatch
 tally_test_plugin(test_plugin_no_descriptor nodesc no_descriptor plugins/no_descriptor.c)
 # shm_dup.so sorts after shm.so, so the real shm is loaded first.
 tally_test_plugin(test_plugin_dup_name dup shm_dup plugins/dup_name.c)
+# Descriptors the loader refuses (a missing callback, a layout that is not
+# this agent's) or, from a later plugin.h, accepts: one build each.
+foreach(m CONSUME EXPORT COLLECT STOP)
+  string(TOLOWER ${m} lower)
+  tally_test_plugin(test_plugin_missing_${lower} missing no_${lower} plugins/missing.c)
+  target_compile_definitions(test_plugin_missing_${lower} PRIVATE MISSING_${m})
+endforeach()
+foreach(l CONFUSE SMALL FUTURE)
+  string(TOLOWER ${l} lower)
+  tally_test_plugin(test_plugin_layout_${lower} layout layout_${lower} plugins/layout.c)
+  target_compile_definitions(test_plugin_layout_${lower} PRIVATE LAYOUT_${l})
+endforeach()
 
 # tally_agent_script(NAME SCRIPT TIMEOUT): SCRIPT run as `bash SCRIPT TALLYD
 # PLUGIN_DIR`, labelled agent.

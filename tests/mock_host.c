@@ -787,6 +787,7 @@ size_t mock_host_spool_items(tally_host *h)
 }
 
 static const tally_host_api api = {
+    .struct_size = sizeof(tally_host_api),
     .log = host_log,
     .now = host_now,
     .timezone = host_timezone,

@@ -224,7 +224,7 @@ static void inst_close(inst *in)
 
 static int inst_export(inst *in, const snap_buf *b)
 {
-    return plugin->export_snapshot(in->ctx, &b->s);
+    return plugin->exporter.export_snapshot(in->ctx, &b->s);
 }
 
 static char *body_for(const char *path, const char *rest)

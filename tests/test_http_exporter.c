@@ -298,7 +298,7 @@ static void test_queue_retries_and_final(void **state)
     inst_open(&in, h, body);
     for (int i = 0; i < 3; i++) {
         tally_snapshot s = snap_at(1795316400 + i);
-        assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+        assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
     }
     wait_delivered(h);
     mock_host_stop(&in);
@@ -345,7 +345,7 @@ static void test_connection_reused_between_cycles(void **state)
     inst_open(&in, h, body);
     for (int i = 0; i < 3; i++) {
         tally_snapshot s = snap_at(1795316400 + 60 * i);
-        assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+        assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
         wait_delivered(h);
     }
     mock_host_stop(&in);
@@ -377,7 +377,7 @@ static void test_stop_keeps_payload_for_next_start(void **state)
     inst in;
     inst_open(&in, h, body);
     tally_snapshot s = snap_at(1795316400);
-    assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
     /* Let the round give up: three refused connections. */
     for (int i = 0; i < 500 && mock_host_log_find(h, "still failing") == NULL; i++)
         usleep(10000);

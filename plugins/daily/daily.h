@@ -122,6 +122,9 @@ int daily_store_forget(daily_collector *d, const char *from_date, const char *to
 
 /* daily_stats.c */
 int daily_stats(void *ctx, int64_t now_utc, tally_stats *out);
+/* Free what daily_stats allocated: days, user_days, and the one block the
+ * user ids are in (the agent copied what it keeps). */
+void daily_free_stats(void *ctx, tally_stats *st);
 
 /* daily_date.c: business dates as day numbers, and fixed point. */
 int daily_date_number(const char *date, int64_t *out);

@@ -19,8 +19,11 @@ static void abi_stop(void *ctx)
 {
 }
 
-TALLY_PLUGIN_DEFINE = {
+/* Written out, not with TALLY_PLUGIN_DEFINE, to claim another version. */
+__attribute__((visibility("default"))) const tally_plugin tally_plugin_descriptor = {
     .abi_version = 999,
+    .struct_size = sizeof(tally_plugin),
+    .build = TALLY_PLUGIN_BUILD_INFO,
     .name = "abi_mismatch",
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "test plugin with a wrong ABI version",

@@ -73,14 +73,16 @@ static void block_stop(void *ctx)
     free(b);
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "block",
     .kind = TALLY_PLUGIN_EXPORTER,
     .summary = "test exporter that blocks in export until released",
     .options = block_options,
     .check = block_check,
     .init = block_init,
-    .export_snapshot = block_export,
     .stop = block_stop,
-};
+    .exporter = {
+        .export_snapshot = block_export,
+    });
+/* clang-format on */

@@ -21,12 +21,18 @@ static void dup_stop(void *ctx)
 {
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+static int dup_collect(void *ctx)
+{
+    return TALLY_HOST_OK;
+}
+
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "shm",
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "test plugin reusing the name shm",
     .options = dup_options,
     .init = dup_init,
     .stop = dup_stop,
-};
+    .source = {.collect = dup_collect});
+/* clang-format on */
