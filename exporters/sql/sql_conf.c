@@ -43,24 +43,10 @@ static bool identifier_part(const char *s)
     return true;
 }
 
-/* A problem lib/odbc's check of the connection options found. */
-typedef struct report_to {
-    tally_host *h;
-    const tally_host_api *api;
-    cfg_t *section;
-} report_to;
-
-static void report_conn(void *arg, const char *message)
-{
-    report_to *r = arg;
-    r->api->config_error(r->h, r->section, "%s", message);
-}
-
 int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     int bad = 0;
-    report_to to = {h, api, section};
-    if (odbc_conn_check(section, "DSN=dashboards", report_conn, &to) > 0)
+    if (odbc_conn_check(h, api, section, "DSN=dashboards") > 0)
         bad = 1;
     const char *prefix = cfg_getstr(section, "table_prefix");
     if (prefix == NULL || !identifier_part(prefix) || strlen(prefix) > 40 ||

@@ -22,18 +22,6 @@ int rec_option_stream(tally_host *h, const tally_host_api *api, cfg_t *section, 
     return TALLY_HOST_OK;
 }
 
-typedef struct report_to {
-    tally_host *h;
-    const tally_host_api *api;
-    cfg_t *section;
-} report_to;
-
-static void report(void *arg, const char *message)
-{
-    report_to *r = arg;
-    r->api->config_error(r->h, r->section, "%s", message);
-}
-
 /* The entries are checked against the section's stream when it has a
  * valid one (its own row reports it otherwise), against every field if
  * not. */
@@ -41,10 +29,8 @@ static int columns(tally_host *h, const tally_host_api *api, cfg_t *section, con
 {
     tally_stream stream;
     bool known = rec_stream_from_name(cfg_getstr(section, "stream"), &stream) == 0;
-    report_to to = {h, api, section};
-    return rec_columns_check(section, known ? &stream : NULL, what, report, &to) > 0
-               ? TALLY_HOST_ERR
-               : TALLY_HOST_OK;
+    return rec_columns_check(h, api, section, known ? &stream : NULL, what) > 0 ? TALLY_HOST_ERR
+                                                                                : TALLY_HOST_OK;
 }
 
 int rec_option_columns_header(tally_host *h, const tally_host_api *api, cfg_t *section,

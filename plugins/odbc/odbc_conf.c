@@ -83,19 +83,6 @@ const tally_option odbc_options[] = {
     TALLY_OPTION_END,
 };
 
-/* A problem lib/odbc's check found. */
-typedef struct report_to {
-    tally_host *h;
-    const tally_host_api *api;
-    cfg_t *section;
-} report_to;
-
-static void report_conn(void *arg, const char *message)
-{
-    report_to *r = arg;
-    r->api->config_error(r->h, r->section, "%s", message);
-}
-
 const char *odbc_default_table(tally_stream stream)
 {
     switch (stream) {
@@ -114,8 +101,7 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     /* Every problem is reported, not just the first. */
     int bad = 0;
-    report_to to = {h, api, section};
-    if (odbc_conn_check(section, "DSN=usage", report_conn, &to) > 0)
+    if (odbc_conn_check(h, api, section, "DSN=usage") > 0)
         bad = 1;
     const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
     if (table != NULL && query != NULL) {
