@@ -18,7 +18,9 @@ typedef struct snap_ref {
     size_t n_counters;
     tally_counter_day *counter_days; /* owned */
     size_t n_counter_days;
-    tally_stats stats; /* owned: the collector's, see plugin.h */
+    /* owned: a copy of the collector's; user_days[0].user_id starts the
+     * one block all user ids are in */
+    tally_stats stats;
 } snap_ref;
 
 /* Build from the cycle that just committed; takes the cycle's counters

@@ -49,16 +49,16 @@ static void shm_stop(void *ctx)
     shm_conf_free(ctx);
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "shm",
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "the counters of a libtally shared-memory region, and daily totals of some",
     .options = shm_options,
-    .option_help = shm_option_help,
-    .check = shm_check,
     .init = shm_init,
     .rollover = shm_rollover,
-    .collect = shm_collect,
     .stop = shm_stop,
-};
+    .source = {
+        .collect = shm_collect,
+    });
+/* clang-format on */

@@ -27,9 +27,7 @@ typedef struct shm_source {
                            * rollover marks in the state belong to */
 } shm_source;
 
-extern cfg_opt_t shm_options[];
-extern const char *const shm_option_help[];
-int shm_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+extern const tally_option shm_options[];
 int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm_source **out);
 void shm_conf_free(shm_source *s);
 
