@@ -234,6 +234,11 @@ static void stamp_identity(struct tally_header *h)
                                                 memory_order_acq_rel, memory_order_acquire);
 }
 
+static size_t handle_chunk_count(const tally_region *r)
+{
+    return ((size_t)r->table_mask + HANDLE_CHUNK) / HANDLE_CHUNK;
+}
+
 static int map_region(int fd, tally_region *r)
 {
     struct stat st;
@@ -266,15 +271,10 @@ static int map_region(int fd, tally_region *r)
     r->table_mask = h.table_slots - 1;
     r->stripes = h.stripes;
     r->stripe_shift = h.stripe_shift;
-    r->handles = calloc(h.table_slots, sizeof(tally_counter));
-    if (r->handles == NULL) {
+    r->handle_chunks = calloc(handle_chunk_count(r), sizeof(*r->handle_chunks));
+    if (r->handle_chunks == NULL) {
         munmap(base, h.total_size);
         return -ENOMEM;
-    }
-    for (uint32_t id = 0; id < h.table_slots; id++) {
-        r->handles[id].cell0 = (_Atomic int64_t *)(r->values + (size_t)id * sizeof(int64_t));
-        r->handles[id].cpu_mask = h.stripes - 1;
-        r->handles[id].stripe_shift = h.stripe_shift;
     }
     stamp_identity(r->hdr);
     return 0;
@@ -339,7 +339,9 @@ void tally_close(tally_region *r)
     if (r == NULL)
         return;
     munmap(r->base, r->size);
-    free(r->handles);
+    for (size_t i = 0; i < handle_chunk_count(r); i++)
+        free(atomic_load_explicit(&r->handle_chunks[i], memory_order_relaxed));
+    free(r->handle_chunks);
     free(r);
 }
 
