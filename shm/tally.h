@@ -44,6 +44,10 @@ enum {
     TALLY_EINVAL = -1010,     /* bad argument (NULL, bad region name, options) */
     TALLY_ENOREGION = -1011,  /* region missing and TALLY_OPEN_NOCREATE given */
     TALLY_EREPLACED = -1012,  /* the path no longer names the region mapped */
+    TALLY_ESYMLINK = -1013,   /* a region name (in /dev/shm) is a symbolic link */
+    TALLY_EDANGLING = -1014,  /* a region path is a symbolic link to nothing */
+    TALLY_EISDIR = -1015,     /* a region path names a directory */
+    TALLY_ESPECIAL = -1016,   /* a region path names a FIFO, socket or device */
 };
 
 /* tally_open_opts.flags */

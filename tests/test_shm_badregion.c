@@ -1,7 +1,7 @@
 /*
  * test_shm_badregion.c — a region file is input: empty, truncated, foreign,
- * newer, corrupt or short files are refused, each with its own error, the
- * file left as it was; a valid header over garbage contents never makes
+ * newer, corrupt or short files, directories, FIFOs, devices and symbolic
+ * links are refused, each with its own error, the file left as it was; a valid header over garbage contents never makes
  * libtally read or write outside the mapping.
  */
 #include "layout.h"
@@ -160,15 +160,72 @@ static void test_corrupt_header(void **state)
     expect_refused(path, TALLY_ECORRUPT);
 }
 
+/* Opening fails with want, with or without NOCREATE, and nothing is
+ * created at path or beside it. */
+static void expect_not_region(const char *path, int want)
+{
+    tally_region *r = NULL;
+    assert_int_equal(tally_open(&r, path, &nocreate), want);
+    assert_null(r);
+    assert_int_equal(tally_open(&r, path, NULL), want);
+    assert_null(r);
+}
+
 static void test_not_a_file(void **state)
 {
     char path[256];
     tu_path(path, sizeof(path), "a-directory");
     assert_int_equal(mkdir(path, 0700), 0);
-    tally_region *r = NULL;
-    int rc = tally_open(&r, path, NULL);
-    assert_true(rc == -EISDIR || rc == TALLY_EINVAL);
-    assert_null(r);
+    expect_not_region(path, TALLY_EISDIR);
+}
+
+/* A FIFO is refused without blocking, a device without being opened. */
+static void test_fifo_and_device(void **state)
+{
+    char path[256];
+    tu_path(path, sizeof(path), "a-fifo");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    expect_not_region(path, TALLY_ESPECIAL);
+    expect_not_region("/dev/null", TALLY_ESPECIAL);
+    tu_path(path, sizeof(path), "to-null");
+    assert_int_equal(symlink("/dev/null", path), 0);
+    expect_not_region(path, TALLY_ESPECIAL);
+}
+
+/* A link to nothing: not "Resource temporarily unavailable" after eight
+ * rounds of failing to create over it. */
+static void test_dangling_symlink(void **state)
+{
+    char path[256], target[256];
+    tu_path(path, sizeof(path), "dangling");
+    assert_int_equal(symlink(tu_path(target, sizeof(target), "nowhere"), path), 0);
+    expect_not_region(path, TALLY_EDANGLING);
+    assert_int_equal(access(target, F_OK), -1);
+}
+
+/* A region name in /dev/shm is never followed, dangling or not. */
+static void test_shm_name_symlink(void **state)
+{
+    char name[64], link[128], target[256];
+    snprintf(name, sizeof(name), "tally-test-link-%d", (int)getpid());
+    snprintf(link, sizeof(link), "/dev/shm/%s", name);
+    make_region(target, sizeof(target), "link-target", 16);
+    assert_int_equal(symlink(target, link), 0);
+    expect_not_region(name, TALLY_ESYMLINK);
+    unlink(link);
+    assert_int_equal(symlink("/dev/shm/tally-test-nowhere", link), 0);
+    expect_not_region(name, TALLY_ESYMLINK);
+    unlink(link);
+}
+
+/* A short file that is not a region is foreign, not "truncated". */
+static void test_short_foreign_file(void **state)
+{
+    char path[256];
+    write_bytes(tu_path(path, sizeof(path), "short-text"), "hello\n", 6);
+    expect_refused(path, TALLY_EMAGIC);
+    write_bytes(path, "TALL", 4);
+    expect_refused(path, TALLY_EMAGIC);
 }
 
 static int count_names(const char *name, int64_t value, void *arg)
@@ -228,7 +285,9 @@ int main(void)
         cmocka_unit_test(test_wrong_magic),      cmocka_unit_test(test_newer_version),
         cmocka_unit_test(test_random_bytes),     cmocka_unit_test(test_smaller_than_header_claims),
         cmocka_unit_test(test_corrupt_header),   cmocka_unit_test(test_not_a_file),
-        cmocka_unit_test(test_garbage_contents),
+        cmocka_unit_test(test_garbage_contents), cmocka_unit_test(test_fifo_and_device),
+        cmocka_unit_test(test_dangling_symlink), cmocka_unit_test(test_shm_name_symlink),
+        cmocka_unit_test(test_short_foreign_file),
     };
     return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }

@@ -12,7 +12,7 @@ work=$(mktemp -d)
 SHM=tally-tooltest-$$
 cleanup() {
     rm -rf "$work"
-    rm -f "/dev/shm/$SHM" "/dev/shm/$SHM-missing"
+    rm -f "/dev/shm/$SHM" "/dev/shm/$SHM-missing" "/dev/shm/$SHM-link"
 }
 trap cleanup EXIT
 unset TALLY_REGION
@@ -263,7 +263,35 @@ expect "add does not overwrite a non-region file" 2 "" \
 : >"$work/empty"
 t -r "$work/empty" get x
 expect "an empty file is refused" 2 "" "tally: region '$work/empty': region file is empty: it is \
-not a tally region; remove it so it can be created"
+not a tally region (libtally never leaves one empty); check what the path names, and remove it \
+only if it is yours, so the region can be created"
+printf 'hello\n' >"$work/short"
+t -r "$work/short" list
+expect "a short foreign file is not called a truncated region" 2 "" \
+    "tally: region '$work/short': not a tally region (wrong magic): check the region name or path"
+ln -s "$work/nowhere" "$work/dangling"
+t -r "$work/dangling" add x
+expect "a dangling symlink is named as such" 2 "" "tally: region '$work/dangling': region path is \
+a symbolic link to nothing (dangling): point it at a region, or remove the link so the region can \
+be created"
+check "add created nothing through the dangling link" test ! -e "$work/nowhere"
+mkfifo "$work/fifo"
+t -r "$work/fifo" list
+expect "a FIFO is refused, without blocking" 2 "" "tally: region '$work/fifo': region path is a \
+FIFO, socket or device, not a region file: libtally neither reads nor writes it; give the path of \
+a regular file"
+t -r /dev/null add x
+expect "a device is refused" 2 "" "tally: region '/dev/null': region path is a FIFO, socket or \
+device, not a region file: libtally neither reads nor writes it; give the path of a regular file"
+mkdir "$work/dir"
+t -r "$work/dir" get x
+expect "a directory is refused" 2 "" "tally: region '$work/dir': region path is a directory, not \
+a region file: give a file's path, or a name without '/' for a region in /dev/shm"
+ln -s "$work/dir" "/dev/shm/$SHM-link"
+t -r "$SHM-link" list
+expect "a symbolic link in /dev/shm is not followed" 2 "" "tally: region '$SHM-link': region name \
+is a symbolic link in /dev/shm: libtally never follows a link there (anyone may plant one); remove \
+the link if it is yours, or use another region name"
 
 # --- a full region: capacity and overflow ---------------------------------
 F=$work/full
