@@ -260,9 +260,28 @@ int64_t tally_reset(tally_counter *c)
     return (int64_t)sum;
 }
 
-int tally_foreach(tally_region *r, const char *prefix,
-                  int (*fn)(const char *name, int64_t value, void *arg), void *arg)
+/* A published record a reader may show: its name is valid, and it is the
+ * record a lookup of that name finds. Anything that can write the region
+ * can publish other bytes: control characters (terminal escapes), bytes
+ * that are not UTF-8 (which JSON refuses, and which two names could both
+ * be repaired into), or one name in two records (two series of one name).
+ * libtally's own registrations always pass. */
+static int record_readable(const tally_region *r, uint32_t slot, const char *name)
 {
+    size_t len;
+    if (tally_name_check(name, &len) != 0)
+        return 0;
+    struct probe_key k;
+    probe_key_of(&k, name, len);
+    return lookup(r, &k) == (int64_t)slot;
+}
+
+int tally_foreach_checked(tally_region *r, const char *prefix,
+                          int (*fn)(const char *name, int64_t value, void *arg), void *arg,
+                          uint32_t *skipped)
+{
+    if (skipped != NULL)
+        *skipped = 0;
     if (r == NULL || fn == NULL)
         return TALLY_EINVAL;
     size_t plen = prefix != NULL ? strlen(prefix) : 0;
@@ -278,6 +297,11 @@ int tally_foreach(tally_region *r, const char *prefix,
             words[k] = atomic_load_explicit(tally_name_word(r, slot, k), memory_order_relaxed);
         memcpy(name, words, TALLY_NAME_MAX);
         name[TALLY_NAME_MAX] = '\0';
+        if (!record_readable(r, slot, name)) {
+            if (skipped != NULL)
+                (*skipped)++;
+            continue;
+        }
         if (plen > 0 && strncmp(name, prefix, plen) != 0)
             continue;
         tally_counter c = tally_handle_of(r, slot);
@@ -286,4 +310,10 @@ int tally_foreach(tally_region *r, const char *prefix,
             return rc;
     }
     return 0;
+}
+
+int tally_foreach(tally_region *r, const char *prefix,
+                  int (*fn)(const char *name, int64_t value, void *arg), void *arg)
+{
+    return tally_foreach_checked(r, prefix, fn, arg, NULL);
 }

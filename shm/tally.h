@@ -99,6 +99,13 @@ int64_t tally_reset(tally_counter *c);
 int tally_add_name(tally_region *r, const char *name, int64_t n);
 int tally_foreach(tally_region *r, const char *prefix,
                   int (*fn)(const char *name, int64_t value, void *arg), void *arg);
+/* tally_foreach, and in *skipped how many records it did not show because
+ * libtally did not write them: a name that is not valid, or a name held
+ * twice (something else wrote into the region). tally_foreach skips them
+ * too, silently. */
+int tally_foreach_checked(tally_region *r, const char *prefix,
+                          int (*fn)(const char *name, int64_t value, void *arg), void *arg,
+                          uint32_t *skipped);
 int tally_info_get(tally_region *r, tally_info *out);
 int tally_identity_get(tally_region *r, tally_identity *out);
 /* 0 while r's path still names the region r maps; TALLY_EREPLACED once it

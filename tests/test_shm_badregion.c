@@ -278,6 +278,81 @@ static void test_garbage_contents(void **state)
     tally_close(r);
 }
 
+/* Publish a record at the byte level, as a hostile writer could: any name
+ * bytes (NUL padded to 64) under any tag. */
+static void publish_raw(const char *path, uint32_t slot, const char *name, size_t len,
+                        uint64_t tag)
+{
+    struct tally_header h = read_header(path);
+    struct tally_geometry g;
+    tally_geometry_of(h.capacity, h.stripes, &g);
+    unsigned char rec[TALLY_NAME_MAX] = {0};
+    memcpy(rec, name, len);
+    patch(path, (off_t)(g.slots_off + (uint64_t)slot * TALLY_SLOT_SIZE + 8), rec, 56);
+    patch(path, (off_t)(g.tails_off + (uint64_t)slot * 8), rec + 56, 8);
+    patch(path, (off_t)(g.slots_off + (uint64_t)slot * TALLY_SLOT_SIZE), &tag, sizeof(tag));
+}
+
+static uint64_t tag_of(const char *name, size_t len)
+{
+    return TAG_PUBLISHED | TAG_KEY(tally_name_hash(name, len), len);
+}
+
+struct seen {
+    int n;
+    char names[8][TALLY_NAME_MAX + 1];
+};
+
+static int collect(const char *name, int64_t value, void *arg)
+{
+    struct seen *s = arg;
+    if (s->n < 8)
+        snprintf(s->names[s->n], sizeof(s->names[0]), "%s", name);
+    s->n++;
+    return 0;
+}
+
+/* Records libtally never writes are skipped by every reader, and counted:
+ * a terminal escape, bytes that are not UTF-8 (two that would repair to
+ * the same text), a valid name twice, a valid name under a wrong key. */
+static void test_hostile_names(void **state)
+{
+    char path[256];
+    make_region(path, sizeof(path), "hostile", 16); /* holds "kept" = 7 */
+    struct tally_header h = read_header(path);
+    uint32_t last = h.table_slots - 1;
+    tally_region *r = NULL;
+    assert_int_equal(tally_open(&r, path, &nocreate), 0);
+    tally_counter *kept;
+    assert_int_equal(tally_counter_find(r, "kept", &kept), 0);
+    uint32_t kept_slot = (uint32_t)(kept->cell0 - (_Atomic int64_t *)r->values);
+    tally_close(r);
+    const char *raw[] = {"\033[2Jwipe", "a\xff", "a\xfe", "kept", "fine"};
+    for (uint32_t i = 0, slot = last; i < 5; i++, slot--) {
+        if (slot == kept_slot)
+            slot--;
+        uint64_t tag = tag_of(raw[i], strlen(raw[i]));
+        if (i == 4)
+            tag ^= 0x100; /* a valid name where a lookup never finds it */
+        publish_raw(path, slot, raw[i], strlen(raw[i]), tag);
+    }
+
+    assert_int_equal(tally_open(&r, path, &nocreate), 0);
+    struct seen seen = {0};
+    uint32_t skipped = 99;
+    assert_int_equal(tally_foreach_checked(r, NULL, collect, &seen, &skipped), 0);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.names[0], "kept");
+    assert_int_equal(skipped, 5);
+    seen.n = 0;
+    assert_int_equal(tally_foreach(r, NULL, collect, &seen), 0);
+    assert_int_equal(seen.n, 1);
+    /* The prefix does not hide them from the count. */
+    assert_int_equal(tally_foreach_checked(r, "zzz", collect, &seen, &skipped), 0);
+    assert_int_equal(skipped, 5);
+    tally_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,7 +362,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_header),   cmocka_unit_test(test_not_a_file),
         cmocka_unit_test(test_garbage_contents), cmocka_unit_test(test_fifo_and_device),
         cmocka_unit_test(test_dangling_symlink), cmocka_unit_test(test_shm_name_symlink),
-        cmocka_unit_test(test_short_foreign_file),
+        cmocka_unit_test(test_short_foreign_file), cmocka_unit_test(test_hostile_names),
     };
     return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }

@@ -306,6 +306,48 @@ overflow 1
 one  1
 two  1" ""
 
+# --- hostile names, written into the region at the byte level -------------
+# publish_raw REGION NAME_BYTES...: each name (a Python bytes literal) is
+# published in a free slot, under a tag libtally would never give it.
+publish_raw() {
+    python3 - "$@" <<'EOF'
+import ast, struct, sys
+path, names = sys.argv[1], [ast.literal_eval(a) for a in sys.argv[2:]]
+with open(path, "r+b") as f:
+    table_slots = struct.unpack_from("<I", f.read(64), 28)[0]
+    slot = table_slots
+    for name in names:
+        while True:
+            slot -= 1
+            f.seek(4096 + slot * 64)
+            if struct.unpack("<Q", f.read(8))[0] == 0:
+                break
+        rec = name.ljust(64, b"\0")
+        f.seek(4096 + slot * 64 + 8)
+        f.write(rec[:56])
+        f.seek(4096 + table_slots * 64 + slot * 8)
+        f.write(rec[56:])
+        f.seek(4096 + slot * 64)
+        f.write(struct.pack("<Q", (1 << 63) | 0x123400 | len(name)))
+EOF
+}
+H=$work/hostile
+t -r "$H" --capacity 16 add good 3
+publish_raw "$H" "b'\\x1b]0;owned\\x07'" "b'bad\\xff'" "b'bad\\xfe'"
+t -r "$H" list
+expect "list leaves out hostile names and says how many" 0 "# region $H: capacity 16, used 4, \
+overflow 0
+good  3" "tally: region '$H': 3 counter record(s) not shown: their names are not valid, or repeat \
+another's, so libtally did not write them; something with write access to the region did (check \
+its owner and mode)"
+t -r "$H" --json list
+check "list --json still prints the region's valid counters" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["counters"] == {"good": 3} and d["skipped"] == 3, d' "$out"
+t -r "$H" watch --count 1
+check "watch prints no escape either" test "$(printf '%s' "$out" | LC_ALL=C grep -c $'\033')" == 0
+
 # --- output errors --------------------------------------------------------
 if [[ -w /dev/full ]]; then
     status=0

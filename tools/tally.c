@@ -146,9 +146,10 @@ static json_int_t json_int_of_u64(uint64_t v)
     return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
 }
 
-/* {"region": ..., [info keys,] "counters": {...}}; info may be NULL. */
+/* {"region": ..., [info keys,] ["skipped": n,] "counters": {...}}; info
+ * may be NULL; skipped is there only when records were. */
 static int json_print(const struct tool_opts *o, const tally_info *info,
-                      const struct tool_counter *v, size_t n)
+                      const struct tool_counter *v, size_t n, uint32_t skipped)
 {
     json_t *root = json_object();
     json_t *counters = json_object();
@@ -164,6 +165,8 @@ static int json_print(const struct tool_opts *o, const tally_info *info,
         if (rc == 0)
             rc = json_put(root, "overflow", json_integer(json_int_of_u64(info->overflow)));
     }
+    if (rc == 0 && skipped > 0)
+        rc = json_put(root, "skipped", json_integer(skipped));
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = json_put(counters, v[i].name, json_integer(v[i].value));
     if (rc == 0) {
@@ -207,9 +210,11 @@ static int cmd_list(const struct tool_opts *o, char **args)
     if (rc != 0)
         status = tool_fail(rc, "reading region '%s'", o->region);
     else if (o->given & OPT_JSON)
-        status = json_print(o, &info, s.v, s.n);
+        status = json_print(o, &info, s.v, s.n, s.skipped);
     else
         list_text(&info, &s);
+    if (rc == 0)
+        snapshot_warn_skipped(&s, o->region);
     snapshot_free(&s);
     tally_close(r);
     return status;
@@ -227,7 +232,7 @@ static int cmd_get(const struct tool_opts *o, char **args)
         struct tool_counter one = {.value = tally_value(c)};
         snprintf(one.name, sizeof(one.name), "%s", args[0]);
         if (o->given & OPT_JSON)
-            status = json_print(o, NULL, &one, 1);
+            status = json_print(o, NULL, &one, 1, 0);
         else
             printf("%" PRId64 "\n", one.value);
     }

@@ -5,6 +5,7 @@
  */
 #include "shm.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 struct emit_arg {
@@ -28,7 +29,18 @@ static int shm_collect(void *ctx)
     if (shm_region_ready(s) != 0)
         return TALLY_HOST_ERR;
     struct emit_arg e = {s, 0};
-    int rc = tally_foreach(s->region, NULL, emit_one, &e);
+    uint32_t skipped;
+    int rc = tally_foreach_checked(s->region, NULL, emit_one, &e, &skipped);
+    /* Hostile names are never passed on, and never logged: their bytes
+     * could be anything. Only how many there are. */
+    if (rc == 0 && skipped != s->last_skipped && skipped > 0)
+        s->api->log(s->host, TALLY_LOG_WARNING,
+                    "region '%s': %" PRIu32 " counter record(s) not read: their names are not "
+                    "valid, or repeat another's, so libtally did not write them; something with "
+                    "write access to the region did (check its owner and mode)",
+                    s->region_name, skipped);
+    if (rc == 0)
+        s->last_skipped = skipped;
     return rc == 0 && !e.failed ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 

@@ -23,6 +23,8 @@ typedef struct shm_source {
     size_t n_daily;
     tally_region *region; /* NULL until it opens */
     int last_open_error;  /* logged once, until it changes */
+    uint32_t last_skipped; /* records not read (tally_foreach_checked):
+                            * logged when the number changes */
     char region_id[17];   /* the open region's identity, in hex: what the
                            * rollover marks in the state belong to */
 } shm_source;
