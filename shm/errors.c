@@ -53,6 +53,10 @@ const char *tally_strerror(int err)
     case TALLY_ESPECIAL:
         return "region path is a FIFO, socket or device, not a region file: libtally neither "
                "reads nor writes it; give the path of a regular file";
+    case TALLY_ESHRUNK:
+        return "region file shrank while in use: something with write access truncated it "
+               "(libtally never does); its counters are lost. Check who can write it (ls -l), "
+               "then open the region again";
     case TALLY_EREPLACED:
         return "region was removed or replaced since it was opened: close it and open it again "
                "to see the new one";

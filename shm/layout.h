@@ -153,6 +153,10 @@ static inline uint64_t tally_words_hash(const uint64_t *words, size_t len)
 /* The same hash of a name's bytes (at most TALLY_SLOT_SIZE). */
 uint64_t tally_name_hash(const char *name, size_t len);
 
+/* fn(arg) under a SIGBUS guard for the mapping [base, base + size):
+ * TALLY_ESHRUNK if an access there faulted (guard.c). */
+int tally_guard_run(const void *base, size_t size, int (*fn)(void *arg), void *arg);
+
 /* Length of a valid name, or TALLY_ENAME. */
 int tally_name_check(const char *name, size_t *len_out);
 

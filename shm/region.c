@@ -227,13 +227,16 @@ static int create_region(const char *path, uint32_t capacity, mode_t mode)
 }
 
 /* A region made before identities gets one now; every opener that races
- * here agrees on the first one stored. */
-static void stamp_identity(struct tally_header *h)
+ * here agrees on the first one stored. The first access to the mapping:
+ * the file may have shrunk since its size was checked (guard.c). */
+static int stamp_identity(void *arg)
 {
+    struct tally_header *h = arg;
     uint64_t none = 0;
     if (atomic_load_explicit(&h->id, memory_order_acquire) == 0)
         atomic_compare_exchange_strong_explicit(&h->id, &none, new_identity(),
                                                 memory_order_acq_rel, memory_order_acquire);
+    return 0;
 }
 
 static size_t handle_chunk_count(const tally_region *r)
@@ -304,8 +307,12 @@ static int map_region(int fd, tally_region *r)
         munmap(base, h.total_size);
         return -ENOMEM;
     }
-    stamp_identity(r->hdr);
-    return 0;
+    rc = tally_guard_run(r->base, r->size, stamp_identity, r->hdr);
+    if (rc != 0) {
+        munmap(base, h.total_size);
+        free(r->handle_chunks);
+    }
+    return rc;
 }
 
 int tally_open(tally_region **out, const char *name, const tally_open_opts *opts)

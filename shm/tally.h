@@ -48,6 +48,7 @@ enum {
     TALLY_EDANGLING = -1014,  /* a region path is a symbolic link to nothing */
     TALLY_EISDIR = -1015,     /* a region path names a directory */
     TALLY_ESPECIAL = -1016,   /* a region path names a FIFO, socket or device */
+    TALLY_ESHRUNK = -1017,    /* the region's file shrank under its mapping */
 };
 
 /* tally_open_opts.flags */
@@ -113,6 +114,17 @@ int tally_identity_get(tally_region *r, tally_identity *out);
  * again); another negative code if the path cannot be checked. One stat. */
 int tally_check_path(tally_region *r);
 int tally_name_valid(const char *name);
+/* A region's file can be truncated under its mapping by anyone who may
+ * write it; the next access to a page past its new end raises SIGBUS.
+ * A reader that must survive that installs libtally's SIGBUS handler
+ * (once per process; counted, so each install has its remove) and runs
+ * its accesses to r in tally_guarded: fn(arg)'s result, or TALLY_ESHRUNK
+ * if an access to r's mapping faulted (close r then; open it again to see
+ * what the file holds now). Other SIGBUSes go where they went before.
+ * While installed, tally_open guards its own accesses too. */
+int tally_guard_install(void);
+void tally_guard_remove(void);
+int tally_guarded(tally_region *r, int (*fn)(void *arg), void *arg);
 const char *tally_strerror(int err);
 
 /* The CPU this thread runs on, read from the rseq area the kernel keeps

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const tally_open_opts nocreate = {.flags = TALLY_OPEN_NOCREATE};
@@ -353,6 +356,70 @@ static void test_hostile_names(void **state)
     tally_close(r);
 }
 
+struct guarded_read {
+    tally_region *r;
+    int64_t value;
+};
+
+static int read_kept(void *arg)
+{
+    struct guarded_read *g = arg;
+    tally_counter *c;
+    int rc = tally_counter_find(g->r, "kept", &c);
+    if (rc == 0)
+        g->value = tally_value(c);
+    return rc;
+}
+
+/* A region truncated while attached: a guarded reader gets TALLY_ESHRUNK,
+ * not SIGBUS, and can go on; so can a reader after removing the guard. */
+static void test_shrunk_under_reader(void **state)
+{
+    char path[256];
+    make_region(path, sizeof(path), "shrinks", 64);
+    assert_int_equal(tally_guard_install(), 0);
+    tally_region *r = NULL;
+    assert_int_equal(tally_open(&r, path, &nocreate), 0);
+    struct guarded_read g = {r, 0};
+    assert_int_equal(tally_guarded(r, read_kept, &g), 0);
+    assert_int_equal(g.value, 7);
+    assert_int_equal(truncate(path, 0), 0);
+    assert_int_equal(tally_guarded(r, read_kept, &g), TALLY_ESHRUNK);
+    /* Twice: the handler stays, the mask is restored. */
+    assert_int_equal(tally_guarded(r, read_kept, &g), TALLY_ESHRUNK);
+    tally_close(r);
+    assert_string_not_equal(tally_strerror(TALLY_ESHRUNK), "unknown libtally error");
+    tally_guard_remove();
+}
+
+/* A SIGBUS outside any guarded region still ends the process: the guard
+ * hides nothing but the region's own. */
+static int fault_elsewhere(void *arg, int index)
+{
+    const char *path = arg;
+    signal(SIGBUS, SIG_DFL); /* not cmocka's handler: the default's death */
+    if (tally_guard_install() != 0)
+        return 10;
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ftruncate(fd, 8192) != 0)
+        return 11;
+    volatile char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED || ftruncate(fd, 0) != 0)
+        return 12;
+    return p[4096]; /* SIGBUS */
+}
+
+static void test_other_sigbus_kills(void **state)
+{
+    static char path[256];
+    tu_path(path, sizeof(path), "not-a-region");
+    pid_t child = tu_fork(fault_elsewhere, path, 0);
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGBUS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_garbage_contents), cmocka_unit_test(test_fifo_and_device),
         cmocka_unit_test(test_dangling_symlink), cmocka_unit_test(test_shm_name_symlink),
         cmocka_unit_test(test_short_foreign_file), cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_shrunk_under_reader), cmocka_unit_test(test_other_sigbus_kills),
     };
     return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }

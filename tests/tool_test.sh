@@ -348,6 +348,22 @@ assert d["counters"] == {"good": 3} and d["skipped"] == 3, d' "$out"
 t -r "$H" watch --count 1
 check "watch prints no escape either" test "$(printf '%s' "$out" | LC_ALL=C grep -c $'\033')" == 0
 
+# --- a region truncated under a reader --------------------------------------
+S=$work/shrinks
+t -r "$S" add a 1
+"$T" -r "$S" watch --interval 0.1 --count 600 >"$work/wout" 2>"$work/werr" &
+wpid=$!
+for ((i = 0; i < 100; i++)); do
+    [[ -s $work/wout ]] && break
+    sleep 0.05
+done
+truncate -s 0 "$S"
+wait_or_kill "$wpid" 30
+check "watch on a region truncated under it exits 2, not of SIGBUS" test "$status" == 2
+check "and says what happened and what to do" grep -q "tally: reading region '$S': region file shrank \
+while in use: something with write access truncated it (libtally never does); its counters are \
+lost. Check who can write it (ls -l), then open the region again" "$work/werr"
+
 # --- output errors --------------------------------------------------------
 if [[ -w /dev/full ]]; then
     status=0

@@ -100,6 +100,15 @@ static unsigned terminal_rows(void)
     return ws.ws_row;
 }
 
+static int sample_region(void *arg)
+{
+    struct watch_state *st = arg;
+    int rc = tally_info_get(st->w->region, &st->info);
+    if (rc == 0)
+        rc = snapshot_take(&st->cur, st->w->region, st->w->prefix);
+    return rc;
+}
+
 /* Read the region once: the previous sample becomes prev. */
 static int sample(struct watch_state *st)
 {
@@ -107,9 +116,9 @@ static int sample(struct watch_state *st)
     st->prev = st->cur;
     st->cur = t;
     st->prev_t = st->cur_t;
-    int rc = tally_info_get(st->w->region, &st->info);
-    if (rc == 0)
-        rc = snapshot_take(&st->cur, st->w->region, st->w->prefix);
+    /* Guarded here, not only by the caller: a jump out of watch_run would
+     * leave its snapshots unfreed. */
+    int rc = tally_guarded(st->w->region, sample_region, st);
     st->cur_t = civil_mono_seconds();
     if (st->tty)
         st->rows = terminal_rows();
