@@ -789,6 +789,13 @@ static void test_prometheus_without_counters(void **state)
     free(out);
 }
 
+static void assert_ends_with(const char *out, const char *tail)
+{
+    size_t n = strlen(out), t = strlen(tail);
+    assert_true(n > t);
+    assert_string_equal(out + n - t, tail);
+}
+
 static void test_prometheus_label_escaping(void **state)
 {
     /* libtally forbids control characters in names, but the format must
@@ -809,9 +816,7 @@ static void test_prometheus_label_escaping(void **state)
                        "tally_region_value{name=\"line\\nfeed\"} 2\n"
                        "tally_region_value{name=\"\xef\xbf\xbd\"} 3\n"
                        "tally_region_value{name=\"\xf0\x9f\x98\x80 ok\"} 4\n";
-    size_t n = strlen(out), t = strlen(tail);
-    assert_true(n > t);
-    assert_string_equal(out + n - t, tail);
+    assert_ends_with(out, tail);
     free(out);
 }
 
@@ -834,9 +839,7 @@ static void test_repaired_names_collide(void **state)
     const char *tail = "# TYPE tally_region_value gauge\n"
                        "tally_region_value{name=\"a\xef\xbf\xbd\"} 1\n"
                        "tally_region_value{name=\"b\xef\xbf\xbd\"} 4\n";
-    size_t n = strlen(out), t = strlen(tail);
-    assert_true(n > t);
-    assert_string_equal(out + n - t, tail);
+    assert_ends_with(out, tail);
     free(out);
     out = render(TALLY_FORMAT_JSON, &s, NULL);
     json_t *root = json_loads(out, 0, NULL);

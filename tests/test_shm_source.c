@@ -41,14 +41,19 @@ static void stop(struct run *r)
     mock_host_free(r->h);
 }
 
+/* A region at <scratch>/leaf, as an application leaves it: name = value. */
+static void region_with(char *path, size_t cap, const char *leaf, const char *name, int64_t value)
+{
+    tally_region *app = NULL;
+    assert_int_equal(tally_open(&app, tu_path(path, cap, leaf), NULL), 0);
+    assert_int_equal(tally_add_name(app, name, value), 0);
+    tally_close(app);
+}
+
 static void test_truncated_under_the_source(void **state)
 {
     char path[256];
-    tu_path(path, sizeof(path), "shrinks");
-    tally_region *app = NULL;
-    assert_int_equal(tally_open(&app, path, NULL), 0);
-    assert_int_equal(tally_add_name(app, "x", 5), 0);
-    tally_close(app);
+    region_with(path, sizeof(path), "shrinks", "x", 5);
     struct run r;
     start(&r, path);
     assert_int_equal(plugin->collect(r.in.ctx), TALLY_HOST_OK);
@@ -69,11 +74,7 @@ static void test_truncated_under_the_source(void **state)
 static void test_hostile_names_counted(void **state)
 {
     char path[256];
-    tu_path(path, sizeof(path), "hostile");
-    tally_region *app = NULL;
-    assert_int_equal(tally_open(&app, path, NULL), 0);
-    assert_int_equal(tally_add_name(app, "good", 2), 0);
-    tally_close(app);
+    region_with(path, sizeof(path), "hostile", "good", 2);
     /* A published record at the byte level: an escape sequence as name,
      * under a tag libtally never gives it (layout.h: header page, then
      * 64-byte slots, a tag first). */
