@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -96,11 +97,55 @@ static void test_handles_stable(void **state)
     tally_close(r);
 }
 
+struct racer {
+    tally_region *r;
+    tally_counter *got[32];
+};
+
+static void *race_handles(void *arg)
+{
+    struct racer *x = arg;
+    char name[32];
+    for (int i = 0; i < 32; i++) {
+        snprintf(name, sizeof(name), "race.%d", i);
+        if (tally_counter_get(x->r, name, &x->got[i]) != 0)
+            x->got[i] = NULL;
+        else
+            tally_add(x->got[i], 1);
+    }
+    return NULL;
+}
+
+/* Threads that ask for handles of one new chunk at once all get the same
+ * handles: one chunk is published, the others' are freed. */
+static void test_handles_raced(void **state)
+{
+    char path[256];
+    tally_region *r = NULL;
+    assert_int_equal(tally_open(&r, tu_path(path, sizeof(path), "race"), NULL), 0);
+    struct racer x[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        x[i].r = r;
+        assert_int_equal(pthread_create(&t[i], NULL, race_handles, &x[i]), 0);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    for (int k = 0; k < 32; k++) {
+        assert_non_null(x[0].got[k]);
+        for (int i = 1; i < 4; i++)
+            assert_ptr_equal(x[i].got[k], x[0].got[k]);
+        assert_int_equal(tally_value(x[0].got[k]), 4);
+    }
+    tally_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attach_max_capacity),
         cmocka_unit_test(test_handles_stable),
+        cmocka_unit_test(test_handles_raced),
     };
     return cmocka_run_group_tests(tests, NULL, tu_teardown);
 }
