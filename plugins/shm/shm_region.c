@@ -57,10 +57,17 @@ static int carry_one(const char *name, int64_t value, void *arg)
     return 0;
 }
 
-static int carry_guarded(void *arg)
+static int carry_all(void *arg)
 {
     struct carry_arg *c = arg;
     return tally_foreach(c->from, NULL, carry_one, c);
+}
+
+/* Under the guard of both regions: either file may be the one cut short. */
+static int carry_guarded(void *arg)
+{
+    struct carry_arg *c = arg;
+    return tally_guarded(c->to, carry_all, c);
 }
 
 int shm_region_ready(shm_source *s)
@@ -91,11 +98,10 @@ int shm_region_ready(shm_source *s)
                 "region '%s' was removed or replaced while open (path %s); reading the one there "
                 "now: its counters start again from zero",
                 s->region_name, info.path);
-    /* The old region may be the one that shrank: read it under the guard. */
     if (tally_guarded(c.from, carry_guarded, &c) == TALLY_ESHRUNK)
         s->api->log(s->host, TALLY_LOG_ERR,
-                    "region '%s' it replaced: %s; its daily counts since the last rollover are "
-                    "lost",
+                    "region '%s': carrying the daily counts of the region it replaced: %s; what "
+                    "they gathered since the last rollover is lost",
                     s->region_name, tally_strerror(TALLY_ESHRUNK));
     tally_close(c.from);
     if (c.lost != 0)
