@@ -17,6 +17,8 @@
  */
 #include "layout.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static uint32_t first_slot(const tally_region *r, uint64_t hash)
@@ -168,6 +170,32 @@ static int64_t slot_of(tally_region *r, const char *name, int create)
     return create ? find_or_register(r, &k) : lookup(r, &k);
 }
 
+/* The handle of a slot, kept until tally_close. Its chunk is made by the
+ * first thread that asks; a thread that loses the race to publish it
+ * takes the winner's, so a handle never moves once handed out. */
+static int handle_at(tally_region *r, uint32_t slot, tally_counter **out)
+{
+    _Atomic(tally_counter *) *chunkp = &r->handle_chunks[slot / HANDLE_CHUNK];
+    tally_counter *chunk = atomic_load_explicit(chunkp, memory_order_acquire);
+    if (chunk == NULL) {
+        uint32_t first = slot - slot % HANDLE_CHUNK;
+        uint32_t n = r->table_mask + 1 - first;
+        n = n < HANDLE_CHUNK ? n : HANDLE_CHUNK;
+        tally_counter *made = malloc(n * sizeof(*made));
+        if (made == NULL)
+            return -ENOMEM;
+        for (uint32_t i = 0; i < n; i++)
+            made[i] = tally_handle_of(r, first + i);
+        if (atomic_compare_exchange_strong_explicit(chunkp, &chunk, made, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            chunk = made;
+        else
+            free(made);
+    }
+    *out = &chunk[slot % HANDLE_CHUNK];
+    return 0;
+}
+
 static int handle_of(tally_region *r, const char *name, int create, tally_counter **out)
 {
     if (r == NULL || out == NULL)
@@ -175,8 +203,7 @@ static int handle_of(tally_region *r, const char *name, int create, tally_counte
     int64_t slot = slot_of(r, name, create);
     if (slot < 0)
         return (int)slot;
-    *out = &r->handles[slot];
-    return 0;
+    return handle_at(r, (uint32_t)slot, out);
 }
 
 int tally_counter_get(tally_region *r, const char *name, tally_counter **out)
@@ -204,7 +231,8 @@ int tally_add_name(tally_region *r, const char *name, int64_t n)
         slot = slot_of(r, name, 1);
     if (slot < 0)
         return (int)slot;
-    tally_add(&r->handles[slot], n);
+    tally_counter c = tally_handle_of(r, (uint32_t)slot);
+    tally_add(&c, n);
     return 0;
 }
 
@@ -232,9 +260,28 @@ int64_t tally_reset(tally_counter *c)
     return (int64_t)sum;
 }
 
-int tally_foreach(tally_region *r, const char *prefix,
-                  int (*fn)(const char *name, int64_t value, void *arg), void *arg)
+/* A published record a reader may show: its name is valid, and it is the
+ * record a lookup of that name finds. Anything that can write the region
+ * can publish other bytes: control characters (terminal escapes), bytes
+ * that are not UTF-8 (which JSON refuses, and which two names could both
+ * be repaired into), or one name in two records (two series of one name).
+ * libtally's own registrations always pass. */
+static int record_readable(const tally_region *r, uint32_t slot, const char *name)
 {
+    size_t len;
+    if (tally_name_check(name, &len) != 0)
+        return 0;
+    struct probe_key k;
+    probe_key_of(&k, name, len);
+    return lookup(r, &k) == (int64_t)slot;
+}
+
+int tally_foreach_checked(tally_region *r, const char *prefix,
+                          int (*fn)(const char *name, int64_t value, void *arg), void *arg,
+                          uint32_t *skipped)
+{
+    if (skipped != NULL)
+        *skipped = 0;
     if (r == NULL || fn == NULL)
         return TALLY_EINVAL;
     size_t plen = prefix != NULL ? strlen(prefix) : 0;
@@ -250,11 +297,23 @@ int tally_foreach(tally_region *r, const char *prefix,
             words[k] = atomic_load_explicit(tally_name_word(r, slot, k), memory_order_relaxed);
         memcpy(name, words, TALLY_NAME_MAX);
         name[TALLY_NAME_MAX] = '\0';
+        if (!record_readable(r, slot, name)) {
+            if (skipped != NULL)
+                (*skipped)++;
+            continue;
+        }
         if (plen > 0 && strncmp(name, prefix, plen) != 0)
             continue;
-        int rc = fn(name, tally_value(&r->handles[slot]), arg);
+        tally_counter c = tally_handle_of(r, slot);
+        int rc = fn(name, tally_value(&c), arg);
         if (rc != 0)
             return rc;
     }
     return 0;
+}
+
+int tally_foreach(tally_region *r, const char *prefix,
+                  int (*fn)(const char *name, int64_t value, void *arg), void *arg)
+{
+    return tally_foreach_checked(r, prefix, fn, arg, NULL);
 }

@@ -17,10 +17,12 @@ const char *tally_strerror(int err)
     case TALLY_ENAME:
         return "invalid counter name: use 1 to 64 bytes of UTF-8 without control characters";
     case TALLY_EEMPTY:
-        return "region file is empty: it is not a tally region; remove it so it can be created";
+        return "region file is empty: it is not a tally region (libtally never leaves one "
+               "empty); check what the path names, and remove it only if it is yours, so the "
+               "region can be created";
     case TALLY_ETRUNC:
-        return "region file is truncated: shorter than a region header; remove it so it can be "
-               "created";
+        return "region file is a region cut short: shorter than a region header; check what "
+               "the path names, and remove it only if it is yours, so it can be created";
     case TALLY_EMAGIC:
         return "not a tally region (wrong magic): check the region name or path";
     case TALLY_EVERSION:
@@ -38,6 +40,23 @@ const char *tally_strerror(int err)
         return "invalid argument: region name, options or pointer";
     case TALLY_ENOREGION:
         return "region does not exist";
+    case TALLY_ESYMLINK:
+        return "region name is a symbolic link in /dev/shm: libtally never follows a link "
+               "there (anyone may plant one); remove the link if it is yours, or use another "
+               "region name";
+    case TALLY_EDANGLING:
+        return "region path is a symbolic link to nothing (dangling): point it at a region, "
+               "or remove the link so the region can be created";
+    case TALLY_EISDIR:
+        return "region path is a directory, not a region file: give a file's path, or a name "
+               "without '/' for a region in /dev/shm";
+    case TALLY_ESPECIAL:
+        return "region path is a FIFO, socket or device, not a region file: libtally neither "
+               "reads nor writes it; give the path of a regular file";
+    case TALLY_ESHRUNK:
+        return "region file shrank while in use: something with write access truncated it "
+               "(libtally never does); its counters are lost. Check who can write it (ls -l), "
+               "then open the region again";
     case TALLY_EREPLACED:
         return "region was removed or replaced since it was opened: close it and open it again "
                "to see the new one";

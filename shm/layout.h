@@ -82,7 +82,10 @@ struct tally_region {
     uint32_t table_mask; /* table_slots - 1 */
     uint32_t stripes;
     uint32_t stripe_shift;
-    tally_counter *handles; /* one per slot, precomputed at open */
+    /* Handles, made when first asked for, HANDLE_CHUNK slots at a time:
+     * one per table slot up front cost a maximum-capacity region 128 MiB
+     * of memory on every attach, however few counters it held. */
+    _Atomic(tally_counter *) *handle_chunks;
     int created;
     int by_name;        /* a POSIX shm name: its path is opened without following links */
     dev_t dev;          /* the file mapped, to tell when the path names another */
@@ -106,6 +109,18 @@ static inline _Atomic uint64_t *tally_slot_tag(const tally_region *r, uint32_t s
 static inline _Atomic uint64_t *tally_name_word(const tally_region *r, uint32_t slot, size_t k)
 {
     return k < HEAD_WORDS ? &r->slots[slot].head[k] : &r->tails[slot];
+}
+
+#define HANDLE_CHUNK 1024u /* handles allocated together */
+
+/* The handle of a slot, as kept for tally_counter_get's callers. */
+static inline tally_counter tally_handle_of(const tally_region *r, uint32_t slot)
+{
+    return (tally_counter){
+        .cell0 = (_Atomic int64_t *)(r->values + (size_t)slot * sizeof(int64_t)),
+        .cpu_mask = r->stripes - 1,
+        .stripe_shift = r->stripe_shift,
+    };
 }
 
 void tally_geometry_of(uint32_t capacity, uint32_t stripes, struct tally_geometry *out);
@@ -137,6 +152,10 @@ static inline uint64_t tally_words_hash(const uint64_t *words, size_t len)
 
 /* The same hash of a name's bytes (at most TALLY_SLOT_SIZE). */
 uint64_t tally_name_hash(const char *name, size_t len);
+
+/* fn(arg) under a SIGBUS guard for the mapping [base, base + size):
+ * TALLY_ESHRUNK if an access there faulted (guard.c). */
+int tally_guard_run(const void *base, size_t size, int (*fn)(void *arg), void *arg);
 
 /* Length of a valid name, or TALLY_ENAME. */
 int tally_name_check(const char *name, size_t *len_out);

@@ -95,10 +95,12 @@ static int validate_header(const struct tally_header *h, uint64_t file_size)
 {
     if (file_size == 0)
         return TALLY_EEMPTY;
+    /* The magic first: a short file that is not a region is foreign, and
+     * must not be called a truncated region (an invitation to remove it). */
+    if (file_size < sizeof(h->magic) || memcmp(h->magic, TALLY_MAGIC, 8) != 0)
+        return TALLY_EMAGIC;
     if (file_size < offsetof(struct tally_header, used))
         return TALLY_ETRUNC;
-    if (memcmp(h->magic, TALLY_MAGIC, 8) != 0)
-        return TALLY_EMAGIC;
     if (h->version != TALLY_LAYOUT_VERSION)
         return TALLY_EVERSION;
     if (h->checksum != tally_header_checksum(h))
@@ -225,13 +227,46 @@ static int create_region(const char *path, uint32_t capacity, mode_t mode)
 }
 
 /* A region made before identities gets one now; every opener that races
- * here agrees on the first one stored. */
-static void stamp_identity(struct tally_header *h)
+ * here agrees on the first one stored. The first access to the mapping:
+ * the file may have shrunk since its size was checked (guard.c). */
+static int stamp_identity(void *arg)
 {
+    struct tally_header *h = arg;
     uint64_t none = 0;
     if (atomic_load_explicit(&h->id, memory_order_acquire) == 0)
         atomic_compare_exchange_strong_explicit(&h->id, &none, new_identity(),
                                                 memory_order_acq_rel, memory_order_acquire);
+    return 0;
+}
+
+static size_t handle_chunk_count(const tally_region *r)
+{
+    return ((size_t)r->table_mask + HANDLE_CHUNK) / HANDLE_CHUNK;
+}
+
+/* A region is a regular file; anything else gets a code saying what it is. */
+static int kind_of(mode_t mode)
+{
+    if (S_ISREG(mode))
+        return 0;
+    return S_ISDIR(mode) ? TALLY_EISDIR : TALLY_ESPECIAL;
+}
+
+/* What the path names, looked at before anything opens it: opening a FIFO
+ * could block and a device could act on the open. 0 when it is a regular
+ * file or nothing at all (a region can be created there). */
+static int path_kind(const char *path, int by_name)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (S_ISLNK(st.st_mode)) {
+        if (by_name)
+            return TALLY_ESYMLINK;
+        if (stat(path, &st) != 0)
+            return errno == ENOENT ? TALLY_EDANGLING : -errno;
+    }
+    return kind_of(st.st_mode);
 }
 
 static int map_region(int fd, tally_region *r)
@@ -239,8 +274,9 @@ static int map_region(int fd, tally_region *r)
     struct stat st;
     if (fstat(fd, &st) != 0)
         return -errno;
-    if (!S_ISREG(st.st_mode))
-        return TALLY_EINVAL;
+    int rc = kind_of(st.st_mode);
+    if (rc != 0)
+        return rc;
     r->dev = st.st_dev;
     r->ino = st.st_ino;
     struct tally_header h;
@@ -248,7 +284,7 @@ static int map_region(int fd, tally_region *r)
     ssize_t got = pread(fd, &h, sizeof(h), 0);
     if (got < 0)
         return -errno;
-    int rc = validate_header(&h, (uint64_t)st.st_size);
+    rc = validate_header(&h, (uint64_t)st.st_size);
     if (rc != 0)
         return rc;
     void *base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -266,18 +302,17 @@ static int map_region(int fd, tally_region *r)
     r->table_mask = h.table_slots - 1;
     r->stripes = h.stripes;
     r->stripe_shift = h.stripe_shift;
-    r->handles = calloc(h.table_slots, sizeof(tally_counter));
-    if (r->handles == NULL) {
+    r->handle_chunks = calloc(handle_chunk_count(r), sizeof(*r->handle_chunks));
+    if (r->handle_chunks == NULL) {
         munmap(base, h.total_size);
         return -ENOMEM;
     }
-    for (uint32_t id = 0; id < h.table_slots; id++) {
-        r->handles[id].cell0 = (_Atomic int64_t *)(r->values + (size_t)id * sizeof(int64_t));
-        r->handles[id].cpu_mask = h.stripes - 1;
-        r->handles[id].stripe_shift = h.stripe_shift;
+    rc = tally_guard_run(r->base, r->size, stamp_identity, r->hdr);
+    if (rc != 0) {
+        munmap(base, h.total_size);
+        free(r->handle_chunks);
     }
-    stamp_identity(r->hdr);
-    return 0;
+    return rc;
 }
 
 int tally_open(tally_region **out, const char *name, const tally_open_opts *opts)
@@ -305,10 +340,17 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
     /* Another process may publish, or remove, the region between our
      * attempts to open and to create it; a few rounds settle any race. */
     for (int attempt = 0; rc == 0 && fd < 0 && attempt < 8; attempt++) {
-        fd = open(r->path, O_RDWR | O_CLOEXEC | (shm ? O_NOFOLLOW : 0));
+        rc = path_kind(r->path, shm);
+        if (rc != 0)
+            break;
+        /* O_NONBLOCK: a FIFO swapped in after the check must not block
+         * the open; map_region refuses it. */
+        fd = open(r->path, O_RDWR | O_CLOEXEC | O_NONBLOCK | (shm ? O_NOFOLLOW : 0));
         if (fd >= 0)
             break;
-        if (errno != ENOENT)
+        if (errno == ELOOP && shm)
+            rc = TALLY_ESYMLINK;
+        else if (errno != ENOENT)
             rc = -errno;
         else if (o.flags & TALLY_OPEN_NOCREATE)
             rc = TALLY_ENOREGION;
@@ -320,8 +362,13 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
                 rc = fd;
         }
     }
-    if (rc == 0 && fd < 0)
-        rc = -EAGAIN;
+    if (rc == 0 && fd < 0) {
+        /* Every round found nothing to open yet could not create: say
+         * what is in the way if anything is, else that it kept changing. */
+        rc = path_kind(r->path, shm);
+        if (rc == 0)
+            rc = -EAGAIN;
+    }
     if (rc == 0)
         rc = map_region(fd, r);
     if (fd >= 0)
@@ -339,7 +386,9 @@ void tally_close(tally_region *r)
     if (r == NULL)
         return;
     munmap(r->base, r->size);
-    free(r->handles);
+    for (size_t i = 0; i < handle_chunk_count(r); i++)
+        free(atomic_load_explicit(&r->handle_chunks[i], memory_order_relaxed));
+    free(r->handle_chunks);
     free(r);
 }
 

@@ -44,6 +44,11 @@ enum {
     TALLY_EINVAL = -1010,     /* bad argument (NULL, bad region name, options) */
     TALLY_ENOREGION = -1011,  /* region missing and TALLY_OPEN_NOCREATE given */
     TALLY_EREPLACED = -1012,  /* the path no longer names the region mapped */
+    TALLY_ESYMLINK = -1013,   /* a region name (in /dev/shm) is a symbolic link */
+    TALLY_EDANGLING = -1014,  /* a region path is a symbolic link to nothing */
+    TALLY_EISDIR = -1015,     /* a region path names a directory */
+    TALLY_ESPECIAL = -1016,   /* a region path names a FIFO, socket or device */
+    TALLY_ESHRUNK = -1017,    /* the region's file shrank under its mapping */
 };
 
 /* tally_open_opts.flags */
@@ -95,6 +100,13 @@ int64_t tally_reset(tally_counter *c);
 int tally_add_name(tally_region *r, const char *name, int64_t n);
 int tally_foreach(tally_region *r, const char *prefix,
                   int (*fn)(const char *name, int64_t value, void *arg), void *arg);
+/* tally_foreach, and in *skipped how many records it did not show because
+ * libtally did not write them: a name that is not valid, or a name held
+ * twice (something else wrote into the region). tally_foreach skips them
+ * too, silently. */
+int tally_foreach_checked(tally_region *r, const char *prefix,
+                          int (*fn)(const char *name, int64_t value, void *arg), void *arg,
+                          uint32_t *skipped);
 int tally_info_get(tally_region *r, tally_info *out);
 int tally_identity_get(tally_region *r, tally_identity *out);
 /* 0 while r's path still names the region r maps; TALLY_EREPLACED once it
@@ -102,6 +114,17 @@ int tally_identity_get(tally_region *r, tally_identity *out);
  * again); another negative code if the path cannot be checked. One stat. */
 int tally_check_path(tally_region *r);
 int tally_name_valid(const char *name);
+/* A region's file can be truncated under its mapping by anyone who may
+ * write it; the next access to a page past its new end raises SIGBUS.
+ * A reader that must survive that installs libtally's SIGBUS handler
+ * (once per process; counted, so each install has its remove) and runs
+ * its accesses to r in tally_guarded: fn(arg)'s result, or TALLY_ESHRUNK
+ * if an access to r's mapping faulted (close r then; open it again to see
+ * what the file holds now). Other SIGBUSes go where they went before.
+ * While installed, tally_open guards its own accesses too. */
+int tally_guard_install(void);
+void tally_guard_remove(void);
+int tally_guarded(tally_region *r, int (*fn)(void *arg), void *arg);
 const char *tally_strerror(int err);
 
 /* The CPU this thread runs on, read from the rseq area the kernel keeps

@@ -9,3 +9,7 @@ add_executable(test_spool test_spool.c)
 target_link_libraries(test_spool PRIVATE tallyd_core PkgConfig::CMOCKA)
 add_test(NAME test_spool COMMAND test_spool)
 set_tests_properties(test_spool PROPERTIES LABELS "agent;concurrent" TIMEOUT 120)
+
+# The shm source against hostile regions: truncated under it, names
+# libtally did not write, paths that name no region file.
+tally_plugin_test(test_shm_source PLUGINS shm LABELS shm plugin LIBS tally_static shm_testutil)

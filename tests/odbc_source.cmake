@@ -28,3 +28,9 @@ add_test(NAME odbc_e2e
                  $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} $<TARGET_FILE:test_odbc_source>
                  ${TALLY_SQLITE_ODBC_DRIVER} ${TALLY_PG_ODBC_DRIVER})
 set_tests_properties(odbc_e2e PROPERTIES LABELS "odbc;e2e" TIMEOUT 600)
+
+# What a connection string looks like in messages: every secret masked.
+add_executable(test_odbc_conn test_odbc_conn.c)
+target_link_libraries(test_odbc_conn PRIVATE tally_odbc PkgConfig::CMOCKA)
+add_test(NAME test_odbc_conn COMMAND test_odbc_conn)
+set_tests_properties(test_odbc_conn PROPERTIES LABELS "odbc" TIMEOUT 60)

@@ -789,6 +789,13 @@ static void test_prometheus_without_counters(void **state)
     free(out);
 }
 
+static void assert_ends_with(const char *out, const char *tail)
+{
+    size_t n = strlen(out), t = strlen(tail);
+    assert_true(n > t);
+    assert_string_equal(out + n - t, tail);
+}
+
 static void test_prometheus_label_escaping(void **state)
 {
     /* libtally forbids control characters in names, but the format must
@@ -809,10 +816,40 @@ static void test_prometheus_label_escaping(void **state)
                        "tally_region_value{name=\"line\\nfeed\"} 2\n"
                        "tally_region_value{name=\"\xef\xbf\xbd\"} 3\n"
                        "tally_region_value{name=\"\xf0\x9f\x98\x80 ok\"} 4\n";
-    size_t n = strlen(out), t = strlen(tail);
-    assert_true(n > t);
-    assert_string_equal(out + n - t, tail);
+    assert_ends_with(out, tail);
     free(out);
+}
+
+/* Names that repair to the same text would be one series twice (a scrape
+ * error) or one JSON key set twice (a value lost): the first keeps it, a
+ * valid name before any repaired one. */
+static void test_repaired_names_collide(void **state)
+{
+    tally_counter_value cv[] = {
+        {"a\xef\xbf\xbd", 1}, /* a valid name: "a" and U+FFFD */
+        {"a\xfe", 2},
+        {"a\xff", 3},
+        {"b\xfe", 4},
+        {"b\xff", 5},
+    };
+    tally_snapshot s = zero_snapshot();
+    s.counters = cv;
+    s.n_counters = COUNT(cv);
+    char *out = render(TALLY_FORMAT_PROMETHEUS, &s, NULL);
+    const char *tail = "# TYPE tally_region_value gauge\n"
+                       "tally_region_value{name=\"a\xef\xbf\xbd\"} 1\n"
+                       "tally_region_value{name=\"b\xef\xbf\xbd\"} 4\n";
+    assert_ends_with(out, tail);
+    free(out);
+    out = render(TALLY_FORMAT_JSON, &s, NULL);
+    json_t *root = json_loads(out, 0, NULL);
+    assert_non_null(root);
+    free(out);
+    json_t *counters = json_object_get(root, "counters");
+    assert_int_equal(json_object_size(counters), 2);
+    assert_int_key(counters, "a\xef\xbf\xbd", 1);
+    assert_int_key(counters, "b\xef\xbf\xbd", 4);
+    json_decref(root);
 }
 
 /* ---- CSV ---- */
@@ -1162,6 +1199,7 @@ int main(void)
         cmocka_unit_test(test_prometheus_text),
         cmocka_unit_test(test_prometheus_without_counters),
         cmocka_unit_test(test_prometheus_label_escaping),
+        cmocka_unit_test(test_repaired_names_collide),
         cmocka_unit_test(test_csv_headers),
         cmocka_unit_test(test_csv_rows),
         cmocka_unit_test(test_csv_quoting),

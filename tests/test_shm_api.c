@@ -373,7 +373,8 @@ static void test_strerror_distinct(void **state)
 {
     int codes[] = {TALLY_EFULL,      TALLY_ENAME,    TALLY_EEMPTY,   TALLY_ETRUNC,
                    TALLY_EMAGIC,     TALLY_EVERSION, TALLY_ECORRUPT, TALLY_ESIZE,
-                   TALLY_ENOCOUNTER, TALLY_EINVAL,   TALLY_ENOREGION};
+                   TALLY_ENOCOUNTER, TALLY_EINVAL,   TALLY_ENOREGION, TALLY_EREPLACED,
+                   TALLY_ESYMLINK,   TALLY_EDANGLING, TALLY_EISDIR,  TALLY_ESPECIAL};
     size_t n = sizeof(codes) / sizeof(codes[0]);
     for (size_t i = 0; i < n; i++) {
         assert_string_not_equal(tally_strerror(codes[i]), "unknown libtally error");

@@ -12,7 +12,7 @@ work=$(mktemp -d)
 SHM=tally-tooltest-$$
 cleanup() {
     rm -rf "$work"
-    rm -f "/dev/shm/$SHM" "/dev/shm/$SHM-missing"
+    rm -f "/dev/shm/$SHM" "/dev/shm/$SHM-missing" "/dev/shm/$SHM-link"
 }
 trap cleanup EXIT
 unset TALLY_REGION
@@ -263,7 +263,35 @@ expect "add does not overwrite a non-region file" 2 "" \
 : >"$work/empty"
 t -r "$work/empty" get x
 expect "an empty file is refused" 2 "" "tally: region '$work/empty': region file is empty: it is \
-not a tally region; remove it so it can be created"
+not a tally region (libtally never leaves one empty); check what the path names, and remove it \
+only if it is yours, so the region can be created"
+printf 'hello\n' >"$work/short"
+t -r "$work/short" list
+expect "a short foreign file is not called a truncated region" 2 "" \
+    "tally: region '$work/short': not a tally region (wrong magic): check the region name or path"
+ln -s "$work/nowhere" "$work/dangling"
+t -r "$work/dangling" add x
+expect "a dangling symlink is named as such" 2 "" "tally: region '$work/dangling': region path is \
+a symbolic link to nothing (dangling): point it at a region, or remove the link so the region can \
+be created"
+check "add created nothing through the dangling link" test ! -e "$work/nowhere"
+mkfifo "$work/fifo"
+t -r "$work/fifo" list
+expect "a FIFO is refused, without blocking" 2 "" "tally: region '$work/fifo': region path is a \
+FIFO, socket or device, not a region file: libtally neither reads nor writes it; give the path of \
+a regular file"
+t -r /dev/null add x
+expect "a device is refused" 2 "" "tally: region '/dev/null': region path is a FIFO, socket or \
+device, not a region file: libtally neither reads nor writes it; give the path of a regular file"
+mkdir "$work/dir"
+t -r "$work/dir" get x
+expect "a directory is refused" 2 "" "tally: region '$work/dir': region path is a directory, not \
+a region file: give a file's path, or a name without '/' for a region in /dev/shm"
+ln -s "$work/dir" "/dev/shm/$SHM-link"
+t -r "$SHM-link" list
+expect "a symbolic link in /dev/shm is not followed" 2 "" "tally: region '$SHM-link': region name \
+is a symbolic link in /dev/shm: libtally never follows a link there (anyone may plant one); remove \
+the link if it is yours, or use another region name"
 
 # --- a full region: capacity and overflow ---------------------------------
 F=$work/full
@@ -277,6 +305,64 @@ expect "list shows the capacity and the overflow count" 0 "# region $F: capacity
 overflow 1
 one  1
 two  1" ""
+
+# --- hostile names, written into the region at the byte level -------------
+# publish_raw REGION NAME_BYTES...: each name (a Python bytes literal) is
+# published in a free slot, under a tag libtally would never give it.
+publish_raw() {
+    python3 - "$@" <<'EOF'
+import ast, struct, sys
+path, names = sys.argv[1], [ast.literal_eval(a) for a in sys.argv[2:]]
+with open(path, "r+b") as f:
+    table_slots = struct.unpack_from("<I", f.read(64), 28)[0]
+    slot = table_slots
+    for name in names:
+        while True:
+            slot -= 1
+            f.seek(4096 + slot * 64)
+            if struct.unpack("<Q", f.read(8))[0] == 0:
+                break
+        rec = name.ljust(64, b"\0")
+        f.seek(4096 + slot * 64 + 8)
+        f.write(rec[:56])
+        f.seek(4096 + table_slots * 64 + slot * 8)
+        f.write(rec[56:])
+        f.seek(4096 + slot * 64)
+        f.write(struct.pack("<Q", (1 << 63) | 0x123400 | len(name)))
+EOF
+}
+H=$work/hostile
+t -r "$H" --capacity 16 add good 3
+publish_raw "$H" "b'\\x1b]0;owned\\x07'" "b'bad\\xff'" "b'bad\\xfe'"
+t -r "$H" list
+expect "list leaves out hostile names and says how many" 0 "# region $H: capacity 16, used 4, \
+overflow 0
+good  3" "tally: region '$H': 3 counter record(s) not shown: their names are not valid, or repeat \
+another's, so libtally did not write them; something with write access to the region did (check \
+its owner and mode)"
+t -r "$H" --json list
+check "list --json still prints the region's valid counters" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["counters"] == {"good": 3} and d["skipped"] == 3, d' "$out"
+t -r "$H" watch --count 1
+check "watch prints no escape either" test "$(printf '%s' "$out" | LC_ALL=C grep -c $'\033')" == 0
+
+# --- a region truncated under a reader --------------------------------------
+S=$work/shrinks
+t -r "$S" add a 1
+"$T" -r "$S" watch --interval 0.1 --count 600 >"$work/wout" 2>"$work/werr" &
+wpid=$!
+for ((i = 0; i < 100; i++)); do
+    [[ -s $work/wout ]] && break
+    sleep 0.05
+done
+truncate -s 0 "$S"
+wait_or_kill "$wpid" 30
+check "watch on a region truncated under it exits 2, not of SIGBUS" test "$status" == 2
+check "and says what happened and what to do" grep -q "tally: reading region '$S': region file shrank \
+while in use: something with write access truncated it (libtally never does); its counters are \
+lost. Check who can write it (ls -l), then open the region again" "$work/werr"
 
 # --- output errors --------------------------------------------------------
 if [[ -w /dev/full ]]; then

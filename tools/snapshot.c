@@ -8,6 +8,8 @@
 #include "tool.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +48,7 @@ static int by_name(const void *a, const void *b)
 int snapshot_take(struct snapshot *s, tally_region *r, const char *prefix)
 {
     s->n = 0;
-    int rc = tally_foreach(r, prefix, snapshot_add, s);
+    int rc = tally_foreach_checked(r, prefix, snapshot_add, s, &s->skipped);
     if (rc != 0)
         return rc;
     if (s->n > 1)
@@ -54,11 +56,26 @@ int snapshot_take(struct snapshot *s, tally_region *r, const char *prefix)
     return 0;
 }
 
+/* Records with hostile names are left out rather than printed: raw bytes
+ * would reach the terminal (escape sequences) or break JSON for the whole
+ * region; saying how many keeps the omission from going unnoticed. */
+void snapshot_warn_skipped(const struct snapshot *s, const char *region_name)
+{
+    if (s->skipped == 0)
+        return;
+    fprintf(stderr,
+            "tally: region '%s': %" PRIu32 " counter record(s) not shown: their names are not "
+            "valid, or repeat another's, so libtally did not write them; something with write "
+            "access to the region did (check its owner and mode)\n",
+            region_name, s->skipped);
+}
+
 void snapshot_free(struct snapshot *s)
 {
     free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
+    s->skipped = 0;
 }
 
 const struct tool_counter *snapshot_find(const struct snapshot *s, const char *name)

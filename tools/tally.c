@@ -146,9 +146,10 @@ static json_int_t json_int_of_u64(uint64_t v)
     return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
 }
 
-/* {"region": ..., [info keys,] "counters": {...}}; info may be NULL. */
+/* {"region": ..., [info keys,] ["skipped": n,] "counters": {...}}; info
+ * may be NULL; skipped is there only when records were. */
 static int json_print(const struct tool_opts *o, const tally_info *info,
-                      const struct tool_counter *v, size_t n)
+                      const struct tool_counter *v, size_t n, uint32_t skipped)
 {
     json_t *root = json_object();
     json_t *counters = json_object();
@@ -164,6 +165,8 @@ static int json_print(const struct tool_opts *o, const tally_info *info,
         if (rc == 0)
             rc = json_put(root, "overflow", json_integer(json_int_of_u64(info->overflow)));
     }
+    if (rc == 0 && skipped > 0)
+        rc = json_put(root, "skipped", json_integer(skipped));
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = json_put(counters, v[i].name, json_integer(v[i].value));
     if (rc == 0) {
@@ -193,46 +196,91 @@ static void list_text(const tally_info *info, const struct snapshot *s)
         printf("%-*s  %*" PRId64 "\n", name_w, s->v[i].name, value_w, s->v[i].value);
 }
 
-static int cmd_list(const struct tool_opts *o, char **args)
-{
+/* One command's work on an open region; the snapshot is here, not in the
+ * command, so that it is freed even when the guard cuts the work short. */
+struct region_job {
+    const struct tool_opts *o;
     tally_region *r;
-    int status = region_open(o, 0, &r);
+    char **args;
+    int64_t value; /* add: the amount */
+    int (*body)(struct region_job *j);
+    struct snapshot snap;
+    int status;
+};
+
+static int region_job_run(void *arg)
+{
+    struct region_job *j = arg;
+    j->status = j->body(j);
+    return 0;
+}
+
+/* Open the region, do body's work on it under libtally's SIGBUS guard (a
+ * region file truncated under us must not kill the tool), close it. */
+static int with_region(const struct tool_opts *o, int create, char **args,
+                       int (*body)(struct region_job *j), int64_t value)
+{
+    struct region_job j = {.o = o, .args = args, .value = value, .body = body};
+    int status = region_open(o, create, &j.r);
     if (status != 0)
         return status;
-    struct snapshot s = {0};
+    int rc = tally_guarded(j.r, region_job_run, &j);
+    status = rc == 0 ? j.status : tool_fail(rc, "region '%s'", o->region);
+    snapshot_free(&j.snap);
+    tally_close(j.r);
+    return status;
+}
+
+static int list_body(struct region_job *j)
+{
+    const struct tool_opts *o = j->o;
     tally_info info;
-    int rc = tally_info_get(r, &info);
+    int status = 0;
+    int rc = tally_info_get(j->r, &info);
     if (rc == 0)
-        rc = snapshot_take(&s, r, args[0]);
+        rc = snapshot_take(&j->snap, j->r, j->args[0]);
     if (rc != 0)
         status = tool_fail(rc, "reading region '%s'", o->region);
     else if (o->given & OPT_JSON)
-        status = json_print(o, &info, s.v, s.n);
+        status = json_print(o, &info, j->snap.v, j->snap.n, j->snap.skipped);
     else
-        list_text(&info, &s);
-    snapshot_free(&s);
-    tally_close(r);
+        list_text(&info, &j->snap);
+    if (rc == 0)
+        snapshot_warn_skipped(&j->snap, o->region);
+    return status;
+}
+
+static int cmd_list(const struct tool_opts *o, char **args)
+{
+    return with_region(o, 0, args, list_body, 0);
+}
+
+static int get_body(struct region_job *j)
+{
+    tally_counter *c;
+    int status = counter_find(j->o, j->r, j->args[0], &c);
+    if (status == 0) {
+        struct tool_counter one = {.value = tally_value(c)};
+        snprintf(one.name, sizeof(one.name), "%s", j->args[0]);
+        if (j->o->given & OPT_JSON)
+            status = json_print(j->o, NULL, &one, 1, 0);
+        else
+            printf("%" PRId64 "\n", one.value);
+    }
     return status;
 }
 
 static int cmd_get(const struct tool_opts *o, char **args)
 {
-    tally_region *r;
-    int status = region_open(o, 0, &r);
-    if (status != 0)
-        return status;
-    tally_counter *c;
-    status = counter_find(o, r, args[0], &c);
-    if (status == 0) {
-        struct tool_counter one = {.value = tally_value(c)};
-        snprintf(one.name, sizeof(one.name), "%s", args[0]);
-        if (o->given & OPT_JSON)
-            status = json_print(o, NULL, &one, 1);
-        else
-            printf("%" PRId64 "\n", one.value);
-    }
-    tally_close(r);
-    return status;
+    return with_region(o, 0, args, get_body, 0);
+}
+
+static int add_body(struct region_job *j)
+{
+    int rc = tally_add_name(j->r, j->args[0], j->value);
+    if (rc != 0)
+        return tool_fail(rc, "adding to counter '%s' in region '%s'", j->args[0], j->o->region);
+    return 0;
 }
 
 static int cmd_add(const struct tool_opts *o, char **args)
@@ -247,47 +295,38 @@ static int cmd_add(const struct tool_opts *o, char **args)
     int rc = tally_name_valid(args[0]);
     if (rc != 0)
         return tool_fail(rc, "counter '%s'", args[0]);
-    tally_region *r;
-    status = region_open(o, 1, &r);
-    if (status != 0)
-        return status;
-    rc = tally_add_name(r, args[0], n);
-    if (rc != 0)
-        status = tool_fail(rc, "adding to counter '%s' in region '%s'", args[0], o->region);
-    tally_close(r);
+    return with_region(o, 1, args, add_body, n);
+}
+
+static int reset_body(struct region_job *j)
+{
+    tally_counter *c;
+    int status = counter_find(j->o, j->r, j->args[0], &c);
+    if (status == 0)
+        printf("%" PRId64 "\n", tally_reset(c));
     return status;
 }
 
 static int cmd_reset(const struct tool_opts *o, char **args)
 {
-    tally_region *r;
-    int status = region_open(o, 0, &r);
-    if (status != 0)
-        return status;
-    tally_counter *c;
-    status = counter_find(o, r, args[0], &c);
-    if (status == 0)
-        printf("%" PRId64 "\n", tally_reset(c));
-    tally_close(r);
-    return status;
+    return with_region(o, 0, args, reset_body, 0);
+}
+
+static int watch_body(struct region_job *j)
+{
+    struct watch_opts w = {
+        .region = j->r,
+        .region_name = j->o->region,
+        .prefix = j->args[0],
+        .interval = j->o->interval,
+        .count = j->o->count,
+    };
+    return watch_run(&w);
 }
 
 static int cmd_watch(const struct tool_opts *o, char **args)
 {
-    tally_region *r;
-    int status = region_open(o, 0, &r);
-    if (status != 0)
-        return status;
-    struct watch_opts w = {
-        .region = r,
-        .region_name = o->region,
-        .prefix = args[0],
-        .interval = o->interval,
-        .count = o->count,
-    };
-    status = watch_run(&w);
-    tally_close(r);
-    return status;
+    return with_region(o, 0, args, watch_body, 0);
 }
 
 static const struct command commands[] = {
@@ -447,6 +486,9 @@ int main(int argc, char **argv)
     char **ops = calloc((size_t)argc + 1, sizeof(*ops));
     if (ops == NULL)
         return tool_fail(-ENOMEM, "starting");
+    int guard = tally_guard_install();
+    if (guard != 0)
+        return tool_fail(guard, "installing the SIGBUS guard");
     int status = run(argc, argv, ops);
     free(ops);
     /* Output that did not reach its file is a failure, not a success. */

@@ -32,11 +32,14 @@ struct tool_counter {
 struct snapshot {
     struct tool_counter *v;
     size_t n, cap;
+    uint32_t skipped; /* records not shown: libtally did not write them */
 };
 
 /* Refill s (reusing its memory) from r; returns 0 or a libtally code. */
 int snapshot_take(struct snapshot *s, tally_region *r, const char *prefix);
 void snapshot_free(struct snapshot *s);
+/* Say on stderr, once per call, that s skipped records, if it did. */
+void snapshot_warn_skipped(const struct snapshot *s, const char *region_name);
 /* The counter called name in s, or NULL. */
 const struct tool_counter *snapshot_find(const struct snapshot *s, const char *name);
 

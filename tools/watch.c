@@ -100,6 +100,15 @@ static unsigned terminal_rows(void)
     return ws.ws_row;
 }
 
+static int sample_region(void *arg)
+{
+    struct watch_state *st = arg;
+    int rc = tally_info_get(st->w->region, &st->info);
+    if (rc == 0)
+        rc = snapshot_take(&st->cur, st->w->region, st->w->prefix);
+    return rc;
+}
+
 /* Read the region once: the previous sample becomes prev. */
 static int sample(struct watch_state *st)
 {
@@ -107,9 +116,9 @@ static int sample(struct watch_state *st)
     st->prev = st->cur;
     st->cur = t;
     st->prev_t = st->cur_t;
-    int rc = tally_info_get(st->w->region, &st->info);
-    if (rc == 0)
-        rc = snapshot_take(&st->cur, st->w->region, st->w->prefix);
+    /* Guarded here, not only by the caller: a jump out of watch_run would
+     * leave its snapshots unfreed. */
+    int rc = tally_guarded(st->w->region, sample_region, st);
     st->cur_t = civil_mono_seconds();
     if (st->tty)
         st->rows = terminal_rows();
@@ -180,8 +189,13 @@ static void frame_print(const struct watch_state *st)
         fputs(st->frames == 0 ? "\033[H\033[2J" : "\033[H", stdout);
     else if (st->frames > 0)
         fputs("\n", stdout);
-    printf("region %s  capacity %" PRIu32 "  used %" PRIu32 "  overflow %" PRIu64 "  every %gs%s",
-           in->path, in->capacity, in->used, in->overflow, st->w->interval, eol);
+    printf("region %s  capacity %" PRIu32 "  used %" PRIu32 "  overflow %" PRIu64 "  every %gs",
+           in->path, in->capacity, in->used, in->overflow, st->w->interval);
+    /* Records libtally did not write are left out (their names could be
+     * terminal escapes); snapshot_warn_skipped explains on stderr. */
+    if (st->cur.skipped > 0)
+        printf("  not shown %" PRIu32, st->cur.skipped);
+    fputs(eol, stdout);
     printf("%-*s  %*s  %*s%s", w.name, "NAME", w.value, "VALUE", w.rate, "RATE/s", eol);
     for (size_t i = 0; i < shown; i++) {
         const struct tool_counter *c = &st->cur.v[i];
@@ -220,6 +234,8 @@ int watch_run(const struct watch_opts *w)
             status = tool_fail(rc, "reading region '%s'", w->region_name);
             break;
         }
+        if (st.frames == 0 || st.cur.skipped != st.prev.skipped)
+            snapshot_warn_skipped(&st.cur, w->region_name);
         frame_print(&st);
         st.frames++;
         /* A failed write is reported once, by main, when it flushes. */

@@ -12,6 +12,7 @@
 #include "format_priv.h"
 
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const format_names[] = {
@@ -96,6 +97,87 @@ static int render(tally_format f, const tally_snapshot *s, tf_table_id table, tf
     return -1;
 }
 
+/* A name as the formats write it: each byte that is not UTF-8 becomes
+ * U+FFFD (utf8.c). malloc'd, or NULL. */
+static char *repaired(const char *name)
+{
+    tf_buf b;
+    tf_buf_init(&b);
+    tf_buf_add_utf8(&b, name, strlen(name));
+    tf_buf_add(&b, "", 1);
+    if (b.failed) {
+        tf_buf_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* Whether name, once repaired, is the name of another counter in v[0..n)
+ * (sorted by name) or of one repaired before it (seen[0..n_seen)). */
+static int collides(const char *name, const tally_counter_value *v, size_t n, char **seen,
+                    size_t n_seen)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(v[mid].name, name);
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = 0; i < n_seen; i++)
+        if (strcmp(seen[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* s without the live counters whose names, repaired to UTF-8, would be
+ * another's: two series (or JSON keys) of one name. Only names that are
+ * not UTF-8 are repaired, and libtally's readers never pass one on, so
+ * this is rare; a valid name keeps its series. *view is s itself when
+ * nothing collides; *kept is the caller's to free. -1: out of memory. */
+static int shown_counters(const tally_snapshot *s, tally_snapshot *view,
+                          tally_counter_value **kept)
+{
+    *view = *s;
+    *kept = NULL;
+    size_t n_bad = 0;
+    for (size_t i = 0; i < s->n_counters; i++)
+        n_bad += s->counters[i].name != NULL &&
+                 !tf_utf8_valid(s->counters[i].name, strlen(s->counters[i].name));
+    if (n_bad == 0)
+        return 0;
+    char **seen = calloc(n_bad, sizeof(*seen));
+    *kept = malloc(s->n_counters * sizeof(**kept));
+    int rc = seen != NULL && *kept != NULL ? 0 : -1;
+    size_t n_seen = 0;
+    view->n_counters = 0;
+    for (size_t i = 0; rc == 0 && i < s->n_counters; i++) {
+        const char *name = s->counters[i].name;
+        if (name != NULL && !tf_utf8_valid(name, strlen(name))) {
+            char *text = repaired(name);
+            if (text == NULL) {
+                rc = -1;
+                break;
+            }
+            if (collides(text, s->counters, s->n_counters, seen, n_seen)) {
+                free(text);
+                continue;
+            }
+            seen[n_seen++] = text;
+        }
+        (*kept)[view->n_counters++] = s->counters[i];
+    }
+    for (size_t i = 0; i < n_seen; i++)
+        free(seen[i]);
+    free(seen);
+    view->counters = *kept;
+    return rc;
+}
+
 int tally_format_render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
                         char **out, size_t *len)
 {
@@ -118,7 +200,12 @@ int tally_format_render(tally_format f, const tally_snapshot *s, const tally_for
 
     tf_buf b;
     tf_buf_init(&b);
-    int rc = render(f, s, table, &b);
+    tally_snapshot view;
+    tally_counter_value *kept;
+    int rc = shown_counters(s, &view, &kept);
+    if (rc == 0)
+        rc = render(f, &view, table, &b);
+    free(kept);
 
     uselocale(old);
     freelocale(c);

@@ -193,6 +193,23 @@ void odbc_conn_string_free(char *s)
     free(s);
 }
 
+/* Words that, anywhere in a key and in any case, make its value a secret.
+ * Drivers name secrets as they like (PWD, Password, PASSWD, sslpassword,
+ * AccessToken, ClientSecret, ...): masking every key that names one costs
+ * a harmless "***" now and then; missing one puts a secret in the log. */
+static const char *const secret_words[] = {"pwd", "passw", "secret", "token"};
+
+static bool key_is_secret(const char *k, size_t kn)
+{
+    for (size_t w = 0; w < sizeof(secret_words) / sizeof(secret_words[0]); w++) {
+        size_t wn = strlen(secret_words[w]);
+        for (size_t i = 0; i + wn <= kn; i++)
+            if (strncasecmp(k + i, secret_words[w], wn) == 0)
+                return true;
+    }
+    return false;
+}
+
 char *odbc_conn_shown(const char *tmpl)
 {
     /* key=value pairs separated by ';'; a value may be {braced; with '}}'}. */
@@ -212,8 +229,7 @@ char *odbc_conn_shown(const char *tmpl)
         while (ke > k && isspace((unsigned char)ke[-1]))
             ke--;
         size_t kn = (size_t)(ke - k);
-        bool secret = (kn == 3 && strncasecmp(k, "PWD", 3) == 0) ||
-                      (kn == 8 && strncasecmp(k, "PASSWORD", 8) == 0);
+        bool secret = key_is_secret(k, kn);
         const char *v = eq + 1, *ve = v;
         while (*ve == ' ')
             ve++;

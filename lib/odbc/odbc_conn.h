@@ -65,8 +65,9 @@ int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section,
  * variable by its name; never a value). */
 int odbc_conn_string(const char *tmpl, const char *password, char **out, char *why, size_t why_len);
 void odbc_conn_string_free(char *s);
-/* The template for messages: PWD and PASSWORD values as "***" (malloc'd,
- * NULL when out of memory). */
+/* The template for messages: the value of every key that names a secret
+ * (containing, in any case, "pwd", "passw" (password, passwd), "secret" or
+ * "token") as "***" (malloc'd, NULL when out of memory). */
 char *odbc_conn_shown(const char *tmpl);
 
 /* Connect with conn_str; login and connection timeouts of timeout_s

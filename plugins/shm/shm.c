@@ -5,6 +5,7 @@
  */
 #include "shm.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 struct emit_arg {
@@ -22,21 +23,56 @@ static int emit_one(const char *name, int64_t value, void *arg)
     return 0;
 }
 
+struct collect_arg {
+    struct emit_arg *e;
+    uint32_t skipped;
+};
+
+static int collect_guarded(void *arg)
+{
+    struct collect_arg *c = arg;
+    return tally_foreach_checked(c->e->s->region, NULL, emit_one, c->e, &c->skipped);
+}
+
 static int shm_collect(void *ctx)
 {
     shm_source *s = ctx;
     if (shm_region_ready(s) != 0)
         return TALLY_HOST_ERR;
     struct emit_arg e = {s, 0};
-    int rc = tally_foreach(s->region, NULL, emit_one, &e);
+    struct collect_arg c = {&e, 0};
+    int rc = tally_guarded(s->region, collect_guarded, &c);
+    if (rc == TALLY_ESHRUNK) {
+        shm_region_lost(s, rc);
+        return TALLY_HOST_ERR;
+    }
+    uint32_t skipped = c.skipped;
+    /* Hostile names are never passed on, and never logged: their bytes
+     * could be anything. Only how many there are. */
+    if (rc == 0 && skipped != s->last_skipped && skipped > 0)
+        s->api->log(s->host, TALLY_LOG_WARNING,
+                    "region '%s': %" PRIu32 " counter record(s) not read: their names are not "
+                    "valid, or repeat another's, so libtally did not write them; something with "
+                    "write access to the region did (check its owner and mode)",
+                    s->region_name, skipped);
+    if (rc == 0)
+        s->last_skipped = skipped;
     return rc == 0 && !e.failed ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
 static int shm_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
 {
     shm_source *s;
-    if (shm_conf_build(h, api, section, &s) != TALLY_HOST_OK)
+    /* A region truncated under the agent must not kill it (guard.c). */
+    int rc = tally_guard_install();
+    if (rc != 0) {
+        api->log(h, TALLY_LOG_ERR, "installing libtally's SIGBUS guard: %s", tally_strerror(rc));
         return TALLY_HOST_ERR;
+    }
+    if (shm_conf_build(h, api, section, &s) != TALLY_HOST_OK) {
+        tally_guard_remove();
+        return TALLY_HOST_ERR;
+    }
     /* A missing region is created now; a bad one is reported and retried
      * each cycle, so the agent still runs its other plugins. */
     shm_region_ready(s);
@@ -47,6 +83,7 @@ static int shm_init(tally_host *h, const tally_host_api *api, cfg_t *section, vo
 static void shm_stop(void *ctx)
 {
     shm_conf_free(ctx);
+    tally_guard_remove();
 }
 
 /* clang-format off */

@@ -23,6 +23,8 @@ typedef struct shm_source {
     size_t n_daily;
     tally_region *region; /* NULL until it opens */
     int last_open_error;  /* logged once, until it changes */
+    uint32_t last_skipped; /* records not read (tally_foreach_checked):
+                            * logged when the number changes */
     char region_id[17];   /* the open region's identity, in hex: what the
                            * rollover marks in the state belong to */
 } shm_source;
@@ -34,6 +36,9 @@ void shm_conf_free(shm_source *s);
 /* The region, opened if it is not, and opened again if its path now names
  * another region. 0, or -1 (logged) when there is none to read. */
 int shm_region_ready(shm_source *s);
+/* The region's file shrank under the mapping (TALLY_ESHRUNK from a
+ * guarded read): logged, closed; the next cycle opens it again. */
+void shm_region_lost(shm_source *s, int rc);
 /* Whether a counter is one of the daily ones: 0, or how it is named. */
 enum { SHM_DAILY_NAMED = 1, SHM_DAILY_PREFIX = 2 };
 int shm_is_daily(const shm_source *s, const char *name);

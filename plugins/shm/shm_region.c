@@ -57,6 +57,19 @@ static int carry_one(const char *name, int64_t value, void *arg)
     return 0;
 }
 
+static int carry_all(void *arg)
+{
+    struct carry_arg *c = arg;
+    return tally_foreach(c->from, NULL, carry_one, c);
+}
+
+/* Under the guard of both regions: either file may be the one cut short. */
+static int carry_guarded(void *arg)
+{
+    struct carry_arg *c = arg;
+    return tally_guarded(c->to, carry_all, c);
+}
+
 int shm_region_ready(shm_source *s)
 {
     if (s->region == NULL)
@@ -85,7 +98,11 @@ int shm_region_ready(shm_source *s)
                 "region '%s' was removed or replaced while open (path %s); reading the one there "
                 "now: its counters start again from zero",
                 s->region_name, info.path);
-    tally_foreach(c.from, NULL, carry_one, &c);
+    if (tally_guarded(c.from, carry_guarded, &c) == TALLY_ESHRUNK)
+        s->api->log(s->host, TALLY_LOG_ERR,
+                    "region '%s': carrying the daily counts of the region it replaced: %s; what "
+                    "they gathered since the last rollover is lost",
+                    s->region_name, tally_strerror(TALLY_ESHRUNK));
     tally_close(c.from);
     if (c.lost != 0)
         s->api->log(s->host, TALLY_LOG_ERR,
@@ -93,4 +110,13 @@ int shm_region_ready(shm_source *s)
                     "replaced could not be carried into it, and will be missing from today",
                     s->region_name, c.lost);
     return 0;
+}
+
+void shm_region_lost(shm_source *s, int rc)
+{
+    s->api->log(s->host, TALLY_LOG_ERR, "region '%s': %s; it is closed and opened again next cycle",
+                s->region_name, tally_strerror(rc));
+    tally_close(s->region);
+    s->region = NULL;
+    s->last_open_error = 0;
 }

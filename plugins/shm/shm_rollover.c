@@ -185,26 +185,22 @@ static int roll_one(const char *name, int64_t value, void *arg)
     return 0;
 }
 
-/* Counters only say what accumulated since the last rollover, not on which
- * day: when the agent was down over several midnights, everything goes to
- * the last day that ended, and the earlier ones get nothing. */
-int shm_rollover(void *ctx, const tally_day *ended)
+struct rollover_call {
+    shm_source *s;
+    const tally_day *ended;
+};
+
+/* Named daily counters are rolled even if nobody registered them yet,
+ * so every day has its row. */
+static int roll_all(void *arg)
 {
-    shm_source *s = ctx;
-    tally_day today;
-    if (s->api->day_of(s->host, s->api->now(s->host), &today) != TALLY_HOST_OK)
-        return TALLY_HOST_ERR;
-    if (ended->end_utc != today.start_utc)
-        return TALLY_HOST_OK;
-    if (shm_region_ready(s) != 0)
-        return TALLY_HOST_ERR;
-    /* Named daily counters are rolled even if nobody registered them yet,
-     * so every day has its row. */
-    struct roll_arg r = {s, ended, 0};
+    struct rollover_call *c = arg;
+    shm_source *s = c->s;
+    struct roll_arg r = {s, c->ended, 0};
     for (size_t i = 0; i < s->n_daily; i++) {
         size_t n = strlen(s->daily[i]);
         if (n > 0 && s->daily[i][n - 1] != '*' &&
-            roll_counter(s, s->daily[i], ended) != TALLY_HOST_OK)
+            roll_counter(s, s->daily[i], c->ended) != TALLY_HOST_OK)
             r.failed = 1;
     }
     for (size_t i = 0; i < s->n_daily; i++) {
@@ -215,4 +211,28 @@ int shm_rollover(void *ctx, const tally_day *ended)
         }
     }
     return r.failed ? TALLY_HOST_ERR : TALLY_HOST_OK;
+}
+
+/* Counters only say what accumulated since the last rollover, not on which
+ * day: when the agent was down over several midnights, everything goes to
+ * the last day that ended, and the earlier ones get nothing. The rollover
+ * reads and writes the region under libtally's guard: its file may be
+ * truncated by anyone who can write it. */
+int shm_rollover(void *ctx, const tally_day *ended)
+{
+    shm_source *s = ctx;
+    tally_day today;
+    if (s->api->day_of(s->host, s->api->now(s->host), &today) != TALLY_HOST_OK)
+        return TALLY_HOST_ERR;
+    if (ended->end_utc != today.start_utc)
+        return TALLY_HOST_OK;
+    if (shm_region_ready(s) != 0)
+        return TALLY_HOST_ERR;
+    struct rollover_call c = {s, ended};
+    int rc = tally_guarded(s->region, roll_all, &c);
+    if (rc == TALLY_ESHRUNK) {
+        shm_region_lost(s, rc);
+        return TALLY_HOST_ERR;
+    }
+    return rc;
 }
