@@ -56,17 +56,17 @@ static void test_truncated_under_the_source(void **state)
     region_with(path, sizeof(path), "shrinks", "x", 5);
     struct run r;
     start(&r, path);
-    assert_int_equal(plugin->collect(r.in.ctx), TALLY_HOST_OK);
+    assert_int_equal(plugin->source.collect(r.in.ctx), TALLY_HOST_OK);
     int64_t v = 0;
     assert_int_equal(mock_host_counter(r.h, "x", &v), 0);
     assert_int_equal(v, 5);
 
     assert_int_equal(truncate(path, 0), 0);
-    assert_int_equal(plugin->collect(r.in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(r.in.ctx), TALLY_HOST_ERR);
     assert_non_null(mock_host_log_find(r.h, "region file shrank while in use"));
     assert_non_null(mock_host_log_find(r.h, "opened again next cycle"));
     /* Next cycle: the file is opened again, and refused for what it is. */
-    assert_int_equal(plugin->collect(r.in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(r.in.ctx), TALLY_HOST_ERR);
     assert_non_null(mock_host_log_find(r.h, "region file is empty"));
     stop(&r);
 }
@@ -93,7 +93,7 @@ static void test_hostile_names_counted(void **state)
 
     struct run r;
     start(&r, path);
-    assert_int_equal(plugin->collect(r.in.ctx), TALLY_HOST_OK);
+    assert_int_equal(plugin->source.collect(r.in.ctx), TALLY_HOST_OK);
     assert_int_equal(mock_host_emit_count(r.h), 1);
     assert_string_equal(mock_host_emit_at(r.h, 0)->name, "good");
     assert_non_null(mock_host_log_find(r.h, "1 counter record(s) not read"));
@@ -114,7 +114,7 @@ static void test_paths_that_are_no_region(void **state)
     for (int i = 0; i < 3; i++) {
         struct run r;
         start(&r, paths[i]);
-        assert_int_equal(plugin->collect(r.in.ctx), TALLY_HOST_ERR);
+        assert_int_equal(plugin->source.collect(r.in.ctx), TALLY_HOST_ERR);
         assert_non_null(mock_host_log_find(r.h, said[i]));
         stop(&r);
     }
