@@ -1,0 +1,8 @@
+# The jsonl source: its line parser's unit tests, the fuzz harness
+# replayed in every build (and a libFuzzer target when TALLY_FUZZ is on),
+# and the plugin through the mock host; included from tests/CMakeLists.txt.
+add_executable(test_jsonl_line ${CMAKE_CURRENT_LIST_DIR}/test_jsonl_line.c)
+target_compile_definitions(test_jsonl_line PRIVATE _GNU_SOURCE)
+target_link_libraries(test_jsonl_line PRIVATE jsonl_line PkgConfig::CMOCKA)
+add_test(NAME test_jsonl_line COMMAND test_jsonl_line)
+set_tests_properties(test_jsonl_line PROPERTIES LABELS "jsonl" TIMEOUT 120)
