@@ -6,3 +6,7 @@ target_compile_definitions(test_jsonl_line PRIVATE _GNU_SOURCE)
 target_link_libraries(test_jsonl_line PRIVATE jsonl_line PkgConfig::CMOCKA)
 add_test(NAME test_jsonl_line COMMAND test_jsonl_line)
 set_tests_properties(test_jsonl_line PROPERTIES LABELS "jsonl" TIMEOUT 120)
+
+find_package(ZLIB REQUIRED)
+tally_plugin_test(test_jsonl_source PLUGINS jsonl LABELS jsonl LIBS ZLIB::ZLIB
+                  SOURCES ${CMAKE_CURRENT_LIST_DIR}/source_test.c)
