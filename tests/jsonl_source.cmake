@@ -10,3 +10,9 @@ set_tests_properties(test_jsonl_line PROPERTIES LABELS "jsonl" TIMEOUT 120)
 find_package(ZLIB REQUIRED)
 tally_plugin_test(test_jsonl_source PLUGINS jsonl LABELS jsonl LIBS ZLIB::ZLIB
                   SOURCES ${CMAKE_CURRENT_LIST_DIR}/source_test.c)
+
+# The same sample as CSV and as JSON lines through tallyd: equal summaries.
+add_test(NAME jsonl_twin
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/jsonl_twin_test.sh
+                 $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
+set_tests_properties(jsonl_twin PROPERTIES LABELS "jsonl;e2e" TIMEOUT 300)
