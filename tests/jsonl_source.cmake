@@ -16,3 +16,9 @@ add_test(NAME jsonl_twin
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/jsonl_twin_test.sh
                  $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
 set_tests_properties(jsonl_twin PROPERTIES LABELS "jsonl;e2e" TIMEOUT 300)
+
+# daily_crash with the usage rows as JSON lines: kill -9 while they arrive.
+add_test(NAME daily_crash_jsonl
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/daily_crash_test.sh
+                 $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} jsonl)
+set_tests_properties(daily_crash_jsonl PROPERTIES LABELS "jsonl;daily;e2e" TIMEOUT 900)
