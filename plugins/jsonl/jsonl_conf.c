@@ -38,11 +38,10 @@ const char *const jsonl_option_help[] = {
     "what the lines are (required): usage, candidates, users or api_keys",
     "keys that differ from the field names, as \"field=key\"; a dotted key goes into nested "
     "objects, e.g. {\"created_at=ts\", \"input_tokens=usage.prompt_tokens\"}",
-    "how created_at is written: iso8601 (default), epoch_s or epoch_ms",
-    "the zone of ISO 8601 times written without one: UTC (default), a fixed offset such as "
+    "how created_at is written: iso8601, epoch_s or epoch_ms",
+    "the zone of ISO 8601 times written without one: UTC, a fixed offset such as "
     "\"+08:00\", or business (the agent's timezone)",
-    "longest line in bytes, its line end not counted (default 1048576); longer lines are set "
-    "aside",
+    "longest line in bytes, its line end not counted; longer lines are set aside",
     "where lines that cannot be read are set aside, as CSV (default "
     "<state_dir>/rejects/<title>.csv)",
     NULL,
