@@ -81,37 +81,6 @@ static void ref_emit(ref *r, const char **err, size_t start)
     }
 }
 
-/* RFC 3629 by decoding: the shortest form, no surrogates, at most U+10FFFF. */
-static bool ref_utf8(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t k;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            k = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 static ref_result ref_scan(ref *r, const unsigned char *b, size_t len, bool last)
 {
     ref_result out = {CSV_NEED_MORE, 0, 0, NULL};
@@ -268,7 +237,7 @@ out_of_window:
 done:
     out.used = end < len ? end + 1 : len;
     out.lines = lines;
-    if (err == NULL && high && !ref_utf8(b, end))
+    if (err == NULL && high && !fuzz_utf8(b, end))
         err = "invalid UTF-8";
     if (err != NULL) {
         r->nf = 0;

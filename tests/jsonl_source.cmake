@@ -33,6 +33,7 @@ if(TALLY_FUZZ)
   # Built from the sources, so the line parser and the value parsers carry
   # the fuzzer's coverage instrumentation (json-c itself does not).
   add_executable(fuzz_jsonl_line ${CMAKE_CURRENT_LIST_DIR}/fuzz_jsonl_line.c
+                 ${CMAKE_CURRENT_LIST_DIR}/fuzz_replay.c
                  ${PROJECT_SOURCE_DIR}/plugins/jsonl/jsonl_line.c
                  ${PROJECT_SOURCE_DIR}/lib/record/record_value.c
                  ${PROJECT_SOURCE_DIR}/lib/record/record_schema.c
