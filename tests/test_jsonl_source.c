@@ -135,7 +135,10 @@ static void test_epoch_and_naive_zones(void **state)
     collect(&in);
     assert_int_equal(usage(&in, 0)->created_ns, ns_of("2026-11-21T15:00:00"));
     finish(&in);
-    assert_int_equal(mock_host_set_timezone(mock_host_new(), "UTC"), 0);
+    /* The zone is the process's: back to UTC for the tests after this. */
+    h = mock_host_new();
+    assert_int_equal(mock_host_set_timezone(h, "UTC"), 0);
+    mock_host_free(h);
 }
 
 /* ---- bad lines ---- */
