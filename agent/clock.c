@@ -40,6 +40,7 @@ static char zone_name[ZONE_NAME_MAX + 1];
 static int now_fixed;
 static int64_t now_base;
 static int64_t now_mono_base;
+static int32_t now_base_nsec;
 
 static civil_date civil_next(civil_date c)
 {
@@ -138,10 +139,11 @@ const char *clock_zone(void)
 
 /* ---- Now --------------------------------------------------------------- */
 
-void clock_set_now(int64_t utc)
+void clock_set_now(int64_t utc, int32_t nsec)
 {
     now_mono_base = civil_mono_ns();
     now_base = utc;
+    now_base_nsec = nsec;
     now_fixed = 1;
 }
 
@@ -155,6 +157,12 @@ int64_t clock_now(void)
     /* Monotonic, so a replay keeps its pace when the wall clock is set. */
     int64_t ns = civil_mono_ns() - now_mono_base;
     return now_base + ns / 1000000000;
+}
+
+int64_t clock_now_frac(int32_t *nsec)
+{
+    *nsec = now_fixed ? now_base_nsec : 0;
+    return clock_now();
 }
 
 /* ---- Business days ----------------------------------------------------- */

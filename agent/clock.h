@@ -33,9 +33,15 @@ int clock_parse_iso8601(const char *text, int64_t *utc, int32_t *nanos);
 /* An instant as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21 bytes). */
 void clock_format_utc(int64_t utc, char *buf);
 
-/* --now: from this call on, now() is `utc` plus the real time elapsed. */
-void clock_set_now(int64_t utc);
+/* --now: from this call on, now() is `utc` plus the whole seconds of real
+ * time elapsed, and nsec the fraction of its second: the instant given is
+ * kept to the nanosecond, and it reaches a day boundary on the second it
+ * names. */
+void clock_set_now(int64_t utc, int32_t nsec);
 int64_t clock_now(void);
+/* now() and the fraction of its second: 0 on the real clock, whose cycles
+ * fall on whole seconds; --now's own fraction under --now. */
+int64_t clock_now_frac(int32_t *nsec);
 
 /* The business day containing utc. 0, or -1 outside years 1900..9999. */
 int clock_day_of(int64_t utc, tally_day *out);

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "host.h"
 #include "log.h"
+#include "options.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -122,8 +123,8 @@ static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
         return -1;
     }
     if (loading != NULL && strcmp(opt->name, "state_dir") == 0)
-        snprintf(loading->state_dir_at, sizeof(loading->state_dir_at), "%s:%d: ",
-                 cfg->filename ? cfg->filename : loading->file, cfg->line);
+        snprintf(loading->state_dir_at, sizeof(loading->state_dir_at),
+                 "%s:%d: ", cfg->filename ? cfg->filename : loading->file, cfg->line);
     return 0;
 }
 
@@ -428,7 +429,7 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         return NULL;
     memcpy(opts, globals, sizeof(globals));
     for (size_t i = 0; i < plugins->n; i++) {
-        cfg_opt_t sec = CFG_SEC(plugins->v[i].desc->name, plugins->v[i].desc->options,
+        cfg_opt_t sec = CFG_SEC(plugins->v[i].desc.name, plugins->v[i].opts,
                                 CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
         opts[ng + i] = sec;
     }
@@ -454,7 +455,7 @@ static int one_collector(const conf *c)
     int bad = 0;
     for (size_t i = 0; i < c->n_inst; i++) {
         const conf_instance *ci = &c->inst[i];
-        if (ci->plugin->desc->kind != TALLY_PLUGIN_COLLECTOR)
+        if (ci->plugin->desc.kind != TALLY_PLUGIN_COLLECTOR)
             continue;
         if (first == NULL) {
             first = ci;
@@ -464,8 +465,7 @@ static int one_collector(const conf *c)
                 "%s:%d: %s \"%s\": a second collector; records go to one collector, so keep "
                 "one (%s \"%s\" at %s:%d) and remove the other section",
                 ci->section->filename ? ci->section->filename : c->file, ci->section->line,
-                ci->plugin->desc->name, ci->title,
-                first->plugin->desc->name, first->title,
+                ci->plugin->desc.name, ci->title, first->plugin->desc.name, first->title,
                 first->section->filename ? first->section->filename : c->file,
                 first->section->line);
         bad = 1;
@@ -479,15 +479,15 @@ static int collect_instances(conf *c, const plugin_set *plugins)
     int bad = 0;
     for (size_t p = 0; p < plugins->n; p++) {
         const loaded_plugin *lp = &plugins->v[p];
-        unsigned n = cfg_size(c->cfg, lp->desc->name);
+        unsigned n = cfg_size(c->cfg, lp->desc.name);
         for (unsigned i = 0; i < n; i++) {
-            cfg_t *sec = cfg_getnsec(c->cfg, lp->desc->name, i);
+            cfg_t *sec = cfg_getnsec(c->cfg, lp->desc.name, i);
             conf_instance *grown = realloc(c->inst, (c->n_inst + 1) * sizeof(*grown));
             if (grown == NULL)
                 return -1;
             c->inst = grown;
             c->inst[c->n_inst++] = (conf_instance){lp, cfg_title(sec), sec};
-            if (lp->desc->check != NULL && host_check(lp, cfg_title(sec), sec) != 0)
+            if (host_check(lp, cfg_title(sec), sec) != 0)
                 bad = 1;
         }
     }
@@ -563,45 +563,13 @@ void conf_free(conf *c)
     free(c);
 }
 
-static void print_default(FILE *out, const cfg_opt_t *o)
-{
-    switch (o->type) {
-    case CFGT_INT:
-        fprintf(out, " (integer, default %ld)", o->def.number);
-        break;
-    case CFGT_FLOAT:
-        fprintf(out, " (number, default %g)", o->def.fpnumber);
-        break;
-    case CFGT_BOOL:
-        fprintf(out, " (boolean, default %s)", o->def.boolean ? "true" : "false");
-        break;
-    case CFGT_STR:
-        if (o->flags & CFGF_LIST)
-            fprintf(out, " (list of strings%s%s)", o->def.parsed ? ", default " : "",
-                    o->def.parsed ? o->def.parsed : "");
-        else if (o->def.string != NULL)
-            fprintf(out, " (string, default \"%s\")", o->def.string);
-        else
-            fprintf(out, " (string)");
-        break;
-    default:
-        break;
-    }
-}
-
 void conf_list_plugins(const plugin_set *plugins, FILE *out)
 {
     fprintf(out, "plugin dir: %s\n", plugins->dir);
     for (size_t i = 0; i < plugins->n; i++) {
-        const tally_plugin *d = plugins->v[i].desc;
+        const tally_plugin *d = &plugins->v[i].desc;
         fprintf(out, "\n%s (%s)%s%s\n", d->name, loader_kind_name(d->kind), d->summary ? ": " : "",
                 d->summary ? d->summary : "");
-        for (size_t k = 0; d->options[k].name != NULL; k++) {
-            fprintf(out, "  %s", d->options[k].name);
-            print_default(out, &d->options[k]);
-            if (d->option_help != NULL && d->option_help[k] != NULL)
-                fprintf(out, "\n      %s", d->option_help[k]);
-            fputc('\n', out);
-        }
+        options_print(d->options, out);
     }
 }

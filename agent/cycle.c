@@ -26,10 +26,10 @@ static void fault_point(const char *point)
 
 static int wants(const struct tally_host *h, int rollover)
 {
-    const tally_plugin *d = h->plugin->desc;
+    const tally_plugin *d = &h->plugin->desc;
     if (rollover)
         return d->rollover != NULL && d->kind != TALLY_PLUGIN_EXPORTER;
-    return d->collect != NULL && d->kind == TALLY_PLUGIN_SOURCE;
+    return d->source.collect != NULL && d->kind == TALLY_PLUGIN_SOURCE;
 }
 
 /* Each ended day, oldest first, to every source and collector. */
@@ -45,7 +45,7 @@ static int roll_days(agent *a, const tally_day *today)
             log_msg(TALLY_LOG_INFO, "business day %s ended", d.date);
             for (size_t i = 0; i < a->n_hosts; i++) {
                 struct tally_host *h = &a->hosts[i];
-                if (wants(h, 1) && h->plugin->desc->rollover(h->ctx, &d) != TALLY_HOST_OK)
+                if (wants(h, 1) && h->plugin->desc.rollover(h->ctx, &d) != TALLY_HOST_OK)
                     log_msg(TALLY_LOG_ERR, "%s: rollover of %s failed (see above)", h->who, d.date);
             }
             if (clock_day_of(d.end_utc, &d) != 0)
@@ -61,16 +61,16 @@ static int roll_days(agent *a, const tally_day *today)
 static int collector_flush(agent *a)
 {
     struct tally_host *c = a->collector;
-    if (c == NULL || c->plugin->desc->flush == NULL)
+    if (c == NULL || c->plugin->desc.collector.flush == NULL)
         return 0;
-    return c->plugin->desc->flush(c->ctx) == TALLY_HOST_OK ? 0 : -1;
+    return c->plugin->desc.collector.flush(c->ctx) == TALLY_HOST_OK ? 0 : -1;
 }
 
 static void collector_discard(agent *a)
 {
     struct tally_host *c = a->collector;
-    if (c != NULL && c->plugin->desc->discard != NULL)
-        c->plugin->desc->discard(c->ctx);
+    if (c != NULL && c->plugin->desc.collector.discard != NULL)
+        c->plugin->desc.collector.discard(c->ctx);
 }
 
 static void collect_all(agent *a)
@@ -85,7 +85,7 @@ static void collect_all(agent *a)
          * commit. */
         if (state_savepoint(a->state) != 0)
             return;
-        if (h->plugin->desc->collect(h->ctx) != TALLY_HOST_OK || collector_flush(a) != 0) {
+        if (h->plugin->desc.source.collect(h->ctx) != TALLY_HOST_OK || collector_flush(a) != 0) {
             log_msg(TALLY_LOG_ERR,
                     "%s: collect failed (see above); its data waits for the next cycle", h->who);
             collector_discard(a);
@@ -103,7 +103,7 @@ static void collect_all(agent *a)
 static int recompute_all(agent *a, int64_t from, int64_t to)
 {
     struct tally_host *c = a->collector;
-    if (c->plugin->desc->recompute_begin(c->ctx, from, to) != TALLY_HOST_OK)
+    if (c->plugin->desc.collector.recompute_begin(c->ctx, from, to) != TALLY_HOST_OK)
         return -1;
     a->recomputing = 1;
     a->recompute_from = from;
@@ -111,9 +111,9 @@ static int recompute_all(agent *a, int64_t from, int64_t to)
     int rc = 0;
     for (size_t i = 0; i < a->n_hosts && rc == 0; i++) {
         struct tally_host *h = &a->hosts[i];
-        if (h->plugin->desc->kind != TALLY_PLUGIN_SOURCE || h->plugin->desc->recompute == NULL)
+        if (h->plugin->desc.kind != TALLY_PLUGIN_SOURCE || h->plugin->desc.source.recompute == NULL)
             continue;
-        if (h->plugin->desc->recompute(h->ctx, from, to) != TALLY_HOST_OK ||
+        if (h->plugin->desc.source.recompute(h->ctx, from, to) != TALLY_HOST_OK ||
             collector_flush(a) != 0) {
             log_msg(TALLY_LOG_ERR, "%s: recompute failed (see above); nothing was changed", h->who);
             rc = -1;
@@ -127,7 +127,7 @@ static int recompute_all(agent *a, int64_t from, int64_t to)
 
 int cycle_recompute(agent *a, int64_t from, int64_t to)
 {
-    if (a->collector == NULL || a->collector->plugin->desc->recompute_begin == NULL) {
+    if (a->collector == NULL || a->collector->plugin->desc.collector.recompute_begin == NULL) {
         log_msg(TALLY_LOG_ERR, "--recompute: no collector is configured; add a daily section");
         return -1;
     }
@@ -149,7 +149,8 @@ int cycle_recompute(agent *a, int64_t from, int64_t to)
 
 int cycle_run(agent *a)
 {
-    int64_t now = clock_now();
+    int32_t now_nsec;
+    int64_t now = clock_now_frac(&now_nsec);
     tally_day today;
     if (clock_day_of(now, &today) != 0) {
         log_msg(TALLY_LOG_ERR, "cycle: the clock is out of range; check --now");
@@ -172,7 +173,7 @@ int cycle_run(agent *a)
         return -1;
     }
     fault_point("after-commit");
-    snap_ref *s = snap_build(a, now);
+    snap_ref *s = snap_build(a, now, now_nsec);
     if (s == NULL) {
         log_msg(TALLY_LOG_ERR, "cycle: could not build the snapshot; exporters keep the last one");
         return 0;

@@ -38,7 +38,7 @@ static void *worker_main(void *arg)
         w->pending = NULL;
         w->busy = 1;
         pthread_mutex_unlock(&w->mu);
-        int rc = w->host->plugin->desc->export_snapshot(w->host->ctx, &s->s);
+        int rc = w->host->plugin->desc.exporter.export_snapshot(w->host->ctx, &s->s);
         if (rc != TALLY_HOST_OK)
             log_msg(TALLY_LOG_WARNING, "%s: export failed (see above); the next cycle tries again",
                     w->host->who);
@@ -63,8 +63,8 @@ struct exportq *exportq_start(agent *a)
     }
     for (size_t i = 0; i < a->n_hosts; i++) {
         struct tally_host *h = &a->hosts[i];
-        if (h->plugin->desc->kind != TALLY_PLUGIN_EXPORTER ||
-            h->plugin->desc->export_snapshot == NULL)
+        if (h->plugin->desc.kind != TALLY_PLUGIN_EXPORTER ||
+            h->plugin->desc.exporter.export_snapshot == NULL)
             continue;
         struct worker *w = &q->w[q->n];
         w->host = h;

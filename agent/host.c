@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "options.h"
 #include "spool.h"
 
 #include <errno.h>
@@ -20,6 +21,22 @@ static void h_log(tally_host *h, int level, const char *fmt, ...)
     va_start(ap, fmt);
     log_vmsg(level, h->who, fmt, ap);
     va_end(ap);
+}
+
+/* The message names the plugin and instance itself, so it goes out
+ * without the usual "plugin \"title\": " prefix: the title once. */
+static void h_config_error(tally_host *h, cfg_t *section, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = options_error_text(section, fmt, ap);
+    va_end(ap);
+    if (text == NULL) {
+        log_msg(TALLY_LOG_ERR, "%s: an option is invalid (out of memory describing it)", h->who);
+        return;
+    }
+    log_msg(TALLY_LOG_ERR, "%s", text);
+    free(text);
 }
 
 static int64_t h_now(tally_host *h)
@@ -171,7 +188,7 @@ static int consume_in_range(agent *a, struct tally_host *c, const char *source,
         while (i < n && in_range(a, &recs[i]))
             i++;
         if (i > run &&
-            c->plugin->desc->consume(c->ctx, source, recs + run, i - run) != TALLY_HOST_OK)
+            c->plugin->desc.collector.consume(c->ctx, source, recs + run, i - run) != TALLY_HOST_OK)
             return TALLY_HOST_ERR;
     }
     return TALLY_HOST_OK;
@@ -187,7 +204,7 @@ static int h_emit_records(tally_host *h, const tally_record *recs, size_t n)
         return TALLY_HOST_OK; /* no collector configured: records have nowhere to go */
     if (a->recomputing)
         return consume_in_range(a, c, h->instance, recs, n);
-    return c->plugin->desc->consume(c->ctx, h->instance, recs, n);
+    return c->plugin->desc.collector.consume(c->ctx, h->instance, recs, n);
 }
 
 static int inventory_phase(tally_host *h, tally_stream stream, int phase)
@@ -198,7 +215,7 @@ static int inventory_phase(tally_host *h, tally_stream stream, int phase)
     struct tally_host *c = a->collector;
     if (c == NULL || a->recomputing)
         return TALLY_HOST_OK;
-    return c->plugin->desc->inventory(c->ctx, h->instance, stream, phase);
+    return c->plugin->desc.collector.inventory(c->ctx, h->instance, stream, phase);
 }
 
 static int h_inventory_begin(tally_host *h, tally_stream stream)
@@ -227,6 +244,7 @@ static void *h_state_db(tally_host *h)
 }
 
 const tally_host_api host_api = {
+    .struct_size = sizeof(tally_host_api),
     .log = h_log,
     .now = h_now,
     .timezone = h_timezone,
@@ -248,13 +266,14 @@ const tally_host_api host_api = {
     .spool_peek = host_spool_peek,
     .spool_drop = host_spool_drop,
     .spool_stats = host_spool_stats,
+    .config_error = h_config_error,
 };
 
 static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)
 {
     h->plugin = lp;
-    snprintf(h->instance, sizeof(h->instance), "%s.%s", lp->desc->name, title);
-    snprintf(h->who, sizeof(h->who), "%s \"%s\"", lp->desc->name, title);
+    snprintf(h->instance, sizeof(h->instance), "%s.%s", lp->desc.name, title);
+    snprintf(h->who, sizeof(h->who), "%s \"%s\"", lp->desc.name, title);
 }
 
 int host_check(const loaded_plugin *lp, const char *title, cfg_t *section)
@@ -262,7 +281,7 @@ int host_check(const loaded_plugin *lp, const char *title, cfg_t *section)
     struct tally_host h = {0};
     host_name(&h, lp, title);
     h.section = section;
-    return lp->desc->check(&h, &host_api, section) == TALLY_HOST_OK ? 0 : -1;
+    return options_check(&lp->desc, &h, &host_api, section) == TALLY_HOST_OK ? 0 : -1;
 }
 
 int host_start_all(agent *a)
@@ -277,14 +296,14 @@ int host_start_all(agent *a)
         host_name(h, ci->plugin, ci->title);
         h->agent = a;
         h->section = ci->section;
-        if (ci->plugin->desc->init(h, &host_api, ci->section, &h->ctx) != TALLY_HOST_OK) {
+        if (ci->plugin->desc.init(h, &host_api, ci->section, &h->ctx) != TALLY_HOST_OK) {
             log_msg(TALLY_LOG_ERR, "%s: could not start (see above); tallyd cannot run", h->who);
             host_stop_all(a);
             return -1;
         }
         h->started = 1;
         /* conf_load refused a second collector. */
-        if (ci->plugin->desc->kind == TALLY_PLUGIN_COLLECTOR)
+        if (ci->plugin->desc.kind == TALLY_PLUGIN_COLLECTOR)
             a->collector = h;
     }
     return 0;
@@ -297,7 +316,7 @@ void host_stop_all(agent *a)
         struct tally_host *h = &a->hosts[i];
         abandoned |= h->abandoned;
         if (h->started && !h->abandoned)
-            h->plugin->desc->stop(h->ctx);
+            h->plugin->desc.stop(h->ctx);
         h->started = 0;
     }
     /* An abandoned export thread still reads its host: keep them all. */

@@ -9,7 +9,8 @@
 
 extern const tally_host_api host_api;
 
-/* Run a plugin's check on one section (no side effects). 0 or -1. */
+/* Run a plugin's option checks and its check on one section (no side
+ * effects). 0 or -1. */
 int host_check(const loaded_plugin *lp, const char *title, cfg_t *section);
 
 /* Build a->hosts from a->conf and init every instance. On failure, the

@@ -4,6 +4,7 @@
 #include "loader.h"
 
 #include "log.h"
+#include "options.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -44,7 +45,9 @@ static int plugin_name_ok(const char *name)
     return 1;
 }
 
-static int descriptor_ok(const char *path, const tally_plugin *d, const plugin_set *set)
+/* The version first (it is the first member in every ABI), then the
+ * size, then the layouts the descriptor shares with this agent. */
+static int abi_ok(const char *path, const tally_plugin *d)
 {
     if (d->abi_version != TALLY_PLUGIN_ABI_VERSION) {
         log_msg(TALLY_LOG_ERR,
@@ -53,20 +56,101 @@ static int descriptor_ok(const char *path, const tally_plugin *d, const plugin_s
                 path, d->abi_version, TALLY_PLUGIN_ABI_VERSION);
         return 0;
     }
-    if (!plugin_name_ok(d->name) || loader_kind_name(d->kind) == NULL || d->options == NULL ||
-        d->init == NULL || d->stop == NULL) {
+    if (d->struct_size < TALLY_PLUGIN_V3_SIZE) {
         log_msg(TALLY_LOG_ERR,
-                "plugin %s: descriptor incomplete (name [a-z][a-z0-9_]*, a kind, options, init "
-                "and stop are required); not loaded",
+                "plugin %s: descriptor of %zu bytes, less than ABI %u's %zu: declare it with "
+                "TALLY_PLUGIN_DEFINE(...) and rebuild the plugin; not loaded",
+                path, d->struct_size, TALLY_PLUGIN_ABI_VERSION, (size_t)TALLY_PLUGIN_V3_SIZE);
+        return 0;
+    }
+    const tally_plugin_build want = TALLY_PLUGIN_BUILD_INFO, *b = &d->build;
+    const char *cv = b->confuse_version != NULL ? b->confuse_version : "(none)";
+    if (strcmp(cv, want.confuse_version) != 0 || b->cfg_opt_size != want.cfg_opt_size ||
+        b->cfg_size != want.cfg_size || b->record_size != want.record_size ||
+        b->stats_size != want.stats_size) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin %s: built with libconfuse %s (cfg_opt_t %u bytes, cfg_t %u), "
+                "tally_record %u bytes and tally_stats %u, but this tallyd with libconfuse %s "
+                "(%u, %u), %u and %u: the layouts they share differ; rebuild the plugin "
+                "against this tallyd's SDK and libconfuse; not loaded",
+                path, cv, b->cfg_opt_size, b->cfg_size, b->record_size, b->stats_size,
+                want.confuse_version, want.cfg_opt_size, want.cfg_size, want.record_size,
+                want.stats_size);
+        return 0;
+    }
+    return 1;
+}
+
+/* A callback the agent would call without asking: refused here, with
+ * what the agent uses it for, rather than a crash on first use. */
+static int has(const char *path, const tally_plugin *d, const void *fn, const char *member,
+               const char *use)
+{
+    if (fn != NULL)
+        return 1;
+    log_msg(TALLY_LOG_ERR,
+            "plugin %s: %s '%s' has no %s callback, which tallyd calls %s; set it in the "
+            "plugin's TALLY_PLUGIN_DEFINE(...) and rebuild the plugin; not loaded",
+            path, loader_kind_name(d->kind), d->name, member, use);
+    return 0;
+}
+
+static int callbacks_ok(const char *path, const tally_plugin *d)
+{
+    const tally_plugin_collector *c = &d->collector;
+    int ok = has(path, d, (const void *)d->init, "init", "to start every instance") &
+             has(path, d, (const void *)d->stop, "stop", "to stop every instance");
+    switch (d->kind) {
+    case TALLY_PLUGIN_SOURCE:
+        ok &= has(path, d, (const void *)d->source.collect, "source.collect", "every cycle");
+        break;
+    case TALLY_PLUGIN_COLLECTOR:
+        ok &=
+            has(path, d, (const void *)c->consume, "collector.consume",
+                "for every batch of records") &
+            has(path, d, (const void *)c->inventory, "collector.inventory",
+                "around every inventory a source sends") &
+            has(path, d, (const void *)c->flush, "collector.flush", "after every source") &
+            has(path, d, (const void *)c->discard, "collector.discard", "after a source failed") &
+            has(path, d, (const void *)c->recompute_begin, "collector.recompute_begin",
+                "for --recompute") &
+            has(path, d, (const void *)c->stats, "collector.stats", "for every snapshot") &
+            has(path, d, (const void *)c->free_stats, "collector.free_stats", "after every stats");
+        break;
+    case TALLY_PLUGIN_EXPORTER:
+        ok &= has(path, d, (const void *)d->exporter.export_snapshot, "exporter.export_snapshot",
+                  "for every snapshot");
+        break;
+    }
+    return ok;
+}
+
+/* d is the agent's copy of the descriptor. */
+static int descriptor_ok(const char *path, const tally_plugin *d, const plugin_set *set)
+{
+    if (!plugin_name_ok(d->name) || loader_kind_name(d->kind) == NULL || d->options == NULL) {
+        log_msg(TALLY_LOG_ERR,
+                "plugin %s: descriptor incomplete (name [a-z][a-z0-9_]*, a kind and options "
+                "are required); not loaded",
                 path);
         return 0;
     }
+    if (!callbacks_ok(path, d))
+        return 0;
     if (loader_find(set, d->name) != NULL) {
         log_msg(TALLY_LOG_ERR, "plugin %s: name '%s' already taken by %s; not loaded", path,
                 d->name, loader_find(set, d->name)->path);
         return 0;
     }
     return 1;
+}
+
+/* The agent's own copy of the descriptor: what lies beyond the plugin's
+ * struct_size (members appended after it was built) stays zero, absent. */
+static void copy_descriptor(const tally_plugin *d, tally_plugin *copy)
+{
+    memset(copy, 0, sizeof(*copy));
+    memcpy(copy, d, d->struct_size < sizeof(*copy) ? d->struct_size : sizeof(*copy));
 }
 
 static void load_one(plugin_set *set, const char *name)
@@ -97,17 +181,21 @@ static void load_one(plugin_set *set, const char *name)
         set->refused++;
         return;
     }
-    const tally_plugin *d = dlsym(h, TALLY_PLUGIN_SYMBOL);
-    if (d == NULL) {
+    const tally_plugin *sym = dlsym(h, TALLY_PLUGIN_SYMBOL);
+    tally_plugin copy, *d = &copy;
+    if (sym == NULL) {
         log_msg(TALLY_LOG_ERR,
                 "plugin %s: no symbol %s: not a tally plugin (remove it from the plugin dir); "
                 "not loaded",
                 path, TALLY_PLUGIN_SYMBOL);
-    } else if (descriptor_ok(path, d, set)) {
+    } else if (abi_ok(path, sym) && (copy_descriptor(sym, &copy), descriptor_ok(path, d, set))) {
         loaded_plugin *grown = realloc(set->v, (set->n + 1) * sizeof(*grown));
-        if (grown != NULL) {
+        cfg_opt_t *opts = NULL;
+        if (grown != NULL)
             set->v = grown;
-            set->v[set->n].desc = d;
+        if (grown != NULL && options_table(d->options, &opts) == 0) {
+            set->v[set->n].desc = copy;
+            set->v[set->n].opts = opts;
             set->v[set->n].handle = h;
             snprintf(set->v[set->n].path, sizeof(set->v[set->n].path), "%s", path);
             set->n++;
@@ -168,7 +256,7 @@ int loader_scan(const char *dir, plugin_set **out)
 const loaded_plugin *loader_find(const plugin_set *set, const char *name)
 {
     for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->v[i].desc->name, name) == 0)
+        if (strcmp(set->v[i].desc.name, name) == 0)
             return &set->v[i];
     return NULL;
 }
@@ -177,8 +265,10 @@ void loader_free(plugin_set *set)
 {
     if (set == NULL)
         return;
-    for (size_t i = 0; i < set->n; i++)
+    for (size_t i = 0; i < set->n; i++) {
+        free(set->v[i].opts);
         dlclose(set->v[i].handle);
+    }
     free(set->v);
     free(set);
 }

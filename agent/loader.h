@@ -1,9 +1,9 @@
 /*
  * loader.h — finding plugins: every regular *.so file directly in
  * plugin_dir that exports a descriptor of this agent's ABI version.
- * Symlinks, missing descriptors, ABI mismatches and duplicate names are
- * refused with an error naming the file; nothing outside the directory is
- * ever loaded.
+ * Symlinks, missing descriptors, ABI or layout mismatches, missing
+ * callbacks and duplicate names are refused with an error naming the
+ * file; nothing outside the directory is ever loaded.
  */
 #ifndef TALLY_AGENT_LOADER_H
 #define TALLY_AGENT_LOADER_H
@@ -13,8 +13,12 @@
 #include "tally/plugin.h"
 
 typedef struct loaded_plugin {
-    const tally_plugin *desc;
-    void *handle; /* dlopen */
+    /* The agent's copy of the plugin's descriptor (members beyond the
+     * plugin's struct_size zero); its strings and options point into the
+     * plugin, loaded until loader_free. */
+    tally_plugin desc;
+    void *handle;   /* dlopen */
+    cfg_opt_t *opts; /* libconfuse's table, built from desc->options */
     char path[4096 + 256];
 } loaded_plugin;
 

@@ -466,7 +466,7 @@ int main(int argc, char **argv)
     }
     apply_conf(a.conf, o.verbose);
     if (o.now != NULL)
-        clock_set_now(now_utc);
+        clock_set_now(now_utc, nanos);
     char conf_abs[4096 + 4096], pid_abs[4096 + 4096];
     if (!o.foreground && !o.once) {
         o.conf_file = absolute(o.conf_file, conf_abs, sizeof(conf_abs));

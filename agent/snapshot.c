@@ -50,7 +50,48 @@ static void counter_days_since(const tally_stats *st, const tally_day *today,
     }
 }
 
-snap_ref *snap_build(agent *a, int64_t now)
+/* The collector's statistics, copied into memory of the agent's own (days,
+ * user_days, and one block for the user ids), then given back to the
+ * collector with free_stats: the snapshot outlives the call, maybe the
+ * plugin too (exporter threads drop it last). 0, or -1 with *out empty. */
+static int collector_stats(const struct tally_host *c, int64_t now, tally_stats *out)
+{
+    const tally_plugin_collector *cb = &c->plugin->desc.collector;
+    tally_stats theirs;
+    memset(&theirs, 0, sizeof(theirs));
+    memset(out, 0, sizeof(*out));
+    int rc = cb->stats(c->ctx, now, &theirs) == TALLY_HOST_OK ? 0 : -1;
+    size_t ids = 0;
+    for (size_t i = 0; rc == 0 && i < theirs.n_user_days; i++)
+        ids += strlen(theirs.user_days[i].user_id) + 1;
+    *out = theirs;
+    out->days = theirs.n_days ? malloc(theirs.n_days * sizeof(*out->days)) : NULL;
+    out->user_days =
+        theirs.n_user_days ? malloc(theirs.n_user_days * sizeof(*out->user_days)) : NULL;
+    char *block = ids ? malloc(ids) : NULL;
+    if (rc != 0 || (theirs.n_days && out->days == NULL) ||
+        (theirs.n_user_days && (out->user_days == NULL || block == NULL))) {
+        free(out->days);
+        free(out->user_days);
+        free(block);
+        memset(out, 0, sizeof(*out));
+        rc = -1;
+    } else {
+        if (theirs.n_days)
+            memcpy(out->days, theirs.days, theirs.n_days * sizeof(*out->days));
+        for (size_t i = 0; i < theirs.n_user_days; i++) {
+            out->user_days[i] = theirs.user_days[i];
+            size_t n = strlen(theirs.user_days[i].user_id) + 1;
+            memcpy(block, theirs.user_days[i].user_id, n);
+            out->user_days[i].user_id = block;
+            block += n;
+        }
+    }
+    cb->free_stats(c->ctx, &theirs);
+    return rc;
+}
+
+snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec)
 {
     snap_ref *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -70,8 +111,8 @@ snap_ref *snap_build(agent *a, int64_t now)
     clock_day_of(now, &today);
     tally_snapshot *s = &r->s;
     struct tally_host *c = a->collector;
-    if (c != NULL && c->plugin->desc->stats != NULL) {
-        if (c->plugin->desc->stats(c->ctx, now, &r->stats) != TALLY_HOST_OK) {
+    if (c != NULL) {
+        if (collector_stats(c, now, &r->stats) != 0) {
             log_msg(TALLY_LOG_ERR, "%s: no statistics this cycle (see above)", c->who);
             memset(&r->stats, 0, sizeof(r->stats));
         }
@@ -93,6 +134,7 @@ snap_ref *snap_build(agent *a, int64_t now)
         s->rejected_rows = 0;
     s->timezone = clock_zone();
     s->now_utc = now;
+    s->now_nsec = now_nsec;
     s->generated_utc = (int64_t)time(NULL);
     s->summary.cutoff_utc = today.start_utc;
     s->counters = r->counters;

@@ -18,13 +18,15 @@ typedef struct snap_ref {
     size_t n_counters;
     tally_counter_day *counter_days; /* owned */
     size_t n_counter_days;
-    tally_stats stats; /* owned: the collector's, see plugin.h */
+    /* owned: a copy of the collector's; user_days[0].user_id starts the
+     * one block all user ids are in */
+    tally_stats stats;
 } snap_ref;
 
 /* Build from the cycle that just committed; takes the cycle's counters
  * and asks the collector (if any) for the statistics.
  * Returns NULL (logged) on failure. One reference is the caller's. */
-snap_ref *snap_build(agent *a, int64_t now);
+snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec);
 void snap_ref_get(snap_ref *r);
 void snap_ref_put(snap_ref *r);
 

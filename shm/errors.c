@@ -38,6 +38,9 @@ const char *tally_strerror(int err)
         return "invalid argument: region name, options or pointer";
     case TALLY_ENOREGION:
         return "region does not exist";
+    case TALLY_EREPLACED:
+        return "region was removed or replaced since it was opened: close it and open it again "
+               "to see the new one";
     }
     if (err < 0 && err > -4096)
         return strerror(-err);

@@ -21,6 +21,7 @@
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define TALLY_MAGIC "TALLYRGN"
 #define TALLY_LAYOUT_VERSION 1u
@@ -44,6 +45,15 @@ struct tally_header {
     /* Mutable fields, each on its own cache line. */
     alignas(64) _Atomic uint32_t used;     /* names published */
     alignas(64) _Atomic uint64_t overflow; /* registrations refused: full */
+    /* The region's identity (tally_identity_get), after every field of the
+     * first layout-1 release, in bytes that release leaves zero and never
+     * reads: so both releases read each other's regions and the version
+     * stays 1. A creator sets both before publishing; a region made before
+     * identities gets its id stamped, by CAS from 0, by the first opener
+     * that knows of them (its created_utc stays 0: unknown). Never changed
+     * once non-zero. */
+    alignas(64) _Atomic uint64_t id;
+    int64_t created_utc;
 };
 
 /* A table tag: 0 = empty, else a state bit and the name's key (56 bits of
@@ -74,6 +84,9 @@ struct tally_region {
     uint32_t stripe_shift;
     tally_counter *handles; /* one per slot, precomputed at open */
     int created;
+    int by_name;        /* a POSIX shm name: its path is opened without following links */
+    dev_t dev;          /* the file mapped, to tell when the path names another */
+    ino_t ino;
     char path[256];
 };
 

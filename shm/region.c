@@ -18,7 +18,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/sysinfo.h>
+#include <time.h>
 #include <unistd.h>
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "libtally needs lock-free 64-bit atomics");
@@ -117,6 +119,21 @@ static int validate_header(const struct tally_header *h, uint64_t file_size)
     return 0;
 }
 
+/* A random identity, never 0. Without the kernel's generator (a seccomp
+ * filter, an old kernel), the time, the pid and an address mixed: still
+ * different for every region a machine makes. */
+static uint64_t new_identity(void)
+{
+    uint64_t id = 0;
+    if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        id = tally_fold_mul((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                            0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&ts);
+    }
+    return id != 0 ? id : 1;
+}
+
 static void header_init(struct tally_header *h, uint32_t capacity, uint32_t stripes)
 {
     struct tally_geometry g;
@@ -132,6 +149,8 @@ static void header_init(struct tally_header *h, uint32_t capacity, uint32_t stri
     h->stripe_shift = g.stripe_shift;
     h->total_size = g.total_size;
     h->checksum = tally_header_checksum(h);
+    atomic_init(&h->id, new_identity());
+    h->created_utc = (int64_t)time(NULL);
 }
 
 /* Open an unnamed file in path's directory to build the region in. On file
@@ -205,6 +224,16 @@ static int create_region(const char *path, uint32_t capacity, mode_t mode)
     return fd;
 }
 
+/* A region made before identities gets one now; every opener that races
+ * here agrees on the first one stored. */
+static void stamp_identity(struct tally_header *h)
+{
+    uint64_t none = 0;
+    if (atomic_load_explicit(&h->id, memory_order_acquire) == 0)
+        atomic_compare_exchange_strong_explicit(&h->id, &none, new_identity(),
+                                                memory_order_acq_rel, memory_order_acquire);
+}
+
 static int map_region(int fd, tally_region *r)
 {
     struct stat st;
@@ -212,6 +241,8 @@ static int map_region(int fd, tally_region *r)
         return -errno;
     if (!S_ISREG(st.st_mode))
         return TALLY_EINVAL;
+    r->dev = st.st_dev;
+    r->ino = st.st_ino;
     struct tally_header h;
     memset(&h, 0, sizeof(h));
     ssize_t got = pread(fd, &h, sizeof(h), 0);
@@ -245,6 +276,7 @@ static int map_region(int fd, tally_region *r)
         r->handles[id].cpu_mask = h.stripes - 1;
         r->handles[id].stripe_shift = h.stripe_shift;
     }
+    stamp_identity(r->hdr);
     return 0;
 }
 
@@ -268,6 +300,7 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
         return -ENOMEM;
     int rc = resolve_path(name, r->path, sizeof(r->path));
     int shm = rc == 0 && strchr(name, '/') == NULL;
+    r->by_name = shm;
     int fd = -1;
     /* Another process may publish, or remove, the region between our
      * attempts to open and to create it; a few rounds settle any race. */
@@ -328,4 +361,26 @@ int tally_info_get(tally_region *r, tally_info *out)
     out->created = r->created;
     snprintf(out->path, sizeof(out->path), "%s", r->path);
     return 0;
+}
+
+int tally_identity_get(tally_region *r, tally_identity *out)
+{
+    if (r == NULL || out == NULL)
+        return TALLY_EINVAL;
+    out->id = atomic_load_explicit(&r->hdr->id, memory_order_acquire);
+    out->created_utc = r->hdr->created_utc;
+    return 0;
+}
+
+/* The mapping keeps the old file's inode alive, so no new file can have
+ * its device and inode: comparing them tells a replaced region for sure. */
+int tally_check_path(tally_region *r)
+{
+    if (r == NULL)
+        return TALLY_EINVAL;
+    struct stat st;
+    int rc = r->by_name ? lstat(r->path, &st) : stat(r->path, &st);
+    if (rc != 0)
+        return errno == ENOENT ? TALLY_EREPLACED : -errno;
+    return st.st_dev == r->dev && st.st_ino == r->ino ? 0 : TALLY_EREPLACED;
 }

@@ -43,6 +43,7 @@ enum {
     TALLY_ENOCOUNTER = -1009, /* no counter of that name */
     TALLY_EINVAL = -1010,     /* bad argument (NULL, bad region name, options) */
     TALLY_ENOREGION = -1011,  /* region missing and TALLY_OPEN_NOCREATE given */
+    TALLY_EREPLACED = -1012,  /* the path no longer names the region mapped */
 };
 
 /* tally_open_opts.flags */
@@ -75,6 +76,16 @@ typedef struct tally_info {
     char path[256];    /* file backing the region */
 } tally_info;
 
+/* Which region this is: a reader that keeps values across its own restarts
+ * (the tally agent does) compares identities to tell a region recreated at
+ * the same path (after a reboot, or a removal) from the one it read before:
+ * the new one's counters started again from zero. */
+typedef struct tally_identity {
+    uint64_t id;         /* random, never 0, the same in every process */
+    int64_t created_utc; /* creation time, UNIX seconds; 0 = unknown (the
+                          * region predates identities) */
+} tally_identity;
+
 int tally_open(tally_region **out, const char *name, const tally_open_opts *opts);
 void tally_close(tally_region *r);
 int tally_counter_get(tally_region *r, const char *name, tally_counter **out);
@@ -85,6 +96,11 @@ int tally_add_name(tally_region *r, const char *name, int64_t n);
 int tally_foreach(tally_region *r, const char *prefix,
                   int (*fn)(const char *name, int64_t value, void *arg), void *arg);
 int tally_info_get(tally_region *r, tally_info *out);
+int tally_identity_get(tally_region *r, tally_identity *out);
+/* 0 while r's path still names the region r maps; TALLY_EREPLACED once it
+ * was removed or replaced (r still maps the old one: close it and open
+ * again); another negative code if the path cannot be checked. One stat. */
+int tally_check_path(tally_region *r);
 int tally_name_valid(const char *name);
 const char *tally_strerror(int err);
 

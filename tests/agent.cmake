@@ -24,6 +24,18 @@ tally_test_plugin(test_plugin_abi_mismatch abi abi_mismatch plugins/abi_mismatch
 tally_test_plugin(test_plugin_no_descriptor nodesc no_descriptor plugins/no_descriptor.c)
 # shm_dup.so sorts after shm.so, so the real shm is loaded first.
 tally_test_plugin(test_plugin_dup_name dup shm_dup plugins/dup_name.c)
+# Descriptors the loader refuses (a missing callback, a layout that is not
+# this agent's) or, from a later plugin.h, accepts: one build each.
+foreach(m CONSUME EXPORT COLLECT STOP)
+  string(TOLOWER ${m} lower)
+  tally_test_plugin(test_plugin_missing_${lower} missing no_${lower} plugins/missing.c)
+  target_compile_definitions(test_plugin_missing_${lower} PRIVATE MISSING_${m})
+endforeach()
+foreach(l CONFUSE SMALL FUTURE)
+  string(TOLOWER ${l} lower)
+  tally_test_plugin(test_plugin_layout_${lower} layout layout_${lower} plugins/layout.c)
+  target_compile_definitions(test_plugin_layout_${lower} PRIVATE LAYOUT_${l})
+endforeach()
 
 # tally_agent_script(NAME SCRIPT TIMEOUT): SCRIPT run as `bash SCRIPT TALLYD
 # PLUGIN_DIR`, labelled agent.
@@ -56,3 +68,10 @@ set_tests_properties(test_migrate PROPERTIES LABELS "agent" TIMEOUT 60)
 
 # The snapshot reads counter_days only as far back as it lists days.
 tally_agent_script(counter_days counter_days_test.sh 120)
+
+# Every plugin (and the test exporter block) reports a bad option in the
+# host's one config_error shape.
+add_test(NAME config_error
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/config_error_test.sh
+          $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} $<TARGET_FILE:test_plugin_block>)
+set_tests_properties(config_error PROPERTIES LABELS "agent" TIMEOUT 120)

@@ -226,22 +226,22 @@ EOF
 # ---- the shm source's checks (one line per section in libconfuse 3.3:
 # the section's closing brace) --------------------------------------------
 
-bad shm_daily_control_char 3 "daily entry '"$'a\tb'"' is not a counter name (1..64 bytes of UTF-8, no control characters) or a prefix ending in '*'" <<'EOF'
+bad shm_daily_control_char 3 "in shm \"c\": daily entry '"$'a\tb'"' is not a counter name (1..64 bytes of UTF-8, no control characters) or a prefix ending in '*'" <<'EOF'
 shm "c" { daily = {"a\tb"} }
 EOF
 
 long=$(printf 'n%.0s' {1..65})
-bad shm_daily_65_bytes 5 "daily entry '$long' is not a counter name (1..64 bytes of UTF-8, no control characters) or a prefix ending in '*'" <<EOF
+bad shm_daily_65_bytes 5 "in shm \"c\": daily entry '$long' is not a counter name (1..64 bytes of UTF-8, no control characters) or a prefix ending in '*'" <<EOF
 shm "c" {
     daily = {"ok.name", "$long"}
 }
 EOF
 
-bad shm_capacity_negative 3 "capacity -1 is out of range: use 0..4194304" <<'EOF'
+bad shm_capacity_negative 3 "in shm \"c\": capacity -1 is out of range: use 0..4194304" <<'EOF'
 shm "c" { capacity = -1 }
 EOF
 
-bad shm_region_empty 3 "region must not be empty: give a name or a path" <<'EOF'
+bad shm_region_empty 3 "in shm \"c\": region must not be empty: give a name or a path" <<'EOF'
 shm "c" { region = "" }
 EOF
 
@@ -372,7 +372,7 @@ else
 fi
 
 # A plugin whose check fails (the collector's keep_days).
-bad daily_keep_days_zero 3 "keep_days = 0 is out of range: give 1..100000" <<'EOF'
+bad daily_keep_days_zero 3 "in daily \"stats\": keep_days = 0 is out of range: give 1..100000" <<'EOF'
 daily "stats" { keep_days = 0 }
 EOF
 
@@ -522,6 +522,6 @@ list_has list_file "file (exporter): write each snapshot to a file, atomically, 
 list_has list_file_path '  path (string)'
 list_has list_file_format '  format (string, default "json")'
 list_has list_file_mode '  mode (string, default "0644")'
-list_has list_file_format_help '      json, prometheus, csv or influx (default json)'
+list_has list_file_format_help '      json, prometheus, csv or influx'
 
 totals

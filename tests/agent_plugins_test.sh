@@ -77,7 +77,7 @@ config uses_shm 'shm "c" { region = "'"$work"'/region" }\n'
 plugin_dir abi abi/abi_mismatch.so
 run -c "$work/plain.conf" -t --plugin-dir "$work/abi"
 expect abi_refused_names_versions_and_file 0 \
-    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 2: rebuild the plugin against this tallyd's plugin.h; not loaded"
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 3: rebuild the plugin against this tallyd's plugin.h; not loaded"
 # The refusal is logged, not fatal: a config that does not use it is fine.
 expect abi_other_plugins_still_load 0 "$work/plain.conf: config OK (0 plugin instances)"
 
@@ -95,7 +95,45 @@ expect_not abi_not_listed_name "abi_mismatch ("
 printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$work/abi" >"$work/abi_by_conf.conf"
 run -c "$work/abi_by_conf.conf" -t
 expect abi_refused_via_conf_plugin_dir 0 \
-    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 2"
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 3"
+
+# ---- a plugin without a callback the agent would call ----------------------
+# Refused at load, naming the file, the plugin and the callback; a config
+# that uses it then fails, under -t and --once alike.
+missing_case() {
+    local name=$1 kind=$2 member=$3
+    plugin_dir "$name" "missing/$name.so"
+    config "uses_$name" "$name \"x\" { anything = \"1\" }\n"
+    run -c "$work/uses_$name.conf" -t --plugin-dir "$work/$name"
+    expect "${name}_refused" 1 \
+        "plugin $work/$name/$name.so: $kind '$name' has no $member callback, which tallyd calls"
+    expect "${name}_what_to_do" 1 "set it in the plugin's TALLY_PLUGIN_DEFINE(...) and rebuild the plugin; not loaded"
+    expect "${name}_config_fails" 1 "$work/uses_$name.conf:2: no such option '$name'"
+    run -c "$work/uses_$name.conf" --once --plugin-dir "$work/$name"
+    expect "${name}_once_refused" 1 "$kind '$name' has no $member callback"
+    expect_not "${name}_once_not_run" "config OK"
+}
+missing_case no_consume collector collector.consume
+missing_case no_export exporter exporter.export_snapshot
+missing_case no_collect source source.collect
+missing_case no_stop source stop
+
+# ---- a descriptor whose layout is not this agent's -----------------------
+plugin_dir layout layout/layout_confuse.so layout/layout_small.so layout/layout_future.so
+run -c "$work/plain.conf" -t --plugin-dir "$work/layout"
+expect layout_confuse_refused 0 \
+    "plugin $work/layout/layout_confuse.so: built with libconfuse 2.7 (cfg_opt_t"
+expect layout_confuse_what_to_do 0 \
+    "the layouts they share differ; rebuild the plugin against this tallyd's SDK and libconfuse; not loaded"
+expect layout_small_refused 0 \
+    "plugin $work/layout/layout_small.so: descriptor of 16 bytes, less than ABI 3's"
+# A descriptor from a later plugin.h (members appended) loads and runs.
+config uses_future 'layout_future "x" { value = 2 }\n'
+run -c "$work/uses_future.conf" -t --plugin-dir "$work/layout"
+expect layout_future_loads 0 "$work/uses_future.conf: config OK (1 plugin instance)"
+run -c "$work/uses_future.conf" --once --plugin-dir "$work/layout"
+expect layout_future_runs 0 ""
+expect_not layout_future_no_refusal "layout_future.so:"
 
 # ---- a .so without the descriptor ----------------------------------------
 plugin_dir nodesc nodesc/no_descriptor.so

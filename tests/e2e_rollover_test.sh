@@ -5,7 +5,8 @@
 #    instant of midnight belongs to the new day; a second cycle the same
 #    day does not count twice; non-daily counters are never touched;
 #  - America/New_York: the 25-hour day 2026-11-01 and the 23-hour day
-#    2026-03-08 (boundaries checked against zdump first);
+#    2026-03-08 (boundaries checked against zdump first); --now with a
+#    fraction of a second keeps it, in the day and in the snapshot's now;
 #  - the agent down over two midnights: the value goes to the last day
 #    that ended, once.
 #
@@ -110,6 +111,15 @@ check "ny25 04:30Z: today is still Nov 1, begun at 04:00Z" "$(cutoff "$D")" '"20
 once_ok "ny25" "$D" 2026-11-02T04:59:59Z
 check "ny25 04:59:59Z: still no rollover" "$(days_of "$D" $DAILY)" "2026-10-31=200"
 check "ny25 04:59:59Z: today still began at 04:00Z on Nov 1" "$(cutoff "$D")" '"2026-11-01T04:00:00Z"'
+# --now keeps its fraction: the last millisecond of the 25-hour day is
+# still that day, and the snapshot says the instant given, not 04:59:59.
+once_ok "ny25" "$D" 2026-11-02T04:59:59.999Z
+check "ny25 04:59:59.999Z: the snapshot's now keeps the fraction" \
+    "$(jq_py "$D/summary.json" "d['now']")" '"2026-11-02T04:59:59.999Z"'
+check "ny25 04:59:59.999Z: still no rollover" "$(days_of "$D" $DAILY)" "2026-10-31=200"
+once_ok "ny25" "$D" 2026-11-02T00:59:59.5-04:00
+check "ny25 00:59:59.5-04:00: an offset and a half second, the same way" \
+    "$(jq_py "$D/summary.json" "d['now']")" '"2026-11-02T04:59:59.5Z"'
 once_ok "ny25" "$D" 2026-11-02T05:00:00Z
 check "ny25 2026-11-02T05:00:00Z (midnight EST): 2026-11-01 credited, all 25 hours" \
     "$(days_of "$D" $DAILY)" "2026-10-31=200 2026-11-01=4777"

@@ -5,6 +5,8 @@
  */
 #include "mock_host.h"
 
+#include "options.h" /* agent/options.c: the agent's own option rules */
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -760,6 +762,22 @@ static int host_spool_stats(tally_host *h, tally_spool_stats *out)
     return TALLY_HOST_OK;
 }
 
+/* The agent's shape (agent/options.c), logged as any other line. */
+static void host_config_error(tally_host *h, cfg_t *section, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void host_config_error(tally_host *h, cfg_t *section, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = options_error_text(section, fmt, ap);
+    va_end(ap);
+    if (text == NULL)
+        abort(); /* a test cannot go on without its evidence */
+    host_log(h, TALLY_LOG_ERR, "%s", text);
+    free(text);
+}
+
 size_t mock_host_spool_items(tally_host *h)
 {
     pthread_mutex_lock(&h->mu);
@@ -769,6 +787,7 @@ size_t mock_host_spool_items(tally_host *h)
 }
 
 static const tally_host_api api = {
+    .struct_size = sizeof(tally_host_api),
     .log = host_log,
     .now = host_now,
     .timezone = host_timezone,
@@ -790,6 +809,7 @@ static const tally_host_api api = {
     .spool_peek = host_spool_peek,
     .spool_drop = host_spool_drop,
     .spool_stats = host_spool_stats,
+    .config_error = host_config_error,
 };
 
 const tally_host_api *mock_host_api(void)
@@ -899,9 +919,13 @@ const char *mock_host_parse_error(void)
 cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char *body,
                             int first_line)
 {
-    /* The agent builds one titled multi-section per plugin, like this. */
+    /* The agent builds one titled multi-section per plugin from the
+     * plugin's option rows, like this. */
+    cfg_opt_t *opts = NULL;
+    if (options_table(p->options, &opts) != 0)
+        return NULL;
     cfg_opt_t root_opts[] = {
-        CFG_SEC(p->name, p->options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+        CFG_SEC(p->name, opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
         CFG_END(),
     };
     parse_error[0] = '\0';
@@ -912,6 +936,7 @@ cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char
     /* The padding is newlines, so the section starts on first_line. */
     memset(text, '\n', (size_t)skip);
     cfg_t *root = cfg_init(root_opts, CFGF_NONE);
+    free(opts); /* libconfuse copied it */
     parsed *entry = malloc(sizeof(*entry));
     if (root == NULL || entry == NULL) {
         free(text);
@@ -956,6 +981,11 @@ void mock_host_section_free(cfg_t *section)
     }
 }
 
+int mock_host_check(const tally_plugin *p, tally_host *h, cfg_t *section)
+{
+    return options_check(p, h, &api, section);
+}
+
 /* Why a start failed: the step, and the host's last log line. */
 static void start_failed(tally_host *h, const char *step)
 {
@@ -972,7 +1002,7 @@ int mock_host_start(mock_host_instance *in, const tally_plugin *p, tally_host *h
     if (in->section == NULL)
         return -1;
     const char *step = NULL;
-    if (p->check != NULL && p->check(h, &api, in->section) != TALLY_HOST_OK)
+    if (mock_host_check(p, h, in->section) != TALLY_HOST_OK)
         step = "check";
     else if (p->init(h, &api, in->section, &in->ctx) != TALLY_HOST_OK)
         step = "init";

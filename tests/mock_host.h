@@ -119,6 +119,10 @@ cfg_t *mock_host_section_at(const tally_plugin *p, const char *title, const char
 const char *mock_host_parse_error(void);
 void mock_host_section_free(cfg_t *section);
 
+/* Check a section as the agent does: every option row's check, then the
+ * plugin's check. TALLY_HOST_OK or TALLY_HOST_ERR (problems logged). */
+int mock_host_check(const tally_plugin *p, tally_host *h, cfg_t *section);
+
 /* One plugin instance on a host, started as the agent starts it. */
 typedef struct mock_host_instance {
     const tally_plugin *plugin;

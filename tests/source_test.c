@@ -131,7 +131,7 @@ void finish(inst *in)
 
 void collect(inst *in)
 {
-    assert_int_equal(plugin->collect(in->ctx), TALLY_HOST_OK);
+    assert_int_equal(plugin->source.collect(in->ctx), TALLY_HOST_OK);
 }
 
 /* ---- records ---- */
@@ -245,7 +245,7 @@ void check_fails(const char *text, int line, const char *needle)
     if (sec == NULL)
         fail_msg("parse: %s", mock_host_parse_error());
     tally_host *h = mock_host_new();
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
     char where[32];
     snprintf(where, sizeof(where), "[buf]:%d:", line);
     const char *msg = mock_host_log_find(h, needle);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "civil/civil.h"
 
 #define HOUR INT64_C(3600)
 
@@ -381,6 +382,37 @@ static void test_format_round_trip(void **state)
     }
 }
 
+/* An instant with a fraction prints it in as few digits as keep it exact,
+ * and parses back to itself. */
+static void test_format_fraction_round_trip(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t utc;
+        int32_t nsec;
+        const char *text;
+    } cases[] = {
+        {1793595599, 999000000, "2026-11-02T04:59:59.999Z"},
+        {1793595599, 0, "2026-11-02T04:59:59Z"},
+        {1793595599, 500000000, "2026-11-02T04:59:59.5Z"},
+        {1793595599, 1, "2026-11-02T04:59:59.000000001Z"},
+        {-1, 999999999, "1969-12-31T23:59:59.999999999Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[CIVIL_UTC_FRAC_LEN];
+        assert_int_equal(civil_format_utc_frac(cases[i].utc, cases[i].nsec, buf), 0);
+        assert_string_equal(buf, cases[i].text);
+        int64_t back;
+        int32_t nanos;
+        assert_int_equal(clock_parse_iso8601(buf, &back, &nanos), 0);
+        assert_int_equal(back, cases[i].utc);
+        assert_int_equal(nanos, cases[i].nsec);
+    }
+    char buf[CIVIL_UTC_FRAC_LEN];
+    assert_int_equal(civil_format_utc_frac(0, -1, buf), -1);
+    assert_int_equal(civil_format_utc_frac(0, 1000000000, buf), -1);
+}
+
 /* ---- Now ---------------------------------------------------------------- */
 
 /* Must run before test_now_fixed: there is no way back to the real clock. */
@@ -391,14 +423,23 @@ static void test_now_real(void **state)
     int64_t now = clock_now();
     int64_t after = (int64_t)time(NULL);
     assert_true(before <= now && now <= after);
+    int32_t nsec = -1;
+    now = clock_now_frac(&nsec);
+    assert_int_equal(nsec, 0); /* the real clock's cycles fall on whole seconds */
 }
 
 static void test_now_fixed(void **state)
 {
     (void)state;
     const int64_t base = 1795316400; /* 2026-11-22T03:00:00Z */
-    clock_set_now(base);
+    clock_set_now(base, 999000000);
     int64_t elapsed = clock_now() - base;
+    assert_true(elapsed == 0 || elapsed == 1);
+    /* The fraction given stays: the clock reaches the next second only when
+     * a whole second has passed, not after the first millisecond. */
+    int32_t nsec = 0;
+    elapsed = clock_now_frac(&nsec) - base;
+    assert_int_equal(nsec, 999000000);
     assert_true(elapsed == 0 || elapsed == 1);
     /* It runs on with real time. */
     sleep(1);
@@ -427,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_parse_good),
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_format_fraction_round_trip),
         cmocka_unit_test(test_now_real),
         cmocka_unit_test(test_now_fixed),
     };

@@ -829,7 +829,7 @@ static void test_bad_checkpoint(void **state)
     inst in;
     start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
     assert_int_equal(mock_host_state_put(in.h, "files", "{nonsense"), 0);
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_non_null(mock_host_log_find(in.h, "checkpoint"));
     assert_ids(&in, "");
     finish(&in);
@@ -1021,7 +1021,7 @@ static void test_recompute(void **state)
     append("a.csv", "4,2026-11-21T11:00:00Z\n");
     char *before = strdup(mock_host_state(in.h, "files"));
     int64_t from = ns_of("2026-11-21T00:00:00") / 1000000000;
-    assert_int_equal(plugin->recompute(in.ctx, from, from + 86400), TALLY_HOST_OK);
+    assert_int_equal(plugin->source.recompute(in.ctx, from, from + 86400), TALLY_HOST_OK);
     /* Only what was consumed, nothing rejected again, checkpoint as it was. */
     assert_ids(&in, "2");
     assert_int_equal(mock_host_rejected(in.h), 1);
@@ -1156,7 +1156,7 @@ static void test_check_errors(void **state)
                                    "time_format = \"epoch_ms\"");
     assert_non_null(sec);
     tally_host *h = mock_host_new();
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_OK);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_OK);
     assert_int_equal(mock_host_log_count(h), 0);
     mock_host_free(h);
     mock_host_section_free(sec);

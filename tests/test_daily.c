@@ -1,8 +1,8 @@
 /*
  * test_daily.c — the daily collector (daily.so) driven directly: records
  * in, flush or discard, statistics out, against a real SQLite database,
- * through the mock host (tests/mock_host.h) like every plugin test. The expected values are worked out by
- * hand from DESIGN.md's rules in the comments beside them.
+ * through the mock host (tests/mock_host.h) like every plugin test. The expected values are worked
+ * out by hand from DESIGN.md's rules in the comments beside them.
  */
 #include <setjmp.h>
 #include <sqlite3.h>
@@ -68,12 +68,10 @@ static size_t errors(const tally_host *h)
     return n;
 }
 
+/* The plugin frees its own statistics, as the agent has it do. */
 static void free_stats(fixture *f)
 {
-    free(f->st.days);
-    if (f->st.n_user_days > 0)
-        free((char *)f->st.user_days[0].user_id);
-    free(f->st.user_days);
+    f->p->collector.free_stats(f->ctx, &f->st);
     memset(&f->st, 0, sizeof(f->st));
 }
 
@@ -92,7 +90,8 @@ static void finish(fixture *f)
 static void stats(fixture *f)
 {
     free_stats(f);
-    assert_int_equal(f->p->stats(f->ctx, mock_host_api()->now(f->h), &f->st), TALLY_HOST_OK);
+    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), &f->st),
+                     TALLY_HOST_OK);
 }
 
 static tally_str str(const char *s)
@@ -123,8 +122,8 @@ static tally_record usage(const char *at, const char *user, const char *model, i
 
 static void feed(fixture *f, const tally_record *r, size_t n)
 {
-    assert_int_equal(f->p->consume(f->ctx, "csv.usage", r, n), TALLY_HOST_OK);
-    assert_int_equal(f->p->flush(f->ctx), TALLY_HOST_OK);
+    assert_int_equal(f->p->collector.consume(f->ctx, "csv.usage", r, n), TALLY_HOST_OK);
+    assert_int_equal(f->p->collector.flush(f->ctx), TALLY_HOST_OK);
 }
 
 static const tally_day_stats *day(fixture *f, const char *date)
@@ -238,9 +237,9 @@ static void test_discard_forgets_pending(void **state)
 {
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
     tally_record a = usage("2026-11-20T10:00:00Z", "u", "m", 200, NULL, 5, 0);
-    assert_int_equal(f->p->consume(f->ctx, "csv.usage", &a, 1), TALLY_HOST_OK);
-    f->p->discard(f->ctx);
-    assert_int_equal(f->p->flush(f->ctx), TALLY_HOST_OK);
+    assert_int_equal(f->p->collector.consume(f->ctx, "csv.usage", &a, 1), TALLY_HOST_OK);
+    f->p->collector.discard(f->ctx);
+    assert_int_equal(f->p->collector.flush(f->ctx), TALLY_HOST_OK);
     stats(f);
     assert_int_equal(f->st.n_days, 0);
     assert_int_equal(f->st.summary.all_time_requests, 0);
@@ -329,26 +328,26 @@ static void test_inventories_replace(void **state)
                             item(TALLY_STREAM_USERS, "b", false),
                             item(TALLY_STREAM_USERS, "c", true)};
     tally_record keys[] = {item(TALLY_STREAM_API_KEYS, "k1", true)};
-    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_BEGIN);
-    f->p->consume(f->ctx, "csv.users", users, 3);
-    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_END);
-    f->p->flush(f->ctx);
-    f->p->inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_BEGIN);
-    f->p->consume(f->ctx, "csv.keys", keys, 1);
-    f->p->inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_END);
-    f->p->flush(f->ctx);
+    f->p->collector.inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_BEGIN);
+    f->p->collector.consume(f->ctx, "csv.users", users, 3);
+    f->p->collector.inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_END);
+    f->p->collector.flush(f->ctx);
+    f->p->collector.inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_BEGIN);
+    f->p->collector.consume(f->ctx, "csv.keys", keys, 1);
+    f->p->collector.inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_END);
+    f->p->collector.flush(f->ctx);
     stats(f);
     assert_int_equal(f->st.summary.inventory.total_users, 3);
     assert_int_equal(f->st.summary.inventory.active_users, 2);
     assert_int_equal(f->st.summary.inventory.total_api_keys, 1);
     assert_int_equal(f->st.summary.inventory.active_api_keys, 1);
     /* A new whole inventory replaces the old one; one never ended changes nothing. */
-    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_BEGIN);
-    f->p->consume(f->ctx, "csv.users", users + 1, 1);
-    f->p->inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_END);
-    f->p->flush(f->ctx);
-    f->p->inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_BEGIN);
-    f->p->flush(f->ctx);
+    f->p->collector.inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_BEGIN);
+    f->p->collector.consume(f->ctx, "csv.users", users + 1, 1);
+    f->p->collector.inventory(f->ctx, "csv.users", TALLY_STREAM_USERS, TALLY_INVENTORY_END);
+    f->p->collector.flush(f->ctx);
+    f->p->collector.inventory(f->ctx, "csv.keys", TALLY_STREAM_API_KEYS, TALLY_INVENTORY_BEGIN);
+    f->p->collector.flush(f->ctx);
     stats(f);
     assert_int_equal(f->st.summary.inventory.total_users, 1);
     assert_int_equal(f->st.summary.inventory.active_users, 0);
@@ -394,8 +393,9 @@ static void test_recompute_forgets_range(void **state)
         usage("2026-11-21T10:00:00Z", "u", "m", 200, NULL, 4, 0),
     };
     feed(f, r, 3);
-    assert_int_equal(f->p->recompute_begin(f->ctx, ns_of("2026-11-20T00:00:00Z") / 1000000000,
-                                           ns_of("2026-11-21T00:00:00Z") / 1000000000),
+    assert_int_equal(f->p->collector.recompute_begin(f->ctx,
+                                                     ns_of("2026-11-20T00:00:00Z") / 1000000000,
+                                                     ns_of("2026-11-21T00:00:00Z") / 1000000000),
                      TALLY_HOST_OK);
     stats(f);
     assert_int_equal(day(f, "2026-11-20")->total_requests, 0);

@@ -224,7 +224,7 @@ static void inst_close(inst *in)
 
 static int inst_export(inst *in, const snap_buf *b)
 {
-    return plugin->export_snapshot(in->ctx, &b->s);
+    return plugin->exporter.export_snapshot(in->ctx, &b->s);
 }
 
 static char *body_for(const char *path, const char *rest)
@@ -456,7 +456,7 @@ static void check_rejects(const char *body, const char *option, ...)
     cfg_t *section = mock_host_section_at(plugin, "summary", body, 7);
     if (section == NULL)
         fail_msg("config does not parse: %s", mock_host_parse_error());
-    int rc = plugin->check(h, mock_host_api(), section);
+    int rc = mock_host_check(plugin, h, section);
     if (rc != TALLY_HOST_ERR)
         fail_msg("check accepted: %s", body);
     char quoted[64];
@@ -514,7 +514,7 @@ static void test_check_accepts_and_touches_nothing(void **state)
         tally_host *h = mock_host_new();
         cfg_t *section = mock_host_section(plugin, "summary", body);
         assert_non_null(section);
-        if (plugin->check(h, mock_host_api(), section) != 0)
+        if (mock_host_check(plugin, h, section) != 0)
             fail_msg("check refused %s: %s", body, mock_host_log_text(h, 0));
         assert_int_equal(mock_host_log_count(h), 0);
         mock_host_section_free(section);

@@ -49,7 +49,7 @@ static void check_rejects(const char *body, ...)
     cfg_t *section = mock_host_section_at(plugin, "push", body, 7);
     if (section == NULL)
         fail_msg("config does not parse: %s", mock_host_parse_error());
-    if (plugin->check(h, mock_host_api(), section) != TALLY_HOST_ERR)
+    if (mock_host_check(plugin, h, section) != TALLY_HOST_ERR)
         fail_msg("check accepted: %s", body);
     va_list ap;
     va_start(ap, body);
@@ -82,7 +82,7 @@ static void test_check_rejects(void **state)
     check_rejects("url = \"gopher://u:hunter2@h/x\"", "'url'", NULL);
     tally_host *h = mock_host_new();
     cfg_t *sec = mock_host_section(plugin, "push", "url = \"gopher://u:hunter2@h/x\"");
-    plugin->check(h, mock_host_api(), sec);
+    mock_host_check(plugin, h, sec);
     for (size_t i = 0; i < mock_host_log_count(h); i++)
         assert_null(strstr(mock_host_log_text(h, i), "hunter2"));
     mock_host_section_free(sec);
@@ -131,19 +131,16 @@ static void test_check_accepts(void **state)
         cfg_t *section = mock_host_section(plugin, "push", good[i]);
         if (section == NULL)
             fail_msg("does not parse: %s: %s", good[i], mock_host_parse_error());
-        if (plugin->check(h, mock_host_api(), section) != 0)
+        if (mock_host_check(plugin, h, section) != 0)
             fail_msg("check refused %s: %s", good[i], mock_host_log_text(h, 0));
         assert_int_equal(mock_host_log_count(h), 0);
         mock_host_section_free(section);
         mock_host_free(h);
     }
     /* One help line per option. */
-    size_t n_opts = 0, n_help = 0;
-    while (plugin->options[n_opts].name != NULL)
-        n_opts++;
-    while (plugin->option_help[n_help] != NULL)
-        n_help++;
-    assert_int_equal(n_opts, n_help);
+    for (const tally_option *o = plugin->options; o->def.name != NULL; o++)
+        if (o->help == NULL || o->help[0] == '\0')
+            fail_msg("option %s has no help", o->def.name);
 }
 
 /* ---- URLs ---- */
@@ -301,7 +298,7 @@ static void test_queue_retries_and_final(void **state)
     inst_open(&in, h, body);
     for (int i = 0; i < 3; i++) {
         tally_snapshot s = snap_at(1795316400 + i);
-        assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+        assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
     }
     wait_delivered(h);
     mock_host_stop(&in);
@@ -348,7 +345,7 @@ static void test_connection_reused_between_cycles(void **state)
     inst_open(&in, h, body);
     for (int i = 0; i < 3; i++) {
         tally_snapshot s = snap_at(1795316400 + 60 * i);
-        assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+        assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
         wait_delivered(h);
     }
     mock_host_stop(&in);
@@ -380,7 +377,7 @@ static void test_stop_keeps_payload_for_next_start(void **state)
     inst in;
     inst_open(&in, h, body);
     tally_snapshot s = snap_at(1795316400);
-    assert_int_equal(plugin->export_snapshot(in.ctx, &s), 0);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
     /* Let the round give up: three refused connections. */
     for (int i = 0; i < 500 && mock_host_log_find(h, "still failing") == NULL; i++)
         usleep(10000);

@@ -458,7 +458,7 @@ static void test_check_errors(void **state)
                                    "time_format = \"epoch_ms\" max_line_bytes = 2");
     assert_non_null(sec);
     tally_host *h = mock_host_new();
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_OK);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_OK);
     assert_int_equal(mock_host_log_count(h), 0);
     mock_host_free(h);
     mock_host_section_free(sec);

@@ -141,7 +141,7 @@ static void finish(inst *in)
 
 static void collect(inst *in)
 {
-    int rc = plugin->collect(in->ctx);
+    int rc = plugin->source.collect(in->ctx);
     if (rc != TALLY_HOST_OK) {
         for (size_t i = 0; i < mock_host_log_count(in->h); i++)
             fprintf(stderr, "log: %s\n", mock_host_log_text(in->h, i));
@@ -619,7 +619,7 @@ static void test_recompute(void **state)
     collect(&in);
     mock_host_records_clear(in.h);
     usage_rows("r", 11, 12, NULL); /* not consumed yet: not recomputed */
-    assert_int_equal(plugin->recompute(in.ctx, 0, INT64_MAX / 2000000000), TALLY_HOST_OK);
+    assert_int_equal(plugin->source.recompute(in.ctx, 0, INT64_MAX / 2000000000), TALLY_HOST_OK);
     assert_all_once(&in, "r", 10);
     /* The watermark stays as it was. */
     collect(&in);
@@ -635,13 +635,13 @@ static void test_missing_table_and_column(void **state)
     sql("CREATE TABLE usage (id TEXT, ts TEXT)");
     inst in;
     start(&in, "connection = \"%s\" stream = \"usage\" table = \"nosuch\"", sqlite_conn());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "reading the columns of nosuch failed");
     assert_logged(&in, "no such table");
     finish(&in);
 
     start(&in, "connection = \"%s\" stream = \"usage\"", sqlite_conn());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "usage has no column created_at for the field created_at");
     assert_logged(&in, "its columns are: id, ts");
     assert_logged(&in, "columns = {\"created_at=<column>\"}");
@@ -651,7 +651,7 @@ static void test_missing_table_and_column(void **state)
           "connection = \"%s\" stream = \"usage\" query = \"SELECT id, ts AS created_at, "
           "nonesuch FROM usage\"",
           sqlite_conn());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "no such column: nonesuch");
     finish(&in);
 }
@@ -663,7 +663,7 @@ static void test_wrong_types(void **state)
         "INSERT INTO usage VALUES ('1', 1763700000, x'00')");
     inst in;
     start(&in, "connection = \"%s\" stream = \"usage\"", sqlite_conn());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "column created_at of usage is an integer");
     assert_logged(&in, "the field created_at is read from a timestamp, or text in ISO 8601");
     finish(&in);
@@ -672,7 +672,7 @@ static void test_wrong_types(void **state)
           "connection = \"%s\" stream = \"usage\" query = \"SELECT id, '2026-11-21T08:00:00Z' "
           "AS created_at, n AS input_tokens FROM usage\"",
           sqlite_conn());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "column input_tokens of the query is binary");
     finish(&in);
 }
@@ -686,7 +686,7 @@ static void test_connection_errors(void **state)
     start(&in,
           "connection = 'DRIVER=/nonexistent/driver.so;PWD=hunter2;Server=${TALLY_TEST_SECRET}' "
           "stream = \"usage\"");
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "connecting with \"DRIVER=/nonexistent/driver.so;PWD=***;"
                        "Server=${TALLY_TEST_SECRET}\" failed");
     assert_not_logged(&in, "hunter2");
@@ -694,14 +694,14 @@ static void test_connection_errors(void **state)
     finish(&in);
 
     start(&in, "connection = 'DSN=x;UID=${TALLY_TEST_UNSET}' stream = \"usage\"");
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "environment variable TALLY_TEST_UNSET, which is not set");
     finish(&in);
 
     char pw[PATH_MAX];
     snprintf(pw, sizeof(pw), "%.4000s/missing.password", scratch);
     start(&in, "connection = \"%s\" stream = \"usage\" password_file = \"%s\"", sqlite_conn(), pw);
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "the password for the connection cannot be read from");
     finish(&in);
 }
@@ -712,7 +712,7 @@ static void check_fails(const char *body, const char *needle)
     cfg_t *sec = mock_host_section(plugin, "db", body);
     if (sec == NULL)
         fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
     if (mock_host_log_find(h, needle) == NULL) {
         for (size_t i = 0; i < mock_host_log_count(h); i++)
             fprintf(stderr, "log: %s\n", mock_host_log_text(h, i));
@@ -878,7 +878,7 @@ static void test_pg_down_longer_than_retry_for(void **state)
           pg_conn(NULL), pg_dir());
     size_t at = 2;
     mock_host_on_emit(in.h, stop_on_call, &at);
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     mock_host_on_emit(in.h, NULL, NULL);
     assert_logged(&in, "did not come back within retry_for (1 s)");
     /* The agent rolls the cycle back: its records are forgotten, the
@@ -899,7 +899,7 @@ static void test_pg_wrong_password(void **state)
     inst in;
     start(&in, "connection = \"%s\" stream = \"usage\" table = \"restart_usage\"",
           pg_conn("not-the-password"));
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "password authentication failed");
     assert_logged(&in, ";PWD=***\" failed");
     assert_not_logged(&in, "not-the-password");
@@ -916,7 +916,7 @@ static void test_pg_missing_column(void **state)
           "connection = \"%s\" password_file = \"%s/password\" stream = \"usage\" "
           "query = \"SELECT id, created_at, nonesuch FROM restart_usage\"",
           pg_conn(NULL), pg_dir());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "column \"nonesuch\" does not exist");
     finish(&in);
 
@@ -924,7 +924,7 @@ static void test_pg_missing_column(void **state)
           "connection = \"%s\" password_file = \"%s/password\" stream = \"usage\" "
           "query = \"SELECT id, created_at::date AS created_at FROM restart_usage\"",
           pg_conn(NULL), pg_dir());
-    assert_int_equal(plugin->collect(in.ctx), TALLY_HOST_ERR);
+    assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "column created_at of the query is a date (no time of day)");
     finish(&in);
 }

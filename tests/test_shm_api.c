@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +57,73 @@ static void test_create_then_attach(void **state)
     tally_counter *ca = NULL;
     assert_int_equal(tally_counter_get(a, "requests", &ca), 0);
     assert_int_equal(tally_value(ca), 7);
+    tally_close(a);
+    tally_close(b);
+}
+
+/* Every process sees one identity; a region recreated at the same path
+ * has another, and the old mapping learns that its path moved on. */
+static void test_identity(void **state)
+{
+    char path[256];
+    tu_path(path, sizeof(path), "identity");
+    tally_region *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(tally_open(&a, path, NULL), 0);
+    assert_int_equal(tally_open(&b, path, NULL), 0);
+    tally_identity ia, ib, ic;
+    assert_int_equal(tally_identity_get(a, &ia), 0);
+    assert_int_equal(tally_identity_get(b, &ib), 0);
+    assert_true(ia.id != 0);
+    assert_true(ia.id == ib.id);
+    assert_int_equal(ia.created_utc, ib.created_utc);
+    assert_true(ia.created_utc > 1700000000); /* set at creation: after 2023 */
+    assert_int_equal(tally_check_path(a), 0);
+
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(tally_check_path(a), TALLY_EREPLACED);
+    assert_int_equal(tally_open(&c, path, NULL), 0);
+    assert_int_equal(tally_identity_get(c, &ic), 0);
+    assert_true(ic.id != 0 && ic.id != ia.id);
+    assert_int_equal(tally_check_path(a), TALLY_EREPLACED);
+    assert_int_equal(tally_check_path(b), TALLY_EREPLACED);
+    assert_int_equal(tally_check_path(c), 0);
+    assert_int_equal(tally_identity_get(NULL, &ic), TALLY_EINVAL);
+    assert_int_equal(tally_check_path(NULL), TALLY_EINVAL);
+    tally_close(a);
+    tally_close(b);
+    tally_close(c);
+}
+
+/* A region written before identities has zeros where they go: it still
+ * opens, gets one id that every later opener agrees on, and an unknown
+ * creation time. */
+static void test_identity_of_older_region(void **state)
+{
+    char path[256];
+    tu_path(path, sizeof(path), "older");
+    tally_region *a = NULL, *b = NULL;
+    assert_int_equal(tally_open(&a, path, NULL), 0);
+    assert_int_equal(tally_add_name(a, "kept", 3), 0);
+    tally_close(a);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    char zeros[16] = {0};
+    assert_int_equal(pwrite(fd, zeros, sizeof(zeros), offsetof(struct tally_header, id)), 16);
+    close(fd);
+
+    assert_int_equal(tally_open(&a, path, NULL), 0);
+    assert_int_equal(tally_open(&b, path, NULL), 0);
+    tally_identity ia, ib;
+    assert_int_equal(tally_identity_get(a, &ia), 0);
+    assert_int_equal(tally_identity_get(b, &ib), 0);
+    assert_true(ia.id != 0 && ia.id == ib.id);
+    assert_int_equal(ia.created_utc, 0);
+    tally_counter *c = NULL;
+    assert_int_equal(tally_counter_find(b, "kept", &c), 0);
+    assert_int_equal(tally_value(c), 3);
+    tally_info info;
+    assert_int_equal(tally_info_get(a, &info), 0);
+    assert_int_equal(info.version, 1);
     tally_close(a);
     tally_close(b);
 }
@@ -378,6 +446,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_then_attach),
+        cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_identity_of_older_region),
         cmocka_unit_test(test_same_name_same_handle),
         cmocka_unit_test(test_values_are_int64),
         cmocka_unit_test(test_reset_returns_old_value),

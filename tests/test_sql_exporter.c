@@ -56,7 +56,7 @@ static void check_fails(const char *body, const char *needle)
     cfg_t *sec = mock_host_section(plugin, "dash", body);
     if (sec == NULL)
         fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(plugin->check(h, mock_host_api(), sec), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
     if (mock_host_log_find(h, needle) == NULL) {
         dump_log(h);
         fail_msg("no log line contains \"%s\"", needle);
@@ -98,7 +98,7 @@ static void test_connection_fails(void **state)
     inst in;
     start(&in, "connection = \"DRIVER=/nonexistent/driver.so;PWD=hunter2\"");
     tally_snapshot snap = {.timezone = "UTC"};
-    assert_int_equal(plugin->export_snapshot(in.ctx, &snap), TALLY_HOST_ERR);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &snap), TALLY_HOST_ERR);
     assert_non_null(mock_host_log_find(
         in.h, "connecting with \"DRIVER=/nonexistent/driver.so;PWD=***\" failed"));
     assert_null(mock_host_log_find(in.h, "hunter2"));
@@ -160,7 +160,7 @@ static void test_snapshot_to_sqlite(void **state)
 
     inst in;
     start(&in, conn);
-    if (plugin->export_snapshot(in.ctx, &snap) != TALLY_HOST_OK) {
+    if (plugin->exporter.export_snapshot(in.ctx, &snap) != TALLY_HOST_OK) {
         dump_log(in.h);
         fail_msg("export failed");
     }
@@ -192,12 +192,12 @@ static void test_snapshot_to_sqlite(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    assert_int_equal(plugin->export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
     assert_int_equal(query_int("SELECT n FROM writes"), 0);
     /* A late record changed one closed day: only that row is updated. */
     days[0].total_requests = 6;
     days[0].error_requests = 2;
-    assert_int_equal(plugin->export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
     assert_int_equal(query_int("SELECT n FROM writes"), 1);
     assert_int_equal(query_int("SELECT error_requests FROM t_stats_daily WHERE business_date = "
                                "'2026-11-20'"),
@@ -207,7 +207,7 @@ static void test_snapshot_to_sqlite(void **state)
     /* A new instance (a restart) writes every row once more, and the
      * database keeps the rows that did not change untouched. */
     start(&in, conn);
-    assert_int_equal(plugin->export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
     assert_int_equal(query_int("SELECT n FROM writes"), 1);
     finish(&in);
 
@@ -217,7 +217,7 @@ static void test_snapshot_to_sqlite(void **state)
              "connection = \"DRIVER=%s;Database=%s/empty.db\" create_tables = false",
              TALLY_SQLITE_ODBC_DRIVER, dir);
     start(&in, other);
-    assert_int_equal(plugin->export_snapshot(in.ctx, &snap), TALLY_HOST_ERR);
+    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &snap), TALLY_HOST_ERR);
     assert_non_null(mock_host_log_find(in.h, "table stats_daily is missing or lacks a column"));
     assert_non_null(mock_host_log_find(in.h, "set create_tables = true"));
     finish(&in);

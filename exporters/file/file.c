@@ -51,17 +51,16 @@ static void file_stop(void *ctx)
     file_conf_free(ctx);
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "file",
     .kind = TALLY_PLUGIN_EXPORTER,
     .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx",
     .options = file_options,
-    .option_help = file_option_help,
     .check = file_conf_check,
     .init = file_init,
-    .rollover = NULL,
-    .collect = NULL,
-    .export_snapshot = file_export_snapshot,
     .stop = file_stop,
-};
+    .exporter = {
+        .export_snapshot = file_export_snapshot,
+    });
+/* clang-format on */

@@ -26,8 +26,7 @@ typedef struct file_ctx {
 } file_ctx;
 
 /* file_conf.c: the option table and its descriptions, in the same order. */
-extern cfg_opt_t file_options[];
-extern const char *const file_option_help[];
+extern const tally_option file_options[];
 
 /* Validate a section: each problem is logged naming the option, the
  * instance and the config line. 0 or TALLY_HOST_ERR; no side effects. */

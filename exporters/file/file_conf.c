@@ -2,11 +2,9 @@
  * file_conf.c — the file exporter's options: the libconfuse table, the
  * checks libconfuse cannot make (names of formats and tables, an octal
  * mode, a required path), and building and freeing a file_ctx.
- * Messages say where: see section.h.
+ * Messages say where through the host's config_error.
  */
 #include "file.h"
-#include "section.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +13,19 @@
 /* `table` has no default in the table itself: a value given with a format
  * other than csv is a mistake worth reporting, and only NULL tells us that
  * nobody set it. csv falls back to "days". */
-cfg_opt_t file_options[] = {
-    CFG_STR("path", NULL, CFGF_NONE),
-    CFG_STR("format", "json", CFGF_NONE),
-    CFG_STR("table", NULL, CFGF_NONE),
-    CFG_STR("mode", "0644", CFGF_NONE),
-    CFG_END(),
-};
-
-const char *const file_option_help[] = {
-    "file to write (required); a strftime template expanded with the business zone's local "
-    "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
-    "exist",
-    "json, prometheus, csv or influx (default json)",
-    "csv only: days (default), user_days, summary, today, combined, counters or counter_days",
-    "file mode as octal digits, \"0000\" to \"0777\" (default \"0644\"), whatever the umask",
-    NULL,
+const tally_option file_options[] = {
+    {CFG_STR("path", NULL, CFGF_NONE),
+     "file to write (required); a strftime template expanded with the business zone's local "
+     "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
+     "exist",
+     NULL},
+    {CFG_STR("format", "json", CFGF_NONE), "json, prometheus, csv or influx", NULL},
+    {CFG_STR("table", NULL, CFGF_NONE),
+     "csv only: days (when not set), user_days, summary, today, combined, counters or counter_days",
+     NULL},
+    {CFG_STR("mode", "0644", CFGF_NONE),
+     "file mode as octal digits, \"0000\" to \"0777\", whatever the umask", NULL},
+    TALLY_OPTION_END,
 };
 
 #define DEFAULT_CSV_TABLE "days"
@@ -59,19 +54,19 @@ static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     const char *path = cfg_getstr(section, "path");
     if (path == NULL) {
-        section_error(h, api, section,
-                      "option 'path' is required; set path = \"/var/lib/tally/summary.json\" "
-                      "(a strftime template such as \"summary-%%Y-%%m-%%d.json\" works too)");
+        api->config_error(h, section,
+                          "option 'path' is required; set path = \"/var/lib/tally/summary.json\" "
+                          "(a strftime template such as \"summary-%%Y-%%m-%%d.json\" works too)");
         return TALLY_HOST_ERR;
     }
     if (path[0] == '\0') {
-        section_error(h, api, section, "option 'path' is empty; set it to the file to write");
+        api->config_error(h, section, "option 'path' is empty; set it to the file to write");
         return TALLY_HOST_ERR;
     }
     if (path[strlen(path) - 1] == '/') {
-        section_error(h, api, section,
-                      "option 'path' = \"%s\" names a directory; add the file name to write in it",
-                      path);
+        api->config_error(
+            h, section,
+            "option 'path' = \"%s\" names a directory; add the file name to write in it", path);
         return TALLY_HOST_ERR;
     }
     /* Expanding it once now catches a template that yields nothing or too
@@ -81,10 +76,10 @@ static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section)
     struct tm tm;
     char *expanded = NULL;
     if (gmtime_r(&probe, &tm) == NULL || file_path_format(path, &tm, &expanded) != 0) {
-        section_error(h, api, section,
-                      "option 'path' = \"%s\" expands to an empty name or one longer than "
-                      "PATH_MAX; shorten the template",
-                      path);
+        api->config_error(h, section,
+                          "option 'path' = \"%s\" expands to an empty name or one longer than "
+                          "PATH_MAX; shorten the template",
+                          path);
         return TALLY_HOST_ERR;
     }
     free(expanded);
@@ -96,9 +91,9 @@ static int check_format(tally_host *h, const tally_host_api *api, cfg_t *section
 {
     const char *name = cfg_getstr(section, "format");
     if (name == NULL || tally_format_from_name(name, format) != 0) {
-        section_error(h, api, section,
-                      "option 'format' = \"%s\" is unknown; use one of " FORMAT_NAMES,
-                      name ? name : "");
+        api->config_error(h, section,
+                          "option 'format' = \"%s\" is unknown; use one of " FORMAT_NAMES,
+                          name ? name : "");
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -111,15 +106,17 @@ static int check_table(tally_host *h, const tally_host_api *api, cfg_t *section,
     if (table == NULL)
         return 0;
     if (format != NULL && *format != TALLY_FORMAT_CSV) {
-        section_error(h, api, section,
-                      "option 'table' only applies to format = \"csv\" (format is \"%s\"); remove "
-                      "table or set format = \"csv\"",
-                      tally_format_name(*format));
+        api->config_error(
+            h, section,
+            "option 'table' only applies to format = \"csv\" (format is \"%s\"); remove "
+            "table or set format = \"csv\"",
+            tally_format_name(*format));
         return TALLY_HOST_ERR;
     }
     if (tally_format_csv_table_valid(table) != 0) {
-        section_error(h, api, section,
-                      "option 'table' = \"%s\" is not a csv table; use one of " TABLE_NAMES, table);
+        api->config_error(h, section,
+                          "option 'table' = \"%s\" is not a csv table; use one of " TABLE_NAMES,
+                          table);
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -130,10 +127,11 @@ static int check_mode(tally_host *h, const tally_host_api *api, cfg_t *section)
     const char *text = cfg_getstr(section, "mode");
     mode_t mode;
     if (parse_mode(text, &mode) != 0) {
-        section_error(h, api, section,
-                      "option 'mode' = \"%s\" is not a file mode; give octal digits from \"0000\" "
-                      "to \"0777\", e.g. mode = \"0644\"",
-                      text ? text : "");
+        api->config_error(
+            h, section,
+            "option 'mode' = \"%s\" is not a file mode; give octal digits from \"0000\" "
+            "to \"0777\", e.g. mode = \"0644\"",
+            text ? text : "");
         return TALLY_HOST_ERR;
     }
     return 0;

@@ -46,6 +46,8 @@ void tf_double(double v, char out[TF_NUM_LEN]);
  * Returns 0, or -1 outside the years 0000..9999 (lib/civil). */
 #define TF_INSTANT_LEN 32
 int tf_instant(int64_t utc, char out[TF_INSTANT_LEN]);
+/* The same with a fraction of the second, when nsec is not 0. */
+int tf_instant_frac(int64_t utc, int32_t nsec, char out[TF_INSTANT_LEN]);
 
 /* Append s[0..n) to b with every byte that is not part of a valid sequence
  * replaced by U+FFFD: all three formats promise UTF-8. */

@@ -30,12 +30,17 @@ static json_t *json_text(const char *s, size_t n)
     return j;
 }
 
-static json_t *json_instant(int64_t utc)
+static json_t *json_instant_frac(int64_t utc, int32_t nsec)
 {
     char text[TF_INSTANT_LEN];
-    if (tf_instant(utc, text) != 0)
+    if (tf_instant_frac(utc, nsec, text) != 0)
         return NULL;
     return json_string(text);
+}
+
+static json_t *json_instant(int64_t utc)
+{
+    return json_instant_frac(utc, 0);
 }
 
 static json_t *json_number(double v)
@@ -169,7 +174,7 @@ int tf_render_json(const tally_snapshot *s, tf_buf *b)
     const char *tz = s->timezone != NULL ? s->timezone : "";
     tf_buf_puts(b, "{\n");
     int bad = put_member(b, "timezone", json_text(tz, strlen(tz)), 0) != 0;
-    bad = bad || put_member(b, "now", json_instant(s->now_utc), 0) != 0;
+    bad = bad || put_member(b, "now", json_instant_frac(s->now_utc, s->now_nsec), 0) != 0;
     bad = bad || put_member(b, "generated_at", json_instant(s->generated_utc), 0) != 0;
     bad = bad || put_rows(b, "days", s->days, s->n_days, sizeof(*s->days), TF_DAYS) != 0;
     bad = bad || put_rows(b, "user_days", s->user_days, s->n_user_days, sizeof(*s->user_days),

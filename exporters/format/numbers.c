@@ -51,3 +51,9 @@ int tf_instant(int64_t utc, char out[TF_INSTANT_LEN])
     _Static_assert(TF_INSTANT_LEN >= CIVIL_UTC_LEN, "an instant fits");
     return civil_format_utc(utc, out);
 }
+
+int tf_instant_frac(int64_t utc, int32_t nsec, char out[TF_INSTANT_LEN])
+{
+    _Static_assert(TF_INSTANT_LEN >= CIVIL_UTC_FRAC_LEN, "an instant with its fraction fits");
+    return civil_format_utc_frac(utc, nsec, out);
+}

@@ -98,16 +98,16 @@ static void http_stop(void *vctx)
     curl_global_cleanup();
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "http",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "push each snapshot over HTTP(S) as json, prometheus (Pushgateway) or influx; "
-               "spooled until delivered",
+    .summary = "push each snapshot over HTTP(S) as json, prometheus (Pushgateway) or influx; " "spooled until delivered",
     .options = http_options,
-    .option_help = http_option_help,
     .check = http_conf_check,
     .init = http_init,
-    .export_snapshot = http_export_snapshot,
     .stop = http_stop,
-};
+    .exporter = {
+        .export_snapshot = http_export_snapshot,
+    });
+/* clang-format on */

@@ -77,8 +77,7 @@ typedef struct http_result {
 } http_result;
 
 /* http_conf.c: the option table and its descriptions, in the same order. */
-extern cfg_opt_t http_options[];
-extern const char *const http_option_help[];
+extern const tally_option http_options[];
 
 /* Validate a section: each problem logged naming the option, the
  * instance and the config line. 0 or TALLY_HOST_ERR; no side effects. */

@@ -4,11 +4,10 @@
  * and modes, well-formed headers, positive times, TLS files that exist and
  * belong to an https URL), and building and freeing an http_ctx. Every
  * problem of a section is reported, not just the first, so one `tallyd -t`
- * shows all there is to fix; messages say where (section.h).
+ * shows all there is to fix; messages say where
+ * (the host's config_error).
  */
 #include "http.h"
-#include "section.h"
-
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,52 +20,47 @@
 #define MAX_TIMEOUT_S 3600.0
 
 /* `delivery` has no default in the table: it depends on the format. */
-cfg_opt_t http_options[] = {
-    CFG_STR("url", NULL, CFGF_NONE),
-    CFG_STR("format", "json", CFGF_NONE),
-    CFG_STR("method", "POST", CFGF_NONE),
-    CFG_STR_LIST("headers", NULL, CFGF_NONE),
-    CFG_FLOAT("timeout", 10.0, CFGF_NONE),
-    CFG_FLOAT("connect_timeout", 5.0, CFGF_NONE),
-    CFG_STR("bearer_token_file", NULL, CFGF_NONE),
-    CFG_STR("bearer_token_env", NULL, CFGF_NONE),
-    CFG_STR("ca_file", NULL, CFGF_NONE),
-    CFG_STR("client_cert", NULL, CFGF_NONE),
-    CFG_STR("client_key", NULL, CFGF_NONE),
-    CFG_BOOL("tls_verify", cfg_true, CFGF_NONE),
-    CFG_STR("compress", "none", CFGF_NONE),
-    CFG_INT("max_retries", 5, CFGF_NONE),
-    CFG_INT("spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, CFGF_NONE),
-    CFG_STR("delivery", NULL, CFGF_NONE),
-    CFG_FLOAT("retry_wait", 1.0, CFGF_NONE),
-    CFG_FLOAT("retry_max_wait", 300.0, CFGF_NONE),
-    CFG_END(),
-};
-
-const char *const http_option_help[] = {
-    "where to send each snapshot (required): an http:// or https:// URL; for a Prometheus "
-    "Pushgateway .../metrics/job/<job> (instance defaults to the host name)",
-    "json, prometheus or influx (InfluxDB line protocol) (default json)",
-    "POST (default) or PUT (on a Pushgateway, PUT replaces the whole group)",
-    "extra request headers, e.g. {\"X-Team: billing\"}",
-    "seconds a whole request may take (default 10)",
-    "seconds to wait for a connection (default 5)",
-    "file holding a bearer token, sent as Authorization: Bearer (never logged)",
-    "environment variable holding a bearer token (instead of bearer_token_file)",
-    "CA certificates (PEM) to verify the server with, instead of the system's",
-    "client certificate (PEM) for servers that require one",
-    "the client certificate's private key (PEM)",
-    "verify the server's certificate and name (default true)",
-    "none (default) or gzip: compress request bodies",
-    "retries of one payload, with exponential backoff, before waiting for the next cycle "
-    "(default 5); nothing is dropped for failing",
-    "bytes the undelivered payloads may take in the state database (default 64 MiB); when "
-    "full, the oldest are dropped, logged and counted",
-    "queue: every snapshot once, in order, with an Idempotency-Key (default for json and "
-    "influx); latest: only the newest undelivered one (default for prometheus)",
-    "seconds of the first retry's backoff (default 1); each retry doubles it, with full jitter",
-    "most seconds between two retries (default 300); a server's Retry-After is honoured",
-    NULL,
+const tally_option http_options[] = {
+    {CFG_STR("url", NULL, CFGF_NONE),
+     "where to send each snapshot (required): an http:// or https:// URL; for a Prometheus "
+     "Pushgateway .../metrics/job/<job> (instance defaults to the host name)",
+     NULL},
+    {CFG_STR("format", "json", CFGF_NONE), "json, prometheus or influx (InfluxDB line protocol)",
+     NULL},
+    {CFG_STR("method", "POST", CFGF_NONE),
+     "POST or PUT (on a Pushgateway, PUT replaces the whole group)", NULL},
+    {CFG_STR_LIST("headers", NULL, CFGF_NONE), "extra request headers, e.g. {\"X-Team: billing\"}",
+     NULL},
+    {CFG_FLOAT("timeout", 10.0, CFGF_NONE), "seconds a whole request may take", NULL},
+    {CFG_FLOAT("connect_timeout", 5.0, CFGF_NONE), "seconds to wait for a connection", NULL},
+    {CFG_STR("bearer_token_file", NULL, CFGF_NONE),
+     "file holding a bearer token, sent as Authorization: Bearer (never logged)", NULL},
+    {CFG_STR("bearer_token_env", NULL, CFGF_NONE),
+     "environment variable holding a bearer token (instead of bearer_token_file)", NULL},
+    {CFG_STR("ca_file", NULL, CFGF_NONE),
+     "CA certificates (PEM) to verify the server with, instead of the system's", NULL},
+    {CFG_STR("client_cert", NULL, CFGF_NONE),
+     "client certificate (PEM) for servers that require one", NULL},
+    {CFG_STR("client_key", NULL, CFGF_NONE), "the client certificate's private key (PEM)", NULL},
+    {CFG_BOOL("tls_verify", cfg_true, CFGF_NONE), "verify the server's certificate and name", NULL},
+    {CFG_STR("compress", "none", CFGF_NONE), "none or gzip: compress request bodies", NULL},
+    {CFG_INT("max_retries", 5, CFGF_NONE),
+     "retries of one payload, with exponential backoff, before waiting for the next cycle; "
+     "nothing is dropped for failing",
+     NULL},
+    {CFG_INT("spool_max_bytes", DEFAULT_SPOOL_MAX_BYTES, CFGF_NONE),
+     "bytes the undelivered payloads may take in the state database; when "
+     "full, the oldest are dropped, logged and counted",
+     NULL},
+    {CFG_STR("delivery", NULL, CFGF_NONE),
+     "queue: every snapshot once, in order, with an Idempotency-Key (default for json and "
+     "influx); latest: only the newest undelivered one (default for prometheus)",
+     NULL},
+    {CFG_FLOAT("retry_wait", 1.0, CFGF_NONE),
+     "seconds of the first retry's backoff; each retry doubles it, with full jitter", NULL},
+    {CFG_FLOAT("retry_max_wait", 300.0, CFGF_NONE),
+     "most seconds between two retries; a server's Retry-After is honoured", NULL},
+    TALLY_OPTION_END,
 };
 
 #define FORMAT_NAMES "json, prometheus, influx"
@@ -82,10 +76,10 @@ static int check_format(tally_host *h, const tally_host_api *api, cfg_t *section
 {
     const char *name = cfg_getstr(section, "format");
     if (name == NULL || tally_format_from_name(name, format) != 0 || *format == TALLY_FORMAT_CSV) {
-        section_error(h, api, section,
-                      "option 'format' = \"%s\" is not one the http exporter sends; use one "
-                      "of " FORMAT_NAMES,
-                      name ? name : "");
+        api->config_error(h, section,
+                          "option 'format' = \"%s\" is not one the http exporter sends; use one "
+                          "of " FORMAT_NAMES,
+                          name ? name : "");
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -96,17 +90,17 @@ static int check_url(tally_host *h, const tally_host_api *api, cfg_t *section, i
     const char *url = cfg_getstr(section, "url");
     const char *why = NULL;
     if (url == NULL) {
-        section_error(h, api, section,
-                      "option 'url' is required; set e.g. url = "
-                      "\"http://127.0.0.1:9091/metrics/job/tally\"");
+        api->config_error(h, section,
+                          "option 'url' is required; set e.g. url = "
+                          "\"http://127.0.0.1:9091/metrics/job/tally\"");
         return TALLY_HOST_ERR;
     }
     if (http_url_valid(url, https, &why) != 0) {
         /* The URL may hold a password: say what is wrong, not what it is. */
-        section_error(h, api, section,
-                      "option 'url' is not a URL tally can send to: %s; give "
-                      "http://HOST[:PORT]/PATH or https://...",
-                      why);
+        api->config_error(h, section,
+                          "option 'url' is not a URL tally can send to: %s; give "
+                          "http://HOST[:PORT]/PATH or https://...",
+                          why);
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -122,22 +116,22 @@ static int check_names(tally_host *h, const tally_host_api *api, cfg_t *section)
     int rc = 0;
     const char *method = cfg_getstr(section, "method");
     if (!one_of(method, "POST", "PUT")) {
-        section_error(h, api, section, "option 'method' = \"%s\" is unknown; use POST or PUT",
-                      method ? method : "");
+        api->config_error(h, section, "option 'method' = \"%s\" is unknown; use POST or PUT",
+                          method ? method : "");
         rc = TALLY_HOST_ERR;
     }
     const char *compress = cfg_getstr(section, "compress");
     if (!one_of(compress, "none", "gzip")) {
-        section_error(h, api, section, "option 'compress' = \"%s\" is unknown; use none or gzip",
-                      compress ? compress : "");
+        api->config_error(h, section, "option 'compress' = \"%s\" is unknown; use none or gzip",
+                          compress ? compress : "");
         rc = TALLY_HOST_ERR;
     }
     const char *delivery = cfg_getstr(section, "delivery");
     if (delivery != NULL && !one_of(delivery, "queue", "latest")) {
-        section_error(h, api, section,
-                      "option 'delivery' = \"%s\" is unknown; use queue (every snapshot, in "
-                      "order) or latest (only the newest)",
-                      delivery);
+        api->config_error(h, section,
+                          "option 'delivery' = \"%s\" is unknown; use queue (every snapshot, in "
+                          "order) or latest (only the newest)",
+                          delivery);
         rc = TALLY_HOST_ERR;
     }
     return rc;
@@ -181,23 +175,23 @@ static int check_headers(tally_host *h, const tally_host_api *api, cfg_t *sectio
         const char *why = NULL;
         if (parse_header(hdr, &n, &why) != 0) {
             /* Only the number: the value may be a credential. */
-            section_error(h, api, section, "option 'headers': header %u %s", i + 1, why);
+            api->config_error(h, section, "option 'headers': header %u %s", i + 1, why);
             rc = TALLY_HOST_ERR;
             continue;
         }
         for (size_t k = 0; k < sizeof(reserved_headers) / sizeof(reserved_headers[0]); k++)
             if (header_is(hdr, n, reserved_headers[k])) {
-                section_error(h, api, section,
-                              "option 'headers': header %u sets %s, which tally sets itself; "
-                              "remove it",
-                              i + 1, reserved_headers[k]);
+                api->config_error(h, section,
+                                  "option 'headers': header %u sets %s, which tally sets itself; "
+                                  "remove it",
+                                  i + 1, reserved_headers[k]);
                 rc = TALLY_HOST_ERR;
             }
         if (has_token && header_is(hdr, n, "Authorization")) {
-            section_error(h, api, section,
-                          "option 'headers': header %u sets Authorization as well as the "
-                          "bearer token; keep one of them",
-                          i + 1);
+            api->config_error(h, section,
+                              "option 'headers': header %u sets Authorization as well as the "
+                              "bearer token; keep one of them",
+                              i + 1);
             rc = TALLY_HOST_ERR;
         }
     }
@@ -208,9 +202,9 @@ static int check_seconds(tally_host *h, const tally_host_api *api, cfg_t *sectio
 {
     double v = cfg_getfloat(section, opt);
     if (!(v > 0 && v <= MAX_TIMEOUT_S)) {
-        section_error(h, api, section,
-                      "option '%s' = %g is out of range; give seconds above 0 and at most %g", opt,
-                      v, MAX_TIMEOUT_S);
+        api->config_error(h, section,
+                          "option '%s' = %g is out of range; give seconds above 0 and at most %g",
+                          opt, v, MAX_TIMEOUT_S);
         return TALLY_HOST_ERR;
     }
     return 0;
@@ -224,25 +218,25 @@ static int check_numbers(tally_host *h, const tally_host_api *api, cfg_t *sectio
         if (check_seconds(h, api, section, secs[i]) != 0)
             rc = TALLY_HOST_ERR;
     if (rc == 0 && cfg_getfloat(section, "retry_max_wait") < cfg_getfloat(section, "retry_wait")) {
-        section_error(h, api, section,
-                      "option 'retry_max_wait' = %g is below retry_wait = %g; raise it",
-                      cfg_getfloat(section, "retry_max_wait"), cfg_getfloat(section, "retry_wait"));
+        api->config_error(
+            h, section, "option 'retry_max_wait' = %g is below retry_wait = %g; raise it",
+            cfg_getfloat(section, "retry_max_wait"), cfg_getfloat(section, "retry_wait"));
         rc = TALLY_HOST_ERR;
     }
     long retries = cfg_getint(section, "max_retries");
     if (retries < 0 || retries > MAX_RETRIES_LIMIT) {
-        section_error(h, api, section,
-                      "option 'max_retries' = %ld is out of range; give 0 to %ld (a payload "
-                      "that still fails waits in the spool for the next cycle)",
-                      retries, MAX_RETRIES_LIMIT);
+        api->config_error(h, section,
+                          "option 'max_retries' = %ld is out of range; give 0 to %ld (a payload "
+                          "that still fails waits in the spool for the next cycle)",
+                          retries, MAX_RETRIES_LIMIT);
         rc = TALLY_HOST_ERR;
     }
     long spool = cfg_getint(section, "spool_max_bytes");
     if (spool < MIN_SPOOL_MAX_BYTES) {
-        section_error(h, api, section,
-                      "option 'spool_max_bytes' = %ld is too small; give at least %ld bytes "
-                      "(the default is %ld)",
-                      spool, MIN_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_BYTES);
+        api->config_error(h, section,
+                          "option 'spool_max_bytes' = %ld is too small; give at least %ld bytes "
+                          "(the default is %ld)",
+                          spool, MIN_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_BYTES);
         rc = TALLY_HOST_ERR;
     }
     return rc;
@@ -253,9 +247,9 @@ static int check_readable(tally_host *h, const tally_host_api *api, cfg_t *secti
     const char *path = cfg_getstr(section, opt);
     if (path == NULL || access(path, R_OK) == 0)
         return 0;
-    section_error(h, api, section,
-                  "option '%s' = \"%s\" cannot be read by uid %ld; check the path and its mode",
-                  opt, path, (long)geteuid());
+    api->config_error(h, section,
+                      "option '%s' = \"%s\" cannot be read by uid %ld; check the path and its mode",
+                      opt, path, (long)geteuid());
     return TALLY_HOST_ERR;
 }
 
@@ -264,9 +258,9 @@ static int check_secrets_and_tls(tally_host *h, const tally_host_api *api, cfg_t
 {
     int rc = 0;
     if (cfg_getstr(section, "bearer_token_file") && cfg_getstr(section, "bearer_token_env")) {
-        section_error(h, api, section,
-                      "options 'bearer_token_file' and 'bearer_token_env' are both set; keep "
-                      "one of them");
+        api->config_error(h, section,
+                          "options 'bearer_token_file' and 'bearer_token_env' are both set; keep "
+                          "one of them");
         rc = TALLY_HOST_ERR;
     }
     const char *tls[] = {"ca_file", "client_cert", "client_key", "bearer_token_file"};
@@ -274,16 +268,16 @@ static int check_secrets_and_tls(tally_host *h, const tally_host_api *api, cfg_t
         if (check_readable(h, api, section, tls[i]) != 0)
             rc = TALLY_HOST_ERR;
     if (cfg_getstr(section, "client_key") && !cfg_getstr(section, "client_cert")) {
-        section_error(h, api, section,
-                      "option 'client_key' is set without client_cert; set client_cert too");
+        api->config_error(h, section,
+                          "option 'client_key' is set without client_cert; set client_cert too");
         rc = TALLY_HOST_ERR;
     }
     int any_tls = cfg_getstr(section, "ca_file") || cfg_getstr(section, "client_cert") ||
                   cfg_getstr(section, "client_key") || !cfg_getbool(section, "tls_verify");
     if (!https && any_tls) {
-        section_error(h, api, section,
-                      TLS_OPTIONS " and tls_verify apply to https URLs only, and 'url' is "
-                                  "http; use https:// or remove them");
+        api->config_error(h, section,
+                          TLS_OPTIONS " and tls_verify apply to https URLs only, and 'url' is "
+                                      "http; use https:// or remove them");
         rc = TALLY_HOST_ERR;
     }
     return rc;

@@ -97,16 +97,16 @@ static void sql_stop(void *ctx)
     sql_conf_free(c);
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "sql",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "upsert days, user-days and the summary into stats_daily, stats_user_daily and "
-               "stats_summary (PostgreSQL or SQLite, through unixODBC)",
+    .summary = "upsert days, user-days and the summary into stats_daily, stats_user_daily and " "stats_summary (PostgreSQL or SQLite, through unixODBC)",
     .options = sql_options,
-    .option_help = sql_option_help,
     .check = sql_conf_check,
     .init = sql_init,
-    .export_snapshot = sql_export_snapshot,
     .stop = sql_stop,
-};
+    .exporter = {
+        .export_snapshot = sql_export_snapshot,
+    });
+/* clang-format on */

@@ -81,8 +81,7 @@ typedef struct sql_ctx {
 } sql_ctx;
 
 /* sql_conf.c */
-extern cfg_opt_t sql_options[];
-extern const char *const sql_option_help[];
+extern const tally_option sql_options[];
 int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
 int sql_conf_create(tally_host *h, const tally_host_api *api, cfg_t *section, sql_ctx **out);
 void sql_conf_free(sql_ctx *c);

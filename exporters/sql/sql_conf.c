@@ -4,35 +4,28 @@
  */
 #include "sql.h"
 
-#include "section.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One option a line. */
-/* clang-format off */
-cfg_opt_t sql_options[] = {
-    CFG_STR("connection", NULL, CFGF_NONE),
-    CFG_STR("password_file", NULL, CFGF_NONE),
-    CFG_STR("table_prefix", "", CFGF_NONE),
-    CFG_BOOL("create_tables", cfg_true, CFGF_NONE),
-    CFG_INT("timeout", 30, CFGF_NONE),
-    CFG_END(),
-};
-/* clang-format on */
-
-const char *const sql_option_help[] = {
-    "the ODBC connection string of a PostgreSQL or SQLite database (required), e.g. "
-    "\"DRIVER=PostgreSQL Unicode;Server=db;Database=dash;UID=tally\"; in single quotes, "
-    "${NAME} is replaced by the environment variable NAME when connecting; passwords are "
-    "never logged",
-    "a file holding the password (one line), added to the connection as PWD",
-    "put before the table names stats_daily, stats_user_daily and stats_summary (letters, "
-    "digits and '_'), e.g. \"tally_\"",
-    "create the tables when they are missing (default true); with false they must exist",
-    "seconds to wait for the login and for each statement (default 30; 0: the driver's)",
-    NULL,
+const tally_option sql_options[] = {
+    {CFG_STR("connection", NULL, CFGF_NONE),
+     "the ODBC connection string of a PostgreSQL or SQLite database (required), e.g. "
+     "\"DRIVER=PostgreSQL Unicode;Server=db;Database=dash;UID=tally\"; in single quotes, "
+     "${NAME} is replaced by the environment variable NAME when connecting; passwords are "
+     "never logged",
+     NULL},
+    {CFG_STR("password_file", NULL, CFGF_NONE),
+     "a file holding the password (one line), added to the connection as PWD", NULL},
+    {CFG_STR("table_prefix", "", CFGF_NONE),
+     "put before the table names stats_daily, stats_user_daily and stats_summary (letters, "
+     "digits and '_'), e.g. \"tally_\"",
+     NULL},
+    {CFG_BOOL("create_tables", cfg_true, CFGF_NONE),
+     "create the tables when they are missing; with false they must exist", NULL},
+    {CFG_INT("timeout", 30, CFGF_NONE),
+     "seconds to wait for the login and for each statement (0: the driver's)", NULL},
+    TALLY_OPTION_END,
 };
 
 static const char *const base_names[SQL_N_TABLES] = {
@@ -50,32 +43,18 @@ static bool identifier_part(const char *s)
     return true;
 }
 
-/* A problem lib/odbc's check of the connection options found. */
-typedef struct report_to {
-    tally_host *h;
-    const tally_host_api *api;
-    cfg_t *section;
-} report_to;
-
-static void report_conn(void *arg, const char *message)
-{
-    report_to *r = arg;
-    section_error(r->h, r->api, r->section, "%s", message);
-}
-
 int sql_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     int bad = 0;
-    report_to to = {h, api, section};
-    if (odbc_conn_check(section, "DSN=dashboards", report_conn, &to) > 0)
+    if (odbc_conn_check(h, api, section, "DSN=dashboards") > 0)
         bad = 1;
     const char *prefix = cfg_getstr(section, "table_prefix");
     if (prefix == NULL || !identifier_part(prefix) || strlen(prefix) > 40 ||
         (prefix[0] >= '0' && prefix[0] <= '9')) {
-        section_error(h, api, section,
-                      "option 'table_prefix' = \"%s\" may hold only letters, digits and '_' "
-                      "(not first), at most 40 of them, e.g. \"tally_\"",
-                      prefix ? prefix : "");
+        api->config_error(h, section,
+                          "option 'table_prefix' = \"%s\" may hold only letters, digits and '_' "
+                          "(not first), at most 40 of them, e.g. \"tally_\"",
+                          prefix ? prefix : "");
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;

@@ -1,26 +1,55 @@
 /*
  * plugin.h — the ABI between tallyd and its plugins (sources, collectors,
  * exporters). A plugin is a shared object in plugin_dir that exports one
- * symbol, TALLY_PLUGIN_SYMBOL, a const tally_plugin. The agent refuses a
- * descriptor whose abi_version differs from TALLY_PLUGIN_ABI_VERSION.
+ * symbol, TALLY_PLUGIN_SYMBOL, a const tally_plugin declared with
+ * TALLY_PLUGIN_DEFINE(...). Build one against the installed SDK (these
+ * headers, `pkg-config --cflags tally-plugin`, or CMake's
+ * find_package(tally-plugin) and tally_add_plugin); see README.
  *
  * A plugin talks to the agent only through the tally_host_api table it is
  * given at init; it never calls into the agent's symbols and never touches
  * another plugin. Every callback returns 0 on success or a negative code
  * (TALLY_HOST_*); failures are logged by the plugin with api->log, naming
- * what failed, where, and what to do.
+ * what failed, where, and what to do; config problems with
+ * api->config_error.
+ *
+ * The ABI rules (version 3):
+ * - abi_version must equal TALLY_PLUGIN_ABI_VERSION; a change that breaks
+ *   what is here raises it.
+ * - Both tables say how large they are (struct_size). New members are
+ *   only ever appended, so a plugin built against an older plugin.h of
+ *   the same ABI version still loads: the agent treats every callback
+ *   beyond the plugin's struct_size as absent. A plugin tests for a host
+ *   callback appended later with TALLY_API_HAS(api, member).
+ * - The tables carry other libraries' layouts: libconfuse's cfg_opt_t
+ *   (the option rows) and cfg_t (sections), and the compiler's __int128
+ *   (tally_record's fixed-point values). TALLY_PLUGIN_DEFINE records the
+ *   libconfuse version and the sizes a plugin was built with
+ *   (tally_plugin_build); the agent refuses a plugin whose record differs
+ *   from its own, naming both, instead of misreading its memory.
+ * - The agent refuses a plugin that lacks a callback it would call: init
+ *   and stop for all; collect for a source; consume, inventory, flush,
+ *   discard, recompute_begin, stats and free_stats for a collector;
+ *   export_snapshot for an exporter.
+ * - Memory crosses the line only for the length of a call: what a plugin
+ *   hands over (records, a collector's stats) is copied by the agent
+ *   before the call returns or is given back (free_stats); what the agent
+ *   hands over (a snapshot, a section) is valid during the call, except
+ *   sections, valid until stop.
  */
 #ifndef TALLY_PLUGIN_H
 #define TALLY_PLUGIN_H
 
 #include <confuse.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "record.h"
+#include "tally/sdk.h"
 #include "snapshot.h"
 
-#define TALLY_PLUGIN_ABI_VERSION 2u
+#define TALLY_PLUGIN_ABI_VERSION 3u
 #define TALLY_PLUGIN_SYMBOL "tally_plugin_descriptor"
 
 /* The contract at shutdown and reload: exporters get this long, in
@@ -30,10 +59,6 @@
  * in its spool. An exporter that bounds its own work by a deadline should
  * use this one. */
 #define TALLY_EXPORT_GRACE_MS 10000
-
-/* Declare a plugin's descriptor: TALLY_PLUGIN_DEFINE = { ... }; */
-#define TALLY_PLUGIN_DEFINE                                                                        \
-    __attribute__((visibility("default"))) const tally_plugin tally_plugin_descriptor
 
 typedef enum tally_plugin_kind {
     TALLY_PLUGIN_SOURCE = 1,
@@ -87,6 +112,10 @@ enum { TALLY_SPOOL_DELIVERED = 0, TALLY_SPOOL_REJECTED = 1 };
 enum { TALLY_SPOOL_QUEUE = 0, TALLY_SPOOL_REPLACE = 1 };
 
 typedef struct tally_host_api {
+    /* sizeof(tally_host_api) of the agent's build: callbacks at or beyond
+     * it are not there (see TALLY_API_HAS). */
+    size_t struct_size;
+
     /* log: a message about this instance; the agent prefixes the plugin and
      * instance name. Never pass secrets. */
     void (*log)(tally_host *h, int level, const char *fmt, ...)
@@ -170,7 +199,25 @@ typedef struct tally_host_api {
      * if it is no longer there (a push replaced or overflowed it). */
     int (*spool_drop)(tally_host *h, int64_t seq, int outcome);
     int (*spool_stats)(tally_host *h, tally_spool_stats *out);
+
+    /* config_error: a problem with an option of this instance's section,
+     * from check (or init), logged at error level as
+     * "FILE:LINE: in PLUGIN \"TITLE\": MESSAGE" — the one shape every
+     * config error has. FILE is "config" when libconfuse knows none;
+     * LINE is the section's (libconfuse 3.3 keeps one line per section,
+     * where it ends, not one per option), so name the option in fmt. */
+    void (*config_error)(tally_host *h, cfg_t *section, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* Append new callbacks here, never between. */
 } tally_host_api;
+
+/* Whether the host has callback `member` (one appended after the plugin's
+ * own plugin.h is absent from an older agent). Every callback of ABI 3
+ * up to config_error is always there. */
+#define TALLY_API_HAS(api, member)                                                                 \
+    ((api)->struct_size >= offsetof(tally_host_api, member) + sizeof((api)->member) &&             \
+     (api)->member != NULL)
 
 /* Statistics a collector produces for the snapshot (see snapshot.h). */
 typedef struct tally_stats {
@@ -193,30 +240,118 @@ typedef struct tally_stats {
 
 enum { TALLY_INVENTORY_BEGIN = 1, TALLY_INVENTORY_END = 2 };
 
+/* One option of a plugin, in one row: what libconfuse parses (def, built
+ * with the usual CFG_* macros: name, type, default), what --list-plugins
+ * says about it (help; the default is printed from def, so the help text
+ * never repeats it), and a check of its value (may be NULL). A plugin's
+ * rows end with TALLY_OPTION_END.
+ *
+ * check: called for each instance when the config is parsed (tallyd -t
+ * too), before the plugin's whole-section check, with the option's name;
+ * reports each problem with api->config_error and returns TALLY_HOST_OK
+ * or TALLY_HOST_ERR. Like the plugin's check it must have no side
+ * effects. A check shared by several plugins (lib/) lives once, with its
+ * row. */
+typedef int (*tally_option_check)(tally_host *h, const tally_host_api *api, cfg_t *section,
+                                  const char *name);
+
+typedef struct tally_option {
+    cfg_opt_t def;
+    const char *help;
+    tally_option_check check;
+} tally_option;
+
+#define TALLY_OPTION_END {CFG_END(), NULL, NULL}
+
+/* Kind-specific callbacks, one sub-struct per kind. Separate members, not
+ * a union: a descriptor whose kind is wrong then has its callbacks in the
+ * wrong place (refused by the loader as missing), never read as another
+ * kind's callbacks of another type. Each sub-struct is fixed for ABI 3;
+ * new callbacks are appended to tally_plugin itself. */
+typedef struct tally_plugin_source {
+    /* collect: hand over everything new since the last committed
+     * checkpoint, and put the new checkpoint with state_put. Runs in the
+     * cycle's transaction on the agent's main thread: it must not block
+     * for long, and must not keep data it emitted in case of a rollback.
+     * Required. */
+    int (*collect)(void *ctx);
+    /* recompute: emit again every record already consumed (up to the
+     * committed checkpoints, which stay as they are). The agent passes on
+     * those created in [from_utc, to_utc) after the collectors forgot
+     * those days (tallyd --recompute). May be NULL. */
+    int (*recompute)(void *ctx, int64_t from_utc, int64_t to_utc);
+} tally_plugin_source;
+
+typedef struct tally_plugin_collector {
+    /* consume: records a source emitted (source is its instance name);
+     * inventory: TALLY_INVENTORY_BEGIN/END around a whole inventory. Both
+     * keep what they get pending until flush, which writes it into the
+     * cycle's transaction after the source's collect succeeded; discard
+     * forgets it after the source failed. */
+    int (*consume)(void *ctx, const char *source, const tally_record *recs, size_t n);
+    int (*inventory)(void *ctx, const char *source, tally_stream stream, int phase);
+    int (*flush)(void *ctx);
+    void (*discard)(void *ctx);
+    /* recompute_begin: forget the days that start in [from_utc, to_utc),
+     * before the sources emit them again. */
+    int (*recompute_begin)(void *ctx, int64_t from_utc, int64_t to_utc);
+    /* stats: the statistics as of the committed state, for the business
+     * clock's now, in memory the plugin allocates as it likes. The agent
+     * copies what it needs at once and then calls free_stats with the
+     * same *out, on the main thread, also after stats failed. */
+    int (*stats)(void *ctx, int64_t now_utc, tally_stats *out);
+    void (*free_stats)(void *ctx, tally_stats *st);
+} tally_plugin_collector;
+
+typedef struct tally_plugin_exporter {
+    /* export_snapshot: deliver one snapshot. Runs on the exporter's own
+     * thread, so a slow exporter delays nobody else; a newer snapshot that
+     * arrives meanwhile replaces an undelivered older one. The snapshot is
+     * the agent's, valid only during the call. */
+    int (*export_snapshot)(void *ctx, const tally_snapshot *snap);
+} tally_plugin_exporter;
+
+/* What a plugin was built with, for the layouts it shares with the agent
+ * (see the ABI rules above). TALLY_PLUGIN_DEFINE fills it. */
+typedef struct tally_plugin_build {
+    const char *confuse_version; /* TALLY_SDK_CONFUSE_VERSION */
+    uint32_t cfg_opt_size;       /* sizeof(cfg_opt_t) */
+    uint32_t cfg_size;           /* sizeof(cfg_t) */
+    uint32_t record_size;        /* sizeof(tally_record): __int128's layout */
+    uint32_t stats_size;         /* sizeof(tally_stats) */
+} tally_plugin_build;
+
+#define TALLY_PLUGIN_BUILD_INFO                                                                    \
+    {TALLY_SDK_CONFUSE_VERSION, (uint32_t)sizeof(cfg_opt_t), (uint32_t)sizeof(cfg_t),              \
+     (uint32_t)sizeof(tally_record), (uint32_t)sizeof(tally_stats)}
+
 typedef struct tally_plugin {
     uint32_t abi_version; /* TALLY_PLUGIN_ABI_VERSION */
-    const char *name;     /* the config section name, e.g. "shm" */
+    size_t struct_size;   /* sizeof(tally_plugin) of the plugin's build */
+    tally_plugin_build build;
+
+    const char *name; /* the config section name, e.g. "shm" */
     tally_plugin_kind kind;
     const char *summary; /* one line for --list-plugins */
 
-    /* The plugin's options: a libconfuse table ending in CFG_END(), and a
-     * description of each, in the same order, for --list-plugins. The agent
-     * builds one titled multi-section per plugin from it; libconfuse
-     * rejects unknown options and wrong types with file and line. */
-    cfg_opt_t *options;
-    const char *const *option_help;
+    /* The plugin's options, one row each, ending with TALLY_OPTION_END.
+     * The agent builds one titled multi-section per plugin from their
+     * definitions; libconfuse rejects unknown options and wrong types
+     * with file and line. */
+    const tally_option *options;
 
     /* check: called for each instance when the config is parsed (also by
-     * tallyd -t), before anything runs. Validates values and required
-     * options; reports each problem with api->log naming the option, and
-     * the config file and line (section->line: libconfuse 3.3 keeps the
-     * line where the section ends, not each option's). Must have no side
-     * effects; the clock and state are not available yet. May be NULL. */
+     * tallyd -t), after the options' own checks, before anything runs.
+     * Validates what concerns the section as a whole (options that
+     * exclude or need each other); reports each problem with
+     * api->config_error naming the option. Must have no side effects;
+     * the clock and state are not available yet. May be NULL. */
     int (*check)(tally_host *h, const tally_host_api *api, cfg_t *section);
 
     /* init: build the instance from its checked section; set *ctx. Called
      * once at start and again after a successful reload (HUP), after stop
-     * of the old instance. May open files, regions, connections. */
+     * of the old instance. May open files, regions, connections.
+     * Required. */
     int (*init)(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx);
 
     /* rollover: sources and collectors; the business day `ended` has just
@@ -226,46 +361,35 @@ typedef struct tally_plugin {
      * NULL. */
     int (*rollover)(void *ctx, const tally_day *ended);
 
-    /* collect: sources; hand over everything new since the last committed
-     * checkpoint, and put the new checkpoint with state_put. Runs in the
-     * cycle's transaction on the agent's main thread: it must not block
-     * for long, and must not keep data it emitted in case of a rollback. */
-    int (*collect)(void *ctx);
-
-    /* export: exporters; deliver one snapshot. Runs on the exporter's own
-     * thread, so a slow exporter delays nobody else; a newer snapshot that
-     * arrives meanwhile replaces an undelivered older one. The snapshot is
-     * valid only during the call. May be NULL for non-exporters. */
-    int (*export_snapshot)(void *ctx, const tally_snapshot *snap);
-
-    /* stop: release everything; called once, after the last export. */
+    /* stop: release everything; called once, after the last export.
+     * Required. */
     void (*stop)(void *ctx);
 
-    /* recompute: sources; emit again every record already consumed (up to
-     * the committed checkpoints, which stay as they are). The agent passes
-     * on those created in [from_utc, to_utc) after the collectors forgot
-     * those days (tallyd --recompute). May be NULL. */
-    int (*recompute)(void *ctx, int64_t from_utc, int64_t to_utc);
+    /* The callbacks of the plugin's kind; the others stay empty. */
+    tally_plugin_source source;
+    tally_plugin_collector collector;
+    tally_plugin_exporter exporter;
 
-    /* Collectors. consume: records a source emitted (source is its
-     * instance name); inventory: TALLY_INVENTORY_BEGIN/END around a whole
-     * inventory. Both keep what they get pending until flush, which writes
-     * it into the cycle's transaction after the source's collect
-     * succeeded; discard forgets it after the source failed. */
-    int (*consume)(void *ctx, const char *source, const tally_record *recs, size_t n);
-    int (*inventory)(void *ctx, const char *source, tally_stream stream, int phase);
-    int (*flush)(void *ctx);
-    void (*discard)(void *ctx);
-    /* recompute_begin: forget the days that start in [from_utc, to_utc),
-     * before the sources emit them again. */
-    int (*recompute_begin)(void *ctx, int64_t from_utc, int64_t to_utc);
-    /* stats: the statistics as of the committed state, for the business
-     * clock's now. The result then belongs to the agent, which frees it
-     * on whatever thread drops the last snapshot, maybe after the plugin
-     * was unloaded: so days and user_days are malloc'd arrays, and every
-     * user_id points into one malloc'd block that starts at
-     * user_days[0].user_id. */
-    int (*stats)(void *ctx, int64_t now_utc, tally_stats *out);
+    /* Append new members here, never between. */
 } tally_plugin;
+
+/* The size of an ABI 3 descriptor and host table: the least the agent
+ * and a plugin accept. */
+#define TALLY_PLUGIN_V3_SIZE (offsetof(tally_plugin, exporter) + sizeof(tally_plugin_exporter))
+#define TALLY_HOST_API_V3_SIZE                                                                     \
+    (offsetof(tally_host_api, config_error) + sizeof(((tally_host_api *)0)->config_error))
+
+/* Declare a plugin's descriptor, with the ABI version, the size and the
+ * build record filled in:
+ *     TALLY_PLUGIN_DEFINE(.name = "hello", .kind = TALLY_PLUGIN_SOURCE,
+ *                         .options = hello_options, .init = hello_init,
+ *                         .stop = hello_stop,
+ *                         .source = {.collect = hello_collect});        */
+#define TALLY_PLUGIN_DEFINE(...)                                                                   \
+    __attribute__((visibility("default"))) const tally_plugin tally_plugin_descriptor = {         \
+        .abi_version = TALLY_PLUGIN_ABI_VERSION,                                                   \
+        .struct_size = sizeof(tally_plugin),                                                       \
+        .build = TALLY_PLUGIN_BUILD_INFO,                                                          \
+        __VA_ARGS__}
 
 #endif

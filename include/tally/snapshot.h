@@ -81,6 +81,10 @@ typedef struct tally_snapshot {
     const tally_counter_day *counter_days; /* sorted by date, then name */
     size_t n_counter_days;
     int64_t rejected_rows; /* input rows set aside, all sources */
+    /* now_utc's fraction of a second, 0..999999999: 0 on the real clock,
+     * the instant's own under --now (last, so the fields before it keep
+     * their places). */
+    int32_t now_nsec;
 } tally_snapshot;
 
 #endif

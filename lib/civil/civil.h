@@ -62,6 +62,10 @@ int civil_parse_iso8601(const char *p, size_t n, unsigned flags, int64_t *sec, i
  * an instant outside the years 0000..9999. */
 #define CIVIL_UTC_LEN 21
 int civil_format_utc(int64_t utc, char out[CIVIL_UTC_LEN]);
+/* The same with nsec (0..999999999) of the next second as a fraction, in
+ * as few digits as keep it exact ("...:59.999Z"); none when it is 0. */
+#define CIVIL_UTC_FRAC_LEN 31
+int civil_format_utc_frac(int64_t utc, int32_t nsec, char out[CIVIL_UTC_FRAC_LEN]);
 
 /* ---- the monotonic clock ---- */
 

@@ -114,3 +114,21 @@ int civil_format_utc(int64_t utc, char out[CIVIL_UTC_LEN])
     memcpy(out, buf, CIVIL_UTC_LEN);
     return 0;
 }
+
+int civil_format_utc_frac(int64_t utc, int32_t nsec, char out[CIVIL_UTC_FRAC_LEN])
+{
+    char whole[CIVIL_UTC_LEN];
+    if (nsec < 0 || nsec > 999999999 || civil_format_utc(utc, whole) != 0)
+        return -1;
+    if (nsec == 0) {
+        memcpy(out, whole, CIVIL_UTC_LEN);
+        return 0;
+    }
+    char frac[16];
+    int digits = snprintf(frac, sizeof(frac), "%09d", (int)nsec);
+    while (digits > 1 && frac[digits - 1] == '0')
+        digits--;
+    /* whole less its 'Z', the fraction, then the 'Z' again. */
+    snprintf(out, CIVIL_UTC_FRAC_LEN, "%.19s.%.*sZ", whole, digits, frac);
+    return 0;
+}

@@ -35,8 +35,7 @@ static int check_refs(const char *s, const char **bad)
     return 0;
 }
 
-int odbc_conn_check(cfg_t *section, const char *example,
-                    void (*report)(void *arg, const char *message), void *arg)
+int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section, const char *example)
 {
     int problems = 0;
     char msg[4608]; /* room for a path of PATH_MAX */
@@ -46,14 +45,14 @@ int odbc_conn_check(cfg_t *section, const char *example,
                  "option 'connection' is required; set it to an ODBC connection string, "
                  "e.g. connection = \"%s\"",
                  example);
-        report(arg, msg);
+        api->config_error(h, section, "%s", msg);
         problems++;
     } else if (check_refs(conn, &ref) != 0) {
         snprintf(msg, sizeof(msg),
                  "option 'connection': \"${\" at offset %zu does not start a ${NAME} "
                  "reference; write ${NAME} with NAME made of letters, digits and '_'",
                  (size_t)(ref - conn));
-        report(arg, msg);
+        api->config_error(h, section, "%s", msg);
         problems++;
     }
     const char *pf = cfg_getstr(section, "password_file");
@@ -62,14 +61,14 @@ int odbc_conn_check(cfg_t *section, const char *example,
                  "option 'password_file' = \"%s\" must be an absolute path, e.g. "
                  "\"/etc/tally/db.password\"",
                  pf);
-        report(arg, msg);
+        api->config_error(h, section, "%s", msg);
         problems++;
     }
     long timeout = cfg_getint(section, "timeout");
     if (timeout < 0 || timeout > 3600) {
         snprintf(msg, sizeof(msg), "option 'timeout' = %ld is out of range: use 0..3600 seconds",
                  timeout);
-        report(arg, msg);
+        api->config_error(h, section, "%s", msg);
         problems++;
     }
     return problems;

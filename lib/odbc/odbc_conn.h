@@ -53,10 +53,10 @@ typedef struct odbc_diag {
 /* The options every ODBC plugin has, checked: connection (required, its
  * ${NAME} references well formed; `example` shows one in the message),
  * password_file (an absolute path) and timeout (0..3600). Each problem
- * goes to report(arg, message), the message naming the option (the
- * caller says where the section is); returns how many there were. */
-int odbc_conn_check(cfg_t *section, const char *example,
-                    void (*report)(void *arg, const char *message), void *arg);
+ * goes to api->config_error, naming the option; returns how many there
+ * were. */
+int odbc_conn_check(tally_host *h, const tally_host_api *api, cfg_t *section,
+                    const char *example);
 
 /* The template with every ${NAME} replaced by the environment variable's
  * value and, when password is not NULL, ";PWD={password}" appended (a '}'

@@ -71,10 +71,10 @@ const char *rec_stream_field_list(tally_stream stream);
 /* Check the `columns` option of a section: each entry "field=name" names
  * a field of the stream (of any stream when stream is NULL), no field
  * twice. `name` is what the renamed thing is called in messages
- * ("header", "column"). Each problem goes to report(arg, message), the
- * message naming the option and the entry; returns how many there were. */
-int rec_columns_check(cfg_t *section, const tally_stream *stream, const char *name,
-                      void (*report)(void *arg, const char *message), void *arg);
+ * ("header", "column"). Each problem goes to api->config_error, naming
+ * the option and the entry; returns how many there were. */
+int rec_columns_check(tally_host *h, const tally_host_api *api, cfg_t *section,
+                      const tally_stream *stream, const char *name);
 
 /* How a field's value is read: its type, and for two fields whether a
  * value also sets a flag (NULL is told apart from 0 there). */

@@ -125,8 +125,8 @@ const char *rec_stream_field_list(tally_stream stream)
     return streams[stream_index(stream)].list;
 }
 
-int rec_columns_check(cfg_t *section, const tally_stream *stream, const char *name,
-                      void (*report)(void *arg, const char *message), void *arg)
+int rec_columns_check(tally_host *h, const tally_host_api *api, cfg_t *section,
+                      const tally_stream *stream, const char *name)
 {
     bool renamed[REC_FIELD_COUNT] = {false};
     int problems = 0;
@@ -155,7 +155,7 @@ int rec_columns_check(cfg_t *section, const tally_stream *stream, const char *na
         else
             renamed[f] = true;
         if (msg[0] != '\0') {
-            report(arg, msg);
+            api->config_error(h, section, "%s", msg);
             problems++;
         }
     }
@@ -269,4 +269,3 @@ void rec_field_layout(tally_stream stream, rec_field_id f, uint16_t *off, uint8_
     }
     *off = (uint16_t)(at - base);
 }
-

@@ -365,16 +365,16 @@ static int csv_init(tally_host *h, const tally_host_api *api, cfg_t *section, vo
     return TALLY_HOST_OK;
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "csv",
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "usage, candidates, users or api_keys rows from CSV files (glob, rotation, .gz)",
     .options = csv_options,
-    .option_help = csv_option_help,
-    .check = csv_conf_check,
     .init = csv_init,
-    .collect = csv_collect,
-    .recompute = csv_recompute,
     .stop = csv_stop,
-};
+    .source = {
+        .collect = csv_collect,
+        .recompute = csv_recompute,
+    });
+/* clang-format on */

@@ -43,12 +43,8 @@ typedef struct csv_source {
 } csv_source;
 
 /* csv_conf.c */
-extern cfg_opt_t csv_options[];
-extern const char *const csv_option_help[];
-/* Check a section; each problem is logged with the config file and line.
- * 0 or TALLY_HOST_ERR; no side effects. */
-int csv_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
-/* Build the options of *out from a section (checked again). */
+extern const tally_option csv_options[];
+/* Build the options of *out from a section the host has checked. */
 int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv_source **out);
 void csv_conf_free(csv_source *s);
 

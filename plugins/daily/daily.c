@@ -103,21 +103,22 @@ static int daily_recompute_begin(void *ctx, int64_t from_utc, int64_t to_utc)
     return daily_store_forget(d, first.date, last.date) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "daily",
     .kind = TALLY_PLUGIN_COLLECTOR,
     .summary = "business-day statistics of usage records: days, users' days, summary, today",
     .options = daily_options,
-    .option_help = daily_option_help,
-    .check = daily_check,
     .init = daily_init,
     .rollover = daily_rollover,
     .stop = daily_stop,
-    .consume = daily_consume,
-    .inventory = daily_inventory_phase,
-    .flush = daily_flush,
-    .discard = daily_discard,
-    .recompute_begin = daily_recompute_begin,
-    .stats = daily_stats,
-};
+    .collector = {
+        .consume = daily_consume,
+        .inventory = daily_inventory_phase,
+        .flush = daily_flush,
+        .discard = daily_discard,
+        .recompute_begin = daily_recompute_begin,
+        .stats = daily_stats,
+        .free_stats = daily_free_stats,
+    });
+/* clang-format on */

@@ -97,9 +97,7 @@ typedef struct daily_collector {
 } daily_collector;
 
 /* daily_conf.c */
-extern cfg_opt_t daily_options[];
-extern const char *const daily_option_help[];
-int daily_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+extern const tally_option daily_options[];
 
 /* daily_agg.c: folding records into the pending aggregates (daily.c
  * writes them out with daily_store_flush when they grow large). */
@@ -124,6 +122,9 @@ int daily_store_forget(daily_collector *d, const char *from_date, const char *to
 
 /* daily_stats.c */
 int daily_stats(void *ctx, int64_t now_utc, tally_stats *out);
+/* Free what daily_stats allocated: days, user_days, and the one block the
+ * user ids are in (the agent copied what it keeps). */
+void daily_free_stats(void *ctx, tally_stats *st);
 
 /* daily_date.c: business dates as day numbers, and fixed point. */
 int daily_date_number(const char *date, int64_t *out);

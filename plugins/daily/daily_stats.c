@@ -313,7 +313,7 @@ static int inventories(daily_collector *d, tally_inventory *inv)
     return rc == SQLITE_DONE ? 0 : fail(d, "the inventories");
 }
 
-static void stats_free(tally_stats *st)
+void daily_free_stats(void *ctx, tally_stats *st)
 {
     free(st->days);
     if (st->n_user_days > 0)
@@ -336,7 +336,7 @@ int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
     if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
         distinct_counts(d, first, today.date, out) != 0 ||
         user_days(d, first, today.date, out) != 0 || inventories(d, &inv) != 0) {
-        stats_free(out);
+        daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;
     }
     tally_summary *sm = &out->summary;
@@ -354,7 +354,7 @@ int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
     sm->all_time_actual_cost = all.actual_total_cost;
     sm->inventory = inv;
     if (daily_oldest_kept(d, today.date, out->oldest_kept) != 0) {
-        stats_free(out);
+        daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;
     }
     totals_of(&from_today, &out->today);

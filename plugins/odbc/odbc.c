@@ -281,17 +281,17 @@ static int odbc_init(tally_host *h, const tally_host_api *api, cfg_t *section, v
     return TALLY_HOST_OK;
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "odbc",
     .kind = TALLY_PLUGIN_SOURCE,
-    .summary = "usage, candidates, users or api_keys rows from a database through unixODBC "
-               "(keyset pages on created_at, id)",
+    .summary = "usage, candidates, users or api_keys rows from a database through unixODBC " "(keyset pages on created_at, id)",
     .options = odbc_options,
-    .option_help = odbc_option_help,
     .check = odbc_conf_check,
     .init = odbc_init,
-    .collect = odbc_collect,
-    .recompute = odbc_recompute,
     .stop = odbc_stop,
-};
+    .source = {
+        .collect = odbc_collect,
+        .recompute = odbc_recompute,
+    });
+/* clang-format on */

@@ -103,8 +103,9 @@ typedef struct odbc_source {
 } odbc_source;
 
 /* odbc_conf.c */
-extern cfg_opt_t odbc_options[];
-extern const char *const odbc_option_help[];
+extern const tally_option odbc_options[];
+/* What the options' rows cannot check alone: the connection (lib/odbc),
+ * table against query. */
 int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
 int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, odbc_source **out);
 void odbc_conf_free(odbc_source *s);

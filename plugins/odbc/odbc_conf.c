@@ -1,75 +1,87 @@
 /*
- * odbc_conf.c — the odbc source's options: the libconfuse table, the
- * checks libconfuse cannot make (streams, table or query, column renames
- * against the stream's fields, limits, the connection string's ${NAME}
- * references), and building and freeing an odbc_source's options.
+ * odbc_conf.c — the odbc source's options, one row each (stream, columns
+ * and naive_timezone are lib/record's, shared with every record source),
+ * the checks of the section as a whole (the connection string's ${NAME}
+ * references through lib/odbc, table or query), and building and freeing
+ * an odbc_source's options from a checked section.
  *
  * libconfuse 3.3 keeps one line per section (where it ends), so messages
  * say "FILE:LINE: in odbc "TITLE":" and name the option.
  */
 #include "odbc.h"
 
-#include "section.h"
+#include "record/record_options.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One option a line. */
-/* clang-format off */
-cfg_opt_t odbc_options[] = {
-    CFG_STR("connection", NULL, CFGF_NONE),
-    CFG_STR("password_file", NULL, CFGF_NONE),
-    CFG_STR("stream", NULL, CFGF_NONE),
-    CFG_STR("table", NULL, CFGF_NONE),
-    CFG_STR("query", NULL, CFGF_NONE),
-    CFG_STR_LIST("columns", "{}", CFGF_NONE),
-    CFG_INT("batch_rows", 10000, CFGF_NONE),
-    CFG_INT("max_field_bytes", 256, CFGF_NONE),
-    CFG_STR("naive_timezone", "UTC", CFGF_NONE),
-    CFG_INT("timeout", 30, CFGF_NONE),
-    CFG_INT("retry_for", 60, CFGF_NONE),
-    CFG_END(),
-};
-/* clang-format on */
-
-const char *const odbc_option_help[] = {
-    "the ODBC connection string (required), e.g. \"DSN=usage\" or "
-    "\"DRIVER=PostgreSQL Unicode;Server=db;Database=app;UID=tally\"; ${NAME} is replaced by "
-    "the environment variable NAME; passwords are never logged",
-    "a file holding the password (one line), added to the connection as PWD",
-    "what the rows are (required): usage, candidates, users or api_keys",
-    "the table to read (default: usage, request_candidates, users or api_keys, after the "
-    "stream); written into the SQL as it is, so schema.table works",
-    "instead of table, a full SELECT for other schemas; its result must have the stream's "
-    "columns (renamed with columns)",
-    "column names that differ from the field names, as \"field=column\", e.g. "
-    "{\"created_at=ts\", \"user_id=uid\"}",
-    "rows per page and per fetch (default 10000); each page is one query",
-    "longest text value in bytes (default 256); longer ids, models or providers set the row "
-    "aside, a longer error_message is cut",
-    "the zone of timestamps without one (TIMESTAMP WITHOUT TIME ZONE, text without an "
-    "offset): UTC (default), a fixed offset such as \"+08:00\", or business",
-    "seconds to wait for the login and for each query (default 30; 0: the driver's)",
-    "seconds a cycle keeps reconnecting after the connection was lost (default 60), with "
-    "exponential backoff and jitter; then the cycle fails and the next one starts over",
-    NULL,
-};
-
-#define STREAM_NAMES "usage, candidates, users, api_keys"
-
-/* A problem a shared check (lib/odbc, lib/record) found. */
-typedef struct report_to {
-    tally_host *h;
-    const tally_host_api *api;
-    cfg_t *section;
-} report_to;
-
-static void report_columns(void *arg, const char *message)
+static int check_range(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name,
+                       long lo, long hi, const char *unit)
 {
-    report_to *r = arg;
-    section_error(r->h, r->api, r->section, "%s", message);
+    long v = cfg_getint(section, name);
+    if (v < lo || v > hi) {
+        api->config_error(h, section, "option '%s' = %ld is out of range: use %ld..%ld%s", name, v,
+                          lo, hi, unit);
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
 }
+
+static int check_batch_rows(tally_host *h, const tally_host_api *api, cfg_t *section,
+                            const char *name)
+{
+    return check_range(h, api, section, name, 1, 1000000, "");
+}
+
+static int check_max_field_bytes(tally_host *h, const tally_host_api *api, cfg_t *section,
+                                 const char *name)
+{
+    return check_range(h, api, section, name, 16, 65536, "");
+}
+
+static int check_retry_for(tally_host *h, const tally_host_api *api, cfg_t *section,
+                           const char *name)
+{
+    return check_range(h, api, section, name, 0, 3600, " seconds");
+}
+
+/* connection, password_file and timeout are checked together by lib/odbc
+ * (odbc_conf_check); stream, columns and naive_timezone are every record
+ * source's (lib/record). */
+const tally_option odbc_options[] = {
+    {CFG_STR("connection", NULL, CFGF_NONE),
+     "the ODBC connection string (required), e.g. \"DSN=usage\" or "
+     "\"DRIVER=PostgreSQL Unicode;Server=db;Database=app;UID=tally\"; ${NAME} is replaced by "
+     "the environment variable NAME; passwords are never logged",
+     NULL},
+    {CFG_STR("password_file", NULL, CFGF_NONE),
+     "a file holding the password (one line), added to the connection as PWD", NULL},
+    REC_OPTION_STREAM,
+    {CFG_STR("table", NULL, CFGF_NONE),
+     "the table to read (when neither table nor query is set: usage, request_candidates, users "
+     "or api_keys, after the stream); written into the SQL as it is, so schema.table works",
+     NULL},
+    {CFG_STR("query", NULL, CFGF_NONE),
+     "instead of table, a full SELECT for other schemas; its result must have the stream's "
+     "columns (renamed with columns)",
+     NULL},
+    REC_OPTION_COLUMNS(column),
+    {CFG_INT("batch_rows", 10000, CFGF_NONE), "rows per page and per fetch; each page is one query",
+     check_batch_rows},
+    {CFG_INT("max_field_bytes", 256, CFGF_NONE),
+     "longest text value in bytes; longer ids, models or providers set the row aside, a longer "
+     "error_message is cut",
+     check_max_field_bytes},
+    REC_OPTION_NAIVE_TIMEZONE,
+    {CFG_INT("timeout", 30, CFGF_NONE),
+     "seconds to wait for the login and for each query (0: the driver's)", NULL},
+    {CFG_INT("retry_for", 60, CFGF_NONE),
+     "seconds a cycle keeps reconnecting after the connection was lost, with exponential "
+     "backoff and jitter; then the cycle fails and the next one starts over",
+     check_retry_for},
+    TALLY_OPTION_END,
+};
 
 const char *odbc_default_table(tally_stream stream)
 {
@@ -89,66 +101,22 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     /* Every problem is reported, not just the first. */
     int bad = 0;
-    report_to to = {h, api, section};
-    if (odbc_conn_check(section, "DSN=usage", report_columns, &to) > 0)
+    if (odbc_conn_check(h, api, section, "DSN=usage") > 0)
         bad = 1;
-    const char *sname = cfg_getstr(section, "stream");
-    tally_stream stream;
-    bool stream_ok = rec_stream_from_name(sname, &stream) == 0;
-    if (sname == NULL) {
-        section_error(h, api, section,
-                      "option 'stream' is required; set it to one of " STREAM_NAMES);
-        bad = 1;
-    } else if (!stream_ok) {
-        section_error(h, api, section,
-                      "option 'stream' = \"%s\" is unknown; use one of " STREAM_NAMES, sname);
-        bad = 1;
-    }
     const char *table = cfg_getstr(section, "table"), *query = cfg_getstr(section, "query");
     if (table != NULL && query != NULL) {
-        section_error(h, api, section,
-                      "options 'table' and 'query' are both set; keep one: table reads a table "
-                      "whole, query runs your SELECT");
+        api->config_error(h, section,
+                          "options 'table' and 'query' are both set; keep one: table reads a table "
+                          "whole, query runs your SELECT");
         bad = 1;
     }
     if (table != NULL && table[0] == '\0') {
-        section_error(h, api, section,
-                      "option 'table' is empty; name a table or remove the option");
+        api->config_error(h, section, "option 'table' is empty; name a table or remove the option");
         bad = 1;
     }
     if (query != NULL && strspn(query, " \t\r\n") == strlen(query)) {
-        section_error(h, api, section,
-                      "option 'query' is empty; write a SELECT or remove the option");
-        bad = 1;
-    }
-    if (rec_columns_check(section, stream_ok ? &stream : NULL, "column", report_columns, &to) > 0)
-        bad = 1;
-    long br = cfg_getint(section, "batch_rows");
-    if (br < 1 || br > 1000000) {
-        section_error(h, api, section, "option 'batch_rows' = %ld is out of range: use 1..1000000",
-                      br);
-        bad = 1;
-    }
-    long mfb = cfg_getint(section, "max_field_bytes");
-    if (mfb < 16 || mfb > 65536) {
-        section_error(h, api, section,
-                      "option 'max_field_bytes' = %ld is out of range: use 16..65536", mfb);
-        bad = 1;
-    }
-    const char *nz = cfg_getstr(section, "naive_timezone");
-    rec_naive_kind nk;
-    int32_t off;
-    if (rec_naive_parse(nz, &nk, &off) != 0) {
-        section_error(h, api, section,
-                      "option 'naive_timezone' = \"%s\" is unknown; use UTC, business (the agent's "
-                      "timezone) or a fixed offset such as \"+08:00\"",
-                      nz ? nz : "");
-        bad = 1;
-    }
-    long rf = cfg_getint(section, "retry_for");
-    if (rf < 0 || rf > 3600) {
-        section_error(h, api, section,
-                      "option 'retry_for' = %ld is out of range: use 0..3600 seconds", rf);
+        api->config_error(h, section,
+                          "option 'query' is empty; write a SELECT or remove the option");
         bad = 1;
     }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;
@@ -156,8 +124,6 @@ int odbc_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 
 int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, odbc_source **out)
 {
-    if (odbc_conf_check(h, api, section) != TALLY_HOST_OK)
-        return TALLY_HOST_ERR;
     odbc_source *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return TALLY_HOST_ERR;

@@ -23,12 +23,20 @@ typedef struct shm_source {
     size_t n_daily;
     tally_region *region; /* NULL until it opens */
     int last_open_error;  /* logged once, until it changes */
+    char region_id[17];   /* the open region's identity, in hex: what the
+                           * rollover marks in the state belong to */
 } shm_source;
 
-extern cfg_opt_t shm_options[];
-extern const char *const shm_option_help[];
-int shm_check(tally_host *h, const tally_host_api *api, cfg_t *section);
+extern const tally_option shm_options[];
 int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm_source **out);
 void shm_conf_free(shm_source *s);
+
+/* The region, opened if it is not, and opened again if its path now names
+ * another region. 0, or -1 (logged) when there is none to read. */
+int shm_region_ready(shm_source *s);
+/* Whether a counter is one of the daily ones: 0, or how it is named. */
+enum { SHM_DAILY_NAMED = 1, SHM_DAILY_PREFIX = 2 };
+int shm_is_daily(const shm_source *s, const char *name);
+int shm_rollover(void *ctx, const tally_day *ended);
 
 #endif

@@ -1,27 +1,11 @@
 /*
- * shm_conf.c — the shm source's options, their check, and building and
- * freeing its instance from a config section.
+ * shm_conf.c — the shm source's options, one row each with its check, and
+ * building and freeing its instance from a checked config section.
  */
 #include "shm.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-cfg_opt_t shm_options[] = {
-    CFG_STR("region", "tally", CFGF_NONE),
-    CFG_STR_LIST("daily", "{}", CFGF_NONE),
-    CFG_INT("capacity", 0, CFGF_NONE),
-    CFG_END(),
-};
-
-const char *const shm_option_help[] = {
-    "the region: a POSIX shared memory name (/dev/shm/NAME), or a file path if it contains '/'; "
-    "created on demand",
-    "counters read and zeroed at each business-day rollover, their values kept per day: names, "
-    "or prefixes ending in '*'",
-    "counters in the region if this source creates it (0 = libtally's default, 4096)",
-    NULL,
-};
 
 /* A daily entry: a counter name, or a prefix of one followed by '*'. */
 static int daily_entry_ok(const char *e)
@@ -40,33 +24,58 @@ static int daily_entry_ok(const char *e)
     return tally_name_valid(e) == 0;
 }
 
-int shm_check(tally_host *h, const tally_host_api *api, cfg_t *section)
+static int check_region(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
+{
+    const char *region = cfg_getstr(section, name);
+    if (region == NULL || region[0] == '\0') {
+        api->config_error(h, section, "region must not be empty: give a name or a path");
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
+static int check_daily(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
 {
     int bad = 0;
-    const char *region = cfg_getstr(section, "region");
-    if (region == NULL || region[0] == '\0') {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: region must not be empty: give a name or a path",
-                 section->filename, section->line);
-        bad = 1;
-    }
-    for (unsigned i = 0; i < cfg_size(section, "daily"); i++) {
-        const char *e = cfg_getnstr(section, "daily", i);
+    for (unsigned i = 0; i < cfg_size(section, name); i++) {
+        const char *e = cfg_getnstr(section, name, i);
         if (!daily_entry_ok(e)) {
-            api->log(h, TALLY_LOG_ERR,
-                     "%s:%d: daily entry '%s' is not a counter name (1..64 bytes of UTF-8, "
-                     "no control characters) or a prefix ending in '*'",
-                     section->filename, section->line, e);
+            api->config_error(h, section,
+                              "daily entry '%s' is not a counter name (1..64 bytes of UTF-8, "
+                              "no control characters) or a prefix ending in '*'",
+                              e);
             bad = 1;
         }
     }
-    long cap = cfg_getint(section, "capacity");
-    if (cap < 0 || cap > (long)TALLY_MAX_CAPACITY) {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: capacity %ld is out of range: use 0..%u",
-                 section->filename, section->line, cap, TALLY_MAX_CAPACITY);
-        bad = 1;
-    }
     return bad ? TALLY_HOST_ERR : TALLY_HOST_OK;
 }
+
+static int check_capacity(tally_host *h, const tally_host_api *api, cfg_t *section,
+                          const char *name)
+{
+    long cap = cfg_getint(section, name);
+    if (cap < 0 || cap > (long)TALLY_MAX_CAPACITY) {
+        api->config_error(h, section, "capacity %ld is out of range: use 0..%u", cap,
+                          TALLY_MAX_CAPACITY);
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
+const tally_option shm_options[] = {
+    {CFG_STR("region", "tally", CFGF_NONE),
+     "the region: a POSIX shared memory name (/dev/shm/NAME), or a file path if it contains "
+     "'/'; created on demand",
+     check_region},
+    {CFG_STR_LIST("daily", "{}", CFGF_NONE),
+     "counters read and zeroed at each business-day rollover, their values kept per day: "
+     "names, or prefixes ending in '*'",
+     check_daily},
+    {CFG_INT("capacity", 0, CFGF_NONE),
+     "counters in the region if this source creates it (0 = libtally's default, 4096)",
+     check_capacity},
+    TALLY_OPTION_END,
+};
 
 int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm_source **out)
 {

@@ -21,23 +21,18 @@ typedef struct block_ctx {
     char *record, *release;
 } block_ctx;
 
-static cfg_opt_t block_options[] = {
-    CFG_STR("record", NULL, CFGF_NONE),
-    CFG_STR("release", NULL, CFGF_NONE),
-    CFG_END(),
-};
-
-static const char *const block_option_help[] = {
-    "file that gets a line \"start\" at the start of every export",
-    "export returns once this file exists (at most 120 s)",
-    NULL,
+static const tally_option block_options[] = {
+    {CFG_STR("record", NULL, CFGF_NONE),
+     "file that gets a line \"start\" at the start of every export", NULL},
+    {CFG_STR("release", NULL, CFGF_NONE), "export returns once this file exists (at most 120 s)",
+     NULL},
+    TALLY_OPTION_END,
 };
 
 static int block_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     if (cfg_getstr(section, "record") == NULL || cfg_getstr(section, "release") == NULL) {
-        api->log(h, TALLY_LOG_ERR, "%s:%d: record and release are required", section->filename,
-                 section->line);
+        api->config_error(h, section, "record and release are required");
         return TALLY_HOST_ERR;
     }
     return TALLY_HOST_OK;
@@ -78,15 +73,16 @@ static void block_stop(void *ctx)
     free(b);
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "block",
     .kind = TALLY_PLUGIN_EXPORTER,
     .summary = "test exporter that blocks in export until released",
     .options = block_options,
-    .option_help = block_option_help,
     .check = block_check,
     .init = block_init,
-    .export_snapshot = block_export,
     .stop = block_stop,
-};
+    .exporter = {
+        .export_snapshot = block_export,
+    });
+/* clang-format on */

@@ -6,9 +6,9 @@
  */
 #include "tally/plugin.h"
 
-static cfg_opt_t dup_options[] = {
-    CFG_STR("impostor", NULL, CFGF_NONE),
-    CFG_END(),
+static const tally_option dup_options[] = {
+    {CFG_STR("impostor", NULL, CFGF_NONE), "a test option", NULL},
+    TALLY_OPTION_END,
 };
 
 static int dup_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
@@ -21,12 +21,18 @@ static void dup_stop(void *ctx)
 {
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+static int dup_collect(void *ctx)
+{
+    return TALLY_HOST_OK;
+}
+
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "shm",
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "test plugin reusing the name shm",
     .options = dup_options,
     .init = dup_init,
     .stop = dup_stop,
-};
+    .source = {.collect = dup_collect});
+/* clang-format on */
