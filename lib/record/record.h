@@ -172,10 +172,6 @@ typedef enum rec_time_format {
  */
 int rec_parse_time(const char *p, size_t n, rec_time_format fmt, int64_t *ns, bool *naive);
 
-/* The time_format option's text ("iso8601", "epoch_s", "epoch_ms") to
- * *out: 0, or -1 for anything else. */
-int rec_time_format_parse(const char *text, rec_time_format *out);
-
 /* ---- instants without a zone ---- */
 
 /* How instants without a zone designator are read. */

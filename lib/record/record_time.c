@@ -46,24 +46,6 @@ int rec_naive_parse(const char *text, rec_naive_kind *kind, int32_t *offset_s)
     return 0;
 }
 
-int rec_time_format_parse(const char *text, rec_time_format *out)
-{
-    static const struct {
-        const char *name;
-        rec_time_format format;
-    } names[] = {
-        {"iso8601", REC_TIME_ISO8601},
-        {"epoch_s", REC_TIME_EPOCH_S},
-        {"epoch_ms", REC_TIME_EPOCH_MS},
-    };
-    for (size_t i = 0; text != NULL && i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(text, names[i].name) == 0) {
-            *out = names[i].format;
-            return 0;
-        }
-    return -1;
-}
-
 void rec_conv_reset(rec_conv *c)
 {
     memset(c->hours, 0, sizeof(c->hours));

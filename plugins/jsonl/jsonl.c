@@ -123,35 +123,17 @@ static int jsonl_init(tally_host *h, const tally_host_api *api, cfg_t *section, 
     jsonl_source *s;
     if (jsonl_conf_build(h, api, section, &s) != TALLY_HOST_OK)
         return TALLY_HOST_ERR;
-    /* The title names the default reject file: no '/' in it. */
-    for (char *c = s->title; *c; c++)
-        if (*c == '/')
-            *c = '_';
     /* A row is the longest line with its CR LF. */
     size_t row_limit = s->max_line_bytes + 2;
-    s->conv = (rec_conv){
-        .stream = s->stream,
-        .time_format = s->time_format,
-        .naive = s->naive,
-        .naive_offset_s = s->naive_offset_s,
-        .host = h,
-        .api = api,
-    };
-    rec_colmap_fields(s->stream, &s->map);
+    tail_options o;
+    tail_conf_apply(&s->conf, h, api, row_limit, JSONL_BATCH, &s->conv, &o);
+    rec_colmap_fields(s->conf.stream, &s->map);
     s->tail.reject.fd = -1;
-    if (jsonl_line_new(s->stream, (const char *const *)s->keys, row_limit, &s->parser) != 0) {
+    if (jsonl_line_new(s->conf.stream, (const char *const *)s->conf.names, row_limit, &s->parser) != 0) {
         api->log(h, TALLY_LOG_ERR, "starting failed: out of memory");
         jsonl_stop(s);
         return TALLY_HOST_ERR;
     }
-    tail_options o = {
-        .title = s->title,
-        .pattern = s->pattern,
-        .stream = s->stream,
-        .reject_path = s->reject_path,
-        .row_limit = row_limit,
-        .batch = JSONL_BATCH,
-    };
     if (tail_init(&s->tail, h, api, &o, &jsonl_format, s) != 0) {
         jsonl_stop(s);
         return TALLY_HOST_ERR;
@@ -160,17 +142,17 @@ static int jsonl_init(tally_host *h, const tally_host_api *api, cfg_t *section, 
     return TALLY_HOST_OK;
 }
 
-TALLY_PLUGIN_DEFINE = {
-    .abi_version = TALLY_PLUGIN_ABI_VERSION,
+/* clang-format off */
+TALLY_PLUGIN_DEFINE(
     .name = "jsonl",
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "usage, candidates, users or api_keys from JSON-lines files (one object per line; "
                "glob, rotation, .gz)",
     .options = jsonl_options,
-    .option_help = jsonl_option_help,
-    .check = jsonl_conf_check,
     .init = jsonl_init,
-    .collect = jsonl_collect,
-    .recompute = jsonl_recompute,
     .stop = jsonl_stop,
-};
+    .source = {
+        .collect = jsonl_collect,
+        .recompute = jsonl_recompute,
+    });
+/* clang-format on */

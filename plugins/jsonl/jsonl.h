@@ -15,6 +15,7 @@
 #include "jsonl_line.h"
 #include "record/record.h"
 #include "tail/tail.h"
+#include "tail/tail_options.h"
 #include "tally/plugin.h"
 
 /* Records per emit_records call. */
@@ -23,15 +24,8 @@
 typedef struct jsonl_source {
     tally_host *host;
     const tally_host_api *api;
-    char *title;   /* the section's title, for messages and the reject file */
-    char *pattern; /* the glob */
-    tally_stream stream;
-    char *keys[REC_FIELD_COUNT]; /* the key per field; NULL: the field's own name */
-    rec_time_format time_format;
-    rec_naive_kind naive;
-    int32_t naive_offset_s;
+    tail_conf conf;        /* the shared rows; conf.names: the key per field */
     size_t max_line_bytes; /* the longest line, its line end not counted */
-    char *reject_path;     /* NULL in the options: <state_dir>/rejects/<title>.csv */
 
     /* Kept between cycles. */
     jsonl_line *parser;
@@ -42,14 +36,9 @@ typedef struct jsonl_source {
     char long_reason[96];
 } jsonl_source;
 
-/* jsonl_conf.c: the option table and its help, the checks, and building
- * and freeing an instance's options. */
-extern cfg_opt_t jsonl_options[];
-extern const char *const jsonl_option_help[];
-/* Check a section; each problem is logged with the config file and line.
- * 0 or TALLY_HOST_ERR; no side effects. */
-int jsonl_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
-/* Build the options of *out from a section (checked again). */
+/* jsonl_conf.c */
+extern const tally_option jsonl_options[];
+/* Build the options of *out from a section the host has checked. */
 int jsonl_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section,
                      jsonl_source **out);
 void jsonl_conf_free(jsonl_source *s);
