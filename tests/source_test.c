@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -199,21 +198,6 @@ char *take_ids_sorted(inst *in)
 }
 
 
-int64_t ns_of(const char *iso)
-{
-    struct tm tm = {0};
-    int y, mo, d, H, M, S;
-    assert_int_equal(sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S), 6);
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = H;
-    tm.tm_min = M;
-    tm.tm_sec = S;
-    return (int64_t)timegm(&tm) * 1000000000;
-}
-
-
 char *rejects_of(const char *title)
 {
     char p[PATH_MAX], leaf[256];
@@ -241,19 +225,7 @@ void truncate_leaf(const char *leaf)
 
 void check_fails(const char *text, int line, const char *needle)
 {
-    cfg_t *sec = mock_host_section_at(plugin, "t", text, line);
-    if (sec == NULL)
-        fail_msg("parse: %s", mock_host_parse_error());
-    tally_host *h = mock_host_new();
-    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
-    char where[32];
-    snprintf(where, sizeof(where), "[buf]:%d:", line);
-    const char *msg = mock_host_log_find(h, needle);
-    if (msg == NULL)
-        fail_msg("no message with \"%s\" for: %s", needle, text);
-    assert_non_null(strstr(msg, where));
-    mock_host_free(h);
-    mock_host_section_free(sec);
+    plugin_check_fails(plugin, "t", text, line, needle);
 }
 
 /* ---- setup ---- */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "mock_host.h"
+#include "plugin_test.h"
 
 #ifndef TALLY_PLUGIN_BUILD_DIR
 #error "build with -DTALLY_PLUGIN_BUILD_DIR=<the build tree's plugin dir>"
@@ -59,8 +60,8 @@ void start_on(inst *in, tally_host *h, const char *text);
 void start(inst *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void finish(inst *in);
 void collect(inst *in);
-/* check() refuses text (a section body on line `line`) with a message
- * that has needle and "[buf]:<line>:". */
+/* The plugin's checks refuse text (a section body titled "t" on line
+ * `line`): plugin_check_fails. */
 void check_fails(const char *text, int line, const char *needle);
 
 /* ---- records ---- */
@@ -75,7 +76,5 @@ char *take_ids(inst *in);
 char *take_ids_sorted(inst *in);
 #define assert_ids(in, want) assert_string_equal(take_ids(in), want)
 #define assert_id_set(in, want) assert_string_equal(take_ids_sorted(in), want)
-/* "2026-11-21T10:00:00" (UTC) as nanoseconds. */
-int64_t ns_of(const char *iso);
 
 #endif
