@@ -91,7 +91,6 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 
 /* ---- the instance ---- */
 
-
 /* A section body, formatted, with %S standing for the scratch dir. */
 char *body(const char *fmt, ...)
 {
@@ -171,7 +170,6 @@ char *take_ids(inst *in)
     return buf;
 }
 
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -196,7 +194,6 @@ char *take_ids_sorted(inst *in)
     free(ids);
     return out;
 }
-
 
 char *rejects_of(const char *title)
 {

@@ -75,8 +75,8 @@ void tail_conf_free(tail_conf *c)
     *c = (tail_conf){0};
 }
 
-void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *api,
-                     size_t row_limit, size_t batch, rec_conv *conv, tail_options *o)
+void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *api, size_t row_limit,
+                     size_t batch, rec_conv *conv, tail_options *o)
 {
     *conv = (rec_conv){
         .stream = c->stream,

@@ -58,7 +58,7 @@ void tail_conf_free(tail_conf *c);
 
 /* The row converter and the tail_options an instance starts with;
  * row_limit and batch are the format's. */
-void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *api,
-                     size_t row_limit, size_t batch, rec_conv *conv, tail_options *o);
+void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *api, size_t row_limit,
+                     size_t batch, rec_conv *conv, tail_options *o);
 
 #endif

@@ -50,8 +50,8 @@ static int map_text(csv_source *s, const char *text, rec_colmap *m, rec_field_id
             *reason = "it is empty";
         return -1;
     }
-    return rec_colmap_build(s->conf.stream, (const char *const *)s->conf.names, row.fields, row.n_fields, m,
-                            missing);
+    return rec_colmap_build(s->conf.stream, (const char *const *)s->conf.names, row.fields,
+                            row.n_fields, m, missing);
 }
 
 /* Read the file's first row into the block (from content offset 0):
@@ -125,8 +125,9 @@ static int headerless(csv_source *s, tail_job *j, const csv_row *first, rec_colm
         int rc = csv_scan_row(s->scanner, p, len, &again, &used, &reason);
         if (rc == CSV_NEED_MORE && used == 0)
             rc = csv_scan_last_row(s->scanner, p, len, &again, &used, &reason);
-        if (rc != CSV_ROW || rec_conv_row(&s->conv, &old, again.fields, s->tail.block.buf,
-                                          s->tail.block.buf + s->tail.block.cap, tail_batch(&s->tail), &r) != 0)
+        if (rc != CSV_ROW ||
+            rec_conv_row(&s->conv, &old, again.fields, s->tail.block.buf,
+                         s->tail.block.buf + s->tail.block.cap, tail_batch(&s->tail), &r) != 0)
             continue;
         if (candidates[i] != en->header) {
             char *copy = strdup(candidates[i]);
@@ -198,8 +199,8 @@ static int start_file(csv_source *s, tail_job *j, rec_colmap *m, const char **wh
     size_t raw_len = used;
     while (raw_len > 0 && (raw[raw_len - 1] == '\n' || raw[raw_len - 1] == '\r'))
         raw_len--;
-    if (rec_colmap_build(s->conf.stream, (const char *const *)s->conf.names, row.fields, row.n_fields, m,
-                         &missing) != 0) {
+    if (rec_colmap_build(s->conf.stream, (const char *const *)s->conf.names, row.fields,
+                         row.n_fields, m, &missing) != 0) {
         int hrc = headerless(s, j, &row, m);
         if (hrc < 0)
             *why = "out of memory";

@@ -129,7 +129,8 @@ static int jsonl_init(tally_host *h, const tally_host_api *api, cfg_t *section, 
     tail_conf_apply(&s->conf, h, api, row_limit, JSONL_BATCH, &s->conv, &o);
     rec_colmap_fields(s->conf.stream, &s->map);
     s->tail.reject.fd = -1;
-    if (jsonl_line_new(s->conf.stream, (const char *const *)s->conf.names, row_limit, &s->parser) != 0) {
+    if (jsonl_line_new(s->conf.stream, (const char *const *)s->conf.names, row_limit, &s->parser) !=
+        0) {
         api->log(h, TALLY_LOG_ERR, "starting failed: out of memory");
         jsonl_stop(s);
         return TALLY_HOST_ERR;
@@ -146,8 +147,8 @@ static int jsonl_init(tally_host *h, const tally_host_api *api, cfg_t *section, 
 TALLY_PLUGIN_DEFINE(
     .name = "jsonl",
     .kind = TALLY_PLUGIN_SOURCE,
-    .summary = "usage, candidates, users or api_keys from JSON-lines files (one object per line; "
-               "glob, rotation, .gz)",
+    .summary = "usage, candidates, users or api_keys from JSON-lines files (one object per line, "
+               "columns' dotted keys reach into nested objects; glob, rotation, .gz)",
     .options = jsonl_options,
     .init = jsonl_init,
     .stop = jsonl_stop,

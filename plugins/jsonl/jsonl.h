@@ -39,8 +39,7 @@ typedef struct jsonl_source {
 /* jsonl_conf.c */
 extern const tally_option jsonl_options[];
 /* Build the options of *out from a section the host has checked. */
-int jsonl_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section,
-                     jsonl_source **out);
+int jsonl_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, jsonl_source **out);
 void jsonl_conf_free(jsonl_source *s);
 
 #endif

@@ -45,8 +45,7 @@ const tally_option jsonl_options[] = {
     TALLY_OPTION_END,
 };
 
-int jsonl_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section,
-                     jsonl_source **out)
+int jsonl_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, jsonl_source **out)
 {
     jsonl_source *s = calloc(1, sizeof(*s));
     if (s == NULL)
