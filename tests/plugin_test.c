@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,6 +31,18 @@ void plugin_check_fails(const tally_plugin *p, const char *title, const char *te
     }
     mock_host_free(h);
     mock_host_section_free(sec);
+}
+
+void plugin_test_vstart(mock_host_instance *in, const tally_plugin *p, const char *title,
+                        const char *state_dir, const char *fmt, va_list ap)
+{
+    char *b = NULL;
+    assert_true(vasprintf(&b, fmt, ap) >= 0);
+    tally_host *h = mock_host_new();
+    mock_host_set_state_dir(h, state_dir);
+    if (mock_host_start(in, p, h, title, b) != 0)
+        fail_msg("%s", mock_host_parse_error());
+    free(b);
 }
 
 int64_t ns_of(const char *iso)

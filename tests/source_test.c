@@ -112,13 +112,8 @@ void start(inst *in, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *b = NULL;
-    assert_true(vasprintf(&b, fmt, ap) >= 0);
+    plugin_test_vstart(in, plugin, "usage", scratch, fmt, ap);
     va_end(ap);
-    tally_host *h = mock_host_new();
-    mock_host_set_state_dir(h, scratch);
-    start_on(in, h, b);
-    free(b);
 }
 
 void finish(inst *in)

@@ -125,13 +125,8 @@ static void start(inst *in, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *b = NULL;
-    assert_true(vasprintf(&b, fmt, ap) >= 0);
+    plugin_test_vstart(in, plugin, "db", scratch, fmt, ap);
     va_end(ap);
-    tally_host *h = mock_host_new();
-    mock_host_set_state_dir(h, scratch);
-    start_on(in, h, "db", b);
-    free(b);
 }
 
 static void finish(inst *in)
