@@ -6,7 +6,6 @@
 #include "record/record_options.h"
 
 #include <stdlib.h>
-
 #include <string.h>
 
 int tail_option_path(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
