@@ -8,6 +8,7 @@ packages=(
   libcmocka-dev        # unit tests
   tzdata               # the business clock reads /usr/share/zoneinfo
   libjansson-dev       # JSON
+  libjson-c-dev        # the jsonl source: json-c keeps each decimal's text as written (costs stay exact)
   libsqlite3-dev       # the agent's state; the SQLite peer in bench/
   libconfuse-dev       # tallyd's config
   zlib1g-dev           # the csv source reads .gz files; the http exporter gzips bodies

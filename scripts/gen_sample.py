@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """gen_sample.py — writes the sample data set in data/sample/: a week of a
 small gateway's usage, its candidates, users and API keys, with a few
-deliberately bad usage rows, and the README that says what is in it,
-including the figures tally should compute from it.
+deliberately bad usage rows, a second small usage feed as JSON lines (an
+LLM gateway's request log, "edge"), and the README that says what is in
+it, including the figures tally should compute from it.
 
     scripts/gen_sample.py [--out DIR]     (default: data/sample beside scripts/)
 
@@ -11,6 +12,7 @@ the same bytes, so the committed files can be regenerated and compared.
 """
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import sys
@@ -275,6 +277,71 @@ def bad_rows(rng, near):
     ]
 
 
+EDGE_ROWS = 48
+# The jsonl source's `columns` for the edge log (etc/demo.conf.in has them too).
+EDGE_COLUMNS = (
+    '"id=request_id", "created_at=ts", "user_id=user", "api_key_id=api_key", '
+    '"status_code=status", "error_message=error", "response_time_ms=latency_ms", '
+    '"input_tokens=usage.input_tokens", "output_tokens=usage.output_tokens", '
+    '"cache_read_input_tokens=usage.cache_read_input_tokens", '
+    '"input_cost_usd=cost_usd.input", "output_cost_usd=cost_usd.output", '
+    '"total_cost_usd=cost_usd.total", "actual_total_cost_usd=cost_usd.total"'
+)
+
+
+def make_edge(users, keys):
+    """The edge gateway's request log: JSON lines over the same week, its
+    own random stream (so the CSV files do not change with it), token
+    counts nested under "usage", costs under "cost_usd" (some as strings,
+    as some gateways write decimals), and two bad lines. Returns the lines
+    (bytes) and the bad ones as (line number, why)."""
+    rng = Rng(SEED + 8)
+    callers = [u for u, _ in users[:USERS]]
+    keys_of = {}
+    for kid, uid, _ in keys:
+        keys_of.setdefault(uid, []).append(kid)
+    start = local_midnight_utc(FIRST_DAY)
+    span = local_midnight_utc(TODAY) + dt.timedelta(hours=11) - start
+    lines, bad = [], []
+    for i in range(EDGE_ROWS):
+        t = start + span * ((i + rng.unit()) / EDGE_ROWS)
+        user = callers[rng.below(len(callers))]
+        name, provider, p_in, p_out, _, p_cr, _, _ = rng.weighted(MODELS[:5], [m[7] for m in MODELS[:5]])
+        status, error = (200, None) if rng.unit() >= 0.08 else (529, "overloaded")
+        tin = 50 + int(rng.unit() ** 2 * 20000)
+        tout = 0 if status != 200 else 1 + int(rng.unit() * 2000)
+        tcr = int(rng.unit() * 0.5 * tin) if rng.unit() < 0.3 else 0
+        c_in, c_out, c_cr = tin * p_in, tout * p_out, tcr * p_cr
+        total = c_in + c_out + c_cr
+        line = {
+            "ts": stamp(t, "millis"),
+            "request_id": "edge-" + rng.uuid(),
+            "route": "/v1/chat/completions",
+            "user": user,
+            "api_key": rng.pick(keys_of[user]),
+            "provider": provider,
+            "model": name,
+            "status": status,
+            "error": error,
+            "latency_ms": 120 + rng.below(4000),
+            "usage": {"input_tokens": tin, "output_tokens": tout, "cache_read_input_tokens": tcr},
+            # Decimals as written: bare numbers and strings both, never floats.
+            "cost_usd": {"input": cost(c_in), "output": cost(c_out), "total": cost(total)},
+        }
+        text = json.dumps(line, separators=(",", ":"))
+        for k in ("input", "total") if i % 2 else ():
+            text = text.replace(f'"{k}":"{line["cost_usd"][k]}"', f'"{k}":{line["cost_usd"][k]}')
+        lines.append(text.encode())
+        if i == 17:
+            lines.append(text.encode()[:97])  # cut off mid-write: not JSON
+            bad.append((len(lines), "cut off mid-write: not JSON"))
+        if i == 33:
+            broken = dict(line, request_id="edge-" + rng.uuid(), usage="n/a")
+            lines.append(json.dumps(broken, separators=(",", ":")).encode())
+            bad.append((len(lines), '"usage" is the string "n/a", not an object of token counts'))
+    return lines, bad
+
+
 def make_candidates(rng, rows):
     """Candidates of each good usage row's request, and the fallback count
     per business day by DESIGN.md's rule."""
@@ -375,6 +442,7 @@ daily "stats"    {{ keep_days = 400 }}
 | `candidates.csv` | {n_cand} | `id,request_id,status,created_at`: one to three candidates per usage request, in time order |
 | `users.csv` | {n_users} | `id,is_active` |
 | `api_keys.csv` | {n_keys} | `id,user_id,is_active` |
+| `edge-usage.jsonl` | {n_edge} good + {n_edge_bad} bad | a second `usage` feed: the request log of an LLM gateway "edge", one JSON object per line, read by the `jsonl` source (below) |
 
 What the usage holds: {n_callers} users (UUIDs) make the requests, a few of them
 most; 1 to 3 API keys each; {n_models} models of {n_providers} providers
@@ -408,6 +476,28 @@ reason) and keep every other row:
 | line | why it is bad |
 |---|---|
 {bad_table}
+
+## The edge gateway's log (edge-usage.jsonl)
+
+JSON lines as LLM gateways write them: the time under `ts`, token counts
+nested under `usage`, costs under `cost_usd` (some as bare numbers, some as
+strings; both are read exactly), spread over the same days and users. The
+demo (`scripts/run.sh`) reads it beside the CSV files:
+
+```
+jsonl "edge" {{
+  path = "data/sample/edge-usage.jsonl"  stream = "usage"
+  columns = {{{edge_columns}}}
+}}
+```
+
+Its bad lines, which the jsonl source sets aside:
+
+| line | why it is bad |
+|---|---|
+{edge_bad_table}
+
+The figures below are those of `usage.csv` alone, without the edge feed.
 
 ## What tally should compute
 
@@ -467,7 +557,13 @@ def main():
         for kid, uid, active in keys:
             f.write(f"{kid},{uid},{'true' if active else 'false'}\n")
 
+    edge, edge_bad = make_edge(users, keys)
+    with open(os.path.join(out, "edge-usage.jsonl"), "wb") as f:
+        f.write(b"\n".join(edge) + b"\n")
+
     readme = README.format(
+        n_edge=len(edge) - len(edge_bad), n_edge_bad=len(edge_bad), edge_columns=EDGE_COLUMNS,
+        edge_bad_table="\n".join(f"| {ln} | {why} |" for ln, why in edge_bad),
         n_usage=len(rows), n_bad=len(bad), n_cand=len(cands), n_users=len(users), n_keys=len(keys),
         n_callers=USERS, n_models=len(MODELS), n_providers=len({m[1] for m in MODELS}),
         l_mid=line_of[fine["midnight"]], l_before=line_of[fine["before"]], l_mid2=line_of[fine["offset"]],

@@ -2,7 +2,8 @@
 # The README's first command: set up this machine, build tally, and run the
 # agent in the foreground on the demo config (etc/demo.conf.in): the
 # bundled sample data (data/sample: a week of usage rows, some of them bad)
-# through the csv source and the daily collector, while the demo program
+# through the csv source, an LLM gateway's JSON-lines log through the jsonl
+# source, and the daily collector, while the demo program
 # bumps counters the way a web back end would; state, region and outputs
 # under build/demo. TALLY_DEMO_SECONDS (default 12) says how long, 0 runs
 # until Ctrl-C; TALLY_DEMO_NOW (default 2026-11-22T03:00:00Z, the day after
@@ -31,6 +32,7 @@ the demo program bumps counters in the region $demo/region.
   JSON summary:     $demo/out/summary.json
   Prometheus text:  $demo/out/tally.prom   (point node_exporter's textfile collector here)
   rejected rows:    $demo/state/rejects/usage.csv (the sample's bad rows, with file, line, reason)
+                    $demo/state/rejects/edge.csv  (the edge log's bad lines)
   live counters:    $build/tools/tally --region $demo/region watch
 MSG
 

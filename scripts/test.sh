@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: install what is missing, then build and run
 # every test three ways — a normal build, ASan+UBSan, and TSan for the
-# concurrent tests — and fuzz region opening and CSV scanning for a bounded
-# time (TALLY_FUZZ_SECONDS in all, 60 by default).
+# concurrent tests — and fuzz region opening, CSV scanning and JSON-lines
+# parsing for a bounded time (TALLY_FUZZ_SECONDS in all, 60 by default).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -43,7 +43,7 @@ suite asan+ubsan build-asan "" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON -
 # TSan is slower by an order of magnitude: the tests scale their loops down.
 TALLY_TEST_SCALE=8 suite tsan build-tsan "-L concurrent" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_TSAN=ON -DTALLY_BENCH=OFF
 
-# Each libFuzzer target gets half the fuzzing time, and counts as one test.
+# Each libFuzzer target gets a third of the fuzzing time, and counts as one test.
 # fuzz TARGET REPLAY MAX_LEN WHAT
 corpus=
 trap '[ -z "$corpus" ] || rm -rf "$corpus"' EXIT
@@ -66,13 +66,15 @@ fuzz() {
   corpus=
 }
 
-fuzz_each=$((fuzz_seconds / 2))
+fuzz_each=$((fuzz_seconds / 3))
 [ "$fuzz_each" -gt 0 ] || fuzz_each=1
 CC=clang cmake -S "$root" -B build-fuzz -DTALLY_FUZZ=ON -DTALLY_BENCH=OFF >/dev/null
 cmake --build build-fuzz --target fuzz_region_open fuzz_region_replay fuzz_csv_scan fuzz_csv_replay \
+  fuzz_jsonl_line fuzz_jsonl_replay \
   -j"$jobs" >/dev/null
 fuzz fuzz_region_open fuzz_region_replay 40000 "region opening"
 fuzz fuzz_csv_scan fuzz_csv_replay 4096 "CSV rows and values"
+fuzz fuzz_jsonl_line fuzz_jsonl_replay 4096 "JSON lines and values"
 
 echo
 echo "tally: $passed passed, $failed failed"

@@ -32,6 +32,7 @@ for p in "$@"; do cp "$p" "$work/plugins/"; done
 bad_body() {
     case $1 in
     csv) printf '%s\t%s' 'path = "/tmp/x*.csv" stream = "nope"' "option 'stream' = \"nope\" is unknown" ;;
+    jsonl) printf '%s\t%s' 'path = "/tmp/x*.jsonl" stream = "usage" max_line_bytes = 1' "option 'max_line_bytes' = 1 is out of range" ;;
     odbc) printf '%s\t%s' 'connection = "DSN=x" stream = "nope"' "option 'stream' = \"nope\" is unknown" ;;
     daily) printf '%s\t%s' 'keep_days = 0' 'keep_days = 0 is out of range' ;;
     shm) printf '%s\t%s' 'capacity = -1' 'capacity -1 is out of range' ;;

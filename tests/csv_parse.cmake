@@ -19,6 +19,7 @@ if(TALLY_FUZZ)
   # Built from the sources, so the scanner and the parsers themselves carry
   # the fuzzer's coverage instrumentation.
   add_executable(fuzz_csv_scan ${CMAKE_CURRENT_LIST_DIR}/fuzz_csv_scan.c
+                 ${CMAKE_CURRENT_LIST_DIR}/fuzz_replay.c
                  ${PROJECT_SOURCE_DIR}/plugins/csv/csv_scan.c
                  ${PROJECT_SOURCE_DIR}/lib/record/record_value.c
                  ${PROJECT_SOURCE_DIR}/lib/civil/civil_date.c

@@ -15,14 +15,19 @@
 #     now, which -f moves on with the wall clock), and the SQLite state
 #     passes PRAGMA integrity_check.
 # --now is fixed at 12:00 local, so no midnight passes during the test.
+# FORMAT jsonl writes the usage rows as JSON lines instead (token counts
+# nested, as tests/csv_to_jsonl.py writes them) and reads them with the
+# jsonl source; the other streams stay CSV.
 #
-# usage: daily_crash_test.sh TALLYD PLUGIN_DIR
+# usage: daily_crash_test.sh TALLYD PLUGIN_DIR [FORMAT]   (FORMAT: csv, the default, or jsonl)
 # DAILY_SEED=N replays the kill moments; DAILY_KILLS=N (>= 20) sets how
 # many kills; DAILY_KEEP=1 keeps the work directory.
 set -euo pipefail
 
 TALLYD=${1:?usage: $0 TALLYD PLUGIN_DIR}
-PLUGIN_DIR=${2:?usage: $0 TALLYD PLUGIN_DIR}
+PLUGIN_DIR=${2:?usage: $0 TALLYD PLUGIN_DIR [FORMAT]}
+FORMAT=${3:-csv}
+case $FORMAT in csv | jsonl) ;; *) echo "$0: FORMAT is csv or jsonl, not $FORMAT" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 EXPECT=$HERE/json_expect.py
 source "$HERE/check_lib.sh"
@@ -33,7 +38,7 @@ check() {
 }
 
 [ -x "$TALLYD" ] || { fail "$TALLYD is not an executable; build first"; totals; exit 1; }
-for so in csv daily file; do
+for so in csv $FORMAT daily file; do
     [ -f "$PLUGIN_DIR/$so.so" ] || { fail "$PLUGIN_DIR/$so.so is missing; build first"; totals; exit 1; }
 done
 for tool in python3 sqlite3; do
@@ -63,7 +68,7 @@ NOW=2026-11-22T04:00:00Z # 12:00 in Shanghai
 KILLS=${DAILY_KILLS:-20}
 SEED=${DAILY_SEED:-$RANDOM}
 RANDOM=$SEED
-echo "daily_crash: DAILY_SEED=$SEED DAILY_KILLS=$KILLS now=$NOW"
+echo "daily_crash: FORMAT=$FORMAT DAILY_SEED=$SEED DAILY_KILLS=$KILLS now=$NOW"
 
 IN=$WORK/in
 PIECES=$WORK/pieces
@@ -72,8 +77,12 @@ mkdir -p "$IN" "$PIECES"
 # --- 1. the data ------------------------------------------------------------
 # Piece i is pieces/NNN.<target file name>, one or more per piece number;
 # the writer appends them in name order. total_rows holds the usage count.
-python3 - "$PIECES" <<'EOF'
-import datetime as dt, os, random, sys
+python3 - "$PIECES" "$FORMAT" "$HERE" <<'EOF'
+import csv, datetime as dt, os, random, sys
+
+FORMAT = sys.argv[2]
+sys.path.insert(0, sys.argv[3])
+import csv_to_jsonl
 
 out = sys.argv[1]
 rng = random.Random(20261122)
@@ -149,10 +158,17 @@ for i in range(N_PIECES):
                 ct = t + dt.timedelta(milliseconds=rng.randrange(0, 4000))
                 crows.append(f"c{n}.{c},q{n},{rng.choice(statuses)},{stamp(ct)}\n")
     # A new file joins the usage glob at piece 15.
-    uname = f"usage-{i % 4 if i >= 15 else i % 3}.csv"
+    uname = f"usage-{i % 4 if i >= 15 else i % 3}.{FORMAT}"
+    uheader = USAGE_HEADER
+    if FORMAT == "jsonl":
+        # The same rows as JSON lines, which have no header.
+        names = USAGE_HEADER.strip().split(",")
+        urows = [csv_to_jsonl.line(names, [f.encode() for f in next(csv.reader([r]))], True).decode() + "\n"
+                 for r in urows]
+        uheader = ""
     cname = f"candidates-{i % 2}.csv"
     for name, files, header, rows in ((cname, cand_files, CAND_HEADER, crows),
-                                      (uname, usage_files, USAGE_HEADER, urows)):
+                                      (uname, usage_files, uheader, urows)):
         text = "".join(rows)
         if name not in files:
             files[name] = True
@@ -181,6 +197,12 @@ for ((u = 0; u < 60; u++)); do echo "user$u,$([ $((u % 3)) -eq 0 ] && echo false
 echo "id,user_id,is_active" >"$IN/api_keys.csv"
 for ((k = 0; k < 90; k++)); do echo "key$k,user$((k % 60)),$([ $((k % 4)) -eq 0 ] && echo false || echo true)" >>"$IN/api_keys.csv"; done
 
+USAGE_SOURCE="csv \"usage\"      { path = \"$IN/usage*.csv\"      stream = \"usage\" }"
+if [ "$FORMAT" = jsonl ]; then
+    COLUMNS=$(cd "$HERE" && python3 -c "import csv_to_jsonl; print(csv_to_jsonl.NESTED_COLUMNS)")
+    USAGE_SOURCE="jsonl \"usage\"    { path = \"$IN/usage*.jsonl\" stream = \"usage\" columns = {$COLUMNS} }"
+fi
+
 # write_conf DIR: DIR/tallyd.conf over $IN, state in DIR/state, JSON in DIR/out.json.
 write_conf() {
     mkdir -p "$1/state"
@@ -189,7 +211,7 @@ timezone = "Asia/Shanghai"
 state_dir = "$1/state"
 plugin_dir = "$PLUGIN_DIR"
 interval = 1
-csv "usage"      { path = "$IN/usage*.csv"      stream = "usage" }
+$USAGE_SOURCE
 csv "candidates" { path = "$IN/candidates*.csv" stream = "candidates" }
 csv "users"      { path = "$IN/users*.csv"      stream = "users" }
 csv "keys"       { path = "$IN/api_keys*.csv"   stream = "api_keys" }

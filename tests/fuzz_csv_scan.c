@@ -81,37 +81,6 @@ static void ref_emit(ref *r, const char **err, size_t start)
     }
 }
 
-/* RFC 3629 by decoding: the shortest form, no surrogates, at most U+10FFFF. */
-static bool ref_utf8(const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t k;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            k = 1, cp = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            k = 2, cp = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            k = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += k + 1;
-    }
-    return true;
-}
-
 static ref_result ref_scan(ref *r, const unsigned char *b, size_t len, bool last)
 {
     ref_result out = {CSV_NEED_MORE, 0, 0, NULL};
@@ -268,7 +237,7 @@ out_of_window:
 done:
     out.used = end < len ? end + 1 : len;
     out.lines = lines;
-    if (err == NULL && high && !ref_utf8(b, end))
+    if (err == NULL && high && !fuzz_utf8(b, end))
         err = "invalid UTF-8";
     if (err != NULL) {
         r->nf = 0;
@@ -611,86 +580,19 @@ static const uint8_t controls[][2] = {{0, 0}, {0, 1}, {0x85, 2}, {0x42, 4}, {0x3
 
 static int write_seeds(const char *dir)
 {
-    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-        char path[512];
-        snprintf(path, sizeof(path), "%s/seed-%zu", dir, i);
-        FILE *f = fopen(path, "wb");
-        size_t n = strlen(seeds[i]);
-        if (f == NULL || fwrite(controls[i % 5], 1, 2, f) != 2 || fwrite(seeds[i], 1, n, f) != n) {
-            perror(path);
-            return 2;
-        }
-        fclose(f);
-    }
-    return 0;
+    return fuzz_write_seeds(dir, seeds, sizeof(seeds) / sizeof(seeds[0]), controls,
+                            sizeof(controls) / sizeof(controls[0]));
 }
 
 /* Mutations that matter for CSV: the bytes that end, open or break a
  * field dropped in anywhere, bytes flipped, lines cut and repeated. */
-static void mutate_and_run(const uint8_t *seed, size_t n, unsigned *rs)
+static long run_mutations(void)
 {
     static const uint8_t special[] = {',',  '"',  '\n', '\r', 0,   0x80, 0xC3, 0xE2,
                                       0xED, 0xF0, 0xF4, 0xFF, '.', 'e',  '-',  '+',
                                       'Z',  ':',  '0',  '9',  'T', ' '};
-    size_t cap = 2 * n + 64;
-    uint8_t *b = malloc(cap);
-    memcpy(b, seed, n);
-    size_t len = n;
-    int edits = 1 + rand_r(rs) % 6;
-    for (int e = 0; e < edits; e++) {
-        size_t at = 2 + (size_t)rand_r(rs) % (len - 1);
-        switch (rand_r(rs) % 5) {
-        case 0: /* replace a byte */
-            if (at < len)
-                b[at] = special[rand_r(rs) % sizeof(special)];
-            break;
-        case 1: /* insert a byte */
-            if (len < cap) {
-                memmove(b + at + 1, b + at, len - at);
-                b[at] = special[rand_r(rs) % sizeof(special)];
-                len++;
-            }
-            break;
-        case 2: /* flip bits */
-            if (at < len)
-                b[at] ^= (uint8_t)(1u << (rand_r(rs) % 8));
-            break;
-        case 3: /* cut the file short */
-            len = at;
-            break;
-        case 4: { /* repeat a stretch */
-            size_t k = 1 + (size_t)rand_r(rs) % 40;
-            if (at + k <= len && len + k <= cap) {
-                memmove(b + at + k, b + at, len - at);
-                len += k;
-            }
-            break;
-        }
-        }
-    }
-    b[0] = (uint8_t)rand_r(rs);
-    b[1] = (uint8_t)rand_r(rs);
-    LLVMFuzzerTestOneInput(b, len);
-    free(b);
-}
-
-static long run_mutations(void)
-{
-    unsigned rs = 20261122;
-    long runs = 0;
-    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-        size_t n = strlen(seeds[i]) + 2;
-        uint8_t *seed = malloc(n);
-        memcpy(seed + 2, seeds[i], n - 2);
-        for (size_t c = 0; c < 5; c++, runs++) {
-            memcpy(seed, controls[c], 2);
-            LLVMFuzzerTestOneInput(seed, n);
-        }
-        for (int k = 0; k < 800; k++, runs++)
-            mutate_and_run(seed, n, &rs);
-        free(seed);
-    }
-    return runs;
+    return fuzz_run_mutations(seeds, sizeof(seeds) / sizeof(seeds[0]), controls,
+                              sizeof(controls) / sizeof(controls[0]), special, sizeof(special));
 }
 
 int main(int argc, char **argv)

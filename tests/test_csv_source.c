@@ -11,7 +11,7 @@
  * Set TALLY_CSV_SPEED_ROWS=N to also time a collect of N generated rows
  * (printed, never asserted).
  */
-#include "mock_host.h"
+#include "source_test.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,206 +37,6 @@
 
 #define HEADER "id,created_at,user_id,model,input_tokens,total_cost_usd,error_message\n"
 
-static const tally_plugin *plugin;
-static void *plugin_dl;
-static char scratch[PATH_MAX];
-
-/* ---- scratch files ---- */
-
-static const char *spath(char *buf, const char *leaf)
-{
-    if (snprintf(buf, PATH_MAX, "%s/%s", scratch, leaf) >= PATH_MAX)
-        fail_msg("path too long: %s", leaf);
-    return buf;
-}
-
-static void write_at(const char *leaf, const char *mode, const char *data, size_t len)
-{
-    char p[PATH_MAX];
-    FILE *f = fopen(spath(p, leaf), mode);
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
-static void put(const char *leaf, const char *text)
-{
-    write_at(leaf, "wb", text, strlen(text));
-}
-
-static void append(const char *leaf, const char *text)
-{
-    write_at(leaf, "ab", text, strlen(text));
-}
-
-static void put_gz(const char *leaf, const char *text)
-{
-    char p[PATH_MAX];
-    gzFile gz = gzopen(spath(p, leaf), "wb");
-    assert_non_null(gz);
-    assert_int_equal(gzwrite(gz, text, (unsigned)strlen(text)), (int)strlen(text));
-    assert_int_equal(gzclose(gz), Z_OK);
-}
-
-static void rename_leaf(const char *from, const char *to)
-{
-    char a[PATH_MAX], b[PATH_MAX];
-    assert_int_equal(rename(spath(a, from), spath(b, to)), 0);
-}
-
-/* The whole file, NUL terminated (free it); NULL if it cannot be read. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    int c;
-    while ((c = fgetc(f)) != EOF)
-        fputc(c, m);
-    fclose(m);
-    fclose(f);
-    return buf;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-/* ---- the instance ---- */
-
-typedef mock_host_instance inst;
-
-/* A section body, formatted, with %S standing for the scratch dir. */
-static char *body(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *body(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *b = NULL;
-    assert_true(vasprintf(&b, fmt, ap) >= 0);
-    va_end(ap);
-    return b;
-}
-
-static void start_on(inst *in, tally_host *h, const char *text)
-{
-    if (mock_host_start(in, plugin, h, "usage", text) != 0)
-        fail_msg("%s", mock_host_parse_error());
-}
-
-static void start(inst *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void start(inst *in, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *b = NULL;
-    assert_true(vasprintf(&b, fmt, ap) >= 0);
-    va_end(ap);
-    tally_host *h = mock_host_new();
-    mock_host_set_state_dir(h, scratch);
-    start_on(in, h, b);
-    free(b);
-}
-
-static void finish(inst *in)
-{
-    mock_host_stop(in);
-    mock_host_free(in->h);
-}
-
-static void collect(inst *in)
-{
-    assert_int_equal(plugin->source.collect(in->ctx), TALLY_HOST_OK);
-}
-
-/* ---- records ---- */
-
-static bool str_is(tally_str s, const char *want)
-{
-    if (want == NULL)
-        return s.ptr == NULL && s.len == 0;
-    return s.ptr != NULL && s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0;
-}
-
-static const tally_usage *usage(const inst *in, size_t i)
-{
-    const tally_record *r = mock_host_record_at(in->h, i);
-    assert_non_null(r);
-    assert_int_equal(r->stream, TALLY_STREAM_USAGE);
-    return &r->u.usage;
-}
-
-/* The ids of the records emitted since the last clear, comma separated,
- * "-" for a NULL id; then the records are cleared. */
-static char *take_ids(inst *in)
-{
-    static char buf[8192];
-    size_t at = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < mock_host_record_count(in->h); i++) {
-        const tally_record *r = mock_host_record_at(in->h, i);
-        tally_str id = r->stream == TALLY_STREAM_USAGE        ? r->u.usage.id
-                       : r->stream == TALLY_STREAM_CANDIDATES ? r->u.candidate.id
-                                                              : r->u.item.id;
-        int n = snprintf(buf + at, sizeof(buf) - at, "%s%.*s", i ? "," : "",
-                         id.ptr ? (int)id.len : 1, id.ptr ? id.ptr : "-");
-        assert_true(n > 0 && (size_t)n < sizeof(buf) - at);
-        at += (size_t)n;
-    }
-    mock_host_records_clear(in->h);
-    return buf;
-}
-
-#define assert_ids(in, want) assert_string_equal(take_ids(in), want)
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The ids as take_ids gives them, sorted: for files whose order of
- * modification falls within one tick of the file system's clock. */
-static char *take_ids_sorted(inst *in)
-{
-    static char out[8192];
-    char *ids = strdup(take_ids(in)), *v[512], *save = NULL;
-    size_t n = 0;
-    assert_non_null(ids);
-    for (char *t = strtok_r(ids, ",", &save); t != NULL && n < 512; t = strtok_r(NULL, ",", &save))
-        v[n++] = t;
-    qsort(v, n, sizeof(v[0]), cmp_str);
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        strcat(out, i ? "," : "");
-        strcat(out, v[i]);
-    }
-    free(ids);
-    return out;
-}
-
-#define assert_id_set(in, want) assert_string_equal(take_ids_sorted(in), want)
-
-static int64_t ns_of(const char *iso)
-{
-    struct tm tm = {0};
-    int y, mo, d, H, M, S;
-    assert_int_equal(sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S), 6);
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = H;
-    tm.tm_min = M;
-    tm.tm_sec = S;
-    return (int64_t)timegm(&tm) * 1000000000;
-}
-
 /* A usage row: id, created_at, then the rest of HEADER's columns. */
 static char *row(int id, const char *rest)
 {
@@ -260,30 +60,7 @@ static void rows(const char *leaf, int from, int to)
 static int group_setup(void **state)
 {
     (void)state;
-    plugin = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "csv", &plugin_dl);
-    return plugin != NULL ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    mock_host_unload(plugin_dl);
-    return 0;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(scratch, sizeof(scratch), "%s/tally-csv-XXXXXX", tmp);
-    return mkdtemp(scratch) != NULL ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    return 0;
+    return source_test_load("csv");
 }
 
 /* ---- rows to records ---- */
@@ -582,15 +359,6 @@ static void test_naive_business(void **state)
 /* ---- bad rows ---- */
 
 /* The reject file's lines after its header, as one string. */
-static char *rejects_of(const char *title)
-{
-    char p[PATH_MAX], leaf[256];
-    snprintf(leaf, sizeof(leaf), "rejects/%s.csv", title);
-    char *all = slurp(spath(p, leaf));
-    assert_non_null(all);
-    assert_memory_equal(all, "source_file,line,reason,row\n", 28);
-    return all;
-}
 
 static void test_bad_rows(void **state)
 {
@@ -851,21 +619,6 @@ static void test_rename_out_of_glob(void **state)
     assert_ids(&in, "");
     assert_int_equal(mock_host_rejected(in.h), 0);
     finish(&in);
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char a[PATH_MAX];
-    char *all = slurp(spath(a, from));
-    assert_non_null(all);
-    put(to, all);
-    free(all);
-}
-
-static void truncate_leaf(const char *leaf)
-{
-    char p[PATH_MAX];
-    assert_int_equal(truncate(spath(p, leaf), 0), 0);
 }
 
 static void test_copytruncate(void **state)
@@ -1367,22 +1120,6 @@ static void test_inventory_api_keys(void **state)
 
 /* ---- options ---- */
 
-static void check_fails(const char *text, int line, const char *needle)
-{
-    cfg_t *sec = mock_host_section_at(plugin, "t", text, line);
-    if (sec == NULL)
-        fail_msg("parse: %s", mock_host_parse_error());
-    tally_host *h = mock_host_new();
-    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
-    char where[32];
-    snprintf(where, sizeof(where), "[buf]:%d:", line);
-    const char *msg = mock_host_log_find(h, needle);
-    if (msg == NULL)
-        fail_msg("no message with \"%s\" for: %s", needle, text);
-    assert_non_null(strstr(msg, where));
-    mock_host_free(h);
-    mock_host_section_free(sec);
-}
 
 static void test_check_errors(void **state)
 {

@@ -17,6 +17,7 @@
  * tests/pg_test.sh (TALLY_TEST_PG_SCRIPT is that script); else skipped.
  */
 #include "mock_host.h"
+#include "plugin_test.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,13 +125,8 @@ static void start(inst *in, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *b = NULL;
-    assert_true(vasprintf(&b, fmt, ap) >= 0);
+    plugin_test_vstart(in, plugin, "db", scratch, fmt, ap);
     va_end(ap);
-    tally_host *h = mock_host_new();
-    mock_host_set_state_dir(h, scratch);
-    start_on(in, h, "db", b);
-    free(b);
 }
 
 static void finish(inst *in)
@@ -232,20 +228,6 @@ static const tally_usage *usage_id(const inst *in, const char *id)
     }
     fail_msg("no usage record has id %s", id);
     return NULL;
-}
-
-static int64_t ns_of(const char *iso)
-{
-    struct tm tm = {0};
-    int y, mo, d, H, M, S;
-    assert_int_equal(sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S), 6);
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = H;
-    tm.tm_min = M;
-    tm.tm_sec = S;
-    return (int64_t)timegm(&tm) * 1000000000;
 }
 
 /* ---- setup ---- */
@@ -706,21 +688,10 @@ static void test_connection_errors(void **state)
     finish(&in);
 }
 
+/* The section "db" on line 1. */
 static void check_fails(const char *body, const char *needle)
 {
-    tally_host *h = mock_host_new();
-    cfg_t *sec = mock_host_section(plugin, "db", body);
-    if (sec == NULL)
-        fail_msg("parse: %s", mock_host_parse_error());
-    assert_int_equal(mock_host_check(plugin, h, sec), TALLY_HOST_ERR);
-    if (mock_host_log_find(h, needle) == NULL) {
-        for (size_t i = 0; i < mock_host_log_count(h); i++)
-            fprintf(stderr, "log: %s\n", mock_host_log_text(h, i));
-        fail_msg("no log line contains \"%s\"", needle);
-    }
-    assert_non_null(mock_host_log_find(h, "[buf]:1: in odbc \"db\": "));
-    mock_host_section_free(sec);
-    mock_host_free(h);
+    plugin_check_fails(plugin, "db", body, 1, needle);
 }
 
 static void test_check_errors(void **state)

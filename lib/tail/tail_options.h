@@ -2,11 +2,14 @@
  * tail_options.h — the options of every source that follows files, each
  * one row (libconfuse definition, help, check) to put in the source's
  * tally_option table as it is: path and reject_file. Written once here, so
- * the csv and jsonl sources say and check them the same way.
+ * the csv and jsonl sources say and check them the same way. And what
+ * those rows and lib/record's shared rows say, built from a checked
+ * section (tail_conf), so that the sources keep only their own options.
  */
 #ifndef TALLY_LIB_TAIL_OPTIONS_H
 #define TALLY_LIB_TAIL_OPTIONS_H
 
+#include "tail/tail.h"
 #include "tally/plugin.h"
 
 /* EXAMPLE: a glob the help shows, e.g. "/var/log/gateway/usage*.csv". */
@@ -33,5 +36,29 @@
 int tail_option_path(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name);
 int tail_option_reject_file(tally_host *h, const tally_host_api *api, cfg_t *section,
                             const char *name);
+
+/* The shared rows of a file source, from a checked section: path,
+ * reject_file and lib/record's stream, columns, time_format and
+ * naive_timezone. */
+typedef struct tail_conf {
+    char *title;   /* the section's title, '/' made '_': it names the default reject file */
+    char *pattern; /* path: the glob */
+    tally_stream stream;
+    char *names[REC_FIELD_COUNT]; /* columns: the name per field; NULL: the field's own */
+    rec_time_format time_format;
+    rec_naive_kind naive;
+    int32_t naive_offset_s;
+    char *reject_path; /* NULL: <state_dir>/rejects/<title>.csv */
+} tail_conf;
+
+/* Build *out from a section the host has checked; an untitled section is
+ * called untitled. 0, or -1 when out of memory (*out then holds nothing). */
+int tail_conf_build(cfg_t *section, const char *untitled, tail_conf *out);
+void tail_conf_free(tail_conf *c);
+
+/* The row converter and the tail_options an instance starts with;
+ * row_limit and batch are the format's. */
+void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *api, size_t row_limit,
+                     size_t batch, rec_conv *conv, tail_options *o);
 
 #endif

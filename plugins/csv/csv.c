@@ -50,8 +50,8 @@ static int map_text(csv_source *s, const char *text, rec_colmap *m, rec_field_id
             *reason = "it is empty";
         return -1;
     }
-    return rec_colmap_build(s->stream, (const char *const *)s->names, row.fields, row.n_fields, m,
-                            missing);
+    return rec_colmap_build(s->conf.stream, (const char *const *)s->conf.names, row.fields,
+                            row.n_fields, m, missing);
 }
 
 /* Read the file's first row into the block (from content offset 0):
@@ -87,12 +87,12 @@ static int read_first_row(csv_source *s, tail_job *j, csv_row *row, size_t *used
 static void header_missing(csv_source *s, tail_job *j, rec_field_id missing)
 {
     const char *name = rec_field_name(missing);
-    const char *header = s->names[missing] ? s->names[missing] : name;
+    const char *header = s->conf.names[missing] ? s->conf.names[missing] : name;
     s->api->log(s->host, TALLY_LOG_ERR,
                 "%s:1: the header has no column '%s' for the required field %s of stream %s; "
                 "the file is skipped until it changes: add the column, or name the one to use "
                 "with columns = {\"%s=<its header>\"}",
-                j->path, header, name, rec_stream_name(s->stream), name);
+                j->path, header, name, rec_stream_name(s->conf.stream), name);
 }
 
 /* The first row of a file is no header. After copytruncate the writer
@@ -125,8 +125,9 @@ static int headerless(csv_source *s, tail_job *j, const csv_row *first, rec_colm
         int rc = csv_scan_row(s->scanner, p, len, &again, &used, &reason);
         if (rc == CSV_NEED_MORE && used == 0)
             rc = csv_scan_last_row(s->scanner, p, len, &again, &used, &reason);
-        if (rc != CSV_ROW || rec_conv_row(&s->conv, &old, again.fields, s->tail.block.buf,
-                                          s->tail.block.buf + s->tail.block.cap, tail_batch(&s->tail), &r) != 0)
+        if (rc != CSV_ROW ||
+            rec_conv_row(&s->conv, &old, again.fields, s->tail.block.buf,
+                         s->tail.block.buf + s->tail.block.cap, tail_batch(&s->tail), &r) != 0)
             continue;
         if (candidates[i] != en->header) {
             char *copy = strdup(candidates[i]);
@@ -198,8 +199,8 @@ static int start_file(csv_source *s, tail_job *j, rec_colmap *m, const char **wh
     size_t raw_len = used;
     while (raw_len > 0 && (raw[raw_len - 1] == '\n' || raw[raw_len - 1] == '\r'))
         raw_len--;
-    if (rec_colmap_build(s->stream, (const char *const *)s->names, row.fields, row.n_fields, m,
-                         &missing) != 0) {
+    if (rec_colmap_build(s->conf.stream, (const char *const *)s->conf.names, row.fields,
+                         row.n_fields, m, &missing) != 0) {
         int hrc = headerless(s, j, &row, m);
         if (hrc < 0)
             *why = "out of memory";
@@ -327,19 +328,9 @@ static int csv_init(tally_host *h, const tally_host_api *api, cfg_t *section, vo
     csv_source *s;
     if (csv_conf_build(h, api, section, &s) != TALLY_HOST_OK)
         return TALLY_HOST_ERR;
-    /* Titles with '/' are made safe before they become a file name. */
-    for (char *p = s->title; *p; p++)
-        if (*p == '/')
-            *p = '_';
     s->row_limit = CSV_DEFAULT_MAX_ROW_BYTES;
     if (s->row_limit < 2 * s->max_field_bytes)
         s->row_limit = 2 * s->max_field_bytes;
-    s->conv.stream = s->stream;
-    s->conv.time_format = s->time_format;
-    s->conv.naive = s->naive;
-    s->conv.naive_offset_s = s->naive_offset_s;
-    s->conv.host = h;
-    s->conv.api = api;
     s->tail.reject.fd = -1;
     if (scanner_renew(s) != 0) {
         api->log(h, TALLY_LOG_ERR, "starting failed: out of memory");
@@ -349,14 +340,8 @@ static int csv_init(tally_host *h, const tally_host_api *api, cfg_t *section, vo
     /* The scanner says how long a row may be; the buffer must hold one
      * plus a block, and over-long rows are recognised by that length. */
     s->row_limit = csv_scanner_row_limit(s->scanner);
-    tail_options o = {
-        .title = s->title,
-        .pattern = s->pattern,
-        .stream = s->stream,
-        .reject_path = s->reject_path,
-        .row_limit = s->row_limit,
-        .batch = CSV_BATCH,
-    };
+    tail_options o;
+    tail_conf_apply(&s->conf, h, api, s->row_limit, CSV_BATCH, &s->conv, &o);
     if (tail_init(&s->tail, h, api, &o, &csv_format, s) != 0) {
         csv_stop(s);
         return TALLY_HOST_ERR;

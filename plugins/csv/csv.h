@@ -14,6 +14,7 @@
 #include "csv_scan.h"
 #include "record/record.h"
 #include "tail/tail.h"
+#include "tail/tail_options.h"
 #include "tally/plugin.h"
 
 /* Records per emit_records call. */
@@ -22,15 +23,8 @@
 typedef struct csv_source {
     tally_host *host;
     const tally_host_api *api;
-    char *title;   /* the section's title, for messages and the reject file */
-    char *pattern; /* the glob */
-    tally_stream stream;
-    char *names[REC_FIELD_COUNT]; /* header name per field; NULL: the field's own */
-    rec_time_format time_format;
-    rec_naive_kind naive;
-    int32_t naive_offset_s;
+    tail_conf conf; /* the shared rows; conf.names: the header name per field */
     size_t max_field_bytes;
-    char *reject_path; /* NULL in the options: <state_dir>/rejects/<title>.csv */
 
     /* Kept between cycles. */
     csv_scanner *scanner;

@@ -12,9 +12,7 @@
 #include "record/record_options.h"
 #include "tail/tail_options.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define MAX_FIELD_BYTES_LIMIT (16L * 1024 * 1024)
 
@@ -50,27 +48,11 @@ int csv_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, csv
         return TALLY_HOST_ERR;
     s->host = h;
     s->api = api;
-    const char *title = cfg_title(section);
-    s->title = strdup(title ? title : "csv");
-    s->pattern = strdup(cfg_getstr(section, "path"));
-    rec_stream_from_name(cfg_getstr(section, "stream"), &s->stream);
-    int ok = s->title != NULL && s->pattern != NULL;
-    for (unsigned i = 0; ok && i < cfg_size(section, "columns"); i++) {
-        const char *entry = cfg_getnstr(section, "columns", i), *eq = strchr(entry, '=');
-        rec_field_id f;
-        rec_field_lookup(entry, (size_t)(eq - entry), &f);
-        ok = (s->names[f] = strdup(eq + 1)) != NULL;
-    }
-    rec_time_format_from_name(cfg_getstr(section, "time_format"), &s->time_format);
-    rec_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
-    s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
-    const char *rf = cfg_getstr(section, "reject_file");
-    if (ok && rf != NULL)
-        ok = (s->reject_path = strdup(rf)) != NULL;
-    if (!ok) {
-        csv_conf_free(s);
+    if (tail_conf_build(section, "csv", &s->conf) != 0) {
+        free(s);
         return TALLY_HOST_ERR;
     }
+    s->max_field_bytes = (size_t)cfg_getint(section, "max_field_bytes");
     *out = s;
     return TALLY_HOST_OK;
 }
@@ -79,10 +61,6 @@ void csv_conf_free(csv_source *s)
 {
     if (s == NULL)
         return;
-    free(s->title);
-    free(s->pattern);
-    for (int f = 0; f < REC_FIELD_COUNT; f++)
-        free(s->names[f]);
-    free(s->reject_path);
+    tail_conf_free(&s->conf);
     free(s);
 }
