@@ -90,6 +90,7 @@ struct tally_region {
     int by_name;        /* a POSIX shm name: its path is opened without following links */
     dev_t dev;          /* the file mapped, to tell when the path names another */
     ino_t ino;
+    uint64_t id;        /* the header's identity once open (it never changes after) */
     char path[256];
 };
 

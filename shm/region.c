@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,8 +312,10 @@ static int map_region(int fd, tally_region *r)
     if (rc != 0) {
         munmap(base, h.total_size);
         free(r->handle_chunks);
+        return rc;
     }
-    return rc;
+    r->id = atomic_load_explicit(&r->hdr->id, memory_order_acquire);
+    return 0;
 }
 
 int tally_open(tally_region **out, const char *name, const tally_open_opts *opts)
@@ -421,8 +424,11 @@ int tally_identity_get(tally_region *r, tally_identity *out)
     return 0;
 }
 
-/* The mapping keeps the old file's inode alive, so no new file can have
- * its device and inode: comparing them tells a replaced region for sure. */
+/* Device and inode alone are not enough: a file system may hand a new
+ * file the inode number of one just removed (seen on ext4 under an overlay,
+ * with the old file still mapped), so a path whose device and inode match
+ * is also read for the identity in its header. The read goes through a
+ * descriptor, not the mapping, so a file that shrank cannot fault here. */
 int tally_check_path(tally_region *r)
 {
     if (r == NULL)
@@ -431,5 +437,17 @@ int tally_check_path(tally_region *r)
     int rc = r->by_name ? lstat(r->path, &st) : stat(r->path, &st);
     if (rc != 0)
         return errno == ENOENT ? TALLY_EREPLACED : -errno;
-    return st.st_dev == r->dev && st.st_ino == r->ino ? 0 : TALLY_EREPLACED;
+    if (st.st_dev != r->dev || st.st_ino != r->ino)
+        return TALLY_EREPLACED;
+    int fd = open(r->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | (r->by_name ? O_NOFOLLOW : 0));
+    if (fd < 0)
+        return errno == ENOENT ? TALLY_EREPLACED : -errno;
+    uint64_t id = 0;
+    ssize_t got = pread(fd, &id, sizeof(id), (off_t)offsetof(struct tally_header, id));
+    rc = got < 0 ? -errno : 0;
+    close(fd);
+    if (rc != 0)
+        return rc;
+    /* Short: a file cut below its header is not the region we map. */
+    return got == (ssize_t)sizeof(id) && id == r->id ? 0 : TALLY_EREPLACED;
 }

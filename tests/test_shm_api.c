@@ -94,6 +94,34 @@ static void test_identity(void **state)
     tally_close(c);
 }
 
+/* A file system may give a new file the inode number of one just removed:
+ * a path whose device and inode match but whose header carries another
+ * identity (here written in place) names another region; so does a file
+ * cut below its header. */
+static void test_check_path_reads_identity(void **state)
+{
+    (void)state;
+    char path[256];
+    tu_path(path, sizeof(path), "reused");
+    tally_region *a = NULL;
+    assert_int_equal(tally_open(&a, path, NULL), 0);
+    assert_int_equal(tally_check_path(a), 0);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint64_t other = 0x5eed5eed5eed5eedull;
+    assert_int_equal(pwrite(fd, &other, sizeof(other), offsetof(struct tally_header, id)), 8);
+    assert_int_equal(tally_check_path(a), TALLY_EREPLACED);
+    close(fd);
+    tally_close(a);
+
+    assert_int_equal(tally_open(&a, path, NULL), 0);
+    assert_int_equal(tally_check_path(a), 0);
+    assert_int_equal(truncate(path, 8), 0); /* nothing touches the mapping after this */
+    assert_int_equal(tally_check_path(a), TALLY_EREPLACED);
+    tally_close(a);
+    unlink(path);
+}
+
 /* A region written before identities has zeros where they go: it still
  * opens, gets one id that every later opener agrees on, and an unknown
  * creation time. */
@@ -448,6 +476,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_then_attach),
         cmocka_unit_test(test_identity),
+        cmocka_unit_test(test_check_path_reads_identity),
         cmocka_unit_test(test_identity_of_older_region),
         cmocka_unit_test(test_same_name_same_handle),
         cmocka_unit_test(test_values_are_int64),
