@@ -3,7 +3,7 @@
 # total must equal what was written, and its RSS, descriptors and state
 # database must have stayed flat.
 #
-#   bench/soak.sh [--minutes N] [--smoke] [--seed S] [--build DIR] [--keep]
+#   bench/soak.sh [--minutes N] [--smoke] [--seed S] [--region PATH] [--build DIR] [--keep]
 #
 # tallyd -f runs at a 1 s interval (csv source, daily collector, shm
 # source, a json file exporter and a json http exporter) for N minutes
@@ -46,6 +46,8 @@
 #           down leave free pages behind).
 # The run's time is a given, never an assertion. Exit 0 when every check
 # passed, 1 otherwise; the work directory is kept on failure (or --keep).
+#   --region PATH  the region as a file path instead of a POSIX shm name
+#                (default: /dev/shm/tally-soak.*, as deployments use it)
 #   --build DIR  use an existing build tree as it is (nothing is built);
 #                default: build-bench/ (Release), configured and built here
 set -uo pipefail
@@ -56,7 +58,8 @@ smoke=0
 seed=$$
 build=""
 keep=0
-usage() { sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; }
+region=""
+usage() { sed -n '2,53p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
     case "$1" in
     --minutes) minutes=${2:?}; shift 2 ;;
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
     --seed) seed=${2:?}; shift 2 ;;
     --build) build=${2:?}; shift 2 ;;
     --keep) keep=1; shift ;;
+    --region) region=${2:?}; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "soak.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -107,7 +111,15 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir -p "$work/logs" "$work/state"
 db="$work/state/tally.db"
-region="$work/region"
+# The region as the agent and the application name it, and its file.
+if [ -z "$region" ]; then
+    region="tally-soak.${work##*.}"
+    region_file="/dev/shm/$region"
+else
+    case "$region" in */*) ;; *) die "--region takes a path with a /" ;; esac
+    region_file=$region
+    [ ! -e "$region_file" ] || die "$region_file exists: give a path soak.sh may create and remove"
+fi
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 cat >"$work/tallyd.conf" <<EOF
 timezone   = "UTC"
@@ -152,7 +164,10 @@ while [ $(($(date +%s) - t0)) -lt "$duration" ]; do
     while [ "$(date +%s)" -lt "$deadline" ]; do
         if [ "$(date +%s)" -ge "$next_sample" ]; then
             sample $(($(date +%s) - t0))
-            next_sample=$((next_sample + sample_every))
+            # A chaos step that waited long delays a sample; none is made up.
+            while [ "$next_sample" -le "$(date +%s)" ]; do
+                next_sample=$((next_sample + sample_every))
+            done
         fi
         sleep 0.5
     done
@@ -171,8 +186,8 @@ wait "$app_pid" || record_failure "the application loop failed: see $work/app.er
 expect_totals
 [ -n "$rx_pid" ] || rx_up
 [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null || agent_start
-say "waiting for the agent to count everything (up to 300 s)"
-wait_for 300 totals_match || record_failure "the totals did not reach what was written within 300 s"
+say "waiting for the agent to count everything (up to 240 s)"
+wait_for 240 totals_match || record_failure "the totals did not reach what was written within 240 s"
 say "waiting for the http spool to drain (up to 120 s)"
 wait_for 120 spool_empty || record_failure "the http spool still holds $(spool_rows) payloads after 120 s"
 agent_stop

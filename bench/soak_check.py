@@ -12,6 +12,7 @@
   soak_check.py WORK samples W the samples' bounds after the first W
                                seconds (see soak.sh); exit 1 past a bound
 """
+import csv
 import glob
 import json
 import os
@@ -52,6 +53,15 @@ def expect(work):
     return 0
 
 
+def reject_rows(work):
+    """Rows the reject file holds (after its header row), as CSV records."""
+    try:
+        with open(os.path.join(work, "rejects.csv"), encoding="utf-8", newline="") as f:
+            return max(0, sum(1 for _ in csv.reader(f)) - 1)
+    except FileNotFoundError:
+        return 0
+
+
 def counted(work):
     """What the agent's JSON shows, as (label, written, counted) rows."""
     e = load(os.path.join(work, "expected.json"))
@@ -64,6 +74,7 @@ def counted(work):
          s["summary"]["all_time_requests"] + s["today"]["total_requests"]),
         ("input tokens: combined.input_tokens", e["input_tokens"], s["combined"]["input_tokens"]),
         ("bad rows: rejected_rows", e["bad"], s.get("rejected_rows")),
+        ("bad rows: rows in reject_file", e["bad"], reject_rows(work)),
     ]
     for c in COUNTERS:
         live = s["counters"].get(c, 0)

@@ -1,8 +1,9 @@
 # soak_lib.sh — soak.sh's moving parts: sourced, never run. The agent and
 # the http receiver started and stopped by pid, the application's bursts,
 # one chaos step, the per-minute samples, and the checks (soak_check.py).
-# The caller defines say, $here, $work, $tallyd, $app, $region, $port and
-# $stop_file (before the application starts).
+# The caller defines say, $here, $work, $tallyd, $app, $region (as the
+# agent names it), $region_file, $port and $stop_file (before the
+# application starts).
 
 pids=()        # every process started here, killed by pid at exit
 writer_pids=()
@@ -19,6 +20,7 @@ soak_cleanup() {
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
+    [ -z "${region_file:-}" ] || rm -f "$region_file"
     if [ "$keep" = 1 ] || [ "$rc" -ne 0 ]; then
         say "work directory kept: $work"
     else
@@ -153,7 +155,7 @@ replaced_since() { [ "$(replaced_count)" -gt "$1" ]; }
 region_recreate() {
     local before
     before=$(replaced_count)
-    flock "$work/region.lock" rm -f "$region"
+    flock "$work/region.lock" rm -f "$region_file"
     # The agent must see the replacement before anything else happens: it
     # alone still maps the old region, and carries its counts over.
     if ! wait_for 120 replaced_since "$before"; then
