@@ -185,7 +185,7 @@ done
 wait "$app_pid" || record_failure "the application loop failed: see $work/app.err"
 expect_totals
 [ -n "$rx_pid" ] || rx_up
-[ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null || agent_start
+alive "$agent_pid" || agent_start
 say "waiting for the agent to count everything (up to 240 s)"
 wait_for 240 totals_match || record_failure "the totals did not reach what was written within 240 s"
 say "waiting for the http spool to drain (up to 120 s)"
