@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "migrate/migrate.h"
+#include "ownfile/ownfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,11 +88,20 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     *db = NULL;
     where = where ? where : "";
     snprintf(path, sizeof(path), "%s/tally.db", state_dir);
-    if (stat(path, &st) != 0) {
+    /* lstat: SQLite would follow a symlink, and state_open would chmod
+     * whatever it leads to. */
+    if (lstat(path, &st) != 0) {
         if (errno == ENOENT)
             return 0; /* made at start */
         log_msg(TALLY_LOG_ERR, "%sstate %s cannot be used: %s; fix the owner or mode of %s",
                 where, path, strerror(errno), state_dir);
+        return -1;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        log_msg(TALLY_LOG_ERR,
+                "%sstate %s is a symlink; tally opens no state database through one: remove "
+                "the link (move the database itself into state_dir if it is the real one)",
+                where, path);
         return -1;
     }
     if (access(path, R_OK | W_OK) != 0) {
@@ -137,9 +147,10 @@ int state_check_owner(sqlite3 *db, const char *owner, int version)
  * all three private. */
 static int create_private(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        log_msg(TALLY_LOG_ERR, "state: cannot create %s: %s", path, strerror(errno));
+    char why[512];
+    int fd;
+    if (ownfile_open(path, O_RDWR | O_CREAT, 0600, &fd, why, sizeof(why)) != OWNFILE_OK) {
+        log_msg(TALLY_LOG_ERR, "state %s cannot be used: %s", path, why);
         return -1;
     }
     int rc = fchmod(fd, 0600);

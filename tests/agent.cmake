@@ -75,3 +75,7 @@ add_test(NAME config_error
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/config_error_test.sh
           $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} $<TARGET_FILE:test_plugin_block>)
 set_tests_properties(config_error PROPERTIES LABELS "agent" TIMEOUT 120)
+
+# The files tallyd creates, writes or locks, against planted symlinks,
+# FIFOs and a second agent; --once's exit status.
+tally_agent_script(agent_files agent_files_test.sh 300)
