@@ -70,7 +70,8 @@ static int lock_file(const char *path, const char *what, const char *fix, int *f
 static int lock_state_dir(const char *state_dir, int *fd, char *path, size_t cap)
 {
     snprintf(path, cap, "%s/%s", state_dir, RUNLOCK_FILE);
-    return lock_file(path, "state_dir lock", "one agent runs per state_dir; stop that one "
+    return lock_file(path, "state_dir lock",
+                     "one agent runs per state_dir; stop that one "
                      "first (kill -TERM it), or give this one another state_dir",
                      fd);
 }

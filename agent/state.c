@@ -122,7 +122,8 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     if (uri_of(path, uri, sizeof(uri) - 32) != 0)
         return -1;
     strcat(uri, has_wal ? "?mode=ro" : "?mode=ro&immutable=1");
-    if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
         log_msg(TALLY_LOG_ERR, "%sstate %s cannot be opened: %s; move it away", where, path,
                 *db ? sqlite3_errmsg(*db) : "out of memory");
         sqlite3_close(*db);
@@ -182,8 +183,9 @@ int state_open(const char *state_dir, state **out)
         return -1;
     snprintf(s->path, sizeof(s->path), "%s/tally.db", state_dir);
     if (create_private(s->path) != 0 ||
-        sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK) {
+        sqlite3_open_v2(s->path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
         log_msg(TALLY_LOG_ERR, "state: cannot open %s: %s", s->path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
         state_close(s);

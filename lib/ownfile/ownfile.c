@@ -84,8 +84,7 @@ int ownfile_open(const char *path, int flags, unsigned mode, int *out, char *why
         return refuse(fd, OWNFILE_FOREIGN, out);
     }
     int fl = fcntl(fd, F_GETFL);
-    if ((fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) ||
-        (trunc && ftruncate(fd, 0) != 0))
+    if ((fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) || (trunc && ftruncate(fd, 0) != 0))
         return failed(fd, why, cap);
     *out = fd;
     return OWNFILE_OK;

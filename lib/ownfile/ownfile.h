@@ -14,10 +14,10 @@
 
 enum {
     OWNFILE_OK = 0,
-    OWNFILE_ERRNO,    /* open or fstat failed: errno says why */
-    OWNFILE_SYMLINK,  /* path is a symlink */
-    OWNFILE_NOT_REG,  /* a directory, FIFO, device or socket */
-    OWNFILE_FOREIGN,  /* owned by another user */
+    OWNFILE_ERRNO,   /* open or fstat failed: errno says why */
+    OWNFILE_SYMLINK, /* path is a symlink */
+    OWNFILE_NOT_REG, /* a directory, FIFO, device or socket */
+    OWNFILE_FOREIGN, /* owned by another user */
 };
 
 /* Open path with flags (O_WRONLY, O_RDWR, O_APPEND, O_CREAT, O_TRUNC...;

@@ -83,8 +83,7 @@ static int open_file(tail_reject *r, char *why, size_t cap)
     /* ownfile: rows are never appended through a planted symlink, nor to
      * a FIFO, nor to a file of another user. */
     int fd;
-    if (ownfile_open(r->path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, why, cap) !=
-        OWNFILE_OK)
+    if (ownfile_open(r->path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, why, cap) != OWNFILE_OK)
         return -1;
     struct stat st;
     if (fstat(fd, &st) != 0) {
