@@ -160,7 +160,9 @@ static int load_plugins(const struct options *o, plugin_set **out, char *dir, si
     int line = 0, from_file = 0;
     if (o->plugin_dir != NULL)
         snprintf(dir, cap, "%s", o->plugin_dir);
-    else if ((from_file = conf_prescan_plugin_dir(o->conf_file, dir, cap, &line)) != 1)
+    else if ((from_file = conf_prescan_plugin_dir(o->conf_file, dir, cap, &line)) == -2)
+        return -1; /* the config file itself is refused, and said why */
+    else if (from_file != 1)
         snprintf(dir, cap, "%s", TALLY_PLUGIN_DIR);
     if (loader_scan(dir, out) == 0)
         return 0;

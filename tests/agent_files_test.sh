@@ -3,7 +3,8 @@
 # a hostile state_dir and hostile paths: the pidfile and the state_dir lock
 # (a planted symlink, a second agent on the same state_dir or pidfile, -t
 # while an agent runs), a tally.db symlink and a reject_file symlink
-# (their targets keep content and mode); then what `--once` and `-t` say
+# (their targets keep content and mode); a HUP reload of a config that
+# includes a FIFO; then what `--once` and `-t` say
 # about a failing exporter, a missing state_dir and a glob that matches
 # nothing.
 #
@@ -211,7 +212,27 @@ reject_case() {
     check reject_file_has_row grep -q '"a3,r1,not-a-time' "$d/rejects.csv"
 }
 
+# ---- item 13: a HUP whose config now includes a FIFO ------------------------
+# The reload is refused at once, the running config stays, TERM still works.
+hup_fifo_case() {
+    local d
+    d=$(case_dir hup_fifo)
+    start "$d" "$d/tallyd.conf"
+    local agent=$pid
+    check hup_fifo_first_export wait_for 10 test -s "$d/out.json"
+    mkfifo "$d/fifo.inc"
+    printf 'include("%s")\n' "$d/fifo.inc" >>"$d/tallyd.conf"
+    kill -HUP "$agent"
+    check hup_fifo_refused wait_for 10 grep -qF "$d/fifo.inc is a FIFO; a config file must be a regular file" "$d/log"
+    check hup_fifo_old_config_kept wait_for 10 grep -qF "keeping the running config" "$d/log"
+    rm -f "$d/out.json"
+    check hup_fifo_still_exporting wait_for 10 test -s "$d/out.json"
+    stop "$agent"
+    check hup_fifo_term_exit_0 [ "$status" == 0 ]
+}
+
 pidfile_case
+hup_fifo_case
 statedb_case
 reject_case
 
