@@ -493,6 +493,13 @@ int main(int argc, char **argv)
         run_loop(&a, &o);
     stop_agent(&a);
     runlock_release(lock);
+    /* One cycle run for a script or a timer: its status says whether
+     * every plugin did its part (the running agent only logs). */
+    if (rc == 0 && o.once && a.failures > 0) {
+        log_msg(TALLY_LOG_ERR, "--once: %u plugin step%s failed (see above); exit status 1",
+                (unsigned)a.failures, a.failures == 1 ? "" : "s");
+        rc = 1;
+    }
     if (rc == 0)
         log_msg(TALLY_LOG_INFO, "stopped");
     /* A hung export thread is still inside a plugin: unmapping the plugin

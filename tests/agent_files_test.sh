@@ -231,9 +231,50 @@ hup_fifo_case() {
     check hup_fifo_term_exit_0 [ "$status" == 0 ]
 }
 
+# ---- item 20: --once's status, an empty glob --------------------------------
+# A file exporter whose directory is missing fails its export: --once
+# exits 1 and says so; the same config with the directory exits 0.
+once_status_case() {
+    local d
+    d=$(case_dir once_status)
+    printf 'file "lost" { path = "%s/nodir/out.prom" format = "prometheus" }\n' "$d" >>"$d/tallyd.conf"
+    run -c "$d/tallyd.conf" --once
+    expect once_failed_export_exit_1 1 "--once: 1 plugin step failed (see above); exit status 1"
+    check once_other_exporter_still_wrote test -s "$d/out.json"
+    mkdir "$d/nodir"
+    run -c "$d/tallyd.conf" --once
+    expect once_all_exported_exit_0 0 ""
+    check once_all_exported_file test -s "$d/nodir/out.prom"
+}
+
+# A csv source whose glob matches nothing warns at the default level, once
+# in a running agent; again once files matched and then none do.
+empty_glob_case() {
+    local d
+    d=$(case_dir empty_glob 'csv "usage" { path = "'"$work"'/empty_glob/in/usage*.csv" stream = "usage" }\ndaily "stats" { }\n')
+    local warning="csv \"usage\": no file matches $d/in/usage*.csv: nothing is read until one does"
+    run -c "$d/tallyd.conf" --once
+    expect empty_glob_once_warns 0 "$warning"
+    start "$d" "$d/tallyd.conf"
+    local agent=$pid
+    # interval 1: after 4 s, four cycles have seen no file.
+    check empty_glob_warned wait_for 10 grep -qF "$warning" "$d/log"
+    sleep 4
+    check empty_glob_warned_once [ "$(grep -cF "$warning" "$d/log")" == 1 ]
+    mkdir -p "$d/in"
+    printf 'id,request_id,created_at,user_id,api_key_id,provider,model,status_code,error_message,input_tokens,output_tokens,cache_creation_input_tokens,cache_read_input_tokens,input_cost_usd,output_cost_usd,cache_creation_cost_usd,cache_read_cost_usd,total_cost_usd,actual_total_cost_usd,response_time_ms\n' >"$d/in/usage.csv"
+    sleep 3
+    rm "$d/in/usage.csv"
+    check empty_glob_warned_again wait_for 10 eval '[ "$(grep -cF "$warning" "$d/log")" == 2 ]'
+    stop "$agent"
+    check empty_glob_term_exit_0 [ "$status" == 0 ]
+}
+
 pidfile_case
 hup_fifo_case
 statedb_case
 reject_case
+once_status_case
+empty_glob_case
 
 totals
