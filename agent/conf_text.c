@@ -3,6 +3,8 @@
  */
 #include "conf_text.h"
 
+#include "ownfile/ownfile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,19 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *kind_of(mode_t mode)
-{
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode) || S_ISBLK(mode))
-        return "a device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "not a regular file";
-}
 
 /* A regular file, opened without waiting on a FIFO's writer: fd, or a
  * CONF_TEXT_* code with why. */
@@ -40,7 +29,7 @@ static int open_regular(const char *file, char *why, size_t cap)
         snprintf(why, cap,
                  "%s is %s; a config file must be a regular file (or a symlink to one): give "
                  "the path of the file itself",
-                 file, kind_of(st.st_mode));
+                 file, ownfile_kind(st.st_mode));
         close(fd);
         return CONF_TEXT_REFUSED;
     }

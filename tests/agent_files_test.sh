@@ -22,51 +22,13 @@ unset TALLY_REGION TALLYD_FAULT
 
 PIDS=()
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
+    kill_started
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
-
-# wait_for SECONDS COMMAND...: COMMAND every 0.1 s until it succeeds.
-wait_for() {
-    local i limit=$(($1 * 10))
-    shift
-    for ((i = 0; i < limit; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
-}
-
-# run ARGS...: tallyd ARGS in the foreground, bounded; sets status and out.
-# A sanitizer report makes status "sanitizer report", which no check wants.
-run() {
-    status=0
-    out=$(timeout -s KILL 60 "$TALLYD" "$@" 2>&1) || status=$?
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out"; then
-        status="sanitizer report"
-    fi
-}
-
-# expect NAME STATUS TEXT: the last run exited STATUS and printed TEXT.
-expect() {
-    if [[ $status == "$2" ]] && grep -qF -- "$3" <<<"$out"; then
-        pass "$1"
-    else
-        fail "$1" "exit $status (want $2), missing: $3" "output: $out"
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tallyd_lib.sh"
 
 # untouched NAME FILE CONTENT MODE: FILE still holds CONTENT with MODE.
 untouched() {
@@ -88,28 +50,6 @@ case_dir() {
     printf 'state_dir = "%s/state"\nplugin_dir = "%s"\ntimezone = "UTC"\ninterval = 1\nfile "json" { path = "%s/out.json" format = "json" }\n%b' \
         "$d" "$PLUGINS" "$d" "${2:-}" >"$d/tallyd.conf"
     echo "$d"
-}
-
-# start DIR CONF [ARGS...]: tallyd -f in the background, output in DIR/log.
-start() {
-    local d=$1 conf=$2
-    shift 2
-    "$TALLYD" -c "$conf" -f "$@" >"$d/log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-}
-
-# stop PID: TERM, at most 20 s; sets status.
-stop() {
-    kill -TERM "$1"
-    if wait_for 20 eval "! kill -0 $1"; then
-        status=0
-        wait "$1" || status=$?
-    else
-        kill -KILL "$1"
-        wait "$1" 2>/dev/null
-        status=hung
-    fi
 }
 
 pid_in() {
@@ -154,7 +94,7 @@ pidfile_case() {
     check lock_pidfile_not_taken_over pid_in "$d/one.pid" "$first"
     check lock_first_still_runs kill -0 "$first"
 
-    stop "$first"
+    stop "$first" 20
     check lock_first_exit_0 [ "$status" == 0 ]
     check lock_first_pidfile_removed [ ! -e "$d/one.pid" ]
     # The lock file stays behind and does not stop the next agent.
@@ -227,7 +167,7 @@ hup_fifo_case() {
     check hup_fifo_old_config_kept wait_for 10 grep -qF "keeping the running config" "$d/log"
     rm -f "$d/out.json"
     check hup_fifo_still_exporting wait_for 10 test -s "$d/out.json"
-    stop "$agent"
+    stop "$agent" 20
     check hup_fifo_term_exit_0 [ "$status" == 0 ]
 }
 
@@ -266,7 +206,7 @@ empty_glob_case() {
     sleep 3
     rm "$d/in/usage.csv"
     check empty_glob_warned_again wait_for 10 eval '[ "$(grep -cF "$warning" "$d/log")" == 2 ]'
-    stop "$agent"
+    stop "$agent" 20
     check empty_glob_term_exit_0 [ "$status" == 0 ]
 }
 

@@ -23,6 +23,7 @@ umask 022
 trap 'rm -rf "$work"' EXIT
 
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/tallyd_lib.sh"
 
 # plugin_dir CASE [TEST_PLUGIN...]: a fresh plugin dir $work/CASE with
 # copies of the real plugins and of the named test plugins (SUBDIR/FILE).
@@ -40,27 +41,6 @@ plugin_dir() {
 # (the cases pass --plugin-dir).
 config() {
     printf 'state_dir = "%s"\n%b' "$work" "$2" >"$work/$1.conf"
-}
-
-# run ARGS...: tallyd with ARGS; sets status and out (stdout + stderr). In
-# a sanitizer build, a report is a failure whatever the status: status
-# becomes "sanitizer report", which no check expects.
-run() {
-    status=0
-    out=$("$TALLYD" "$@" 2>&1) || status=$?
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out"; then
-        status="sanitizer report"
-    fi
-}
-
-# expect NAME STATUS TEXT: the last run exited with STATUS and printed TEXT
-# (a fixed string).
-expect() {
-    if [[ $status == "$2" ]] && grep -qF -- "$3" <<<"$out"; then
-        pass "$1"
-    else
-        fail "$1" "exit $status (want $2), missing: $3" "output: $out"
-    fi
 }
 
 # expect_not NAME TEXT: the last run did not print TEXT.

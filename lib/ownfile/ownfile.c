@@ -10,18 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* What st is, for a message. */
-static const char *kind_of(const struct stat *st)
+const char *ownfile_kind(unsigned mode)
 {
-    if (S_ISDIR(st->st_mode))
+    if (S_ISDIR(mode))
         return "a directory";
-    if (S_ISFIFO(st->st_mode))
+    if (S_ISFIFO(mode))
         return "a FIFO";
-    if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+    if (S_ISCHR(mode) || S_ISBLK(mode))
         return "a device";
-    if (S_ISSOCK(st->st_mode))
+    if (S_ISSOCK(mode))
         return "a socket";
-    return "not a regular file";
+    if (S_ISLNK(mode))
+        return "a symlink";
+    return S_ISREG(mode) ? "a regular file" : "not a regular file";
 }
 
 /* Close fd (if open) and return code; why already holds the message. */
@@ -73,7 +74,8 @@ int ownfile_open(const char *path, int flags, unsigned mode, int *out, char *why
     if (fstat(fd, &st) != 0)
         return failed(fd, why, cap);
     if (!S_ISREG(st.st_mode)) {
-        snprintf(why, cap, "%s; tally writes only regular files: move it away", kind_of(&st));
+        snprintf(why, cap, "%s; tally writes only regular files: move it away",
+                 ownfile_kind(st.st_mode));
         return refuse(fd, OWNFILE_NOT_REG, out);
     }
     if (st.st_uid != geteuid()) {

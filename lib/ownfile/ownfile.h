@@ -28,4 +28,8 @@ enum {
  * through a symlink: remove it". */
 int ownfile_open(const char *path, int flags, unsigned mode, int *fd, char *why, size_t cap);
 
+/* What a st_mode is, for a message: "a directory", "a FIFO", "a device",
+ * "a socket", "a symlink", "a regular file". */
+const char *ownfile_kind(unsigned mode);
+
 #endif
