@@ -17,8 +17,8 @@
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
-#include "spool.h"
 #include "runlock.h"
+#include "spool.h"
 #include "startcheck.h"
 
 #include <errno.h>

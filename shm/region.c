@@ -230,8 +230,8 @@ static void stamp_identity(struct tally_header *h)
 {
     uint64_t none = 0;
     if (atomic_load_explicit(&h->id, memory_order_acquire) == 0)
-        atomic_compare_exchange_strong_explicit(&h->id, &none, new_identity(), memory_order_acq_rel,
-                                                memory_order_acquire);
+        atomic_compare_exchange_strong_explicit(&h->id, &none, new_identity(),
+                                                memory_order_acq_rel, memory_order_acquire);
 }
 
 static int map_region(int fd, tally_region *r)

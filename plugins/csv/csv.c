@@ -125,9 +125,8 @@ static int headerless(csv_source *s, tail_job *j, const csv_row *first, rec_colm
         int rc = csv_scan_row(s->scanner, p, len, &again, &used, &reason);
         if (rc == CSV_NEED_MORE && used == 0)
             rc = csv_scan_last_row(s->scanner, p, len, &again, &used, &reason);
-        if (rc != CSV_ROW ||
-            rec_conv_row(&s->conv, &old, again.fields, s->tail.block.buf,
-                         s->tail.block.buf + s->tail.block.cap, tail_batch(&s->tail), &r) != 0)
+        if (rc != CSV_ROW || rec_conv_row(&s->conv, &old, again.fields, s->tail.block.buf,
+                                          s->tail.block.buf + s->tail.block.cap, tail_batch(&s->tail), &r) != 0)
             continue;
         if (candidates[i] != en->header) {
             char *copy = strdup(candidates[i]);
