@@ -6,6 +6,7 @@
 #ifndef TALLY_AGENT_AGENT_H
 #define TALLY_AGENT_AGENT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -40,6 +41,10 @@ typedef struct agent {
     int recomputing;
     int64_t recompute_from, recompute_to;
     struct spool *spool; /* exporters' spools: a connection of their own */
+    /* Plugin steps that failed (a collect, a rollover, an export, a
+     * commit), counted since start, from the export threads too: --once
+     * exits 1 if any did. */
+    atomic_uint failures;
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

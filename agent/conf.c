@@ -5,6 +5,7 @@
 #include "conf.h"
 
 #include "clock.h"
+#include "conf_text.h"
 #include "host.h"
 #include "log.h"
 #include "options.h"
@@ -264,48 +265,19 @@ static int scan_text(struct scan *sc, char *t, size_t n)
     return 0;
 }
 
-/* The whole file, malloc'd, in *len bytes (a NUL follows); NULL with errno
- * if it cannot be read. */
-static char *read_text(const char *file, size_t *len)
-{
-    FILE *f = fopen(file, "r");
-    if (f == NULL)
-        return NULL;
-    char *text = NULL;
-    size_t used = 0, cap = 0, got;
-    do {
-        if (cap - used < 2) {
-            char *grown = realloc(text, cap = cap ? cap * 2 : 8192);
-            if (grown == NULL) {
-                free(text);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            text = grown;
-        }
-        got = fread(text + used, 1, cap - used - 1, f);
-        used += got;
-    } while (got > 0);
-    int err = ferror(f) ? EIO : 0;
-    fclose(f);
-    if (err) {
-        free(text);
-        errno = err;
-        return NULL;
-    }
-    text[used] = '\0';
-    *len = used;
-    return text;
-}
-
 int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
 {
     struct scan sc = {.file = file, .dir = buf, .cap = cap};
     size_t len;
-    char *text = read_text(file, &len);
-    if (text == NULL)
-        return -1;
+    char *text;
+    char why[1024];
+    /* A file that cannot be read conf_load reports; one refused fails
+     * here, before a plugin dir it may not even name is tried. */
+    int rc = conf_text_read(file, &text, &len, why, sizeof(why));
+    if (rc == CONF_TEXT_REFUSED)
+        log_msg(TALLY_LOG_ERR, "config %s", why);
+    if (rc != CONF_TEXT_OK)
+        return rc == CONF_TEXT_REFUSED ? -2 : -1;
     scan_text(&sc, text, len);
     free(text);
     if (line != NULL)
@@ -331,15 +303,23 @@ static int parse_text(cfg_t *cfg, const char *file, char *text, size_t len)
     return rc;
 }
 
+/* A CFG_* code; a file that cannot be read is logged here. */
 static int parse_file(cfg_t *cfg, const char *file)
 {
     size_t len;
-    char *text = read_text(file, &len);
-    if (text == NULL)
+    char *text;
+    char why[1024];
+    int rc = conf_text_read(file, &text, &len, why, sizeof(why));
+    if (rc == CONF_TEXT_UNREADABLE)
+        log_msg(TALLY_LOG_ERR, "config %s: cannot read: %s; give an existing file with -c", file,
+                why);
+    else if (rc != CONF_TEXT_OK)
+        log_msg(TALLY_LOG_ERR, "config %s", why);
+    if (rc != CONF_TEXT_OK)
         return CFG_FILE_ERROR;
     free(cfg->filename);
     cfg->filename = strdup(file);
-    int rc = cfg->filename != NULL ? parse_text(cfg, file, text, len) : CFG_FILE_ERROR;
+    rc = cfg->filename != NULL ? parse_text(cfg, file, text, len) : CFG_FILE_ERROR;
     free(text);
     return rc;
 }
@@ -373,10 +353,17 @@ static int conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
     }
     char *path = cfg_tilde_expand(argv[0]);
     size_t len;
-    char *text = path != NULL ? read_text(path, &len) : NULL;
-    if (text == NULL) {
-        cfg_error(cfg, "include(\"%s\"): cannot read %s: %s", argv[0], path ? path : argv[0],
-                  strerror(errno));
+    char *text = NULL;
+    char why[1024];
+    int rc = CONF_TEXT_UNREADABLE;
+    snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+    if (path != NULL)
+        rc = conf_text_read(path, &text, &len, why, sizeof(why));
+    if (rc == CONF_TEXT_UNREADABLE)
+        cfg_error(cfg, "include(\"%s\"): cannot read %s: %s", argv[0], path ? path : argv[0], why);
+    else if (rc != CONF_TEXT_OK)
+        cfg_error(cfg, "include(\"%s\"): %s", argv[0], why);
+    if (rc != CONF_TEXT_OK) {
         free(path);
         return 1;
     }
@@ -384,7 +371,7 @@ static int conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
     int outer_line = cfg->line;
     cfg->filename = path;
     include_depth++;
-    int rc = parse_text(cfg, path, text, len);
+    rc = parse_text(cfg, path, text, len);
     include_depth--;
     cfg->filename = outer_file;
     cfg->line = outer_line;
@@ -530,9 +517,6 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     int rc = parse_file(c->cfg, file);
     loaded_plugin_dir = NULL;
     loading = NULL;
-    if (rc == CFG_FILE_ERROR)
-        log_msg(TALLY_LOG_ERR, "config %s: cannot read: %s; give an existing file with -c", file,
-                strerror(errno));
     if (rc != CFG_SUCCESS || errors_seen > 0) {
         conf_free(c);
         return -1;

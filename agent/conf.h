@@ -34,7 +34,8 @@ typedef struct conf {
 
 /* The plugin_dir a config file sets at its top level, found before the
  * real parse (plugins must be loaded to build the option table). 1 with
- * buf and *line set if found, 0 if not, -1 if the file cannot be read. */
+ * buf and *line set if found, 0 if not, -1 if the file cannot be read,
+ * -2 (logged) if it is not safe to parse (see conf_text.h). */
 int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line);
 
 /* Parse and check file against the plugins; plugin_dir is the directory

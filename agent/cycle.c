@@ -45,8 +45,10 @@ static int roll_days(agent *a, const tally_day *today)
             log_msg(TALLY_LOG_INFO, "business day %s ended", d.date);
             for (size_t i = 0; i < a->n_hosts; i++) {
                 struct tally_host *h = &a->hosts[i];
-                if (wants(h, 1) && h->plugin->desc.rollover(h->ctx, &d) != TALLY_HOST_OK)
+                if (wants(h, 1) && h->plugin->desc.rollover(h->ctx, &d) != TALLY_HOST_OK) {
                     log_msg(TALLY_LOG_ERR, "%s: rollover of %s failed (see above)", h->who, d.date);
+                    a->failures++;
+                }
             }
             if (clock_day_of(d.end_utc, &d) != 0)
                 break;
@@ -88,6 +90,7 @@ static void collect_all(agent *a)
         if (h->plugin->desc.source.collect(h->ctx) != TALLY_HOST_OK || collector_flush(a) != 0) {
             log_msg(TALLY_LOG_ERR,
                     "%s: collect failed (see above); its data waits for the next cycle", h->who);
+            a->failures++;
             collector_discard(a);
             state_rollback_savepoint(a->state);
             while (a->n_counters > counters_before)
@@ -147,7 +150,18 @@ int cycle_recompute(agent *a, int64_t from, int64_t to)
     return 0;
 }
 
+static int cycle_steps(agent *a);
+
 int cycle_run(agent *a)
+{
+    int rc = cycle_steps(a);
+    if (rc != 0)
+        a->failures++;
+    return rc;
+}
+
+/* The cycle: roll the days, collect, commit, snapshot, hand to export. */
+static int cycle_steps(agent *a)
 {
     int32_t now_nsec;
     int64_t now = clock_now_frac(&now_nsec);

@@ -39,9 +39,11 @@ static void *worker_main(void *arg)
         w->busy = 1;
         pthread_mutex_unlock(&w->mu);
         int rc = w->host->plugin->desc.exporter.export_snapshot(w->host->ctx, &s->s);
-        if (rc != TALLY_HOST_OK)
+        if (rc != TALLY_HOST_OK) {
             log_msg(TALLY_LOG_WARNING, "%s: export failed (see above); the next cycle tries again",
                     w->host->who);
+            w->host->agent->failures++;
+        }
         snap_ref_put(s);
         pthread_mutex_lock(&w->mu);
         w->busy = 0;
@@ -141,6 +143,9 @@ void exportq_stop(struct exportq *q, int timeout_ms)
         w->pending = NULL;
         pthread_cond_signal(&w->wake);
         pthread_mutex_unlock(&w->mu);
+        /* Not delivered: a failure of this exporter, for --once's status. */
+        if (hung || left != NULL)
+            w->host->agent->failures++;
         snap_ref_put(left);
         if (hung) {
             log_msg(TALLY_LOG_ERR,

@@ -153,6 +153,32 @@ static void copy_descriptor(const tally_plugin *d, tally_plugin *copy)
     memcpy(copy, d, d->struct_size < sizeof(*copy) ? d->struct_size : sizeof(*copy));
 }
 
+/* Code from a file that another user may write runs as this agent, and
+ * dlopen runs a library's constructors before tallyd can look at its
+ * descriptor: so who may write the plugin dir and each plugin is checked
+ * before anything is loaded. Owner root or this agent's user, no write
+ * bit for group or others. what: "plugin_dir" or "plugin"; 1 if safe. */
+static int writers_ok(const char *what, const char *path, const struct stat *st)
+{
+    if (st->st_uid != 0 && st->st_uid != geteuid()) {
+        log_msg(TALLY_LOG_ERR,
+                "%s %s is owned by uid %d, neither root nor uid %d that tallyd runs as, and "
+                "its code would run as this agent: chown root %s (or remove it)%s",
+                what, path, (int)st->st_uid, (int)geteuid(), path,
+                S_ISDIR(st->st_mode) ? "" : "; not loaded");
+        return 0;
+    }
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        log_msg(TALLY_LOG_ERR,
+                "%s %s is writable by %s (mode %04o), who could make this agent run their "
+                "code: chmod go-w %s%s",
+                what, path, st->st_mode & S_IWOTH ? "anyone" : "its group",
+                (unsigned)(st->st_mode & 07777), path, S_ISDIR(st->st_mode) ? "" : "; not loaded");
+        return 0;
+    }
+    return 1;
+}
+
 static void load_one(plugin_set *set, const char *name)
 {
     char path[sizeof(set->dir) + 256];
@@ -172,6 +198,10 @@ static void load_one(plugin_set *set, const char *name)
     }
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
         log_msg(TALLY_LOG_ERR, "plugin %s: not a regular file; not loaded", path);
+        set->refused++;
+        return;
+    }
+    if (!writers_ok("plugin", path, &st)) {
         set->refused++;
         return;
     }
@@ -220,11 +250,18 @@ int loader_scan(const char *dir, plugin_set **out)
     if (set == NULL)
         return -1;
     DIR *d = NULL;
+    struct stat st;
     if (realpath(dir, set->dir) == NULL || (d = opendir(set->dir)) == NULL) {
         log_msg(TALLY_LOG_ERR,
                 "plugin_dir '%s' cannot be read: %s; set plugin_dir to the directory holding "
                 "the plugins (*.so)",
                 dir, strerror(errno));
+        free(set);
+        return -1;
+    }
+    /* The directory as opened; whoever may write it may put a plugin in. */
+    if (fstat(dirfd(d), &st) != 0 || !writers_ok("plugin_dir", set->dir, &st)) {
+        closedir(d);
         free(set);
         return -1;
     }

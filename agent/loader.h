@@ -3,7 +3,9 @@
  * plugin_dir that exports a descriptor of this agent's ABI version.
  * Symlinks, missing descriptors, ABI or layout mismatches, missing
  * callbacks and duplicate names are refused with an error naming the
- * file; nothing outside the directory is ever loaded.
+ * file; nothing outside the directory is ever loaded. A plugin dir or
+ * plugin owned by a user other than root or the agent's, or writable by
+ * group or others, is refused before dlopen, so none of its code runs.
  */
 #ifndef TALLY_AGENT_LOADER_H
 #define TALLY_AGENT_LOADER_H

@@ -17,6 +17,7 @@
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
+#include "runlock.h"
 #include "spool.h"
 #include "startcheck.h"
 
@@ -41,6 +42,8 @@
 #endif
 
 static volatile sig_atomic_t got_term, got_hup, got_usr1;
+/* The state_dir lock (and pidfile) of a running agent; NULL for -t. */
+static runlock *run_lock;
 
 struct options {
     const char *conf_file;
@@ -157,7 +160,9 @@ static int load_plugins(const struct options *o, plugin_set **out, char *dir, si
     int line = 0, from_file = 0;
     if (o->plugin_dir != NULL)
         snprintf(dir, cap, "%s", o->plugin_dir);
-    else if ((from_file = conf_prescan_plugin_dir(o->conf_file, dir, cap, &line)) != 1)
+    else if ((from_file = conf_prescan_plugin_dir(o->conf_file, dir, cap, &line)) == -2)
+        return -1; /* the config file itself is refused, and said why */
+    else if (from_file != 1)
         snprintf(dir, cap, "%s", TALLY_PLUGIN_DIR);
     if (loader_scan(dir, out) == 0)
         return 0;
@@ -217,20 +222,6 @@ static int daemonize(void)
             close(fd);
     }
     return 0;
-}
-
-static int write_pidfile(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        log_msg(TALLY_LOG_ERR, "pidfile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-    int rc = write(fd, buf, (size_t)n) == n ? 0 : -1;
-    close(fd);
-    return rc;
 }
 
 static void install_signals(sigset_t *blocked)
@@ -315,8 +306,9 @@ static void reload(agent *a, const struct options *o)
 {
     conf *fresh = NULL;
     log_msg(TALLY_LOG_INFO, "reloading %s", o->conf_file);
+    /* A new state_dir must be this agent's alone before anything uses it. */
     if (conf_load(o->conf_file, a->plugins, a->plugins->dir, &fresh) != 0 ||
-        startcheck_run(fresh, NULL) != 0) {
+        startcheck_run(fresh, NULL) != 0 || runlock_move(run_lock, fresh->state_dir) != 0) {
         log_msg(TALLY_LOG_ERR, "reload of %s failed (see above); keeping the running config",
                 o->conf_file);
         conf_free(fresh);
@@ -337,6 +329,10 @@ static void reload(agent *a, const struct options *o)
     conf_free(fresh);
     a->conf = old;
     apply_conf(old, o->verbose);
+    if (runlock_move(run_lock, old->state_dir) != 0) {
+        got_term = 1; /* the old state_dir is someone else's now */
+        return;
+    }
     if (start_agent(a) != 0) {
         stop_agent(a); /* nothing runs now: run_loop ends */
         got_term = 1;
@@ -472,11 +468,19 @@ int main(int argc, char **argv)
         o.conf_file = absolute(o.conf_file, conf_abs, sizeof(conf_abs));
         o.pidfile = absolute(o.pidfile, pid_abs, sizeof(pid_abs));
     }
+    /* Before daemonizing, so a refusal reaches the terminal. */
+    runlock *lock = NULL;
+    if (runlock_take(a.conf->state_dir, o.pidfile, &lock) != 0) {
+        conf_free(a.conf);
+        loader_free(a.plugins);
+        return 1;
+    }
+    run_lock = lock;
     if (!o.foreground && !o.once && daemonize() != 0) {
         log_msg(TALLY_LOG_ERR, "cannot become a daemon: %s; run with -f", strerror(errno));
         return 1;
     }
-    if (o.pidfile != NULL && write_pidfile(o.pidfile) != 0)
+    if (runlock_write_pid(lock) != 0)
         return 1;
     sigset_t blocked;
     install_signals(&blocked);
@@ -488,8 +492,14 @@ int main(int argc, char **argv)
     else
         run_loop(&a, &o);
     stop_agent(&a);
-    if (o.pidfile != NULL)
-        unlink(o.pidfile);
+    runlock_release(lock);
+    /* One cycle run for a script or a timer: its status says whether
+     * every plugin did its part (the running agent only logs). */
+    if (rc == 0 && o.once && a.failures > 0) {
+        log_msg(TALLY_LOG_ERR, "--once: %u plugin step%s failed (see above); exit status 1",
+                (unsigned)a.failures, a.failures == 1 ? "" : "s");
+        rc = 1;
+    }
     if (rc == 0)
         log_msg(TALLY_LOG_INFO, "stopped");
     /* A hung export thread is still inside a plugin: unmapping the plugin

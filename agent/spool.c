@@ -68,8 +68,9 @@ int spool_open(const char *state_dir, spool **out)
     snprintf(s->path, sizeof(s->path), "%s/tally.db", state_dir);
     /* No O_CREAT: state_open created the file 0600 and set WAL mode,
      * which is a property of the file, not of a connection. */
-    if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(s->path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
         log_msg(TALLY_LOG_ERR, "spool: cannot open %s: %s; check state_dir", s->path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
         spool_close(s);

@@ -30,16 +30,22 @@ static int check_database(const conf *c)
     return bad ? -1 : 0;
 }
 
-/* The pidfile is (re)written at start: it, or its directory, must take it. */
+/* The pidfile is (re)written at start: it, or its directory, must take it,
+ * and it must be what runlock will open (no symlink, a regular file of
+ * this user). */
 static int check_pidfile(const char *pidfile)
 {
     char copy[4096];
     struct stat st;
     const char *why = NULL;
     snprintf(copy, sizeof(copy), "%s", pidfile);
-    if (stat(pidfile, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            why = "it is a directory";
+    if (lstat(pidfile, &st) == 0) {
+        if (S_ISLNK(st.st_mode))
+            why = "it is a symlink, and tally writes no file through one; remove it";
+        else if (!S_ISREG(st.st_mode))
+            why = "it is not a regular file; move it away";
+        else if (st.st_uid != geteuid())
+            why = "it is owned by another user; remove it or chown it";
         else if (access(pidfile, W_OK) != 0)
             why = strerror(errno);
     } else if (access(dirname(copy), W_OK | X_OK) != 0) {

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "migrate/migrate.h"
+#include "ownfile/ownfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,11 +88,20 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     *db = NULL;
     where = where ? where : "";
     snprintf(path, sizeof(path), "%s/tally.db", state_dir);
-    if (stat(path, &st) != 0) {
+    /* lstat: SQLite would follow a symlink, and state_open would chmod
+     * whatever it leads to. */
+    if (lstat(path, &st) != 0) {
         if (errno == ENOENT)
             return 0; /* made at start */
         log_msg(TALLY_LOG_ERR, "%sstate %s cannot be used: %s; fix the owner or mode of %s",
                 where, path, strerror(errno), state_dir);
+        return -1;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        log_msg(TALLY_LOG_ERR,
+                "%sstate %s is a symlink; tally opens no state database through one: remove "
+                "the link (move the database itself into state_dir if it is the real one)",
+                where, path);
         return -1;
     }
     if (access(path, R_OK | W_OK) != 0) {
@@ -112,7 +122,8 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     if (uri_of(path, uri, sizeof(uri) - 32) != 0)
         return -1;
     strcat(uri, has_wal ? "?mode=ro" : "?mode=ro&immutable=1");
-    if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
         log_msg(TALLY_LOG_ERR, "%sstate %s cannot be opened: %s; move it away", where, path,
                 *db ? sqlite3_errmsg(*db) : "out of memory");
         sqlite3_close(*db);
@@ -137,9 +148,10 @@ int state_check_owner(sqlite3 *db, const char *owner, int version)
  * all three private. */
 static int create_private(const char *path)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        log_msg(TALLY_LOG_ERR, "state: cannot create %s: %s", path, strerror(errno));
+    char why[512];
+    int fd;
+    if (ownfile_open(path, O_RDWR | O_CREAT, 0600, &fd, why, sizeof(why)) != OWNFILE_OK) {
+        log_msg(TALLY_LOG_ERR, "state %s cannot be used: %s", path, why);
         return -1;
     }
     int rc = fchmod(fd, 0600);
@@ -171,8 +183,9 @@ int state_open(const char *state_dir, state **out)
         return -1;
     snprintf(s->path, sizeof(s->path), "%s/tally.db", state_dir);
     if (create_private(s->path) != 0 ||
-        sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK) {
+        sqlite3_open_v2(s->path, &s->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
         log_msg(TALLY_LOG_ERR, "state: cannot open %s: %s", s->path,
                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
         state_close(s);

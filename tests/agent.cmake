@@ -17,9 +17,12 @@ function(tally_test_plugin target case output)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(${target} PRIVATE _GNU_SOURCE)
   target_link_libraries(${target} PRIVATE PkgConfig::CONFUSE)
+  tally_plugin_modes(${target})
 endfunction()
 
 tally_test_plugin(test_plugin_block block block plugins/block.c)
+# Writes a marker file from its constructor: proof of whether dlopen ran.
+tally_test_plugin(test_plugin_constructor ctor constructor plugins/constructor.c)
 tally_test_plugin(test_plugin_abi_mismatch abi abi_mismatch plugins/abi_mismatch.c)
 tally_test_plugin(test_plugin_no_descriptor nodesc no_descriptor plugins/no_descriptor.c)
 # shm_dup.so sorts after shm.so, so the real shm is loaded first.
@@ -75,3 +78,7 @@ add_test(NAME config_error
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/config_error_test.sh
           $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} $<TARGET_FILE:test_plugin_block>)
 set_tests_properties(config_error PROPERTIES LABELS "agent" TIMEOUT 120)
+
+# The files tallyd creates, writes or locks, against planted symlinks,
+# FIFOs and a second agent; --once's exit status.
+tally_agent_script(agent_files agent_files_test.sh 300)

@@ -36,7 +36,8 @@ header() {
 check_t() {
     local name=$1 file=$2 want_status=$3 want=$4 status=0 out
     shift 4
-    out=$("$TALLYD" -c "$file" -t "$@" 2>&1) || status=$?
+    # Bounded: a config that makes tallyd block (a FIFO) must fail, not hang.
+    out=$(timeout -s KILL 60 "$TALLYD" -c "$file" -t "$@" 2>&1) || status=$?
     if sanitizer_report <<<"$out"; then
         fail "$name" "a sanitizer report" "output: $out"
     elif [[ $status != "$want_status" ]]; then
@@ -293,6 +294,55 @@ check_t plugin_dir_in_include "$work/plugin_dir_in_include.conf" 1 \
 check_t config_missing "$work/nonexistent.conf" 1 \
     "config $work/nonexistent.conf: cannot read: No such file or directory; give an existing file with -c" \
     --plugin-dir "$PLUGINS"
+
+# ---- config files that are not safe to parse -------------------------------
+# Only a regular file is read (a FIFO would block, /dev/zero never ends),
+# at most 1 MiB, no line over 64 KiB (libconfuse is quadratic in a
+# line's length); a symlink to a regular file is fine.
+mkfifo "$work/fifo.conf"
+check_t config_fifo "$work/fifo.conf" 1 \
+    "config $work/fifo.conf is a FIFO; a config file must be a regular file (or a symlink to one)" \
+    --plugin-dir "$PLUGINS"
+check_t config_dev_zero /dev/zero 1 "config /dev/zero is a device; a config file must be a regular file" \
+    --plugin-dir "$PLUGINS"
+check_t config_directory "$work" 1 "config $work is a directory; a config file must be a regular file" \
+    --plugin-dir "$PLUGINS"
+bad include_fifo 4 "include(\"$work/fifo.conf\"): $work/fifo.conf is a FIFO; a config file must be a regular file" <<EOF
+interval = 5
+include("$work/fifo.conf")
+EOF
+bad include_dev_zero 3 "include(\"/dev/zero\"): /dev/zero is a device; a config file must be a regular file" <<EOF
+include("/dev/zero")
+EOF
+# A symlink to a regular file is read, for -c and include alike.
+header >"$work/real.conf"
+ln -s "$work/real.conf" "$work/link.conf"
+check_t config_symlink_to_file "$work/link.conf" 0 "config OK"
+{ header; printf 'include("%s")\n' "$work/link.conf"; } >"$work/include_link.conf"
+check_t include_symlink_to_file "$work/include_link.conf" 0 "config OK"
+
+# 1 MiB and one byte, of short comment lines.
+{ header; yes '# a comment line of exactly forty bytes.' | head -c $((1024 * 1024 + 1 - $(header | wc -c))); } >"$work/big.conf"
+check_t config_too_big "$work/big.conf" 1 \
+    "config $work/big.conf holds 1048577 bytes, more than the 1048576 a config file may hold"
+bad include_too_big 3 "include(\"$work/big.conf\"): $work/big.conf holds 1048577 bytes, more than the 1048576" <<EOF
+include("$work/big.conf")
+EOF
+# Just under 1 MiB is accepted.
+head -c $((1024 * 1024)) "$work/big.conf" | sed '$d' >"$work/big_ok.conf"
+check_t config_1mib_ok "$work/big_ok.conf" 0 "config OK"
+
+# A comment line of 100000 bytes, on line 4: refused with its line before
+# libconfuse sees it; 65536 bytes is the most a line may hold.
+{ header; printf 'interval = 5\n# '; head -c 99998 /dev/zero | tr '\0' x; printf '\ninterval = 6\n'; } >"$work/long_line.conf"
+check_t long_comment_line "$work/long_line.conf" 1 \
+    "config $work/long_line.conf:4: a line of 100000 bytes, more than the 65536 a config line may hold: shorten it or split it over lines"
+{ printf '\n\n'; head -c 70000 /dev/zero | tr '\0' ' '; printf '\n'; } >"$work/long_blank.inc"
+bad include_long_blank_line 3 "include(\"$work/long_blank.inc\"): $work/long_blank.inc:3: a line of 70000 bytes" <<EOF
+include("$work/long_blank.inc")
+EOF
+{ header; printf '# '; head -c 65534 /dev/zero | tr '\0' x; printf '\n'; } >"$work/line_at_limit.conf"
+check_t line_at_limit_ok "$work/line_at_limit.conf" 0 "config OK"
 
 # ---- what a start refuses, through -t ----------------------------------------
 # Each is refused by `tallyd --once` too; -t must say so and create nothing.

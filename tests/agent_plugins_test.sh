@@ -17,9 +17,13 @@ TALLYD=${1:?$usage}
 PLUGINS=$(realpath "${2:?$usage}")
 TEST_PLUGINS=$(realpath "${3:?$usage}")
 work=$(realpath "$(mktemp -d)")
+# The plugin dirs made here must not be group-writable (tallyd refuses
+# them), whatever umask ctest was started with.
+umask 022
 trap 'rm -rf "$work"' EXIT
 
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/tallyd_lib.sh"
 
 # plugin_dir CASE [TEST_PLUGIN...]: a fresh plugin dir $work/CASE with
 # copies of the real plugins and of the named test plugins (SUBDIR/FILE).
@@ -37,27 +41,6 @@ plugin_dir() {
 # (the cases pass --plugin-dir).
 config() {
     printf 'state_dir = "%s"\n%b' "$work" "$2" >"$work/$1.conf"
-}
-
-# run ARGS...: tallyd with ARGS; sets status and out (stdout + stderr). In
-# a sanitizer build, a report is a failure whatever the status: status
-# becomes "sanitizer report", which no check expects.
-run() {
-    status=0
-    out=$("$TALLYD" "$@" 2>&1) || status=$?
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out"; then
-        status="sanitizer report"
-    fi
-}
-
-# expect NAME STATUS TEXT: the last run exited with STATUS and printed TEXT
-# (a fixed string).
-expect() {
-    if [[ $status == "$2" ]] && grep -qF -- "$3" <<<"$out"; then
-        pass "$1"
-    else
-        fail "$1" "exit $status (want $2), missing: $3" "output: $out"
-    fi
 }
 
 # expect_not NAME TEXT: the last run did not print TEXT.
@@ -181,6 +164,70 @@ run -c "$work/plain.conf" -t --plugin-dir "$work/junk"
 expect junk_dir_refused 0 "plugin $work/junk/dir.so: not a regular file; not loaded"
 expect junk_text_refused 0 "plugin $work/junk/text.so: cannot load: $work/junk/text.so: invalid ELF header; not loaded"
 expect_not junk_readme_ignored "README"
+
+# ---- who may write the plugin dir and the plugins ------------------------
+# A plugin dir or plugin that others may write (or that another user owns)
+# is refused before dlopen: constructor.so's constructor, which appends to
+# $TALLY_TEST_MARKER, never runs. First the control: in a safe dir it does.
+marker="$work/constructor.ran"
+export TALLY_TEST_MARKER=$marker
+plugin_dir ctor_ok ctor/constructor.so
+run -c "$work/plain.conf" -t --plugin-dir "$work/ctor_ok"
+expect ctor_control_loaded 0 "plugin $work/ctor_ok/constructor.so: no symbol tally_plugin_descriptor"
+if [[ -s $marker ]]; then pass ctor_control_ran; else fail ctor_control_ran "the constructor wrote no $marker"; fi
+rm -f "$marker"
+
+# ctor_never_ran NAME: constructor.so's constructor left no marker.
+ctor_never_ran() {
+    if [[ -e $marker ]]; then fail "$1" "the constructor ran: $(cat "$marker")"; rm -f "$marker"; else pass "$1"; fi
+}
+
+plugin_dir world_dir ctor/constructor.so
+chmod 0777 "$work/world_dir"
+run -c "$work/uses_shm.conf" -t --plugin-dir "$work/world_dir"
+expect world_dir_refused_t 1 \
+    "plugin_dir $work/world_dir is writable by anyone (mode 0777), who could make this agent run their code: chmod go-w $work/world_dir"
+expect_not world_dir_not_ok "config OK"
+run -c "$work/uses_shm.conf" --once --plugin-dir "$work/world_dir"
+expect world_dir_refused_once 1 "plugin_dir $work/world_dir is writable by anyone (mode 0777)"
+ctor_never_ran world_dir_constructor_never_ran
+# The sticky bit of a /tmp-like directory does not make it safe.
+chmod 1777 "$work/world_dir"
+run -c "$work/uses_shm.conf" -t --plugin-dir "$work/world_dir"
+expect sticky_dir_refused 1 "plugin_dir $work/world_dir is writable by anyone (mode 1777)"
+ctor_never_ran sticky_dir_constructor_never_ran
+
+plugin_dir group_so ctor/constructor.so
+chmod 0775 "$work/group_so/constructor.so" "$work/group_so/shm.so"
+run -c "$work/uses_shm.conf" -t --plugin-dir "$work/group_so"
+expect group_so_refused_t 1 \
+    "plugin $work/group_so/constructor.so is writable by its group (mode 0775), who could make this agent run their code: chmod go-w $work/group_so/constructor.so; not loaded"
+expect group_so_shm_refused_t 1 "plugin $work/group_so/shm.so is writable by its group (mode 0775)"
+expect group_so_config_fails 1 "$work/uses_shm.conf:2: no such option 'shm'"
+run -c "$work/uses_shm.conf" --once --plugin-dir "$work/group_so"
+expect group_so_refused_once 1 "plugin $work/group_so/constructor.so is writable by its group"
+ctor_never_ran group_so_constructor_never_ran
+
+# Owned by another user: only root can give a file away.
+if [[ $(id -u) == 0 ]] && id nobody >/dev/null 2>&1; then
+    nobody=$(id -u nobody)
+    plugin_dir foreign_so ctor/constructor.so
+    chown nobody "$work/foreign_so/constructor.so"
+    run -c "$work/plain.conf" -t --plugin-dir "$work/foreign_so"
+    expect foreign_so_refused_t 0 \
+        "plugin $work/foreign_so/constructor.so is owned by uid $nobody, neither root nor uid 0 that tallyd runs as, and its code would run as this agent: chown root $work/foreign_so/constructor.so (or remove it); not loaded"
+    run -c "$work/plain.conf" --once --plugin-dir "$work/foreign_so"
+    expect foreign_so_refused_once 0 "plugin $work/foreign_so/constructor.so is owned by uid $nobody"
+    ctor_never_ran foreign_so_constructor_never_ran
+    plugin_dir foreign_dir ctor/constructor.so
+    chown nobody "$work/foreign_dir"
+    run -c "$work/uses_shm.conf" -t --plugin-dir "$work/foreign_dir"
+    expect foreign_dir_refused_t 1 "plugin_dir $work/foreign_dir is owned by uid $nobody"
+    ctor_never_ran foreign_dir_constructor_never_ran
+else
+    printf 'skip foreign_so: needs root and a user nobody\n'
+fi
+unset TALLY_TEST_MARKER
 
 # ---- a plugin dir that does not exist ------------------------------------
 run -c "$work/plain.conf" -t --plugin-dir "$work/nope"

@@ -30,10 +30,8 @@ GRACE=10
 PIDS=()    # agents started here, killed by PID at exit if still running
 MOUNTS=()  # tmpfs mounts made here
 cleanup() {
-    local p m
-    for p in "${PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
+    local m
+    kill_started
     for m in "${MOUNTS[@]}"; do
         umount "$m" 2>/dev/null
     done
@@ -42,25 +40,7 @@ cleanup() {
 trap cleanup EXIT
 
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
-
-# wait_for SECONDS COMMAND...: COMMAND every 0.1 s until it succeeds; 1 if
-# it never did within SECONDS.
-wait_for() {
-    local i limit=$(($1 * 10))
-    shift
-    for ((i = 0; i < limit; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# check NAME COMMAND...: pass when COMMAND succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/tallyd_lib.sh"
 
 # counter FILE NAME: the value of counter NAME in the JSON summary FILE, or
 # nothing if the file or the counter is not there (yet).
@@ -90,13 +70,6 @@ log_has() {
     grep -qF -- "$2" "$1"
 }
 
-alive() {
-    kill -0 "$1" 2>/dev/null
-}
-
-gone() {
-    ! kill -0 "$1" 2>/dev/null
-}
 
 mtime() {
     stat -c %Y.%y "$1" 2>/dev/null
@@ -125,37 +98,6 @@ case_dir() {
     mkdir -p "$d/state"
     "$TALLY" -r "$d/region" add "$1.start" 1 >/dev/null
     echo "$d"
-}
-
-# start DIR CONF [ARGS...]: tallyd -f in the background, its output in
-# DIR/log; sets pid.
-start() {
-    local d=$1 conf=$2
-    shift 2
-    "$TALLYD" -c "$conf" -f "$@" >"$d/log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-}
-
-# wait_exit PID SECONDS: wait at most SECONDS for PID to exit; sets status
-# (its exit status, or "hung" if it had to be killed).
-wait_exit() {
-    if wait_for "$2" gone "$1"; then
-        status=0
-        wait "$1" || status=$?
-    else
-        kill -KILL "$1"
-        wait "$1" 2>/dev/null
-        status=hung
-    fi
-}
-
-# stop PID SECONDS: TERM, then wait_exit; also sets took (seconds).
-stop() {
-    local t0=$SECONDS
-    kill -TERM "$1"
-    wait_exit "$1" "$2"
-    took=$((SECONDS - t0))
 }
 
 # ---- HUP ------------------------------------------------------------------

@@ -55,18 +55,6 @@ free_port() {
     python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
 }
 
-# wait_for SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
-# fails after SECONDS.
-wait_for() {
-    local limit=$(($1 * 10)) i
-    shift
-    for ((i = 0; i < limit; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # wait_pid PID SECONDS: wait for a child of ours, killing it if it is still
 # running after SECONDS. Sets WAIT_STATUS (124 if it had to be killed).
 wait_pid() {

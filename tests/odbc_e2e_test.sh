@@ -81,13 +81,14 @@ conf() {
     } >"$d/tallyd.conf"
 }
 
-# once NAME: one cycle; passes when it exits 0 and writes the JSON.
+# once NAME [STATUS]: one cycle; passes when it exits STATUS (default 0;
+# 1 where a plugin is meant to fail its part) and writes the JSON.
 once() {
-    local d=$WORK/$1 rc=0
+    local d=$WORK/$1 rc=0 want=${2:-0}
     rm -f "$d/out.json"
     timeout -s KILL 120 "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >>"$d/agent.log" 2>&1 || rc=$?
-    if [ "$rc" -ne 0 ] || [ ! -s "$d/out.json" ]; then
-        fail "$1: tallyd --once exited $rc" "$(tail -n 6 "$d/agent.log")"
+    if [ "$rc" -ne "$want" ] || [ ! -s "$d/out.json" ]; then
+        fail "$1: tallyd --once exited $rc (want $want)" "$(tail -n 6 "$d/agent.log")"
         return 1
     fi
 }
@@ -161,7 +162,7 @@ fi
 # exporter still writes.
 conf notables "$(csv_sources "$DATA")
 sql \"dash\" { connection = \"DRIVER=$SQLITE_DRIVER;Database=$WORK/empty.db\" create_tables = false }"
-if once notables; then
+if once notables 1; then
     logged "create_tables = false: the missing table is named" "$WORK/notables/agent.log" \
         'sql "dash": table stats_daily is missing or lacks a column tally writes'
     expect_same "create_tables = false: the other exporters go on" "$WORK/csv/out.json" "$WORK/notables/out.json"
@@ -170,7 +171,7 @@ fi
 # A missing table in one odbc source: named, and the others go on.
 conf missing "$(csv_sources "$DATA")
 odbc \"gone\" { connection = \"$LITE\" stream = \"usage\" table = \"usage_archive\" }"
-if once missing; then
+if once missing 1; then
     logged "a missing table: a clear error naming the instance" "$WORK/missing/agent.log" \
         'odbc "gone": reading the columns of usage_archive failed: [SQLite]no such table: usage_archive'
     expect_same "a missing table: the other sources go on" "$WORK/csv/out.json" "$WORK/missing/out.json"
@@ -257,7 +258,7 @@ fi
 # Wrong credentials: named, no secret in the log, the other sources go on.
 conf badpw "$(csv_sources "$DATA")
 odbc \"pgbad\" { connection = \"$PGC;PWD=not-the-password\" stream = \"usage\" }"
-if once badpw; then
+if once badpw 1; then
     logged "wrong credentials: a clear error naming the instance" "$WORK/badpw/agent.log" \
         'odbc "pgbad": connecting with "DRIVER='
     logged "wrong credentials: the server's reason" "$WORK/badpw/agent.log" 'password authentication failed for user "tally"'

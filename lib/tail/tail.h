@@ -368,7 +368,7 @@ struct tail_source {
     tail_reject reject;
     tail_held_set held;
     uint64_t cycle;
-    bool warned_no_files; /* inventories: "no file matches" said once */
+    bool warned_no_files; /* "no file matches" said, until files match again */
 };
 
 /* The state key of the checkpoint. */

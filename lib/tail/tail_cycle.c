@@ -517,6 +517,22 @@ static int load_entries(tail_source *t, tail_entries *e)
     return rc;
 }
 
+/* A file source whose glob matches nothing reads nothing, silently
+ * otherwise: a typo in its path would look like a quiet day. Said once,
+ * and once more each time files matched and then none do. */
+static void note_matches(tail_source *t, size_t nf)
+{
+    if (nf > 0) {
+        t->warned_no_files = false;
+    } else if (!t->warned_no_files) {
+        t->api->log(t->host, TALLY_LOG_WARNING,
+                    "no file matches %s: nothing is read until one does; check the path if "
+                    "files should be there (said once until files match again)",
+                    t->pattern);
+        t->warned_no_files = true;
+    }
+}
+
 int tail_collect(tail_source *t)
 {
     int64_t now = t->api->now(t->host);
@@ -532,6 +548,8 @@ int tail_collect(tail_source *t)
         rc = -1;
     }
     bool inventory = t->stream == TALLY_STREAM_USERS || t->stream == TALLY_STREAM_API_KEYS;
+    if (rc == 0 && !inventory)
+        note_matches(t, nf);
     if (rc == 0)
         rc = inventory ? collect_inventory(t, &e, f, nf, now)
                        : collect_incremental(t, &e, f, nf, now);

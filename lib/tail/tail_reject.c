@@ -2,13 +2,16 @@
  * tail_reject.c — see tail.h, the reject file. The file is opened with O_APPEND at a
  * cycle's first reject and closed at its end, so it may be rotated or
  * removed between cycles. A new file starts with a header line and gets
- * mode 0600 (rows may hold user data); its default directory 0700.
+ * mode 0600 (rows may hold user data); its default directory 0700. A
+ * symlink, FIFO or another user's file at the path is refused (ownfile).
  *
  * The file is not part of the cycle's transaction: if a cycle is rolled
  * back, its rows are read again and their rejects appear twice in the
  * file, while the count (api->count_rejected) stays exact.
  */
 #include "tail/tail.h"
+
+#include "ownfile/ownfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,21 +73,28 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int open_file(tail_reject *r)
+/* 0 with r->fd, or -1 with why (cap bytes) saying what went wrong. */
+static int open_file(tail_reject *r, char *why, size_t cap)
 {
-    if (r->default_dir && make_parent(r->path) != 0)
+    if (r->default_dir && make_parent(r->path) != 0) {
+        snprintf(why, cap, "%s", strerror(errno));
         return -1;
-    int fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-    if (fd < 0)
+    }
+    /* ownfile: rows are never appended through a planted symlink, nor to
+     * a FIFO, nor to a file of another user. */
+    int fd;
+    if (ownfile_open(r->path, O_WRONLY | O_APPEND | O_CREAT, 0600, &fd, why, cap) != OWNFILE_OK)
         return -1;
     struct stat st;
     if (fstat(fd, &st) != 0) {
+        snprintf(why, cap, "%s", strerror(errno));
         close(fd);
         return -1;
     }
     if (st.st_size == 0) {
         /* Whatever the umask: rejected rows may carry user data. */
         if (fchmod(fd, 0600) != 0 || write_all(fd, REJECT_HEADER, strlen(REJECT_HEADER)) != 0) {
+            snprintf(why, cap, "%s", strerror(errno));
             close(fd);
             return -1;
         }
@@ -157,13 +167,18 @@ int tail_reject_add(tail_reject *r, tally_host *h, const tally_host_api *api, co
     r->line[used++] = '\n';
     if (r->write_failed)
         return 0;
-    if ((r->fd < 0 && open_file(r) != 0) || write_all(r->fd, r->line, used) != 0) {
+    char why[512] = "";
+    if (r->fd < 0 && open_file(r, why, sizeof(why)) != 0)
         r->write_failed = true;
+    else if (write_all(r->fd, r->line, used) != 0) {
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+        r->write_failed = true;
+    }
+    if (r->write_failed)
         api->log(h, TALLY_LOG_ERR,
                  "cannot write rejected rows to %s: %s; they are counted but not kept this "
                  "cycle: check the directory exists and is writable, or set reject_file",
-                 r->path, strerror(errno));
-    }
+                 r->path, why);
     return 0;
 }
 
