@@ -143,6 +143,47 @@ static void test_extra_columns_ignored(void **state)
     finish(&in);
 }
 
+/* A wide export: 600 columns, the mapped ones among the last, are read;
+ * the rest are ignored. Beyond the source's field limit (CSV_MAX_FIELDS)
+ * the header is reported with the file and its line, and nothing read. */
+static char *wide_line(size_t n, const char *tail)
+{
+    size_t cap = n * 8 + strlen(tail) + 2, k = 0;
+    char *t = malloc(cap);
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(t + k, cap - k, "c%zu,", i);
+    snprintf(t + k, cap - k, "%s\n", tail);
+    return t;
+}
+
+static void test_wide_file(void **state)
+{
+    (void)state;
+    char *header = wide_line(597, "id,created_at,input_tokens");
+    char *data = wide_line(597, "7,2026-11-21T10:00:00Z,42");
+    put("a.csv", header);
+    append("a.csv", data);
+    free(header);
+    free(data);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 1);
+    assert_int_equal(usage(&in, 0)->input_tokens, 42);
+    assert_ids(&in, "7");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+
+    header = wide_line(70000, "id,created_at");
+    put("b.csv", header);
+    free(header);
+    start(&in, "path = \"%s/b.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "b.csv:1: the header row cannot be read: more fields"));
+    finish(&in);
+}
+
 static void test_missing_required_column(void **state)
 {
     (void)state;
@@ -1213,6 +1254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_byte_order_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_spaces_and_shared_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extra_columns_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_required_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nulls, setup, teardown),
