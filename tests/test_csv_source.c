@@ -477,6 +477,62 @@ static void test_reject_log_limited(void **state)
     finish(&in);
 }
 
+/* The reject file stops growing at reject_max_bytes: every row is still
+ * counted, those not written are said once a cycle, and the file is
+ * never cut mid-row. */
+static void test_reject_max_bytes(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    for (int i = 0; i < 25; i++)
+        append("a.csv", "x,bad,u,m,1,0.5,\n");
+    inst in;
+    start(&in,
+          "path = \"%s/a.csv\" stream = \"usage\" reject_file = \"%s/r.csv\" "
+          "reject_max_bytes = 1000",
+          scratch, scratch);
+    collect(&in);
+    assert_int_equal(mock_host_rejected(in.h), 25);
+    char p[PATH_MAX];
+    struct stat st;
+    assert_int_equal(stat(spath(p, "r.csv"), &st), 0);
+    assert_true(st.st_size <= 1000);
+    char *rej = slurp(p);
+    size_t lines = 0;
+    for (char *c = rej; *c; c++)
+        lines += *c == '\n';
+    assert_true(lines >= 2 && lines < 26);
+    assert_int_equal(rej[strlen(rej) - 1], '\n');
+    free(rej);
+    char want[64];
+    snprintf(want, sizeof(want), "%zu rows set aside this cycle were counted but not", 26 - lines);
+    assert_non_null(mock_host_log_find(in.h, want));
+    size_t said = 0;
+    for (size_t i = 0; i < mock_host_log_count(in.h); i++)
+        said += strstr(mock_host_log_text(in.h, i), "reached reject_max_bytes (1000 bytes)") != NULL;
+    assert_int_equal(said, 1);
+    /* The next cycle: the file is still full; the new rows are counted. */
+    mock_host_log_clear(in.h);
+    append("a.csv", "x,bad,u,m,1,0.5,\n");
+    collect(&in);
+    assert_int_equal(mock_host_rejected(in.h), 26);
+    assert_non_null(mock_host_log_find(in.h, "1 rows set aside this cycle were counted but not"));
+    assert_int_equal(stat(p, &st), 0);
+    assert_true(st.st_size <= 1000);
+    finish(&in);
+
+    /* 0 keeps no rows at all. */
+    put("b.csv", HEADER "x,bad,u,m,1,0.5,\n");
+    start(&in,
+          "path = \"%s/b.csv\" stream = \"usage\" reject_file = \"%s/r0.csv\" "
+          "reject_max_bytes = 0",
+          scratch, scratch);
+    collect(&in);
+    assert_int_equal(mock_host_rejected(in.h), 1);
+    assert_int_not_equal(stat(spath(p, "r0.csv"), &st), 0);
+    finish(&in);
+}
+
 static void test_max_field_bytes(void **state)
 {
     (void)state;
@@ -1188,6 +1244,8 @@ static void test_check_errors(void **state)
                 "option 'max_field_bytes'");
     check_fails("path = \"/x\" stream = \"usage\" reject_file = \"rel.csv\"", 15,
                 "option 'reject_file'");
+    check_fails("path = \"/x\" stream = \"usage\" reject_max_bytes = -1", 16,
+                "option 'reject_max_bytes' = -1");
     /* Unknown options are libconfuse's to refuse. */
     assert_null(mock_host_section(plugin, "t", "path = \"/x\" stream = \"usage\" bogus = 1"));
     /* All good. */
@@ -1265,6 +1323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_naive_business, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_log_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reject_max_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_field_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_over_long_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_and_partial_line, setup, teardown),

@@ -650,6 +650,7 @@ int tail_init(tail_source *t, tally_host *h, const tally_host_api *api, const ta
              rec_batch_init(&t->batch, o->batch, o->row_limit, h, api) == 0 &&
              tail_reject_init(&t->reject, reject_path, o->reject_path == NULL) == 0;
     free(reject_path);
+    t->reject.max_bytes = o->reject_max_bytes;
     if (!ok) {
         api->log(h, TALLY_LOG_ERR, "starting failed: out of memory");
         tail_free(t);

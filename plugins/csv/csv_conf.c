@@ -38,6 +38,7 @@ const tally_option csv_options[] = {
     {CFG_INT("max_field_bytes", 65536, CFGF_NONE),
      "longest field in bytes; longer rows are set aside", check_max_field_bytes},
     TAIL_OPTION_REJECT_FILE("csv"),
+    TAIL_OPTION_REJECT_MAX_BYTES,
     TALLY_OPTION_END,
 };
 

@@ -42,6 +42,7 @@ const tally_option jsonl_options[] = {
      "longest line in bytes, its line end not counted; longer lines are set aside",
      check_max_line_bytes},
     TAIL_OPTION_REJECT_FILE("csv"),
+    TAIL_OPTION_REJECT_MAX_BYTES,
     TALLY_OPTION_END,
 };
 
