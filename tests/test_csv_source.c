@@ -450,6 +450,38 @@ static void test_bad_rows(void **state)
     finish(&in);
 }
 
+/* Negative token counts and costs are bad rows, in the reject file with
+ * their reason, unless allow_negative = true. */
+static void test_negative_values(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    append("a.csv", row(1, "u,m,9223372036854775807,0.5,"));
+    append("a.csv", row(2, "u,m,9223372036854775807,0.5,"));
+    append("a.csv", row(3, "u,m,-5,0.5,"));
+    append("a.csv", row(4, "u,m,1,-0.5,"));
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_ids(&in, "1,2");
+    assert_int_equal(mock_host_rejected(in.h), 2);
+    char *rej = rejects_of("usage");
+    assert_non_null(strstr(rej, "column 5 (input_tokens): \"\"-5\"\" is not 0 or more"));
+    assert_non_null(strstr(rej, "column 6 (total_cost_usd): \"\"-0.5\"\" is not 0 or more"));
+    free(rej);
+    finish(&in);
+
+    put("b.csv", HEADER);
+    append("b.csv", row(3, "u,m,-5,-0.5,"));
+    start(&in, "path = \"%s/b.csv\" stream = \"usage\" allow_negative = true", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 1);
+    assert_int_equal(usage(&in, 0)->input_tokens, -5);
+    assert_true(usage(&in, 0)->total_cost_usd == -TALLY_FIXED_ONE / 2);
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
 static void test_reject_log_limited(void **state)
 {
     (void)state;
@@ -1322,6 +1354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_naive_utc_and_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_naive_business, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negative_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_log_limited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_max_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_field_bytes, setup, teardown),

@@ -65,6 +65,7 @@ int tail_conf_build(cfg_t *section, const char *untitled, tail_conf *out)
     }
     rec_time_format_from_name(cfg_getstr(section, "time_format"), &out->time_format);
     rec_naive_parse(cfg_getstr(section, "naive_timezone"), &out->naive, &out->naive_offset_s);
+    out->allow_negative = cfg_getbool(section, "allow_negative");
     out->reject_max_bytes = (uint64_t)cfg_getint(section, "reject_max_bytes");
     const char *rf = cfg_getstr(section, "reject_file");
     if (ok && rf != NULL)
@@ -97,6 +98,7 @@ void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *ap
         .time_format = c->time_format,
         .naive = c->naive,
         .naive_offset_s = c->naive_offset_s,
+        .allow_negative = c->allow_negative,
         .host = h,
         .api = api,
     };

@@ -63,6 +63,7 @@ typedef struct tail_conf {
     rec_time_format time_format;
     rec_naive_kind naive;
     int32_t naive_offset_s;
+    bool allow_negative;
     char *reject_path; /* NULL: <state_dir>/rejects/<title>.csv */
     uint64_t reject_max_bytes;
 } tail_conf;

@@ -38,6 +38,7 @@ const tally_option jsonl_options[] = {
     REC_OPTION_COLUMNS(key),
     REC_OPTION_TIME_FORMAT,
     REC_OPTION_NAIVE_TIMEZONE,
+    REC_OPTION_ALLOW_NEGATIVE,
     {CFG_INT("max_line_bytes", MAX_LINE_BYTES_DEFAULT, CFGF_NONE),
      "longest line in bytes, its line end not counted; longer lines are set aside",
      check_max_line_bytes},
