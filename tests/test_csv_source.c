@@ -788,6 +788,36 @@ static void test_copytruncate(void **state)
     finish(&in);
 }
 
+/* A file cut in place below what was read (same inode, its first 4 KiB
+ * unchanged) is no new content: nothing is read twice, the cut is said
+ * once, and reading goes on beyond the old end. (copytruncate, which
+ * empties the file first, is test_copytruncate.) */
+static void test_cut_in_place(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    rows("a.csv", 1, 200);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 200);
+    take_ids(&in);
+    cut_after_lines("a.csv", 101); /* the header and rows 1..100, over 4 KiB */
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    mock_host_log_clear(in.h);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    /* The writer goes on: what lies beyond the old end is read. */
+    rows("a.csv", 101, 203);
+    collect(&in);
+    assert_ids(&in, "201,202,203");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
 static void test_gzip(void **state)
 {
     (void)state;
@@ -1366,6 +1396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rename_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_out_of_glob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip_being_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_file, setup, teardown),
