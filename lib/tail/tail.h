@@ -145,6 +145,10 @@ int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, 
 int tail_files_place(tally_host *h, const tally_host_api *api, tail_entries *e, tail_found *f,
                     size_t fi, int64_t now);
 
+/* Does f (its prefix read: tail_found_prefix) start with the bytes en's
+ * fingerprint covers, a fingerprint that says more than the header row?
+ * How a renamed or compressed copy of en's content is recognised. */
+bool tail_files_continues(tail_found *f, const tail_entry *en);
 /* Does a file (its first content bytes, size on disk, gzip or not) still
  * hold what en read from it? */
 bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t prefix_len,

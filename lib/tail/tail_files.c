@@ -359,7 +359,7 @@ int tail_found_prefix(tail_found *f, const char **why)
 
 /* Does f's content start with the bytes en's fingerprint covers, and
  * does that say more than the header row? */
-static bool continues(tail_found *f, const tail_entry *en)
+bool tail_files_continues(tail_found *f, const tail_entry *en)
 {
     if (en->fp_len <= en->data_start || f->prefix_len < en->fp_len)
         return false;
@@ -584,7 +584,7 @@ int tail_files_place(tally_host *h, const tally_host_api *api, tail_entries *e, 
     long best = -1, twin = -1;
     for (size_t i = 0; i < e->n; i++) {
         tail_entry *en = &e->v[i];
-        if ((long)i == x->weak || !continues(x, en))
+        if ((long)i == x->weak || !tail_files_continues(x, en))
             continue;
         if (en->retired || en->found < 0) {
             if (best < 0 || en->seen > e->v[best].seen ||
