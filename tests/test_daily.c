@@ -252,7 +252,8 @@ static void test_sums_saturate(void **state)
     tally_record r[3];
     for (int i = 0; i < 3; i++) {
         r[i] = usage(i < 2 ? "2026-11-20T10:00:00Z" : "2026-11-21T10:00:00Z", "u", "m", 200, NULL,
-                     INT64_MAX, 0);
+                     0, 0);
+        r[i].u.usage.input_tokens = INT64_MAX;
         r[i].u.usage.output_tokens = 1;
         r[i].u.usage.total_cost_usd = big;
     }
