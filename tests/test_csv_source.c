@@ -180,7 +180,8 @@ static void test_wide_file(void **state)
     start(&in, "path = \"%s/b.csv\" stream = \"usage\"", scratch);
     collect(&in);
     assert_int_equal(mock_host_record_count(in.h), 0);
-    assert_non_null(mock_host_log_find(in.h, "b.csv:1: the header row cannot be read: more fields"));
+    assert_non_null(
+        mock_host_log_find(in.h, "b.csv:1: the header row cannot be read: more fields"));
     finish(&in);
 }
 
@@ -541,7 +542,8 @@ static void test_reject_max_bytes(void **state)
     assert_non_null(mock_host_log_find(in.h, want));
     size_t said = 0;
     for (size_t i = 0; i < mock_host_log_count(in.h); i++)
-        said += strstr(mock_host_log_text(in.h, i), "reached reject_max_bytes (1000 bytes)") != NULL;
+        said +=
+            strstr(mock_host_log_text(in.h, i), "reached reject_max_bytes (1000 bytes)") != NULL;
     assert_int_equal(said, 1);
     /* The next cycle: the file is still full; the new rows are counted. */
     mock_host_log_clear(in.h);

@@ -490,8 +490,7 @@ static void test_negative_refused(void **state)
     char why[192];
     assert_int_equal(conv_signs(false, "-5", "1", "1", &u, why, sizeof(why)), 1);
     assert_string_equal(why, "input_tokens: \"-5\" is not " REC_NOT_NEGATIVE);
-    assert_int_equal(conv_signs(false, "5", "-0.000000000000000001", "1", &u, why, sizeof(why)),
-                     1);
+    assert_int_equal(conv_signs(false, "5", "-0.000000000000000001", "1", &u, why, sizeof(why)), 1);
     assert_non_null(strstr(why, "total_cost_usd"));
     assert_int_equal(conv_signs(false, "-0", "-0.0", "1", &u, why, sizeof(why)), 0);
     assert_int_equal(u.input_tokens, 0);
@@ -508,13 +507,20 @@ static void test_negative_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64),         cmocka_unit_test(test_fixed_exact),
-        cmocka_unit_test(test_fixed_values),  cmocka_unit_test(test_fixed_rounding),
-        cmocka_unit_test(test_fixed_refused), cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_iso_zones),     cmocka_unit_test(test_iso_fractions),
-        cmocka_unit_test(test_iso_naive),     cmocka_unit_test(test_iso_calendar),
-        cmocka_unit_test(test_iso_syntax),    cmocka_unit_test(test_iso_range),
-        cmocka_unit_test(test_epoch),         cmocka_unit_test(test_locale_independent),
+        cmocka_unit_test(test_int64),
+        cmocka_unit_test(test_fixed_exact),
+        cmocka_unit_test(test_fixed_values),
+        cmocka_unit_test(test_fixed_rounding),
+        cmocka_unit_test(test_fixed_refused),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_iso_zones),
+        cmocka_unit_test(test_iso_fractions),
+        cmocka_unit_test(test_iso_naive),
+        cmocka_unit_test(test_iso_calendar),
+        cmocka_unit_test(test_iso_syntax),
+        cmocka_unit_test(test_iso_range),
+        cmocka_unit_test(test_epoch),
+        cmocka_unit_test(test_locale_independent),
         cmocka_unit_test(test_negative_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

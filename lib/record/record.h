@@ -217,7 +217,8 @@ typedef struct rec_conv {
  * usage: unless allow_negative is set, such a row is refused, with this
  * as what the value is not. Response times and status codes keep their
  * sign. */
-#define REC_NOT_NEGATIVE "0 or more (a negative count or cost; set allow_negative = true to read it)"
+#define REC_NOT_NEGATIVE                                                                           \
+    "0 or more (a negative count or cost; set allow_negative = true to read it)"
 static inline bool rec_sign_refused(const rec_conv *c, uint8_t kind, bool negative)
 {
     return negative && !c->allow_negative && (kind == REC_K_INT || kind == REC_K_FIXED);

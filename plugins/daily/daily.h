@@ -90,7 +90,7 @@ typedef struct daily_collector {
     daily_inventory *inv;
     size_t n_inv;
     daily_map saturated; /* (scope, date, field) already reported, daily_sums.c */
-    unsigned char *key; /* scratch for composite keys */
+    unsigned char *key;  /* scratch for composite keys */
     size_t key_cap;
 
     /* Prepared statements, see daily_store.c. */

@@ -129,8 +129,8 @@ static int fold_usage(daily_collector *d, const tally_usage *u)
         .error = error,
         .tokens = {u->input_tokens, u->output_tokens, u->cache_creation_input_tokens,
                    u->cache_read_input_tokens},
-        .cost = {u->total_cost_usd, u->actual_total_cost_usd, u->input_cost_usd,
-                 u->output_cost_usd, u->cache_creation_cost_usd, u->cache_read_cost_usd},
+        .cost = {u->total_cost_usd, u->actual_total_cost_usd, u->input_cost_usd, u->output_cost_usd,
+                 u->cache_creation_cost_usd, u->cache_read_cost_usd},
         .rt_sum = u->has_response_time ? u->response_time_ms : 0,
         .rt_count = u->has_response_time,
     };

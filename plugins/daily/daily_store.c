@@ -194,8 +194,8 @@ void daily_store_close(daily_collector *d)
  * of n_costs of day_costs'): each at a bound of int64 saturated. The
  * names are daily_sums.c's, so a sum that saturated while pending and
  * again here is reported once. */
-static void check_bounds(daily_collector *d, sqlite3_stmt *st, const char *scope,
-                         const char *date, int n_costs)
+static void check_bounds(daily_collector *d, sqlite3_stmt *st, const char *scope, const char *date,
+                         int n_costs)
 {
     static const char *const sum_names[] = {"requests", "error requests"};
     const int n_sums = 2 + DAILY_N_TOKENS;
@@ -203,8 +203,8 @@ static void check_bounds(daily_collector *d, sqlite3_stmt *st, const char *scope
         int64_t v = sqlite3_column_int64(st, i);
         if (v != INT64_MAX && v != INT64_MIN)
             continue;
-        const char *field = i < 2                 ? sum_names[i]
-                            : i < n_sums          ? daily_token_names[i - 2]
+        const char *field = i < 2                        ? sum_names[i]
+                            : i < n_sums                 ? daily_token_names[i - 2]
                             : i - n_sums < DAILY_N_COSTS ? daily_cost_names[i - n_sums]
                                                          : "response_time_ms";
         daily_saturated(d, scope, date, field);
@@ -212,8 +212,8 @@ static void check_bounds(daily_collector *d, sqlite3_stmt *st, const char *scope
 }
 
 /* Step st to its end; with a scope, check the row it returns. */
-static int step_checked(daily_collector *d, sqlite3_stmt *st, const char *what,
-                        const char *scope, const char *date, int n_costs)
+static int step_checked(daily_collector *d, sqlite3_stmt *st, const char *what, const char *scope,
+                        const char *date, int n_costs)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
