@@ -3,8 +3,9 @@
 # replaces exactly the business days named (a day damaged in the state is
 # restored from the input, the days outside the range are left as they
 # are), running it again changes nothing, rows the csv source has not yet
-# reached are not counted by it (nor twice afterwards), and bad ranges are
-# refused with nothing changed.
+# reached are not counted by it (nor twice afterwards), bad ranges are
+# refused with nothing changed, and a file rotated and gzipped while the
+# agent was stopped is found by its fingerprint (issue 11 item 6).
 # Usage: daily_recompute_test.sh TALLYD PLUGIN_DIR
 set -euo pipefail
 TALLYD=$1
@@ -87,5 +88,20 @@ for bad in 2026-11-19..2026-11-18 2026-11-18 2026-02-30..2026-03-01 yesterday..t
 done
 run --once
 same bad_ranges_changed_nothing "$work/before.json" "$work/out.json"
+
+# A file renamed and gzipped while the agent was stopped (a new inode,
+# both names in the glob): the recompute finds it as the normal cycle
+# does, by its fingerprint, and gives the same result twice.
+mkdir -p "$work/rot" "$work/rot-state"
+head -13 "$work/in/usage.csv" > "$work/rot/usage-a.csv"
+sed "s|$work/state|$work/rot-state|; s|$work/in/usage\*.csv|$work/rot/usage-a.csv*|; s|$work/out.json|$work/rot.json|" \
+    "$work/tallyd.conf" > "$work/rot.conf"
+rrun() { "$TALLYD" -c "$work/rot.conf" --now "$NOW" "$@" > "$work/log" 2>&1; }
+rrun --once && cp "$work/rot.json" "$work/rot-clean.json"
+mv "$work/rot/usage-a.csv" "$work/rot/usage-a.csv.1" && gzip "$work/rot/usage-a.csv.1"
+rrun --recompute 2026-11-17..2026-11-21 || fail rotated_recompute_runs "$(cat "$work/log")"
+same rotated_gz_found_by_recompute "$work/rot-clean.json" "$work/rot.json"
+rrun --recompute 2026-11-17..2026-11-21
+same rotated_gz_recompute_twice "$work/rot-clean.json" "$work/rot.json"
 
 totals

@@ -215,6 +215,21 @@ void truncate_leaf(const char *leaf)
     assert_int_equal(truncate(spath(p, leaf), 0), 0);
 }
 
+void cut_after_lines(const char *leaf, size_t n)
+{
+    char p[PATH_MAX];
+    char *all = slurp(spath(p, leaf));
+    assert_non_null(all);
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+        char *lf = strchr(all + at, '\n');
+        assert_non_null(lf);
+        at = (size_t)(lf - all) + 1;
+    }
+    free(all);
+    assert_int_equal(truncate(p, (off_t)at), 0);
+}
+
 void check_fails(const char *text, int line, const char *needle)
 {
     plugin_check_fails(plugin, "t", text, line, needle);

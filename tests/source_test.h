@@ -43,6 +43,8 @@ void put_gz(const char *leaf, const char *text);
 void rename_leaf(const char *from, const char *to);
 void copy_file(const char *from, const char *to);
 void truncate_leaf(const char *leaf);
+/* Cut the file in place after its first n lines (same inode). */
+void cut_after_lines(const char *leaf, size_t n);
 /* The whole file, NUL terminated (free it); NULL if it cannot be read. */
 char *slurp(const char *path);
 /* <scratch>/rejects/<title>.csv, checked for its header line (free it). */

@@ -143,6 +143,48 @@ static void test_extra_columns_ignored(void **state)
     finish(&in);
 }
 
+/* A wide export: 600 columns, the mapped ones among the last, are read;
+ * the rest are ignored. Beyond the source's field limit (CSV_MAX_FIELDS)
+ * the header is reported with the file and its line, and nothing read. */
+static char *wide_line(size_t n, const char *tail)
+{
+    size_t cap = n * 8 + strlen(tail) + 2, k = 0;
+    char *t = malloc(cap);
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(t + k, cap - k, "c%zu,", i);
+    snprintf(t + k, cap - k, "%s\n", tail);
+    return t;
+}
+
+static void test_wide_file(void **state)
+{
+    (void)state;
+    char *header = wide_line(597, "id,created_at,input_tokens");
+    char *data = wide_line(597, "7,2026-11-21T10:00:00Z,42");
+    put("a.csv", header);
+    append("a.csv", data);
+    free(header);
+    free(data);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 1);
+    assert_int_equal(usage(&in, 0)->input_tokens, 42);
+    assert_ids(&in, "7");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+
+    header = wide_line(70000, "id,created_at");
+    put("b.csv", header);
+    free(header);
+    start(&in, "path = \"%s/b.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(
+        mock_host_log_find(in.h, "b.csv:1: the header row cannot be read: more fields"));
+    finish(&in);
+}
+
 static void test_missing_required_column(void **state)
 {
     (void)state;
@@ -409,6 +451,38 @@ static void test_bad_rows(void **state)
     finish(&in);
 }
 
+/* Negative token counts and costs are bad rows, in the reject file with
+ * their reason, unless allow_negative = true. */
+static void test_negative_values(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    append("a.csv", row(1, "u,m,9223372036854775807,0.5,"));
+    append("a.csv", row(2, "u,m,9223372036854775807,0.5,"));
+    append("a.csv", row(3, "u,m,-5,0.5,"));
+    append("a.csv", row(4, "u,m,1,-0.5,"));
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_ids(&in, "1,2");
+    assert_int_equal(mock_host_rejected(in.h), 2);
+    char *rej = rejects_of("usage");
+    assert_non_null(strstr(rej, "column 5 (input_tokens): \"\"-5\"\" is not 0 or more"));
+    assert_non_null(strstr(rej, "column 6 (total_cost_usd): \"\"-0.5\"\" is not 0 or more"));
+    free(rej);
+    finish(&in);
+
+    put("b.csv", HEADER);
+    append("b.csv", row(3, "u,m,-5,-0.5,"));
+    start(&in, "path = \"%s/b.csv\" stream = \"usage\" allow_negative = true", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 1);
+    assert_int_equal(usage(&in, 0)->input_tokens, -5);
+    assert_true(usage(&in, 0)->total_cost_usd == -TALLY_FIXED_ONE / 2);
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
 static void test_reject_log_limited(void **state)
 {
     (void)state;
@@ -433,6 +507,63 @@ static void test_reject_log_limited(void **state)
         n += *c == '\n';
     assert_int_equal(n, 26);
     free(rej);
+    finish(&in);
+}
+
+/* The reject file stops growing at reject_max_bytes: every row is still
+ * counted, those not written are said once a cycle, and the file is
+ * never cut mid-row. */
+static void test_reject_max_bytes(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    for (int i = 0; i < 25; i++)
+        append("a.csv", "x,bad,u,m,1,0.5,\n");
+    inst in;
+    start(&in,
+          "path = \"%s/a.csv\" stream = \"usage\" reject_file = \"%s/r.csv\" "
+          "reject_max_bytes = 1000",
+          scratch, scratch);
+    collect(&in);
+    assert_int_equal(mock_host_rejected(in.h), 25);
+    char p[PATH_MAX];
+    struct stat st;
+    assert_int_equal(stat(spath(p, "r.csv"), &st), 0);
+    assert_true(st.st_size <= 1000);
+    char *rej = slurp(p);
+    size_t lines = 0;
+    for (char *c = rej; *c; c++)
+        lines += *c == '\n';
+    assert_true(lines >= 2 && lines < 26);
+    assert_int_equal(rej[strlen(rej) - 1], '\n');
+    free(rej);
+    char want[64];
+    snprintf(want, sizeof(want), "%zu rows set aside this cycle were counted but not", 26 - lines);
+    assert_non_null(mock_host_log_find(in.h, want));
+    size_t said = 0;
+    for (size_t i = 0; i < mock_host_log_count(in.h); i++)
+        said +=
+            strstr(mock_host_log_text(in.h, i), "reached reject_max_bytes (1000 bytes)") != NULL;
+    assert_int_equal(said, 1);
+    /* The next cycle: the file is still full; the new rows are counted. */
+    mock_host_log_clear(in.h);
+    append("a.csv", "x,bad,u,m,1,0.5,\n");
+    collect(&in);
+    assert_int_equal(mock_host_rejected(in.h), 26);
+    assert_non_null(mock_host_log_find(in.h, "1 rows set aside this cycle were counted but not"));
+    assert_int_equal(stat(p, &st), 0);
+    assert_true(st.st_size <= 1000);
+    finish(&in);
+
+    /* 0 keeps no rows at all. */
+    put("b.csv", HEADER "x,bad,u,m,1,0.5,\n");
+    start(&in,
+          "path = \"%s/b.csv\" stream = \"usage\" reject_file = \"%s/r0.csv\" "
+          "reject_max_bytes = 0",
+          scratch, scratch);
+    collect(&in);
+    assert_int_equal(mock_host_rejected(in.h), 1);
+    assert_int_not_equal(stat(spath(p, "r0.csv"), &st), 0);
     finish(&in);
 }
 
@@ -656,6 +787,36 @@ static void test_copytruncate(void **state)
     assert_ids(&in, "8");
     collect(&in);
     assert_ids(&in, "");
+    finish(&in);
+}
+
+/* A file cut in place below what was read (same inode, its first 4 KiB
+ * unchanged) is no new content: nothing is read twice, the cut is said
+ * once, and reading goes on beyond the old end. (copytruncate, which
+ * empties the file first, is test_copytruncate.) */
+static void test_cut_in_place(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    rows("a.csv", 1, 200);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 200);
+    take_ids(&in);
+    cut_after_lines("a.csv", 101); /* the header and rows 1..100, over 4 KiB */
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    mock_host_log_clear(in.h);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    /* The writer goes on: what lies beyond the old end is read. */
+    rows("a.csv", 101, 203);
+    collect(&in);
+    assert_ids(&in, "201,202,203");
+    assert_int_equal(mock_host_rejected(in.h), 0);
     finish(&in);
 }
 
@@ -1147,6 +1308,8 @@ static void test_check_errors(void **state)
                 "option 'max_field_bytes'");
     check_fails("path = \"/x\" stream = \"usage\" reject_file = \"rel.csv\"", 15,
                 "option 'reject_file'");
+    check_fails("path = \"/x\" stream = \"usage\" reject_max_bytes = -1", 16,
+                "option 'reject_max_bytes' = -1");
     /* Unknown options are libconfuse's to refuse. */
     assert_null(mock_host_section(plugin, "t", "path = \"/x\" stream = \"usage\" bogus = 1"));
     /* All good. */
@@ -1213,6 +1376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_byte_order_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_spaces_and_shared_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extra_columns_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_required_column, setup, teardown),
         cmocka_unit_test_setup_teardown(test_candidates_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nulls, setup, teardown),
@@ -1222,7 +1386,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_naive_utc_and_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_naive_business, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negative_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reject_log_limited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reject_max_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_field_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_over_long_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_and_partial_line, setup, teardown),
@@ -1232,6 +1398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rename_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_out_of_glob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip_being_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_file, setup, teardown),

@@ -233,6 +233,57 @@ static void test_tokens_2_to_40(void **state)
     finish(f);
 }
 
+/* How many log lines hold needle. */
+static size_t logged(const tally_host *h, const char *needle)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < mock_host_log_count(h); i++)
+        n += strstr(mock_host_log_text(h, i), needle) != NULL;
+    return n;
+}
+
+/* Sums saturate at int64 and say so once, never wrap: pending (two rows
+ * in one flush), in the tables (one row per flush), per user-day, and in
+ * the summary and combined totals of two saturated days. Costs too. */
+static void test_sums_saturate(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    const tally_fixed big = (tally_fixed)INT64_MAX * TALLY_FIXED_ONE; /* 9.2e18 dollars */
+    tally_record r[3];
+    for (int i = 0; i < 3; i++) {
+        r[i] = usage(i < 2 ? "2026-11-20T10:00:00Z" : "2026-11-21T10:00:00Z", "u", "m", 200, NULL,
+                     0, 0);
+        r[i].u.usage.input_tokens = INT64_MAX;
+        r[i].u.usage.output_tokens = 1;
+        r[i].u.usage.total_cost_usd = big;
+    }
+    feed(f, r, 2);     /* 2026-11-20: saturates while pending */
+    feed(f, r + 2, 1); /* 2026-11-21: one row, at the bound */
+    feed(f, r + 2, 1); /* ... and again: saturates in the table */
+    stats(f);
+    assert_int_equal(day(f, "2026-11-20")->input_tokens, INT64_MAX);
+    assert_int_equal(day(f, "2026-11-20")->output_tokens, 2);
+    assert_int_equal(day(f, "2026-11-21")->input_tokens, INT64_MAX);
+    assert_int_equal(day(f, "2026-11-21")->total_requests, 2);
+    assert_true(day(f, "2026-11-21")->total_cost >= 9.2e18);
+    assert_int_equal(f->st.summary.all_time_input_tokens, INT64_MAX);
+    assert_int_equal(f->st.summary.all_time_output_tokens, 4);
+    assert_true(f->st.summary.all_time_cost >= 9.2e18);
+    for (size_t i = 0; i < f->st.n_user_days; i++)
+        assert_int_equal(f->st.user_days[i].input_tokens, INT64_MAX);
+    /* Reported once per scope, day and field, however often it recurs. */
+    assert_int_equal(logged(f->h, "the day sum input_tokens of 2026-11-20 went beyond"), 1);
+    assert_int_equal(logged(f->h, "the day sum input_tokens of 2026-11-21 went beyond"), 1);
+    assert_int_equal(logged(f->h, "the user day sum input_tokens of 2026-11-20"), 1);
+    assert_int_equal(logged(f->h, "the day sum total_cost_usd of 2026-11-20"), 1);
+    assert_int_equal(logged(f->h, "the summary sum input_tokens"), 1);
+    stats(f);
+    assert_int_equal(logged(f->h, "the summary sum input_tokens"), 1);
+    assert_int_equal(logged(f->h, "output_tokens"), 0);
+    mock_host_log_clear(f->h);
+    finish(f);
+}
+
 static void test_discard_forgets_pending(void **state)
 {
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
@@ -478,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_today_and_future_rows),
         cmocka_unit_test(test_exact_costs_any_order),
         cmocka_unit_test(test_tokens_2_to_40),
+        cmocka_unit_test(test_sums_saturate),
         cmocka_unit_test(test_discard_forgets_pending),
         cmocka_unit_test(test_late_rows_and_zero_days),
         cmocka_unit_test(test_fallbacks),

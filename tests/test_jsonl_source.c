@@ -288,6 +288,28 @@ static void test_rename_rotation(void **state)
     finish(&in);
 }
 
+/* A file cut in place below what was read, its first 4 KiB unchanged:
+ * nothing is read twice (test_cut_in_place of the csv source). */
+static void test_cut_in_place(void **state)
+{
+    (void)state;
+    lines("a.jsonl", 1, 200);
+    inst in;
+    start(&in, "path = \"%s/a.jsonl\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 200);
+    take_ids(&in);
+    cut_after_lines("a.jsonl", 100);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    lines("a.jsonl", 101, 202);
+    collect(&in);
+    assert_ids(&in, "201,202");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
 static void test_copytruncate(void **state)
 {
     (void)state;
@@ -475,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_and_partial_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_glob_and_new_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_in_place, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_file, setup, teardown),

@@ -275,6 +275,27 @@ static int teardown(void **state)
 
 /* ---- rows to records (SQLite) ---- */
 
+/* Negative token counts and costs are bad rows unless allow_negative is
+ * set; a negative response time is not refused for its sign. */
+static void test_negative_refused(void **state)
+{
+    (void)state;
+    sql(USAGE_TABLE);
+    sql("INSERT INTO usage (id, created_at, input_tokens, total_cost_usd, response_time_ms) "
+        "VALUES ('a', '2026-11-21T10:00:00Z', 5, '1', -3),"
+        " ('b', '2026-11-21T10:00:01Z', -5, '1', 1),"
+        " ('c', '2026-11-21T10:00:02Z', 5, '-0.001', 1);");
+    inst in;
+    start(&in, "connection = \"%s\" stream = \"usage\"", sqlite_conn());
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 1);
+    assert_true(str_is(usage(&in, 0)->id, "a"));
+    assert_int_equal(mock_host_rejected(in.h), 2);
+    assert_non_null(mock_host_log_find(in.h, "(input_tokens) is "));
+    assert_non_null(mock_host_log_find(in.h, "which is not 0 or more (a negative count or cost"));
+    finish(&in);
+}
+
 static void test_values_and_nulls(void **state)
 {
     (void)state;
@@ -292,7 +313,8 @@ static void test_values_and_nulls(void **state)
         "INSERT INTO usage (id, created_at, input_tokens, total_cost_usd, response_time_ms) "
         "VALUES ('d', '2026-11-21T10:00:03Z', 1099511627776, '-1.5e-3', 3);");
     inst in;
-    start(&in, "connection = \"%s\" stream = \"usage\"", sqlite_conn());
+    /* A negative cost is read only when allowed (test_negative_refused). */
+    start(&in, "connection = \"%s\" stream = \"usage\" allow_negative = true", sqlite_conn());
     collect(&in);
     assert_int_equal(mock_host_record_count(in.h), 4);
     /* Text in SQLite sorts as bytes: 'c' (a space after the date) first. */
@@ -904,6 +926,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_values_and_nulls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negative_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_naive_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_timestamp_across_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_reads_again, setup, teardown),

@@ -457,16 +457,71 @@ static void test_locale_independent(void **state)
     setlocale(LC_ALL, "C");
 }
 
+/* ---- Signs of counts and costs ------------------------------------------ */
+
+/* One usage row of (input_tokens, total_cost_usd, response_time_ms)
+ * through rec_conv_row: 0 converted, 1 refused (reason in c->reason). */
+static int conv_signs(bool allow, const char *tokens, const char *cost, const char *rt,
+                      tally_usage *u, char *reason, size_t cap)
+{
+    rec_conv c = {.stream = TALLY_STREAM_USAGE, .allow_negative = allow};
+    rec_colmap m;
+    rec_colmap_fields(TALLY_STREAM_USAGE, &m);
+    rec_value row[REC_FIELD_COUNT] = {{0}};
+    row[REC_F_CREATED_AT] = (rec_value){"2026-11-22T03:00:00Z", 20};
+    row[REC_F_INPUT_TOKENS] = (rec_value){tokens, (uint32_t)strlen(tokens)};
+    row[REC_F_TOTAL_COST_USD] = (rec_value){cost, (uint32_t)strlen(cost)};
+    row[REC_F_RESPONSE_TIME_MS] = (rec_value){rt, (uint32_t)strlen(rt)};
+    rec_batch b;
+    assert_int_equal(rec_batch_init(&b, 4, 256, NULL, NULL), 0);
+    tally_record *r = NULL;
+    int rc = rec_conv_row(&c, &m, row, NULL, NULL, &b, &r);
+    if (rc == 0)
+        *u = r->u.usage;
+    snprintf(reason, cap, "%s", c.reason);
+    rec_batch_free(&b);
+    return rc;
+}
+
+static void test_negative_refused(void **state)
+{
+    (void)state;
+    tally_usage u;
+    char why[192];
+    assert_int_equal(conv_signs(false, "-5", "1", "1", &u, why, sizeof(why)), 1);
+    assert_string_equal(why, "input_tokens: \"-5\" is not " REC_NOT_NEGATIVE);
+    assert_int_equal(conv_signs(false, "5", "-0.000000000000000001", "1", &u, why, sizeof(why)), 1);
+    assert_non_null(strstr(why, "total_cost_usd"));
+    assert_int_equal(conv_signs(false, "-0", "-0.0", "1", &u, why, sizeof(why)), 0);
+    assert_int_equal(u.input_tokens, 0);
+    /* A response time keeps its sign: it is no sum of usage. */
+    assert_int_equal(conv_signs(false, "5", "1", "-3", &u, why, sizeof(why)), 0);
+    assert_true(u.response_time_ms == -3 * TALLY_FIXED_ONE);
+    /* allow_negative reads them. */
+    assert_int_equal(conv_signs(true, "-9223372036854775808", "-1.5", "1", &u, why, sizeof(why)),
+                     0);
+    assert_int_equal(u.input_tokens, INT64_MIN);
+    assert_true(u.total_cost_usd == -(TALLY_FIXED_ONE * 3 / 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_int64),         cmocka_unit_test(test_fixed_exact),
-        cmocka_unit_test(test_fixed_values),  cmocka_unit_test(test_fixed_rounding),
-        cmocka_unit_test(test_fixed_refused), cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_iso_zones),     cmocka_unit_test(test_iso_fractions),
-        cmocka_unit_test(test_iso_naive),     cmocka_unit_test(test_iso_calendar),
-        cmocka_unit_test(test_iso_syntax),    cmocka_unit_test(test_iso_range),
-        cmocka_unit_test(test_epoch),         cmocka_unit_test(test_locale_independent),
+        cmocka_unit_test(test_int64),
+        cmocka_unit_test(test_fixed_exact),
+        cmocka_unit_test(test_fixed_values),
+        cmocka_unit_test(test_fixed_rounding),
+        cmocka_unit_test(test_fixed_refused),
+        cmocka_unit_test(test_bool),
+        cmocka_unit_test(test_iso_zones),
+        cmocka_unit_test(test_iso_fractions),
+        cmocka_unit_test(test_iso_naive),
+        cmocka_unit_test(test_iso_calendar),
+        cmocka_unit_test(test_iso_syntax),
+        cmocka_unit_test(test_iso_range),
+        cmocka_unit_test(test_epoch),
+        cmocka_unit_test(test_locale_independent),
+        cmocka_unit_test(test_negative_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

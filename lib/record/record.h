@@ -198,6 +198,7 @@ typedef struct rec_conv {
     rec_time_format time_format;
     rec_naive_kind naive;
     int32_t naive_offset_s; /* REC_NAIVE_OFFSET: local = UTC + this */
+    bool allow_negative;    /* allow_negative: token counts and costs below 0 are read */
     tally_host *host;
     const tally_host_api *api;
     /* The business zone's UTC offset per local hour, so that a file of one
@@ -211,6 +212,17 @@ typedef struct rec_conv {
     } hours[REC_HOUR_CACHE];
     char reason[192]; /* why the last row was refused */
 } rec_conv;
+
+/* Token counts (REC_K_INT) and costs (REC_K_FIXED) below zero are no
+ * usage: unless allow_negative is set, such a row is refused, with this
+ * as what the value is not. Response times and status codes keep their
+ * sign. */
+#define REC_NOT_NEGATIVE                                                                           \
+    "0 or more (a negative count or cost; set allow_negative = true to read it)"
+static inline bool rec_sign_refused(const rec_conv *c, uint8_t kind, bool negative)
+{
+    return negative && !c->allow_negative && (kind == REC_K_INT || kind == REC_K_FIXED);
+}
 
 /* Forget the hour cache (the zone may differ after a reload). */
 void rec_conv_reset(rec_conv *c);

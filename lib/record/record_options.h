@@ -1,8 +1,8 @@
 /*
  * record_options.h — the options every record source shares, each one row
  * (libconfuse definition, help, check) to put in the source's
- * tally_option table as it is: stream, columns, time_format and
- * naive_timezone. Written once here, so the csv, jsonl and odbc sources
+ * tally_option table as it is: stream, columns, time_format,
+ * naive_timezone and allow_negative. Written once here, so the csv, jsonl and odbc sources
  * say and check the same thing the same way.
  */
 #ifndef TALLY_LIB_RECORD_OPTIONS_H
@@ -42,6 +42,14 @@
             "agent's "                                                                             \
             "timezone)",                                                                           \
             rec_option_naive_timezone                                                              \
+    }
+
+#define REC_OPTION_ALLOW_NEGATIVE                                                                  \
+    {                                                                                              \
+        CFG_BOOL("allow_negative", cfg_false, CFGF_NONE),                                          \
+            "read negative token counts and costs (refunds, corrections); when false, the "        \
+            "default, a row with one is set aside as bad",                                         \
+            NULL                                                                                   \
     }
 
 /* The rows' checks (tally_option_check): each problem goes to

@@ -192,6 +192,8 @@ again:;
             int64_t x = 0; /* NULL: 0, and no status code */
             if (len > 0 && rec_parse_int64(p, len, &x) != 0)
                 return refuse(c, m, col, m->mapped[i].field, v, "a whole number that fits 64 bits");
+            if (rec_sign_refused(c, m->mapped[i].kind, x < 0))
+                return refuse(c, m, col, m->mapped[i].field, v, REC_NOT_NEGATIVE);
             *(int64_t *)slot = x;
             if (m->mapped[i].kind == REC_K_STATUS)
                 r->u.usage.has_status_code = len > 0;
@@ -203,6 +205,8 @@ again:;
             if (len > 0 && rec_parse_fixed(p, len, &x) != 0)
                 return refuse(c, m, col, m->mapped[i].field, v,
                               "a decimal number (digits, '.' as the point)");
+            if (rec_sign_refused(c, m->mapped[i].kind, x < 0))
+                return refuse(c, m, col, m->mapped[i].field, v, REC_NOT_NEGATIVE);
             /* A plain store: through memcpy the compiler wrote the value
              * to the stack in halves and read it back whole, a stall. */
             *(tally_fixed *)slot = x;

@@ -145,6 +145,10 @@ int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, 
 int tail_files_place(tally_host *h, const tally_host_api *api, tail_entries *e, tail_found *f,
                     size_t fi, int64_t now);
 
+/* Does f (its prefix read: tail_found_prefix) start with the bytes en's
+ * fingerprint covers, a fingerprint that says more than the header row?
+ * How a renamed or compressed copy of en's content is recognised. */
+bool tail_files_continues(tail_found *f, const tail_entry *en);
 /* Does a file (its first content bytes, size on disk, gzip or not) still
  * hold what en read from it? */
 bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t prefix_len,
@@ -259,6 +263,12 @@ typedef struct tail_reject {
     int fd;           /* -1 outside a cycle's first reject .. its end */
     bool write_failed;
     int64_t count; /* rows set aside this cycle */
+    /* The file's size limit (reject_max_bytes): rows that would take it
+     * beyond are counted, not written, and said once a cycle. */
+    uint64_t max_bytes;
+    uint64_t size;     /* the file's size while open */
+    bool full;         /* a row did not fit this cycle: write no more */
+    int64_t unwritten; /* rows counted but not written for the limit */
     char *line;    /* the line being written, reused */
     size_t cap;
 } tail_reject;
@@ -268,7 +278,8 @@ int tail_reject_init(tail_reject *r, const char *path, bool default_dir);
 void tail_reject_free(tail_reject *r);
 
 /* Set aside one row of `file`, which starts on line `line`. A row that
- * cannot be written is still counted; the failure is logged once a cycle.
+ * cannot be written, or would take the file beyond r->max_bytes, is still
+ * counted; either is logged once a cycle.
  * 0, or -1 when out of memory. */
 int tail_reject_add(tail_reject *r, tally_host *h, const tally_host_api *api, const char *file,
                    uint64_t line, const char *reason, const char *raw, size_t raw_len);
@@ -352,6 +363,7 @@ typedef struct tail_options {
     const char *pattern;     /* the glob */
     tally_stream stream;     /* users and api_keys are read as whole inventories */
     const char *reject_path; /* NULL: <state_dir>/rejects/<title>.csv */
+    uint64_t reject_max_bytes; /* the reject file's size limit */
     size_t row_limit;        /* the longest row the format takes, its LF included */
     size_t batch;            /* records per emit_records call */
 } tail_options;

@@ -497,6 +497,15 @@ static int collect_inventory(tail_source *t, tail_entries *e, tail_found *f, siz
     return rc;
 }
 
+/* Does a live entry stand for f's inode? */
+static bool has_entry(const tail_entries *e, const tail_found *f)
+{
+    for (size_t i = 0; i < e->n; i++)
+        if (!e->v[i].retired && e->v[i].dev == f->dev && e->v[i].ino == f->ino)
+            return true;
+    return false;
+}
+
 static int load_entries(tail_source *t, tail_entries *e)
 {
     char *text = NULL;
@@ -605,6 +614,18 @@ int tail_recompute(tail_source *t, int64_t from_utc, int64_t to_utc)
             gz = f[k].gz;
             path = f[k].path;
         }
+        /* Renamed and compressed while the agent was stopped: a new inode
+         * that no entry has yet, which the next cycle would take for this
+         * one's content by its fingerprint. So does the recompute. */
+        for (size_t k = 0; k < nf && fd < 0; k++) {
+            const char *why;
+            if (has_entry(&e, &f[k]) || tail_found_prefix(&f[k], &why) != 0 ||
+                !tail_files_continues(&f[k], en))
+                continue;
+            fd = f[k].fd;
+            gz = f[k].gz;
+            path = f[k].path;
+        }
         tail_held *held = fd < 0 ? tail_held_find(&t->held, en->dev, en->ino) : NULL;
         if (held != NULL) {
             fd = held->fd;
@@ -668,6 +689,7 @@ int tail_init(tail_source *t, tally_host *h, const tally_host_api *api, const ta
              rec_batch_init(&t->batch, o->batch, o->row_limit, h, api) == 0 &&
              tail_reject_init(&t->reject, reject_path, o->reject_path == NULL) == 0;
     free(reject_path);
+    t->reject.max_bytes = o->reject_max_bytes;
     if (!ok) {
         api->log(h, TALLY_LOG_ERR, "starting failed: out of memory");
         tail_free(t);

@@ -359,7 +359,7 @@ int tail_found_prefix(tail_found *f, const char **why)
 
 /* Does f's content start with the bytes en's fingerprint covers, and
  * does that say more than the header row? */
-static bool continues(tail_found *f, const tail_entry *en)
+bool tail_files_continues(tail_found *f, const tail_entry *en)
 {
     if (en->fp_len <= en->data_start || f->prefix_len < en->fp_len)
         return false;
@@ -377,6 +377,21 @@ bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t pr
     if (en->fp_len == 0)
         return true;
     return prefix_len >= en->fp_len && tail_fingerprint(prefix, en->fp_len) == en->fp;
+}
+
+/* Was en's plain content (same inode as f) cut in place below what was
+ * read, its start unchanged? Only a whole fingerprint tells: after
+ * copytruncate the file is empty, then holds new rows, so its first 4 KiB
+ * differ; a file that still starts with those 4 KiB lost its tail and
+ * nothing else. A cut to within the first 4 KiB cannot be told from a
+ * rewrite (the fingerprint no longer fits in it), so it reads as one. */
+static bool cut_in_place(tail_found *f, const tail_entry *en)
+{
+    const char *why = NULL;
+    if (en->gz || f->size >= en->offset || en->fp_len < TAIL_FP_BYTES ||
+        en->fp_len <= en->data_start || tail_found_prefix(f, &why) != 0)
+        return false;
+    return f->prefix_len >= en->fp_len && tail_fingerprint(f->prefix, en->fp_len) == en->fp;
 }
 
 /* Was en's content (same inode as f) truncated or replaced? */
@@ -500,6 +515,18 @@ int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, 
         tail_entry *en = &e->v[match];
         if (en->size == f[fi].size && en->mtime_ns == f[fi].mtime_ns) {
             f[fi].action = TAIL_DO_UNCHANGED;
+        } else if (cut_in_place(&f[fi], en)) {
+            /* Its rows were counted: reading them again would count them
+             * twice. Said once: the entry takes the new size. */
+            api->log(h, TALLY_LOG_WARNING,
+                     "%s shrank to %" PRIu64 " bytes below the %" PRIu64
+                     " already read, but starts as it did: it was cut in place, not rotated; "
+                     "its rows are not read again, and reading goes on when it grows beyond "
+                     "byte %" PRIu64 " (to start it afresh, move it away and write a new file)",
+                     f[fi].path, f[fi].size, en->offset, en->offset);
+            en->size = f[fi].size;
+            en->mtime_ns = f[fi].mtime_ns;
+            f[fi].action = TAIL_DO_UNCHANGED;
         } else if (rewritten(&f[fi], en)) {
             api->log(h, TALLY_LOG_INFO,
                      "%s no longer holds what was read from it (truncated by copytruncate, or "
@@ -557,7 +584,7 @@ int tail_files_place(tally_host *h, const tally_host_api *api, tail_entries *e, 
     long best = -1, twin = -1;
     for (size_t i = 0; i < e->n; i++) {
         tail_entry *en = &e->v[i];
-        if ((long)i == x->weak || !continues(x, en))
+        if ((long)i == x->weak || !tail_files_continues(x, en))
             continue;
         if (en->retired || en->found < 0) {
             if (best < 0 || en->seen > e->v[best].seen ||

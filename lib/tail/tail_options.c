@@ -35,6 +35,20 @@ int tail_option_reject_file(tally_host *h, const tally_host_api *api, cfg_t *sec
     return TALLY_HOST_OK;
 }
 
+int tail_option_reject_max_bytes(tally_host *h, const tally_host_api *api, cfg_t *section,
+                                 const char *name)
+{
+    long v = cfg_getint(section, name);
+    if (v < 0) {
+        api->config_error(h, section,
+                          "option '%s' = %ld must be 0 (keep no rejected rows) or more bytes, "
+                          "e.g. %d (64 MiB, the default)",
+                          name, v, TAIL_REJECT_MAX_BYTES_DEFAULT);
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
 int tail_conf_build(cfg_t *section, const char *untitled, tail_conf *out)
 {
     *out = (tail_conf){0};
@@ -51,6 +65,8 @@ int tail_conf_build(cfg_t *section, const char *untitled, tail_conf *out)
     }
     rec_time_format_from_name(cfg_getstr(section, "time_format"), &out->time_format);
     rec_naive_parse(cfg_getstr(section, "naive_timezone"), &out->naive, &out->naive_offset_s);
+    out->allow_negative = cfg_getbool(section, "allow_negative");
+    out->reject_max_bytes = (uint64_t)cfg_getint(section, "reject_max_bytes");
     const char *rf = cfg_getstr(section, "reject_file");
     if (ok && rf != NULL)
         ok = (out->reject_path = strdup(rf)) != NULL;
@@ -82,6 +98,7 @@ void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *ap
         .time_format = c->time_format,
         .naive = c->naive,
         .naive_offset_s = c->naive_offset_s,
+        .allow_negative = c->allow_negative,
         .host = h,
         .api = api,
     };
@@ -90,6 +107,7 @@ void tail_conf_apply(const tail_conf *c, tally_host *h, const tally_host_api *ap
         .pattern = c->pattern,
         .stream = c->stream,
         .reject_path = c->reject_path,
+        .reject_max_bytes = c->reject_max_bytes,
         .row_limit = row_limit,
         .batch = batch,
     };

@@ -1,7 +1,8 @@
 /*
  * tail_options.h — the options of every source that follows files, each
  * one row (libconfuse definition, help, check) to put in the source's
- * tally_option table as it is: path and reject_file. Written once here, so
+ * tally_option table as it is: path, reject_file and reject_max_bytes.
+ * Written once here, so
  * the csv and jsonl sources say and check them the same way. And what
  * those rows and lib/record's shared rows say, built from a checked
  * section (tail_conf), so that the sources keep only their own options.
@@ -31,11 +32,25 @@
             tail_option_reject_file                                                                \
     }
 
+/* The reject file's default size limit. */
+#define TAIL_REJECT_MAX_BYTES_DEFAULT (64 * 1024 * 1024)
+
+#define TAIL_OPTION_REJECT_MAX_BYTES                                                               \
+    {                                                                                              \
+        CFG_INT("reject_max_bytes", TAIL_REJECT_MAX_BYTES_DEFAULT, CFGF_NONE),                     \
+            "the reject file's size limit in bytes (default 64 MiB; 0 keeps no rows): rows "       \
+            "beyond it are counted as rejected but not written, and a warning says so once a "     \
+            "cycle",                                                                               \
+            tail_option_reject_max_bytes                                                           \
+    }
+
 /* The rows' checks (tally_option_check): each problem goes to
  * api->config_error naming the option. */
 int tail_option_path(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name);
 int tail_option_reject_file(tally_host *h, const tally_host_api *api, cfg_t *section,
                             const char *name);
+int tail_option_reject_max_bytes(tally_host *h, const tally_host_api *api, cfg_t *section,
+                                 const char *name);
 
 /* The shared rows of a file source, from a checked section: path,
  * reject_file and lib/record's stream, columns, time_format and
@@ -48,7 +63,9 @@ typedef struct tail_conf {
     rec_time_format time_format;
     rec_naive_kind naive;
     int32_t naive_offset_s;
+    bool allow_negative;
     char *reject_path; /* NULL: <state_dir>/rejects/<title>.csv */
+    uint64_t reject_max_bytes;
 } tail_conf;
 
 /* Build *out from a section the host has checked; an untitled section is

@@ -140,6 +140,25 @@ static int put_quoted(tail_reject *r, size_t *used, const char *p, size_t n)
     return 0;
 }
 
+static void log_write_failed(const tail_reject *r, tally_host *h, const tally_host_api *api,
+                             const char *why)
+{
+    api->log(h, TALLY_LOG_ERR,
+             "cannot write rejected rows to %s: %s; they are counted but not kept this "
+             "cycle: check the directory exists and is writable, or set reject_file",
+             r->path, why);
+}
+
+/* The open file's size, which the limit applies to. */
+static int measure(tail_reject *r)
+{
+    struct stat st;
+    if (fstat(r->fd, &st) != 0)
+        return -1;
+    r->size = (uint64_t)st.st_size;
+    return 0;
+}
+
 int tail_reject_add(tail_reject *r, tally_host *h, const tally_host_api *api, const char *file,
                    uint64_t line, const char *reason, const char *raw, size_t raw_len)
 {
@@ -167,18 +186,36 @@ int tail_reject_add(tail_reject *r, tally_host *h, const tally_host_api *api, co
     r->line[used++] = '\n';
     if (r->write_failed)
         return 0;
+    if (r->full || (r->fd < 0 && r->max_bytes == 0)) {
+        r->unwritten++;
+        return 0;
+    }
     char why[512] = "";
-    if (r->fd < 0 && open_file(r, why, sizeof(why)) != 0)
-        r->write_failed = true;
-    else if (write_all(r->fd, r->line, used) != 0) {
+    if (r->fd < 0) {
+        if (open_file(r, why, sizeof(why)) != 0)
+            r->write_failed = true;
+        else if (measure(r) != 0) {
+            snprintf(why, sizeof(why), "cannot stat it: %s", strerror(errno));
+            r->write_failed = true;
+        }
+        if (r->write_failed) {
+            log_write_failed(r, h, api, why);
+            return 0;
+        }
+    }
+    /* A hostile .gz of bad rows would otherwise fill the disk: past the
+     * limit rows are only counted, until the file is moved or removed. */
+    if (r->size + used > r->max_bytes) {
+        r->full = true;
+        r->unwritten++;
+        return 0;
+    }
+    r->size += used;
+    if (write_all(r->fd, r->line, used) != 0) {
         snprintf(why, sizeof(why), "%s", strerror(errno));
         r->write_failed = true;
+        log_write_failed(r, h, api, why);
     }
-    if (r->write_failed)
-        api->log(h, TALLY_LOG_ERR,
-                 "cannot write rejected rows to %s: %s; they are counted but not kept this "
-                 "cycle: check the directory exists and is writable, or set reject_file",
-                 r->path, why);
     return 0;
 }
 
@@ -193,9 +230,17 @@ int tail_reject_end_cycle(tail_reject *r, tally_host *h, const tally_host_api *a
                  "%" PRId64 " rows set aside this cycle in all, only the first %d logged; "
                  "all are in %s",
                  r->count, TAIL_REJECT_LOG_MAX, r->path);
+    if (r->unwritten > 0)
+        api->log(h, TALLY_LOG_WARNING,
+                 "%" PRId64 " rows set aside this cycle were counted but not written to %s: "
+                 "it reached reject_max_bytes (%" PRIu64 " bytes); move or remove the file "
+                 "(it is reopened every cycle) or raise reject_max_bytes",
+                 r->unwritten, r->path, r->max_bytes);
     if (report && r->count > 0 && api->count_rejected(h, r->count) != TALLY_HOST_OK)
         rc = TALLY_HOST_ERR;
     r->count = 0;
+    r->unwritten = 0;
+    r->full = false;
     r->write_failed = false;
     return rc;
 }

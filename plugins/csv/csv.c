@@ -26,7 +26,7 @@
 static int scanner_renew(csv_source *s)
 {
     csv_limits lim = {
-        .max_fields = 0,
+        .max_fields = CSV_MAX_FIELDS,
         .max_field_bytes = s->max_field_bytes,
         .max_row_bytes = s->row_limit,
     };

@@ -20,6 +20,13 @@
 /* Records per emit_records call. */
 #define CSV_BATCH 1024u
 
+/* Columns a row may have. Wide exports (hundreds of columns, most of them
+ * unmapped and ignored) are read; the scanner's own default (512) is for
+ * callers that know their width. 65536 fields cost at most 1 MiB of field
+ * slices, the size of the longest row, and a header beyond it is reported
+ * as file:1 and the file skipped. */
+#define CSV_MAX_FIELDS 65536u
+
 typedef struct csv_source {
     tally_host *host;
     const tally_host_api *api;

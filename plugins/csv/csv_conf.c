@@ -35,9 +35,11 @@ const tally_option csv_options[] = {
     REC_OPTION_COLUMNS(header),
     REC_OPTION_TIME_FORMAT,
     REC_OPTION_NAIVE_TIMEZONE,
+    REC_OPTION_ALLOW_NEGATIVE,
     {CFG_INT("max_field_bytes", 65536, CFGF_NONE),
      "longest field in bytes; longer rows are set aside", check_max_field_bytes},
     TAIL_OPTION_REJECT_FILE("csv"),
+    TAIL_OPTION_REJECT_MAX_BYTES,
     TALLY_OPTION_END,
 };
 

@@ -20,6 +20,7 @@ static int daily_init(tally_host *h, const tally_host_api *api, cfg_t *section, 
     daily_map_init(&d->user_days, sizeof(daily_user_sums));
     daily_map_init(&d->values, 0);
     daily_map_init(&d->candidates, sizeof(int64_t));
+    daily_map_init(&d->saturated, 0);
     if (d->db == NULL) {
         api->log(h, TALLY_LOG_ERR,
                  "the agent gave no state database; the daily collector needs "

@@ -89,12 +89,51 @@ typedef struct daily_collector {
     daily_map candidates; /* [slot u32][request_id] -> int64 qualifying candidates */
     daily_inventory *inv;
     size_t n_inv;
-    unsigned char *key; /* scratch for composite keys */
+    daily_map saturated; /* (scope, date, field) already reported, daily_sums.c */
+    unsigned char *key;  /* scratch for composite keys */
     size_t key_cap;
 
     /* Prepared statements, see daily_store.c. */
     sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put;
 } daily_collector;
+
+/* daily_sums.c: sums saturate, never wrap. A sum that would leave its
+ * range (int64 for counts; whole units in int64 for costs, as the tables
+ * store them) stays at the bound it reached, and the collector logs once
+ * per run which sum of which day it is (scope: "day", "user day",
+ * "summary", "today", "combined"), so a wrong total is never silent. */
+#define DAILY_FIXED_MAX ((tally_fixed)INT64_MAX * TALLY_FIXED_ONE + (TALLY_FIXED_ONE - 1))
+#define DAILY_FIXED_MIN ((tally_fixed)INT64_MIN * TALLY_FIXED_ONE)
+
+/* *acc += v, saturating: true when it saturated. */
+static inline bool daily_add_i64(int64_t *acc, int64_t v)
+{
+    if (__builtin_add_overflow(*acc, v, acc)) {
+        *acc = v > 0 ? INT64_MAX : INT64_MIN;
+        return true;
+    }
+    return false;
+}
+static inline bool daily_add_fixed(tally_fixed *acc, tally_fixed v)
+{
+    tally_fixed r;
+    if (__builtin_add_overflow(*acc, v, &r) || r > DAILY_FIXED_MAX || r < DAILY_FIXED_MIN) {
+        *acc = v > 0 ? DAILY_FIXED_MAX : DAILY_FIXED_MIN;
+        return true;
+    }
+    *acc = r;
+    return false;
+}
+/* Log, once per run for each (scope, date, field), that a sum saturated. */
+void daily_saturated(daily_collector *d, const char *scope, const char *date, const char *field);
+/* to += s field by field, saturating and reporting under scope and date. */
+void daily_sums_add(daily_collector *d, daily_sums *to, const daily_sums *s, const char *scope,
+                    const char *date);
+void daily_user_sums_add(daily_collector *d, daily_user_sums *to, const daily_user_sums *s,
+                         const char *date);
+/* The names of the sums in messages, by DAILY_TOK_* and DAILY_COST_*. */
+extern const char *const daily_token_names[DAILY_N_TOKENS];
+extern const char *const daily_cost_names[DAILY_N_COSTS];
 
 /* daily_conf.c */
 extern const tally_option daily_options[];

@@ -121,24 +121,20 @@ static int fold_usage(daily_collector *d, const tally_usage *u)
     size_t slot;
     if (day_slot(d, u->created_ns, &slot) != 0)
         return -1;
-    daily_sums *s = &d->days[slot].sums;
-    bool error = (u->has_status_code && u->status_code >= 400) || u->error_message.ptr != NULL;
-    int64_t tokens[DAILY_N_TOKENS] = {u->input_tokens, u->output_tokens,
-                                      u->cache_creation_input_tokens, u->cache_read_input_tokens};
-    s->total++;
-    s->error += error;
-    for (int i = 0; i < DAILY_N_TOKENS; i++)
-        s->tokens[i] = (int64_t)((uint64_t)s->tokens[i] + (uint64_t)tokens[i]);
-    s->cost[DAILY_COST_TOTAL] += u->total_cost_usd;
-    s->cost[DAILY_COST_ACTUAL] += u->actual_total_cost_usd;
-    s->cost[DAILY_COST_INPUT] += u->input_cost_usd;
-    s->cost[DAILY_COST_OUTPUT] += u->output_cost_usd;
-    s->cost[DAILY_COST_CACHE_CREATION] += u->cache_creation_cost_usd;
-    s->cost[DAILY_COST_CACHE_READ] += u->cache_read_cost_usd;
-    if (u->has_response_time) {
-        s->rt_sum += u->response_time_ms;
-        s->rt_count++;
-    }
+    const char *date = d->days[slot].day.date;
+    const bool error =
+        (u->has_status_code && u->status_code >= 400) || u->error_message.ptr != NULL;
+    const daily_sums row = {
+        .total = 1,
+        .error = error,
+        .tokens = {u->input_tokens, u->output_tokens, u->cache_creation_input_tokens,
+                   u->cache_read_input_tokens},
+        .cost = {u->total_cost_usd, u->actual_total_cost_usd, u->input_cost_usd, u->output_cost_usd,
+                 u->cache_creation_cost_usd, u->cache_read_cost_usd},
+        .rt_sum = u->has_response_time ? u->response_time_ms : 0,
+        .rt_count = u->has_response_time,
+    };
+    daily_sums_add(d, &d->days[slot].sums, &row, "day", date);
     if (put_values(d, (uint32_t)slot, u->model, u->provider) != 0)
         return -1;
     if (u->user_id.ptr == NULL)
@@ -148,11 +144,13 @@ static int fold_usage(daily_collector *d, const tally_usage *u)
     if (make_key(d, (uint32_t)slot, 'u', u->user_id, &len) != 0 ||
         daily_map_upsert(&d->user_days, d->key, len, daily_hash(d->key, len), (void **)&us) != 0)
         return -1;
-    us->total++;
-    us->error += error;
-    for (int i = 0; i < DAILY_N_TOKENS; i++)
-        us->tokens[i] = (int64_t)((uint64_t)us->tokens[i] + (uint64_t)tokens[i]);
-    us->cost += u->total_cost_usd;
+    const daily_user_sums user_row = {
+        .total = 1,
+        .error = error,
+        .tokens = {row.tokens[0], row.tokens[1], row.tokens[2], row.tokens[3]},
+        .cost = u->total_cost_usd,
+    };
+    daily_user_sums_add(d, us, &user_row, date);
     return 0;
 }
 
@@ -293,6 +291,7 @@ void daily_pending_free(daily_collector *d)
     daily_map_free(&d->user_days);
     daily_map_free(&d->values);
     daily_map_free(&d->candidates);
+    daily_map_free(&d->saturated);
     for (size_t i = 0; i < d->n_inv; i++) {
         free(d->inv[i].source);
         daily_map_free(&d->inv[i].items);

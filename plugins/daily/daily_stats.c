@@ -33,21 +33,6 @@ static void read_sums(sqlite3_stmt *st, daily_sums *s)
     s->fallback = sqlite3_column_int64(st, c++);
 }
 
-static int64_t add64(int64_t a, int64_t b)
-{
-    return (int64_t)((uint64_t)a + (uint64_t)b);
-}
-
-static void sums_add(daily_sums *to, const daily_sums *s)
-{
-    to->total = add64(to->total, s->total);
-    to->error = add64(to->error, s->error);
-    for (int t = 0; t < DAILY_N_TOKENS; t++)
-        to->tokens[t] = add64(to->tokens[t], s->tokens[t]);
-    for (int k = 0; k < DAILY_N_COSTS; k++)
-        to->cost[k] += s->cost[k];
-}
-
 static void totals_of(const daily_sums *s, tally_totals *t)
 {
     t->total_requests = s->total;
@@ -176,10 +161,10 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
         daily_sums s = {0};
         read_sums(st, &s);
         if (strcmp(date, today->date) >= 0) {
-            sums_add(from_today, &s);
+            daily_sums_add(d, from_today, &s, "today", today->date);
             continue;
         }
-        sums_add(closed, &s);
+        daily_sums_add(d, closed, &s, "summary", today->date);
         if (strcmp(date, first) >= 0)
             failed = walk_to(d, &w, out, date, &s) != 0;
     }
@@ -359,7 +344,7 @@ int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
     }
     totals_of(&from_today, &out->today);
     daily_sums both = closed;
-    sums_add(&both, &from_today);
+    daily_sums_add(d, &both, &from_today, "combined", today.date);
     totals_of(&both, &out->combined);
     return TALLY_HOST_OK;
 }

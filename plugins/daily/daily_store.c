@@ -5,6 +5,9 @@
  * always match the committed checkpoints. Sums are added in SQL by
  * upserts; costs are stored as whole units and 1e-18 parts and added
  * with a carry, which keeps them exact beyond SQLite's 64-bit integers.
+ * Each addition saturates at the bounds of int64 (SQLite would turn an
+ * overflowing sum into an inexact REAL); the upserts return the sums, and
+ * one at a bound is reported (daily_saturated, daily_sums.c).
  */
 #include "daily.h"
 
@@ -62,6 +65,8 @@ static const char *const user_costs[] = {"cost_total", NULL};
 static const char *const none[] = {NULL};
 
 #define ATTO_SQL "1000000000000000000"
+#define MAX_SQL "9223372036854775807"
+#define MIN_SQL "(-9223372036854775807-1)"
 
 __attribute__((format(printf, 3, 4))) static void cat(char *buf, size_t cap, const char *fmt, ...)
 {
@@ -72,35 +77,64 @@ __attribute__((format(printf, 3, 4))) static void cat(char *buf, size_t cap, con
     va_end(ap);
 }
 
+/* s = s + excluded.s, saturating at the bounds of int64. */
+static void sum_sql(char *set, size_t cap, const char *s)
+{
+    cat(set, cap,
+        "%s=CASE WHEN excluded.%s>0 AND %s>" MAX_SQL "-excluded.%s THEN " MAX_SQL
+        " WHEN excluded.%s<0 AND %s<" MIN_SQL "-excluded.%s THEN " MIN_SQL
+        " ELSE %s+excluded.%s END,",
+        s, s, s, s, s, s, s, s, s);
+}
+
+/* A cost pair (c_w, c_a) plus excluded's, with the carry of the parts;
+ * beyond the whole units' range it stays at the largest (or smallest)
+ * value the pair holds. Both assignments read the old row. */
+static void cost_sql(char *set, size_t cap, const char *c)
+{
+    char carry[128], pos[256], neg[256];
+    snprintf(carry, sizeof(carry), "(%s_a+excluded.%s_a)/" ATTO_SQL, c, c);
+    snprintf(pos, sizeof(pos), "excluded.%s_w>=0 AND %s_w>" MAX_SQL "-excluded.%s_w-%s", c, c, c,
+             carry);
+    snprintf(neg, sizeof(neg), "excluded.%s_w<0 AND %s_w<" MIN_SQL "-excluded.%s_w-%s", c, c, c,
+             carry);
+    cat(set, cap,
+        "%s_w=CASE WHEN %s THEN " MAX_SQL " WHEN %s THEN " MIN_SQL
+        " ELSE %s_w+excluded.%s_w+%s END,"
+        "%s_a=CASE WHEN %s THEN 999999999999999999 WHEN %s THEN 0"
+        " ELSE (%s_a+excluded.%s_a)%%" ATTO_SQL " END,",
+        c, pos, neg, c, c, carry, c, pos, neg, c, c);
+}
+
 /* INSERT ... ON CONFLICT DO UPDATE SET each sum += excluded, each cost
- * pair added with its carry, then the plain sums `after`. */
+ * pair added with its carry, then the plain sums `after`; RETURNING the
+ * sums and the costs' whole units, for check_bounds. */
 static void upsert_sql(char *buf, size_t cap, const char *table, const char *key, int n_key,
                        const char *const *sums, const char *const *costs, const char *const *after)
 {
-    char cols[1024] = "", vals[512] = "", set[4096] = "";
+    char cols[1024] = "", vals[512] = "", set[16384] = "", ret[1024] = "";
     int n = n_key;
     cat(cols, sizeof(cols), "%s", key);
     for (size_t i = 0; sums[i]; i++, n++) {
         cat(cols, sizeof(cols), ",%s", sums[i]);
-        cat(set, sizeof(set), "%s=%s+excluded.%s,", sums[i], sums[i], sums[i]);
+        sum_sql(set, sizeof(set), sums[i]);
+        cat(ret, sizeof(ret), "%s%s", ret[0] ? "," : "", sums[i]);
     }
     for (size_t i = 0; costs[i]; i++, n += 2) {
         const char *c = costs[i];
         cat(cols, sizeof(cols), ",%s_w,%s_a", c, c);
-        cat(set, sizeof(set),
-            "%s_w=%s_w+excluded.%s_w+(%s_a+excluded.%s_a)/" ATTO_SQL
-            ",%s_a=(%s_a+excluded.%s_a)%%" ATTO_SQL ",",
-            c, c, c, c, c, c, c, c);
+        cost_sql(set, sizeof(set), c);
+        cat(ret, sizeof(ret), ",%s_w", c);
     }
     for (size_t i = 0; after[i]; i++, n++) {
         cat(cols, sizeof(cols), ",%s", after[i]);
-        cat(set, sizeof(set), "%s=%s+excluded.%s,", after[i], after[i], after[i]);
+        sum_sql(set, sizeof(set), after[i]);
     }
     set[strlen(set) - 1] = '\0';
     for (int i = 0; i < n; i++)
         cat(vals, sizeof(vals), i ? ",?" : "?");
-    snprintf(buf, cap, "INSERT INTO %s(%s) VALUES(%s) ON CONFLICT DO UPDATE SET %s", table, cols,
-             vals, set);
+    snprintf(buf, cap, "INSERT INTO %s(%s) VALUES(%s) ON CONFLICT DO UPDATE SET %s RETURNING %s",
+             table, cols, vals, set, ret);
 }
 
 static int prepare(daily_collector *d, const char *sql, sqlite3_stmt **st)
@@ -127,7 +161,7 @@ int daily_store_open(daily_collector *d)
     if (from < DAILY_SCHEMA_VERSION)
         d->api->log(d->host, TALLY_LOG_INFO, "its tables migrated from version %d to %d", from,
                     DAILY_SCHEMA_VERSION);
-    char sql[8192];
+    char sql[24576];
     upsert_sql(sql, sizeof(sql), "daily_days", "date,start_utc", 2, day_sums, day_costs, day_after);
     if (prepare(d, sql, &d->st_day) != 0)
         return -1;
@@ -156,11 +190,35 @@ void daily_store_close(daily_collector *d)
         sqlite3_finalize(all[i]);
 }
 
-static int step_done(daily_collector *d, sqlite3_stmt *st, const char *what)
+/* The sums an upsert returned (day_sums' columns, then the whole units
+ * of n_costs of day_costs'): each at a bound of int64 saturated. The
+ * names are daily_sums.c's, so a sum that saturated while pending and
+ * again here is reported once. */
+static void check_bounds(daily_collector *d, sqlite3_stmt *st, const char *scope, const char *date,
+                         int n_costs)
+{
+    static const char *const sum_names[] = {"requests", "error requests"};
+    const int n_sums = 2 + DAILY_N_TOKENS;
+    for (int i = 0; i < n_sums + n_costs; i++) {
+        int64_t v = sqlite3_column_int64(st, i);
+        if (v != INT64_MAX && v != INT64_MIN)
+            continue;
+        const char *field = i < 2                        ? sum_names[i]
+                            : i < n_sums                 ? daily_token_names[i - 2]
+                            : i - n_sums < DAILY_N_COSTS ? daily_cost_names[i - n_sums]
+                                                         : "response_time_ms";
+        daily_saturated(d, scope, date, field);
+    }
+}
+
+/* Step st to its end; with a scope, check the row it returns. */
+static int step_checked(daily_collector *d, sqlite3_stmt *st, const char *what, const char *scope,
+                        const char *date, int n_costs)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        ;
+        if (scope != NULL)
+            check_bounds(d, st, scope, date, n_costs);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) {
@@ -171,6 +229,11 @@ static int step_done(daily_collector *d, sqlite3_stmt *st, const char *what)
         return -1;
     }
     return 0;
+}
+
+static int step_done(daily_collector *d, sqlite3_stmt *st, const char *what)
+{
+    return step_checked(d, st, what, NULL, NULL, 0);
 }
 
 static int bind_cost(sqlite3_stmt *st, int col, tally_fixed v)
@@ -225,7 +288,7 @@ static int flush_days(daily_collector *d)
         c += 2;
         sqlite3_bind_int64(st, c++, s->rt_count);
         sqlite3_bind_int64(st, c++, s->fallback);
-        if (step_done(d, st, "a day's sums") != 0)
+        if (step_checked(d, st, "a day's sums", "day", p->day.date, DAILY_N_COSTS + 1) != 0)
             return -1;
     }
     return 0;
@@ -248,7 +311,7 @@ static int flush_user_days(daily_collector *d)
         for (int t = 0; t < DAILY_N_TOKENS; t++)
             sqlite3_bind_int64(st, c++, s->tokens[t]);
         bind_cost(st, c, s->cost);
-        if (step_done(d, st, "a user's day") != 0)
+        if (step_checked(d, st, "a user's day", "user day", d->days[slot].day.date, 1) != 0)
             return -1;
     }
     return 0;

@@ -38,10 +38,12 @@ const tally_option jsonl_options[] = {
     REC_OPTION_COLUMNS(key),
     REC_OPTION_TIME_FORMAT,
     REC_OPTION_NAIVE_TIMEZONE,
+    REC_OPTION_ALLOW_NEGATIVE,
     {CFG_INT("max_line_bytes", MAX_LINE_BYTES_DEFAULT, CFGF_NONE),
      "longest line in bytes, its line end not counted; longer lines are set aside",
      check_max_line_bytes},
     TAIL_OPTION_REJECT_FILE("csv"),
+    TAIL_OPTION_REJECT_MAX_BYTES,
     TALLY_OPTION_END,
 };
 

@@ -266,6 +266,7 @@ static int odbc_init(tally_host *h, const tally_host_api *api, cfg_t *section, v
     s->conv.time_format = REC_TIME_ISO8601;
     s->conv.naive = s->naive;
     s->conv.naive_offset_s = s->naive_offset_s;
+    s->conv.allow_negative = s->allow_negative;
     s->conv.host = h;
     s->conv.api = api;
     s->created_col = s->id_col = -1;

@@ -81,6 +81,7 @@ typedef struct odbc_source {
     double retry_for; /* seconds a cycle keeps reconnecting */
     rec_naive_kind naive;
     int32_t naive_offset_s;
+    bool allow_negative;
 
     /* The connection and what was learnt from it. */
     odbc_conn conn;

@@ -74,6 +74,7 @@ const tally_option odbc_options[] = {
      "error_message is cut",
      check_max_field_bytes},
     REC_OPTION_NAIVE_TIMEZONE,
+    REC_OPTION_ALLOW_NEGATIVE,
     {CFG_INT("timeout", 30, CFGF_NONE),
      "seconds to wait for the login and for each query (0: the driver's)", NULL},
     {CFG_INT("retry_for", 60, CFGF_NONE),
@@ -154,6 +155,7 @@ int odbc_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, od
     s->timeout_s = cfg_getint(section, "timeout");
     s->retry_for = (double)cfg_getint(section, "retry_for");
     rec_naive_parse(cfg_getstr(section, "naive_timezone"), &s->naive, &s->naive_offset_s);
+    s->allow_negative = cfg_getbool(section, "allow_negative");
     if (!ok) {
         odbc_conf_free(s);
         return TALLY_HOST_ERR;

@@ -236,6 +236,10 @@ static int read_value(odbc_source *s, odbc_col *c, size_t i, tally_record *r, co
             else if (v.cut || rec_parse_int64(v.p, v.len, &x) != 0)
                 return 1;
         }
+        if (rec_sign_refused(&s->conv, c->kind, x < 0)) {
+            *what = REC_NOT_NEGATIVE;
+            return 1;
+        }
         *(int64_t *)slot = x;
         if (c->kind == REC_K_STATUS)
             r->u.usage.has_status_code = !v.null;
@@ -249,6 +253,10 @@ static int read_value(odbc_source *s, odbc_col *c, size_t i, tally_record *r, co
                 x = (tally_fixed)((const int64_t *)c->buf)[i] * TALLY_FIXED_ONE;
             else if (v.cut || rec_parse_fixed(v.p, v.len, &x) != 0)
                 return 1;
+        }
+        if (rec_sign_refused(&s->conv, c->kind, x < 0)) {
+            *what = REC_NOT_NEGATIVE;
+            return 1;
         }
         *(tally_fixed *)slot = x;
         if (c->kind == REC_K_RT)
