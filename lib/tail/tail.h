@@ -32,11 +32,17 @@
 
 /* Content bytes a fingerprint covers, at most. */
 #define TAIL_FP_BYTES 4096u
-/* Cut marks: hashes of a file's first 64 << i bytes, i < TAIL_MARKS (64 B
- * .. 4 KiB), so that a file cut in place within its first 4 KiB can be
- * told from one emptied and written anew (tail_files.c, cut_in_place). */
+/* Cut marks: hashes of a file's first bytes up to the end of its first
+ * and second lines, and up to 64 B, 128 B .. 4 KiB, so that a file cut in
+ * place within its first 4 KiB can be told from one emptied and written
+ * anew (tail_files.c, cut_in_place). */
 #define TAIL_MARK_MIN 64u
-#define TAIL_MARKS 7u
+#define TAIL_MARKS 9u
+
+typedef struct tail_mark {
+    uint32_t len; /* content bytes hashed */
+    uint64_t hash;
+} tail_mark;
 /* Entries of files gone that long are forgotten, and beyond this many
  * the oldest gone ones (files still there are never forgotten). */
 #define TAIL_KEEP_SECONDS (7 * 86400)
@@ -55,11 +61,10 @@ typedef struct tail_entry {
     uint64_t fp;         /* fingerprint of the first fp_len content bytes */
     uint32_t fp_len;     /* min(content, TAIL_FP_BYTES) when last read */
     uint32_t data_start; /* content bytes before the first data row */
-    /* Cut marks of the content fingerprinted: mark[i] hashes its first
-     * TAIL_MARK_MIN << i bytes, for i < marks (those lengths <= fp_len).
-     * 0 marks: a checkpoint written before them (only a cut beyond the
-     * first 4 KiB is told from a rewrite). */
-    uint64_t mark[TAIL_MARKS];
+    /* Cut marks of the content fingerprinted, shortest first, none longer
+     * than fp_len. 0 marks: a checkpoint written before them (only a cut
+     * beyond the first 4 KiB is told from a rewrite). */
+    tail_mark mark[TAIL_MARKS];
     uint8_t marks;
     uint64_t size;       /* bytes on disk and mtime when last read */
     int64_t mtime_ns;

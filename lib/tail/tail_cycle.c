@@ -224,7 +224,7 @@ static void refresh_fingerprint(tail_entry *en, tail_found *f)
 {
     /* Whole, marks included (an entry from a checkpoint written before
      * the cut marks gets them here, its start checked first). */
-    if (en->fp_len >= TAIL_FP_BYTES && en->marks >= TAIL_MARKS)
+    if (en->fp_len >= TAIL_FP_BYTES && en->marks > 0)
         return;
     const char *why;
     f->prefix_read = false;

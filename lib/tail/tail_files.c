@@ -70,20 +70,24 @@ static char *get_str(json_t *o, const char *key)
     return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
 }
 
-/* "marks": the cut marks as hex strings, shortest first. A checkpoint
- * written before them has none; one that is not what this writes is
- * taken as none (the marks only ever make a cut known). */
+/* "marks": the cut marks as [length, "hex hash"], shortest first. A
+ * checkpoint written before them has none; marks that are not what this
+ * writes are taken as none (they only ever make a cut known). */
 static void load_marks(json_t *o, tail_entry *en)
 {
     json_t *a = json_object_get(o, "marks");
     en->marks = 0;
     if (!json_is_array(a) || json_array_size(a) > TAIL_MARKS)
         return;
+    uint64_t last = 0;
     for (size_t i = 0; i < json_array_size(a); i++) {
-        const char *hex = json_string_value(json_array_get(a, i));
-        if (hex == NULL || (TAIL_MARK_MIN << i) > en->fp_len)
+        json_t *m = json_array_get(a, i);
+        uint64_t len = (uint64_t)json_integer_value(json_array_get(m, 0));
+        const char *hex = json_string_value(json_array_get(m, 1));
+        if (hex == NULL || len <= last || len > en->fp_len)
             return;
-        en->mark[i] = strtoull(hex, NULL, 16);
+        en->mark[i] = (tail_mark){(uint32_t)len, strtoull(hex, NULL, 16)};
+        last = len;
     }
     en->marks = (uint8_t)json_array_size(a);
 }
@@ -95,8 +99,8 @@ static int dump_marks(json_t *o, const tail_entry *en)
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && i < en->marks; i++) {
         char hex[17];
-        snprintf(hex, sizeof(hex), "%016" PRIx64, en->mark[i]);
-        if (json_array_append_new(a, json_string(hex)) != 0) {
+        snprintf(hex, sizeof(hex), "%016" PRIx64, en->mark[i].hash);
+        if (json_array_append_new(a, json_pack("[I, s]", (json_int_t)en->mark[i].len, hex)) != 0) {
             json_decref(a);
             return -1;
         }
@@ -252,6 +256,19 @@ uint64_t tail_fingerprint(const char *p, size_t n)
     return h;
 }
 
+/* Add a mark of the first len bytes, keeping them ordered and unique. */
+static void add_mark(tail_entry *en, const char *prefix, size_t len)
+{
+    size_t at = 0;
+    while (at < en->marks && en->mark[at].len < len)
+        at++;
+    if ((at < en->marks && en->mark[at].len == len) || en->marks >= TAIL_MARKS)
+        return;
+    memmove(&en->mark[at + 1], &en->mark[at], (en->marks - at) * sizeof(*en->mark));
+    en->mark[at] = (tail_mark){(uint32_t)len, tail_fingerprint(prefix, len)};
+    en->marks++;
+}
+
 void tail_entry_fingerprint(tail_entry *en, const char *prefix, size_t len)
 {
     if (len > TAIL_FP_BYTES)
@@ -259,10 +276,16 @@ void tail_entry_fingerprint(tail_entry *en, const char *prefix, size_t len)
     en->fp = tail_fingerprint(prefix, len);
     en->fp_len = (uint32_t)len;
     en->marks = 0;
-    for (size_t i = 0; i < TAIL_MARKS && (TAIL_MARK_MIN << i) <= len; i++) {
-        en->mark[i] = tail_fingerprint(prefix, TAIL_MARK_MIN << i);
-        en->marks = (uint8_t)(i + 1);
+    /* The ends of the first two lines: a header and the first row, or
+     * the first rows; a cut right after them is then known for one. */
+    const char *lf = memchr(prefix, '\n', len);
+    for (int k = 0; k < 2 && lf != NULL; k++) {
+        size_t end = (size_t)(lf - prefix) + 1;
+        add_mark(en, prefix, end);
+        lf = end < len ? memchr(prefix + end, '\n', len - end) : NULL;
     }
+    for (size_t m = TAIL_MARK_MIN; m <= len; m *= 2)
+        add_mark(en, prefix, m);
 }
 
 /* ---- found files ---- */
@@ -428,16 +451,15 @@ bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t pr
     return prefix_len >= en->fp_len && tail_fingerprint(prefix, en->fp_len) == en->fp;
 }
 
-/* The longest stretch of en's content start that a hash was kept of and
- * that fits in `size` bytes: its length (0: none) and hash. The cut marks
- * (64 B .. 4 KiB) and the fingerprint itself (which after a cut covers the
- * bytes left). */
+/* The longest start of en's content that a hash was kept of and that
+ * fits in `size` bytes: its length (0: none) and hash. The cut marks and
+ * the fingerprint itself (which after a cut covers the bytes left). */
 static size_t longest_kept(const tail_entry *en, uint64_t size, uint64_t *hash)
 {
     size_t len = 0;
-    for (size_t i = 0; i < en->marks && (TAIL_MARK_MIN << i) <= size; i++) {
-        len = TAIL_MARK_MIN << i;
-        *hash = en->mark[i];
+    for (size_t i = 0; i < en->marks && en->mark[i].len <= size; i++) {
+        len = en->mark[i].len;
+        *hash = en->mark[i].hash;
     }
     if (en->fp_len > len && en->fp_len <= size) {
         len = en->fp_len;
@@ -459,9 +481,10 @@ static size_t longest_kept(const tail_entry *en, uint64_t size, uint64_t *hash)
  * within it prove nothing; nor do a few bytes of the first data row (rows
  * of one day share their timestamp's start). So p must hold the header
  * and the whole first data row, whose id and time tell a new writer's
- * first row from the old one. A cut that leaves less than that within
- * the longest mark that fits — a cut right after the header, or within
- * the first row — cannot be told from copytruncate and reads as new
+ * first row from the old one (marks end with the first two lines, so a
+ * file left with a whole row or more always has such a p). A cut that
+ * leaves less — right after the header, or within the first row — cannot
+ * be told from copytruncate followed by a header: it reads as new
  * content, which then holds no row read before. The whole 4 KiB is
  * enough whatever its rows, as for a rotated copy (tail_files_continues).
  */
