@@ -43,6 +43,7 @@ typedef struct tail_mark {
     uint32_t len; /* content bytes hashed */
     uint64_t hash;
 } tail_mark;
+
 /* Entries of files gone that long are forgotten, and beyond this many
  * the oldest gone ones (files still there are never forgotten). */
 #define TAIL_KEEP_SECONDS (7 * 86400)
