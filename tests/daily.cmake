@@ -14,8 +14,10 @@ add_test(NAME daily_crash
 set_tests_properties(daily_crash PROPERTIES LABELS "daily;e2e" TIMEOUT 900)
 
 # --recompute end to end (tests/daily_recompute_test.sh): days replaced
-# exactly, twice the same, and a file rotated and gzipped while stopped.
+# exactly, twice the same, a file rotated and gzipped while stopped, and
+# a file cut in place within its first 4 KiB.
 add_test(NAME daily_recompute
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/daily_recompute_test.sh
                  $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
 set_tests_properties(daily_recompute PROPERTIES LABELS "daily;e2e" TIMEOUT 300)
+

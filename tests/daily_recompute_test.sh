@@ -5,7 +5,11 @@
 # are), running it again changes nothing, rows the csv source has not yet
 # reached are not counted by it (nor twice afterwards), bad ranges are
 # refused with nothing changed, and a file rotated and gzipped while the
-# agent was stopped is found by its fingerprint (issue 11 item 6).
+# agent was stopped is found by its fingerprint (issue 11 item 6). Then a
+# file cut in place within its first 4 KiB (issue 11 item 5 as reported):
+# 100 rows cut to their first 50, the inode kept, still count 100, the cut
+# is said once, rows beyond the old end are counted, and the same file
+# emptied and written anew (copytruncate) is read as new content.
 # Usage: daily_recompute_test.sh TALLYD PLUGIN_DIR
 set -euo pipefail
 TALLYD=$1
@@ -103,5 +107,46 @@ rrun --recompute 2026-11-17..2026-11-21 || fail rotated_recompute_runs "$(cat "$
 same rotated_gz_found_by_recompute "$work/rot-clean.json" "$work/rot.json"
 rrun --recompute 2026-11-17..2026-11-21
 same rotated_gz_recompute_twice "$work/rot-clean.json" "$work/rot.json"
+
+# A file cut in place within its first 4 KiB, with tallyd --once.
+mkdir -p "$work/cut" "$work/cut-state"
+cut=$work/cut/usage.csv
+cut_rows() { # FROM TO: usage rows of about 40 bytes (100 of them: 4 KiB)
+    local i
+    for ((i = $1; i <= $2; i++)); do
+        printf 'c%d,2026-11-18T01:%02d:00Z,u1,m,10,0.5,\n' "$i" $((i % 60))
+    done
+}
+short_header=id,created_at,user_id,model,input_tokens,total_cost_usd,error_message
+{ echo "$short_header"; cut_rows 1 100; } > "$cut"
+sed "s|$work/state|$work/cut-state|; s|$work/in/usage\*.csv|$cut|; s|$work/out.json|$work/cut.json|" \
+    "$work/tallyd.conf" > "$work/cut.conf"
+cut_expect() { # NAME WANT: after one cycle, the all-time request count is WANT
+    local got=""
+    if ! "$TALLYD" -c "$work/cut.conf" --now "$NOW" --once > "$work/log" 2>&1; then
+        fail "$1" "tallyd --once failed: $(cat "$work/log")"
+    elif got=$(python3 -c "import json; print(json.load(open('$work/cut.json'))['summary']['all_time_requests'])") &&
+        [ "$got" = "$2" ]; then
+        pass "$1"
+    else
+        fail "$1" "all_time_requests $got, want $2" "$(cat "$work/log")"
+    fi
+}
+said() { grep -q "cut in place, not rotated" "$work/log"; }
+cut_expect cut_first_run_counts_100 100
+ino=$(stat -c %i "$cut")
+truncate -s "$(head -n 51 "$cut" | wc -c)" "$cut" # the header and rows 1..50
+[ "$(stat -c %i "$cut")" = "$ino" ] && [ "$(stat -c %s "$cut")" -lt 4096 ] &&
+    pass cut_within_first_4k || fail cut_within_first_4k
+cut_expect cut_still_counts_100 100
+said && pass cut_is_said || fail cut_is_said "$(cat "$work/log")"
+cut_expect cut_again_still_100 100
+said && fail cut_said_once "$(cat "$work/log")" || pass cut_said_once
+cut_rows 51 103 >> "$cut" # the writer goes on: rows up to the old end, then 3 new
+cut_expect cut_beyond_old_end_counted 103
+: > "$cut" # copytruncate: emptied, then a header and new rows
+{ echo "$short_header"; cut_rows 201 202; } >> "$cut"
+cut_expect copytruncate_small_read_as_new 105
+said && fail copytruncate_small_not_a_cut "$(cat "$work/log")" || pass copytruncate_small_not_a_cut
 
 totals

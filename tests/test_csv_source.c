@@ -820,6 +820,105 @@ static void test_cut_in_place(void **state)
     finish(&in);
 }
 
+/* Issue 11 item 5 as reported: 100 rows cut in place to their first 50,
+ * within the file's first 4 KiB. The total stays 100, the cut is said
+ * once (a writer appending below the old end is no new cut), and rows
+ * beyond the old end are read. */
+static void test_cut_in_first_4k(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    rows("a.csv", 1, 100);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 100);
+    take_ids(&in);
+    cut_after_lines("a.csv", 51); /* the header and rows 1..50: about 2 KiB */
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    assert_null(mock_host_log_find(in.h, "no longer holds what was read"));
+    mock_host_log_clear(in.h);
+    rows("a.csv", 51, 60);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    assert_null(mock_host_log_find(in.h, "no longer holds what was read"));
+    rows("a.csv", 61, 103);
+    collect(&in);
+    assert_ids(&in, "101,102,103");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
+/* copytruncate of a small file: emptied, then a header and new rows. The
+ * header and the start of a row are what the old content began with too,
+ * but the first row is not: new content, read from its start. */
+static void test_copytruncate_small(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    rows("a.csv", 1, 20);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 20);
+    take_ids(&in);
+    truncate_leaf("a.csv");
+    put("a.csv", HEADER);
+    rows("a.csv", 21, 21);
+    collect(&in);
+    assert_ids(&in, "21");
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    rows("a.csv", 22, 23);
+    collect(&in);
+    assert_ids(&in, "22,23");
+    /* Emptied and given a header and part of a row: the start it shares
+     * with the old content ends within the header, which proves nothing. */
+    truncate_leaf("a.csv");
+    put("a.csv", HEADER "24,2026-11-21T1");
+    collect(&in);
+    assert_ids(&in, "");
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    append("a.csv", "0:00:24Z,u1,gpt-4o,10,0.5,\n");
+    collect(&in);
+    assert_ids(&in, "24");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
+/* Cut right after the header and its first row: a cut (row 1 is not read
+ * again). Cut right after the header: nothing tells it from copytruncate
+ * followed by a header, so it is new content; it holds no row read
+ * before, and the rows written after it are read. */
+static void test_cut_after_header(void **state)
+{
+    (void)state;
+    put("a.csv", HEADER);
+    rows("a.csv", 1, 30);
+    inst in;
+    start(&in, "path = \"%s/a.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 30);
+    take_ids(&in);
+    cut_after_lines("a.csv", 2);
+    collect(&in);
+    assert_ids(&in, "");
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    mock_host_log_clear(in.h);
+    cut_after_lines("a.csv", 1);
+    collect(&in);
+    assert_ids(&in, "");
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    assert_non_null(mock_host_log_find(in.h, "no longer holds what was read"));
+    rows("a.csv", 31, 32);
+    collect(&in);
+    assert_ids(&in, "31,32");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
 static void test_gzip(void **state)
 {
     (void)state;
@@ -1399,6 +1498,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rename_out_of_glob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_in_first_4k, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copytruncate_small, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_after_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip_being_written, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_file, setup, teardown),

@@ -310,6 +310,61 @@ static void test_cut_in_place(void **state)
     finish(&in);
 }
 
+/* Short lines, so that 100 of them cut to 50 stay within 4 KiB. */
+static void short_lines(const char *leaf, int from, int to)
+{
+    for (int i = from; i <= to; i++)
+        append(leaf, line(i, "\"user_id\":\"u\""));
+}
+
+/* Issue 11 item 5 as reported: 100 lines cut in place to their first 50,
+ * within the file's first 4 KiB (test_cut_in_first_4k of the csv
+ * source). A cut after the first line is one too. */
+static void test_cut_in_first_4k(void **state)
+{
+    (void)state;
+    short_lines("a.jsonl", 1, 100);
+    inst in;
+    start(&in, "path = \"%s/a.jsonl\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 100);
+    take_ids(&in);
+    cut_after_lines("a.jsonl", 50);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    mock_host_log_clear(in.h);
+    cut_after_lines("a.jsonl", 1);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 0);
+    assert_non_null(mock_host_log_find(in.h, "cut in place, not rotated"));
+    short_lines("a.jsonl", 2, 102);
+    collect(&in);
+    assert_ids(&in, "101,102");
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
+/* copytruncate of a small file: emptied, then new lines. Read from its
+ * start: the first line is not the old one. */
+static void test_copytruncate_small(void **state)
+{
+    (void)state;
+    short_lines("a.jsonl", 1, 20);
+    inst in;
+    start(&in, "path = \"%s/a.jsonl\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 20);
+    take_ids(&in);
+    truncate_leaf("a.jsonl");
+    short_lines("a.jsonl", 21, 22);
+    collect(&in);
+    assert_ids(&in, "21,22");
+    assert_null(mock_host_log_find(in.h, "cut in place"));
+    assert_int_equal(mock_host_rejected(in.h), 0);
+    finish(&in);
+}
+
 static void test_copytruncate(void **state)
 {
     (void)state;
@@ -498,6 +553,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_glob_and_new_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_in_place, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_in_first_4k, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copytruncate_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gzip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_file, setup, teardown),

@@ -32,6 +32,18 @@
 
 /* Content bytes a fingerprint covers, at most. */
 #define TAIL_FP_BYTES 4096u
+/* Cut marks: hashes of a file's first bytes up to the end of its first
+ * and second lines, and up to 64 B, 128 B .. 4 KiB, so that a file cut in
+ * place within its first 4 KiB can be told from one emptied and written
+ * anew (tail_files.c, cut_in_place). */
+#define TAIL_MARK_MIN 64u
+#define TAIL_MARKS 9u
+
+typedef struct tail_mark {
+    uint32_t len; /* content bytes hashed */
+    uint64_t hash;
+} tail_mark;
+
 /* Entries of files gone that long are forgotten, and beyond this many
  * the oldest gone ones (files still there are never forgotten). */
 #define TAIL_KEEP_SECONDS (7 * 86400)
@@ -50,6 +62,11 @@ typedef struct tail_entry {
     uint64_t fp;         /* fingerprint of the first fp_len content bytes */
     uint32_t fp_len;     /* min(content, TAIL_FP_BYTES) when last read */
     uint32_t data_start; /* content bytes before the first data row */
+    /* Cut marks of the content fingerprinted, shortest first, none longer
+     * than fp_len. 0 marks: a checkpoint written before them (only a cut
+     * beyond the first 4 KiB is told from a rewrite). */
+    tail_mark mark[TAIL_MARKS];
+    uint8_t marks;
     uint64_t size;       /* bytes on disk and mtime when last read */
     int64_t mtime_ns;
     int64_t seen; /* the agent's clock when it was last there */
@@ -83,6 +100,10 @@ tail_entry *tail_entries_add(tail_entries *e);
 void tail_entries_prune(tail_entries *e, int64_t now);
 
 uint64_t tail_fingerprint(const char *p, size_t n);
+/* Fingerprint en's content by its first len bytes (at most TAIL_FP_BYTES
+ * are taken), cut marks included: for a new entry, or one whose content
+ * prefix is known to start as en's did. */
+void tail_entry_fingerprint(tail_entry *en, const char *prefix, size_t len);
 
 enum tail_action {
     TAIL_DO_READ,      /* read it (new content, or a new file) */

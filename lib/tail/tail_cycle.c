@@ -222,7 +222,9 @@ static int read_file(tail_source *t, tail_job *j)
  * bytes, more as a small file grows. */
 static void refresh_fingerprint(tail_entry *en, tail_found *f)
 {
-    if (en->fp_len >= TAIL_FP_BYTES)
+    /* Whole, marks included (an entry from a checkpoint written before
+     * the cut marks gets them here, its start checked first). */
+    if (en->fp_len >= TAIL_FP_BYTES && en->marks > 0)
         return;
     const char *why;
     f->prefix_read = false;
@@ -230,10 +232,9 @@ static void refresh_fingerprint(tail_entry *en, tail_found *f)
         return;
     /* A copy that continued another entry keeps that entry's fingerprint
      * when its own start is shorter (still being written). */
-    if (f->prefix_len >= en->fp_len) {
-        en->fp = tail_fingerprint(f->prefix, f->prefix_len);
-        en->fp_len = (uint32_t)f->prefix_len;
-    }
+    if (f->prefix_len >= en->fp_len &&
+        (en->fp_len < TAIL_FP_BYTES || tail_fingerprint(f->prefix, en->fp_len) == en->fp))
+        tail_entry_fingerprint(en, f->prefix, f->prefix_len);
 }
 
 /* ---- collect: usage and candidates ---- */
@@ -291,10 +292,8 @@ static int finish_gone(tail_source *t, tail_entries *e, int64_t now)
             return -1;
         /* As for the files found: the fingerprint grows with a small file,
          * so that a compressed copy of it is known for one. */
-        if (en->fp_len < prefix_len && en->fp_len < TAIL_FP_BYTES) {
-            en->fp = tail_fingerprint(prefix, prefix_len);
-            en->fp_len = (uint32_t)prefix_len;
-        }
+        if (en->fp_len < prefix_len && en->fp_len < TAIL_FP_BYTES)
+            tail_entry_fingerprint(en, prefix, prefix_len);
         en->seen = now;
         held->cycle = t->cycle;
         if (rc == 0 && en->offset == before && at == i)

@@ -70,6 +70,44 @@ static char *get_str(json_t *o, const char *key)
     return json_is_string(v) ? strndup(json_string_value(v), json_string_length(v)) : NULL;
 }
 
+/* "marks": the cut marks as [length, "hex hash"], shortest first. A
+ * checkpoint written before them has none; marks that are not what this
+ * writes are taken as none (they only ever make a cut known). */
+static void load_marks(json_t *o, tail_entry *en)
+{
+    json_t *a = json_object_get(o, "marks");
+    en->marks = 0;
+    if (!json_is_array(a) || json_array_size(a) > TAIL_MARKS)
+        return;
+    uint64_t last = 0;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *m = json_array_get(a, i);
+        uint64_t len = (uint64_t)json_integer_value(json_array_get(m, 0));
+        const char *hex = json_string_value(json_array_get(m, 1));
+        if (hex == NULL || len <= last || len > en->fp_len)
+            return;
+        en->mark[i] = (tail_mark){(uint32_t)len, strtoull(hex, NULL, 16)};
+        last = len;
+    }
+    en->marks = (uint8_t)json_array_size(a);
+}
+
+static int dump_marks(json_t *o, const tail_entry *en)
+{
+    if (en->marks == 0)
+        return 0;
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < en->marks; i++) {
+        char hex[17];
+        snprintf(hex, sizeof(hex), "%016" PRIx64, en->mark[i].hash);
+        if (json_array_append_new(a, json_pack("[I, s]", (json_int_t)en->mark[i].len, hex)) != 0) {
+            json_decref(a);
+            return -1;
+        }
+    }
+    return json_object_set_new(o, "marks", a);
+}
+
 int tail_entries_load(const char *text, tail_entries *out, const char **why)
 {
     memset(out, 0, sizeof(*out));
@@ -112,6 +150,7 @@ int tail_entries_load(const char *text, tail_entries *out, const char **why)
         en->gz = json_is_true(json_object_get(o, "gz"));
         en->retired = json_is_true(json_object_get(o, "retired"));
         en->skip_line = json_is_true(json_object_get(o, "skip_line"));
+        load_marks(o, en);
     }
     json_decref(root);
     return 0;
@@ -163,7 +202,7 @@ int tail_entries_dump(const tail_entries *e, char **out)
             (en->found >= 0 || en->retired || en->offset <= en->data_start || !en->header_in_file);
         if (o == NULL ||
             (keep_header && json_object_set_new(o, "header", json_string(en->header)) != 0) ||
-            json_array_append_new(files, o) != 0) {
+            dump_marks(o, en) != 0 || json_array_append_new(files, o) != 0) {
             json_decref(o);
             json_decref(root);
             return -1;
@@ -214,6 +253,38 @@ uint64_t tail_fingerprint(const char *p, size_t n)
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
     return h;
+}
+
+/* Add a mark of the first len bytes, keeping them ordered and unique. */
+static void add_mark(tail_entry *en, const char *prefix, size_t len)
+{
+    size_t at = 0;
+    while (at < en->marks && en->mark[at].len < len)
+        at++;
+    if ((at < en->marks && en->mark[at].len == len) || en->marks >= TAIL_MARKS)
+        return;
+    memmove(&en->mark[at + 1], &en->mark[at], (en->marks - at) * sizeof(*en->mark));
+    en->mark[at] = (tail_mark){(uint32_t)len, tail_fingerprint(prefix, len)};
+    en->marks++;
+}
+
+void tail_entry_fingerprint(tail_entry *en, const char *prefix, size_t len)
+{
+    if (len > TAIL_FP_BYTES)
+        len = TAIL_FP_BYTES;
+    en->fp = tail_fingerprint(prefix, len);
+    en->fp_len = (uint32_t)len;
+    en->marks = 0;
+    /* The ends of the first two lines: a header and the first row, or
+     * the first rows; a cut right after them is then known for one. */
+    const char *lf = memchr(prefix, '\n', len);
+    for (int k = 0; k < 2 && lf != NULL; k++) {
+        size_t end = (size_t)(lf - prefix) + 1;
+        add_mark(en, prefix, end);
+        lf = end < len ? memchr(prefix + end, '\n', len - end) : NULL;
+    }
+    for (size_t m = TAIL_MARK_MIN; m <= len; m *= 2)
+        add_mark(en, prefix, m);
 }
 
 /* ---- found files ---- */
@@ -379,19 +450,54 @@ bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t pr
     return prefix_len >= en->fp_len && tail_fingerprint(prefix, en->fp_len) == en->fp;
 }
 
-/* Was en's plain content (same inode as f) cut in place below what was
- * read, its start unchanged? Only a whole fingerprint tells: after
- * copytruncate the file is empty, then holds new rows, so its first 4 KiB
- * differ; a file that still starts with those 4 KiB lost its tail and
- * nothing else. A cut to within the first 4 KiB cannot be told from a
- * rewrite (the fingerprint no longer fits in it), so it reads as one. */
+/* The longest start of en's content that a hash was kept of and that
+ * fits in `size` bytes: its length (0: none) and hash. The cut marks and
+ * the fingerprint itself (which after a cut covers the bytes left). */
+static size_t longest_kept(const tail_entry *en, uint64_t size, uint64_t *hash)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < en->marks && en->mark[i].len <= size; i++) {
+        len = en->mark[i].len;
+        *hash = en->mark[i].hash;
+    }
+    if (en->fp_len > len && en->fp_len <= size) {
+        len = en->fp_len;
+        *hash = en->fp;
+    }
+    return len;
+}
+
+/*
+ * Was en's plain content (same inode as f) cut in place below what was
+ * read, its start unchanged? Then its rows were counted and must not be
+ * read again. copytruncate looks alike at first (same inode, smaller),
+ * but it empties the file: what a writer puts there next is new rows, so
+ * the file no longer starts as it did. The test: the longest start of
+ * the old content that a hash was kept of and that fits in the file now
+ * (p bytes) must be the file's first p bytes.
+ *
+ * The header row is the same after copytruncate, so p bytes that end
+ * within it prove nothing; nor do a few bytes of the first data row (rows
+ * of one day share their timestamp's start). So p must hold the header
+ * and the whole first data row, whose id and time tell a new writer's
+ * first row from the old one (marks end with the first two lines, so a
+ * file left with a whole row or more always has such a p). A cut that
+ * leaves less — right after the header, or within the first row — cannot
+ * be told from copytruncate followed by a header: it reads as new
+ * content, which then holds no row read before. The whole 4 KiB is
+ * enough whatever its rows, as for a rotated copy (tail_files_continues).
+ */
 static bool cut_in_place(tail_found *f, const tail_entry *en)
 {
     const char *why = NULL;
-    if (en->gz || f->size >= en->offset || en->fp_len < TAIL_FP_BYTES ||
-        en->fp_len <= en->data_start || tail_found_prefix(f, &why) != 0)
+    uint64_t hash = 0;
+    if (en->gz || f->size >= en->offset || tail_found_prefix(f, &why) != 0)
         return false;
-    return f->prefix_len >= en->fp_len && tail_fingerprint(f->prefix, en->fp_len) == en->fp;
+    size_t p = longest_kept(en, f->size, &hash);
+    if (p <= en->data_start || f->prefix_len < p || tail_fingerprint(f->prefix, p) != hash)
+        return false;
+    return p >= TAIL_FP_BYTES ||
+           memchr(f->prefix + en->data_start, '\n', p - en->data_start) != NULL;
 }
 
 /* Was en's content (same inode as f) truncated or replaced? */
@@ -434,8 +540,7 @@ static int fill_entry(tail_entry *en, const char *path, uint64_t dev, uint64_t i
             n--;
         bool is_old_header =
             header == NULL || (strlen(header) == n && memcmp(header, prefix, n) == 0);
-        en->fp = tail_fingerprint(prefix, prefix_len);
-        en->fp_len = (uint32_t)prefix_len;
+        tail_entry_fingerprint(en, prefix, prefix_len);
         en->data_start = is_old_header ? (uint32_t)(line + 1) : 0;
     }
     return 0;
@@ -517,13 +622,19 @@ int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, 
             f[fi].action = TAIL_DO_UNCHANGED;
         } else if (cut_in_place(&f[fi], en)) {
             /* Its rows were counted: reading them again would count them
-             * twice. Said once: the entry takes the new size. */
-            api->log(h, TALLY_LOG_WARNING,
-                     "%s shrank to %" PRIu64 " bytes below the %" PRIu64
-                     " already read, but starts as it did: it was cut in place, not rotated; "
-                     "its rows are not read again, and reading goes on when it grows beyond "
-                     "byte %" PRIu64 " (to start it afresh, move it away and write a new file)",
-                     f[fi].path, f[fi].size, en->offset, en->offset);
+             * twice. Said once per cut: the entry takes the new size, so a
+             * writer appending below the old end is no new cut. */
+            if (f[fi].size < en->size)
+                api->log(h, TALLY_LOG_WARNING,
+                         "%s shrank to %" PRIu64 " bytes below the %" PRIu64
+                         " already read, but starts as it did: it was cut in place, not rotated; "
+                         "its rows are not read again, and reading goes on when it grows beyond "
+                         "byte %" PRIu64 " (to start it afresh, move it away and write a new file)",
+                         f[fi].path, f[fi].size, en->offset, en->offset);
+            /* What is kept of its start is what is left: bytes a writer
+             * appends below the old end are new, not the old content's. */
+            if (f[fi].prefix_len < en->fp_len)
+                tail_entry_fingerprint(en, f[fi].prefix, f[fi].prefix_len);
             en->size = f[fi].size;
             en->mtime_ns = f[fi].mtime_ns;
             f[fi].action = TAIL_DO_UNCHANGED;
