@@ -202,8 +202,13 @@ int tail_entries_dump(const tail_entries *e, char **out)
             (en->found >= 0 || en->retired || en->offset <= en->data_start || !en->header_in_file);
         if (o == NULL ||
             (keep_header && json_object_set_new(o, "header", json_string(en->header)) != 0) ||
-            dump_marks(o, en) != 0 || json_array_append_new(files, o) != 0) {
+            dump_marks(o, en) != 0) {
             json_decref(o);
+            json_decref(root);
+            return -1;
+        }
+        /* append_new takes o whether it succeeds or not. */
+        if (json_array_append_new(files, o) != 0) {
             json_decref(root);
             return -1;
         }
