@@ -9,7 +9,6 @@ pids=()        # every process started here, killed by pid at exit
 writer_pids=()
 failures=()
 agent_pid=""
-agent_since=0
 rx_pid=""
 n_hup=0 n_kill=0 n_rx_down=0 n_rx_up=0 n_region=0
 
@@ -77,7 +76,6 @@ agent_start() {
     echo "--- soak: tallyd -f started at $(date -u +%FT%TZ)" >>"$work/agent.log"
     "$tallyd" -f -c "$work/tallyd.conf" >>"$work/agent.log" 2>&1 &
     agent_pid=$!
-    agent_since=$(date +%s)
     pids+=("$agent_pid")
 }
 
@@ -166,6 +164,22 @@ region_recreate() {
     n_region=$((n_region + 1))
 }
 
+# A HUP stops every plugin instance and starts it again: a region removed
+# while the new shm instance opens would be a region removed while no one
+# maps it (its counts since the last cycle are gone, by design), so the
+# next step waits until the reload is done or refused.
+reload_count() { grep -c "tallyd info: reloaded \|reload of .* failed" "$work/agent.log"; }
+reloaded_since() { [ "$(reload_count)" -gt "$1" ]; }
+
+agent_hup() {
+    local before
+    before=$(reload_count)
+    kill -HUP "$agent_pid"
+    n_hup=$((n_hup + 1))
+    wait_for 60 reloaded_since "$before" || record_failure "the agent did not finish a reload within 60 s of a HUP"
+    cycles 1 || record_failure "the agent wrote no summary within 60 s after a reload"
+}
+
 chaos_step() {
     local what=$((RANDOM % 4))
     if ! alive "$agent_pid"; then
@@ -174,8 +188,7 @@ chaos_step() {
     fi
     case $what in
     0)
-        kill -HUP "$agent_pid"
-        n_hup=$((n_hup + 1))
+        agent_hup
         ;;
     1)
         agent_kill
@@ -193,12 +206,12 @@ chaos_step() {
         fi
         ;;
     3)
-        # Only a region the running agent has had time to open.
-        if [ $(($(date +%s) - agent_since)) -ge 3 ]; then
+        # Only a region the running agent has opened: a whole cycle first,
+        # however long its start took on a loaded machine.
+        if cycles 1; then
             region_recreate
         else
-            kill -HUP "$agent_pid"
-            n_hup=$((n_hup + 1))
+            record_failure "the agent wrote no summary within 60 s before a region removal"
         fi
         ;;
     esac
