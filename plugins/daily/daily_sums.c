@@ -34,37 +34,3 @@ void daily_saturated(daily_collector *d, const char *scope, const char *date, co
                 scope, field, date);
 }
 
-void daily_sums_add(daily_collector *d, daily_sums *to, const daily_sums *s, const char *scope,
-                    const char *date)
-{
-    if (daily_add_i64(&to->total, s->total))
-        daily_saturated(d, scope, date, "requests");
-    if (daily_add_i64(&to->error, s->error))
-        daily_saturated(d, scope, date, "error requests");
-    for (int t = 0; t < DAILY_N_TOKENS; t++)
-        if (daily_add_i64(&to->tokens[t], s->tokens[t]))
-            daily_saturated(d, scope, date, daily_token_names[t]);
-    for (int k = 0; k < DAILY_N_COSTS; k++)
-        if (daily_add_fixed(&to->cost[k], s->cost[k]))
-            daily_saturated(d, scope, date, daily_cost_names[k]);
-    if (daily_add_fixed(&to->rt_sum, s->rt_sum))
-        daily_saturated(d, scope, date, "response_time_ms");
-    if (daily_add_i64(&to->rt_count, s->rt_count))
-        daily_saturated(d, scope, date, "response times");
-    if (daily_add_i64(&to->fallback, s->fallback))
-        daily_saturated(d, scope, date, "fallbacks");
-}
-
-void daily_user_sums_add(daily_collector *d, daily_user_sums *to, const daily_user_sums *s,
-                         const char *date)
-{
-    if (daily_add_i64(&to->total, s->total))
-        daily_saturated(d, "user day", date, "requests");
-    if (daily_add_i64(&to->error, s->error))
-        daily_saturated(d, "user day", date, "error requests");
-    for (int t = 0; t < DAILY_N_TOKENS; t++)
-        if (daily_add_i64(&to->tokens[t], s->tokens[t]))
-            daily_saturated(d, "user day", date, daily_token_names[t]);
-    if (daily_add_fixed(&to->cost, s->cost))
-        daily_saturated(d, "user day", date, daily_cost_names[DAILY_COST_TOTAL]);
-}
