@@ -115,35 +115,11 @@ tree_commit() {
 tmp=${TMPDIR:-/tmp}
 cache="$tmp/tally-bench-cycle"
 mkdir -p "$cache"
-work=$(mktemp -d "$tmp/tally-cycle.XXXXXX")
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    rm -rf "$work"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_scratch tally-cycle
 
-# cached NAME GEN-ARGS...: the file $cache/NAME-KEY.csv, written once by
-# gen_usage with GEN-ARGS (files of an older generator are removed).
-gen_key=$(sha1sum "$here/gen_usage.c" | cut -c1-10)
+# cached NAME GEN-ARGS...: the cached gen_usage file NAME.
 cached() {
-    local name=$1 f="$cache/$1-$gen_key.csv" old
-    shift
-    (
-        flock 9
-        if [ ! -s "$f" ]; then
-            for old in "$cache/$name-"*.csv; do
-                [ -e "$old" ] && rm -f "$old"
-            done
-            say "generating $f"
-            "$gen" "$@" --out "$f.tmp.$$" >&2
-            mv "$f.tmp.$$" "$f"
-        fi
-    ) 9>"$cache/.lock"
-    printf '%s\n' "$f"
+    bench_cached_csv "$gen" "$cache" "$@"
 }
 
 # --- the prepared state of one tree -----------------------------------------
@@ -178,8 +154,9 @@ check_counts() {
     [ -s "$p" ] || die "$2: tallyd wrote no $p (log: $work/$2.err)"
     got_total=$(prom_sum "$p" tally_requests_total)
     got_today=$(prom_sum "$p" tally_today_requests)
-    [ "$got_total" -eq "$3" ] && [ "$got_today" -eq "$4" ] ||
+    if [ "$got_total" -ne "$3" ] || [ "$got_today" -ne "$4" ]; then
         die "$2: $p counts $got_total rows ($got_today today), expected $3 ($4 today); log: $work/$2.err"
+    fi
 }
 
 prepare() { # TREE DIR DAYS
@@ -218,8 +195,7 @@ run_cycle() { # TREE DIR DAYS KIND ROUND
 # --- the table ------------------------------------------------------------------
 # stat_of DAYS TREE KIND COLUMN (5 cpu s, 6 wall s, 7 rss KiB): median min max
 stat_of() {
-    awk -F'\t' -v d="$1" -v t="$2" -v k="$3" -v c="$4" '$1 == d && $2 == t && $3 == k { print $c }' "$runs" |
-        sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
+    awk -F'\t' -v d="$1" -v t="$2" -v k="$3" -v c="$4" '$1 == d && $2 == t && $3 == k { print $c }' "$runs" | bench_median
 }
 
 report_size() { # DAYS
@@ -293,7 +269,7 @@ sizes_tsv="$work/sizes.tsv"
 table="$work/table.txt"
 {
     echo "cycle: one tallyd --once over a prepared state, nothing new and $new_rows new rows"
-    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)"
+    bench_machine
     for i in "${!trees[@]}"; do
         echo "${trees[$i]}: $(tree_commit "${dirs[$i]}"), build ${dirs[$i]}" \
             "($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "${dirs[$i]}/CMakeCache.txt" 2>/dev/null || true))"
