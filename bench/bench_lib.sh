@@ -1,6 +1,6 @@
 # bench_lib.sh — what the benchmark scripts share: sourced, never run.
-# The caller defines say and die, and $repo (the source tree) and $work
-# (its scratch directory).
+# The caller defines say and die, and $repo (the source tree); $work (its
+# scratch directory) comes from bench_scratch or the caller.
 
 # bench_build DIR TARGET...: with DIR empty, configure build-bench/
 # (Release, benchmarks on) if it is not that already and build the
@@ -40,4 +40,53 @@ bench_measure() {
     m_wall=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f", ns / 1e9 }')
     m_rss=$(tail -n 1 "$work/$name.time" | awk '{ print $2 }')
     m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.2f", $3 + $4 }')
+}
+
+# bench_scratch PREFIX: sets $work to a fresh directory under $TMPDIR
+# (default /tmp), removed when the script ends, also on INT and TERM.
+bench_scratch() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    trap bench_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+bench_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    rm -rf "$work"
+    exit "$rc"
+}
+
+# bench_cached_csv GEN CACHE NAME GEN-ARGS...: prints CACHE/NAME-KEY.csv,
+# written once by GEN (gen_usage) with GEN-ARGS, under a lock so that
+# parallel runs wait for it. KEY hashes gen_usage.c: a changed generator
+# writes its files anew, and NAME's files of an older one are removed.
+bench_cached_csv() {
+    local gen=$1 cache=$2 name=$3 key old
+    shift 3
+    key=$(sha1sum "$repo/bench/gen_usage.c" | cut -c1-10)
+    local f="$cache/$name-$key.csv"
+    (
+        flock 9
+        if [ ! -s "$f" ]; then
+            for old in "$cache/$name-"*.csv; do
+                [ -e "$old" ] && rm -f "$old"
+            done
+            say "generating $f"
+            "$gen" "$@" --out "$f.tmp.$$" >&2
+            mv "$f.tmp.$$" "$f"
+        fi
+    ) 9>"$cache/.lock"
+    printf '%s\n' "$f"
+}
+
+# bench_median: numbers on stdin, one a line; prints "median min max"
+# (fails when there are none).
+bench_median() {
+    sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR] }'
+}
+
+# bench_machine: one line naming the cores, the CPU and the kernel.
+bench_machine() {
+    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)"
 }

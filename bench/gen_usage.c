@@ -6,6 +6,7 @@
  *
  *   gen_usage --rows N --out FILE [--seed S] [--days 30] [--users 1000]
  *             [--models 20] [--end 2026-11-21] [--utc-offset +08:00]
+ *             [--row-seed S] [--no-header]
  *
  * Rows are in time order and cover --days business days ending with --end,
  * whole local days at --utc-offset (Asia/Shanghai, the benchmark's time
@@ -17,6 +18,11 @@
  * prompt caching leave the cache columns empty. Costs are exact decimals:
  * each is computed in integer units of 1e-10 USD and printed with up to 10
  * fractional digits, so every consumer can sum them exactly.
+ *
+ * --row-seed draws the rows from their own seed while the users, keys and
+ * models still come from --seed, and --no-header leaves the header out: a
+ * later batch of the same population to append to a file (the cycle
+ * benchmark, bench/run-cycle.sh, appends 100 rows of today).
  *
  * The same arguments always give the same bytes. Rows are formatted by
  * hand into one buffer that is written out in 1 MiB blocks: 10 million rows
@@ -109,8 +115,9 @@ static const error_def known_errors[] = {
 typedef struct options {
     uint64_t rows;
     const char *out;
-    uint64_t seed;
+    uint64_t seed, row_seed;
     int days, users, models;
+    int have_row_seed, no_header;
     int64_t end_day;     /* days since 1970-01-01 */
     int64_t offset_usec; /* local time minus UTC */
 } options;
@@ -579,8 +586,11 @@ static void usage_text(FILE *f)
 {
     fputs("usage: gen_usage --rows N --out FILE [--seed S] [--days 30] [--users 1000]\n"
           "                 [--models 20] [--end 2026-11-21] [--utc-offset +08:00]\n"
+          "                 [--row-seed S] [--no-header]\n"
           "Writes N usage rows (CSV, header first) in time order over the local days\n"
-          "ending with --end at --utc-offset. FILE \"-\" is standard output.\n",
+          "ending with --end at --utc-offset. FILE \"-\" is standard output.\n"
+          "--row-seed: the rows' own seed (default --seed); users, keys and models\n"
+          "still come from --seed. --no-header: rows only, to append to a file.\n",
           f);
 }
 
@@ -607,6 +617,10 @@ static int parse_args(int argc, char **argv, options *o)
             usage_text(stdout);
             exit(0);
         }
+        if (strcmp(a, "--no-header") == 0) {
+            o->no_header = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "gen_usage: %s needs a value\n", a);
             return -1;
@@ -624,6 +638,11 @@ static int parse_args(int argc, char **argv, options *o)
             if (parse_long(v, 0, LLONG_MAX, &n))
                 goto bad;
             o->seed = (uint64_t)n;
+        } else if (strcmp(a, "--row-seed") == 0) {
+            if (parse_long(v, 0, LLONG_MAX, &n))
+                goto bad;
+            o->row_seed = (uint64_t)n;
+            o->have_row_seed = 1;
         } else if (strcmp(a, "--days") == 0) {
             if (parse_long(v, 1, 3660, &n))
                 goto bad;
@@ -656,6 +675,8 @@ static int parse_args(int argc, char **argv, options *o)
         usage_text(stderr);
         return -1;
     }
+    if (!o->have_row_seed)
+        o->row_seed = o->seed;
     return 0;
 }
 
@@ -680,7 +701,7 @@ int main(int argc, char **argv)
         fputs("gen_usage: out of memory\n", stderr);
         return 1;
     }
-    rng_seed(&g.r, o.seed);
+    rng_seed(&g.r, o.row_seed);
 
     int to_stdout = strcmp(o.out, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(o.out, "wb");
@@ -714,8 +735,10 @@ int main(int argc, char **argv)
 
     size_t fill = 0;
     uint64_t bytes = 0;
-    memcpy(buf, header, sizeof header - 1);
-    fill = sizeof header - 1;
+    if (!o.no_header) {
+        memcpy(buf, header, sizeof header - 1);
+        fill = sizeof header - 1;
+    }
     for (uint64_t i = 0; i < o.rows; i++) {
         double x = ((double)i + rng_unit(&g.r)) * per_row; /* in days */
         int64_t day = (int64_t)x;

@@ -103,16 +103,7 @@ tmp=${TMPDIR:-/tmp}
 cache="$tmp/tally-bench-ingest"
 duck="$tmp/tally-bench-duckdb"
 mkdir -p "$cache" "$duck"
-work=$(mktemp -d "$tmp/tally-ingest.XXXXXX")
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    rm -rf "$work"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_scratch tally-ingest
 
 installed=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
     "$duck/node_modules/@duckdb/node-api/package.json" 2>/dev/null | head -n 1 || true)
@@ -126,23 +117,9 @@ if [ "$installed" != "$duckdb_version" ]; then
     ) 9>"$duck/.lock" || die "npm install of @duckdb/node-api@$duckdb_version failed"
 fi
 
-# gen_usage writes the file once per rows, seed and generator source; files
-# of an older generator for the same rows and seed are removed.
-gen_key=$(sha1sum "$here/gen_usage.c" | cut -c1-10)
+# gen_usage writes the file once per rows, seed and generator source.
 data_file() {
-    local n=$1 f="$cache/usage-$1-s$seed-$gen_key.csv" old
-    (
-        flock 9
-        if [ ! -s "$f" ]; then
-            for old in "$cache/usage-$n-s$seed-"*.csv; do
-                [ -e "$old" ] && rm -f "$old"
-            done
-            say "generating $n rows into $f"
-            "$gen" --rows "$n" --seed "$seed" --days "$days" --end "$end_day" --out "$f.tmp.$$" >&2
-            mv "$f.tmp.$$" "$f"
-        fi
-    ) 9>"$cache/.lock"
-    printf '%s\n' "$f"
+    bench_cached_csv "$gen" "$cache" "usage-$1-s$seed" --rows "$1" --seed "$seed" --days "$days" --end "$end_day"
 }
 
 # --- one measured run ------------------------------------------------------
@@ -273,24 +250,23 @@ PY
 # --- the table ------------------------------------------------------------
 # median_of N KIND COLUMN (4 wall, 5 rss, 6 duckdb query seconds, 8 cpu)
 median_of() {
-    awk -F'\t' -v n="$1" -v k="$2" -v c="$3" '$1 == n && $2 == k { print $c }' "$runs" | sort -g |
-        awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m; print v[1]; print v[NR] }'
+    awk -F'\t' -v n="$1" -v k="$2" -v c="$3" '$1 == n && $2 == k { print $c }' "$runs" | bench_median
 }
 
 report() { # N FILE
     local n=$1 bytes
     bytes=$(stat -c %s "$2")
     local fw fr fc tw tr tc dw dr dc dq dth
-    read -r fw fw_min fw_max < <(median_of "$n" floor 4 | paste -sd' ')
-    read -r fr _ _ < <(median_of "$n" floor 5 | paste -sd' ')
-    read -r fc _ _ < <(median_of "$n" floor 8 | paste -sd' ')
-    read -r tw tw_min tw_max < <(median_of "$n" tally 4 | paste -sd' ')
-    read -r tr _ _ < <(median_of "$n" tally 5 | paste -sd' ')
-    read -r tc _ _ < <(median_of "$n" tally 8 | paste -sd' ')
-    read -r dw dw_min dw_max < <(median_of "$n" duckdb 4 | paste -sd' ')
-    read -r dr _ _ < <(median_of "$n" duckdb 5 | paste -sd' ')
-    read -r dc _ _ < <(median_of "$n" duckdb 8 | paste -sd' ')
-    read -r dq dq_min dq_max < <(median_of "$n" duckdb 6 | paste -sd' ')
+    read -r fw fw_min fw_max < <(median_of "$n" floor 4)
+    read -r fr _ _ < <(median_of "$n" floor 5)
+    read -r fc _ _ < <(median_of "$n" floor 8)
+    read -r tw tw_min tw_max < <(median_of "$n" tally 4)
+    read -r tr _ _ < <(median_of "$n" tally 5)
+    read -r tc _ _ < <(median_of "$n" tally 8)
+    read -r dw dw_min dw_max < <(median_of "$n" duckdb 4)
+    read -r dr _ _ < <(median_of "$n" duckdb 5)
+    read -r dc _ _ < <(median_of "$n" duckdb 8)
+    read -r dq dq_min dq_max < <(median_of "$n" duckdb 6)
     dth=$(awk -F'\t' -v n="$n" '$1 == n && $2 == "duckdb" { print $7; exit }' "$runs")
     awk -v n="$n" -v bytes="$bytes" -v r="$rounds" -v th="$dth" \
         -v fw="$fw" -v fw0="$fw_min" -v fw1="$fw_max" -v fr="$fr" -v fc="$fc" \
@@ -331,7 +307,7 @@ table="$work/table.txt"
 duck_version="?"
 {
     echo "ingest: tallyd beside the read floor and DuckDB"
-    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)"
+    bench_machine
     echo "tally: $(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown), build $build" \
         "($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true))"
     echo "config: timezone $tz, --now $now; data: gen_usage --seed $seed --days $days --end $end_day"

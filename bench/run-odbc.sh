@@ -180,7 +180,7 @@ done
 table="$work/table.txt"
 {
     echo "odbc: tallyd's odbc source from PostgreSQL beside psql \\copy"
-    echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)"
+    bench_machine
     echo "tally: $(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown), build $build ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null || true))"
     echo "PostgreSQL $pg_version on 127.0.0.1 (same machine), psqlODBC $(basename "$driver"); batch_rows $batch"
     echo "data: gen_usage --rows $rows --seed $seed --days $days --end $end_day, typed table, index on (created_at, id)"
