@@ -88,8 +88,8 @@ static int prune_batch(daily_collector *d, const char *today)
         return TALLY_HOST_ERR;
     if (more)
         d->api->log(d->host, TALLY_LOG_INFO,
-                    "pruned %d rows per table of the days before %s (keep_days = %d); more "
-                    "remain, the next cycles go on",
+                    "pruned a batch of %d rows per table of the days before %s (keep_days = "
+                    "%d); more remain, the next cycles go on",
                     DAILY_PRUNE_BATCH, before, d->keep_days);
     return TALLY_HOST_OK;
 }
@@ -112,7 +112,8 @@ static int daily_rollover(void *ctx, const tally_day *ended)
 }
 
 /* Every cycle goes on with the backlog, unless a rollover of this cycle
- * did already. */
+ * did already (a --recompute rolls days over without a cycle_begin: the
+ * next cycle then skips one batch, which only delays the backlog). */
 static int daily_cycle_begin(void *ctx, const tally_day *today)
 {
     daily_collector *d = ctx;

@@ -438,8 +438,16 @@ int daily_store_prune(daily_collector *d, const char *before, bool *more)
         sqlite3_stmt *st = d->st_prune[i];
         sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, DAILY_PRUNE_BATCH);
-        if (step_done(d, st, "the pruning of days older than keep_days") != 0)
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            d->api->log(d->host, TALLY_LOG_ERR,
+                        "could not prune the days before %s (keep_days) from %s in the state "
+                        "database: %s; nothing of this batch was deleted, the next cycle tries "
+                        "again",
+                        before, prune_tables[i][0], sqlite3_errmsg(d->db));
             return -1;
+        }
         if (sqlite3_changes(d->db) >= DAILY_PRUNE_BATCH)
             *more = true;
     }
