@@ -58,6 +58,28 @@ static int roll_days(agent *a, const tally_day *today)
     return state_kv_put(a->state, STATE_AGENT, LAST_DAY_KEY, today->date);
 }
 
+/* Each source's and collector's cycle_begin, in a savepoint of its own:
+ * one that fails takes back only its own writes, and the cycle goes on. */
+static void begin_all(agent *a, const tally_day *today)
+{
+    for (size_t i = 0; i < a->n_hosts; i++) {
+        struct tally_host *h = &a->hosts[i];
+        const tally_plugin *d = &h->plugin->desc;
+        if (d->cycle_begin == NULL || d->kind == TALLY_PLUGIN_EXPORTER)
+            continue;
+        if (state_savepoint(a->state) != 0)
+            return;
+        if (d->cycle_begin(h->ctx, today) != TALLY_HOST_OK) {
+            log_msg(TALLY_LOG_ERR, "%s: cycle_begin failed (see above); the next cycle tries again",
+                    h->who);
+            a->failures++;
+            state_rollback_savepoint(a->state);
+        } else {
+            state_release_savepoint(a->state);
+        }
+    }
+}
+
 /* The collector writes what a source handed over into the source's
  * savepoint, or forgets it with the savepoint. */
 static int collector_flush(agent *a)
@@ -160,7 +182,7 @@ int cycle_run(agent *a)
     return rc;
 }
 
-/* The cycle: roll the days, collect, commit, snapshot, hand to export. */
+/* The cycle: roll the days, begin, collect, commit, snapshot, hand to export. */
 static int cycle_steps(agent *a)
 {
     int32_t now_nsec;
@@ -177,6 +199,7 @@ static int cycle_steps(agent *a)
         state_rollback(a->state);
         return -1;
     }
+    begin_all(a, &today);
     collect_all(a);
     fault_point("before-commit");
     if (state_commit(a->state) != 0) {

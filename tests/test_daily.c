@@ -435,6 +435,176 @@ static void test_keep_days_and_prune(void **state)
     finish(f);
 }
 
+/* Batched pruning (DAILY_PRUNE_BATCH in plugins/daily/daily.h, 10,000
+ * rows per table per cycle). A backlog of 25 old days x 1,000 users: */
+enum { OLD_DAYS = 25, OLD_USERS = 1000, BATCH = 10000, BACKLOG = OLD_DAYS * OLD_USERS };
+
+/* Rows of a table, all or of the days before a date. */
+static int64_t rows(fixture *f, const char *table, const char *before)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE date < '%s'", table,
+             before ? before : "9999");
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void exec(fixture *f, const char *sql)
+{
+    assert_int_equal(sqlite3_exec(f->db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* 2026-10-01..25, OLD_USERS users a day, and two kept days (keep_days 2
+ * on 11-22: 11-20 and 11-21) with three users each; fed through the
+ * collector, one flush per day. */
+static void feed_backlog(fixture *f)
+{
+    tally_record *r = calloc(OLD_USERS, sizeof(*r));
+    char(*ids)[16] = calloc(OLD_USERS, 16);
+    assert_non_null(r);
+    assert_non_null(ids);
+    for (int i = 0; i < OLD_USERS; i++)
+        snprintf(ids[i], 16, "user-%04d", i);
+    for (int day = 1; day <= OLD_DAYS + 2; day++) {
+        char at[32];
+        if (day <= OLD_DAYS)
+            snprintf(at, sizeof(at), "2026-10-%02dT10:00:00Z", day);
+        else
+            snprintf(at, sizeof(at), "2026-11-%02dT10:00:00Z", 20 + day - OLD_DAYS - 1);
+        int n = day <= OLD_DAYS ? OLD_USERS : 3;
+        for (int i = 0; i < n; i++)
+            r[i] = usage(at, ids[i], "m", 200, NULL, day, 1);
+        feed(f, r, (size_t)n);
+    }
+    free(ids);
+    free(r);
+}
+
+/* Two statistics agree on everything a snapshot shows. */
+static void assert_same_stats(const tally_stats *a, const tally_stats *b)
+{
+    assert_int_equal(a->n_days, b->n_days);
+    assert_memory_equal(a->days, b->days, a->n_days * sizeof(*a->days));
+    assert_int_equal(a->n_user_days, b->n_user_days);
+    for (size_t i = 0; i < a->n_user_days; i++) {
+        const tally_user_day_stats *x = &a->user_days[i], *y = &b->user_days[i];
+        assert_string_equal(x->date, y->date);
+        assert_string_equal(x->user_id, y->user_id);
+        assert_int_equal(x->total_requests, y->total_requests);
+        assert_int_equal(x->input_tokens, y->input_tokens);
+        assert_true(x->total_cost == y->total_cost);
+    }
+    assert_int_equal(a->summary.all_time_requests, b->summary.all_time_requests);
+    assert_int_equal(a->summary.all_time_input_tokens, b->summary.all_time_input_tokens);
+    assert_true(a->summary.all_time_cost == b->summary.all_time_cost);
+    assert_int_equal(a->combined.total_requests, b->combined.total_requests);
+    assert_string_equal(a->oldest_kept, b->oldest_kept);
+}
+
+/* One cycle's start as the agent runs it: in a transaction of its own
+ * (the mock host has none), committed or rolled back. */
+static void cycle(fixture *f, const char *today, bool commit)
+{
+    tally_day d;
+    assert_int_equal(mock_host_api()->day_of(f->h, ns_of(today) / 1000000000, &d), 0);
+    exec(f, "BEGIN");
+    assert_int_equal(f->p->cycle_begin(f->ctx, &d), TALLY_HOST_OK);
+    exec(f, commit ? "COMMIT" : "ROLLBACK");
+}
+
+/* keep_days lowered from 400 to 2 (a restart) on a backlog of 2.5
+ * batches: each cycle deletes one batch of the old user-days, never a
+ * kept row, and the statistics at every step are those of a full prune
+ * (made by hand on a twin state). */
+static void test_prune_backlog_in_batches(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    fixture *full = start("UTC", "2026-11-22T03:00:00Z", 2);
+    feed_backlog(f);
+    feed_backlog(full);
+    stats(f);
+    assert_int_equal(f->st.n_user_days, BACKLOG + 6);
+    mock_host_stop(&f->in);
+    if (mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 2") != 0)
+        fail_msg("restarting daily failed: %s", mock_host_parse_error());
+    f->ctx = f->in.ctx;
+    exec(full, "DELETE FROM daily_user_days WHERE date < '2026-11-20';"
+               "DELETE FROM daily_values WHERE date < '2026-11-20'");
+    stats(full);
+    assert_int_equal(full->st.n_user_days, 6);
+
+    int64_t left = BACKLOG;
+    for (int c = 1; left > 0; c++) {
+        assert_true(c <= BACKLOG / BATCH + 1); /* it finishes */
+        stats(f);
+        assert_same_stats(&f->st, &full->st);
+        cycle(f, "2026-11-22T03:00:00Z", true);
+        int64_t now = rows(f, "daily_user_days", "2026-11-20");
+        assert_int_equal(left - now, left < BATCH ? left : BATCH);
+        left = now;
+        assert_int_equal(rows(f, "daily_user_days", NULL), left + 6);
+    }
+    assert_int_equal(rows(f, "daily_values", "2026-11-20"), 0);
+    assert_non_null(mock_host_log_find(f->h, "more remain, the next cycles go on"));
+    stats(f);
+    assert_same_stats(&f->st, &full->st);
+    cycle(f, "2026-11-22T03:00:00Z", true); /* nothing left: nothing happens */
+    assert_int_equal(rows(f, "daily_user_days", NULL), 6);
+    assert_int_equal(f->st.summary.all_time_requests, BACKLOG + 6);
+    finish(full);
+    finish(f);
+}
+
+/* A cycle that rolls back (a crash before its commit) takes its batch
+ * back whole: the next one deletes that same batch, once; the kept days
+ * never lose a row. */
+static void test_prune_rollback_mid_backlog(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 2);
+    feed_backlog(f);
+    cycle(f, "2026-11-22T03:00:00Z", true);
+    assert_int_equal(rows(f, "daily_user_days", "2026-11-20"), BACKLOG - BATCH);
+    stats(f);
+    tally_stats before = f->st;
+    memset(&f->st, 0, sizeof(f->st));
+    cycle(f, "2026-11-22T03:00:00Z", false);
+    assert_int_equal(rows(f, "daily_user_days", "2026-11-20"), BACKLOG - BATCH);
+    assert_int_equal(rows(f, "daily_user_days", NULL), BACKLOG - BATCH + 6);
+    stats(f);
+    assert_same_stats(&f->st, &before);
+    f->p->collector.free_stats(f->ctx, &before);
+    cycle(f, "2026-11-22T03:00:00Z", true);
+    assert_int_equal(rows(f, "daily_user_days", "2026-11-20"), BACKLOG - 2 * BATCH);
+    assert_int_equal(rows(f, "daily_user_days", NULL), BACKLOG - 2 * BATCH + 6);
+    finish(f);
+}
+
+/* Days that ended while the agent was down roll over in one cycle: one
+ * batch in all, and that cycle's cycle_begin adds none; the next goes on. */
+static void test_prune_one_batch_per_cycle_over_rollovers(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 2);
+    feed_backlog(f);
+    exec(f, "BEGIN");
+    for (int day = 19; day <= 21; day++) {
+        char at[32];
+        tally_day ended;
+        snprintf(at, sizeof(at), "2026-11-%02dT10:00:00Z", day);
+        assert_int_equal(mock_host_api()->day_of(f->h, ns_of(at) / 1000000000, &ended), 0);
+        assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_OK);
+    }
+    exec(f, "COMMIT");
+    cycle(f, "2026-11-22T03:00:00Z", true);
+    assert_int_equal(rows(f, "daily_user_days", "2026-11-20"), BACKLOG - BATCH);
+    cycle(f, "2026-11-22T03:00:00Z", true);
+    assert_int_equal(rows(f, "daily_user_days", "2026-11-20"), BACKLOG - 2 * BATCH);
+    finish(f);
+}
+
 static void test_recompute_forgets_range(void **state)
 {
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
@@ -535,6 +705,9 @@ int main(void)
         cmocka_unit_test(test_fallbacks),
         cmocka_unit_test(test_inventories_replace),
         cmocka_unit_test(test_keep_days_and_prune),
+        cmocka_unit_test(test_prune_backlog_in_batches),
+        cmocka_unit_test(test_prune_rollback_mid_backlog),
+        cmocka_unit_test(test_prune_one_batch_per_cycle_over_rollovers),
         cmocka_unit_test(test_recompute_forgets_range),
         cmocka_unit_test(test_dst_25_hour_day),
         cmocka_unit_test(test_many_requests_flush_early),

@@ -371,6 +371,15 @@ typedef struct tally_plugin {
     tally_plugin_exporter exporter;
 
     /* Append new members here, never between. */
+
+    /* cycle_begin: sources and collectors; once per cycle, in the cycle's
+     * transaction and a savepoint of its own, after the rollovers and
+     * before collect; today is the business day the cycle's statistics
+     * are built for. For bounded housekeeping that a cycle continues
+     * where the last one stopped (the daily collector prunes a batch of
+     * old rows here). A failure takes back only its own writes. May be
+     * NULL. */
+    int (*cycle_begin)(void *ctx, const tally_day *today);
 } tally_plugin;
 
 /* The size of an ABI 3 descriptor and host table: the least the agent

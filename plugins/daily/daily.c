@@ -76,19 +76,52 @@ static void daily_discard(void *ctx)
     daily_pending_clear(ctx);
 }
 
+/* One batch of the rows older than keep_days while today is `today`. What
+ * is left is recomputed next cycle (rows older than the oldest kept date,
+ * found on the tables' date keys), so nothing about the backlog needs to
+ * be remembered, and a rolled-back cycle leaves it whole. */
+static int prune_batch(daily_collector *d, const char *today)
+{
+    char before[TALLY_DATE_LEN];
+    bool more;
+    if (daily_oldest_kept(d, today, before) != 0 || daily_store_prune(d, before, &more) != 0)
+        return TALLY_HOST_ERR;
+    if (more)
+        d->api->log(d->host, TALLY_LOG_INFO,
+                    "pruned a batch of %d rows per table of the days before %s (keep_days = "
+                    "%d); more remain, the next cycles go on",
+                    DAILY_PRUNE_BATCH, before, d->keep_days);
+    return TALLY_HOST_OK;
+}
+
 /* Once a day ends, the days that fall out of keep_days drop their
- * per-user and per-value rows. */
+ * per-user and per-value rows: one batch in a cycle, however many days
+ * ended (the agent was down), the rest in the next cycles. */
 static int daily_rollover(void *ctx, const tally_day *ended)
 {
     daily_collector *d = ctx;
     int64_t n;
-    char today[TALLY_DATE_LEN], before[TALLY_DATE_LEN];
+    char today[TALLY_DATE_LEN];
+    if (d->pruned_at_rollover)
+        return TALLY_HOST_OK;
     if (daily_date_number(ended->date, &n) != 0)
         return TALLY_HOST_ERR;
     daily_date_string(n + 1, today);
-    if (daily_oldest_kept(d, today, before) != 0)
-        return TALLY_HOST_ERR;
-    return daily_store_prune(d, before) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+    d->pruned_at_rollover = true;
+    return prune_batch(d, today);
+}
+
+/* Every cycle goes on with the backlog, unless a rollover of this cycle
+ * did already (a --recompute rolls days over without a cycle_begin: the
+ * next cycle then skips one batch, which only delays the backlog). */
+static int daily_cycle_begin(void *ctx, const tally_day *today)
+{
+    daily_collector *d = ctx;
+    if (d->pruned_at_rollover) {
+        d->pruned_at_rollover = false;
+        return TALLY_HOST_OK;
+    }
+    return prune_batch(d, today->date);
 }
 
 static int daily_recompute_begin(void *ctx, int64_t from_utc, int64_t to_utc)
@@ -113,6 +146,7 @@ TALLY_PLUGIN_DEFINE(
     .init = daily_init,
     .rollover = daily_rollover,
     .stop = daily_stop,
+    .cycle_begin = daily_cycle_begin,
     .collector = {
         .consume = daily_consume,
         .inventory = daily_inventory_phase,

@@ -149,6 +149,31 @@ static int prepare(daily_collector *d, const char *sql, sqlite3_stmt **st)
     return 0;
 }
 
+/* The per-day tables that keep_days prunes, each with its primary key:
+ * the key starts with the date, so the oldest rows are a range at the
+ * key's start and a batch finds them without a scan (EXPLAIN QUERY PLAN:
+ * SEARCH ... USING PRIMARY KEY (date<?)). The tables are WITHOUT ROWID,
+ * so a batch is named by its whole key. */
+static const char *const prune_tables[DAILY_N_PRUNE][2] = {
+    {"daily_user_days", "date, user_id"},
+    {"daily_values", "date, kind, value"},
+    {"daily_candidates", "date, request_id"},
+};
+
+static int prune_open(daily_collector *d)
+{
+    for (int i = 0; i < DAILY_N_PRUNE; i++) {
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "DELETE FROM %s WHERE (%s) IN (SELECT %s FROM %s WHERE date < ?1 ORDER BY date "
+                 "LIMIT ?2)",
+                 prune_tables[i][0], prune_tables[i][1], prune_tables[i][1], prune_tables[i][0]);
+        if (prepare(d, sql, &d->st_prune[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int daily_store_open(daily_collector *d)
 {
     char msg[1024];
@@ -177,7 +202,8 @@ int daily_store_open(daily_collector *d)
             0 ||
         prepare(d,
                 "INSERT OR REPLACE INTO daily_inventory(source,stream,id,active) VALUES(?,?,?,?)",
-                &d->st_inv_put) != 0)
+                &d->st_inv_put) != 0 ||
+        prune_open(d) != 0)
         return -1;
     return 0;
 }
@@ -188,6 +214,8 @@ void daily_store_close(daily_collector *d)
                            d->st_candidate, d->st_inv_delete, d->st_inv_put};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
+    for (int i = 0; i < DAILY_N_PRUNE; i++)
+        sqlite3_finalize(d->st_prune[i]);
 }
 
 /* The sums an upsert returned (day_sums' columns, then the whole units
@@ -399,13 +427,30 @@ static int exec_dates(daily_collector *d, const char *sql, const char *a, const 
 }
 
 /* Days older than keep_days leave user_days and the per-day sets; their
- * day rows stay, because the summary counts every day. */
-int daily_store_prune(daily_collector *d, const char *before)
+ * day rows stay, because the summary counts every day. At most
+ * DAILY_PRUNE_BATCH rows of each table go at a time, so a large backlog
+ * (keep_days lowered, a long downtime) is spread over cycles instead of
+ * stalling one; *more says that a table had more. */
+int daily_store_prune(daily_collector *d, const char *before, bool *more)
 {
-    if (exec_dates(d, "DELETE FROM daily_user_days WHERE date < ?1", before, NULL) != 0 ||
-        exec_dates(d, "DELETE FROM daily_values WHERE date < ?1", before, NULL) != 0 ||
-        exec_dates(d, "DELETE FROM daily_candidates WHERE date < ?1", before, NULL) != 0)
-        return -1;
+    *more = false;
+    for (int i = 0; i < DAILY_N_PRUNE; i++) {
+        sqlite3_stmt *st = d->st_prune[i];
+        sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, DAILY_PRUNE_BATCH);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            d->api->log(d->host, TALLY_LOG_ERR,
+                        "could not prune the days before %s (keep_days) from %s in the state "
+                        "database: %s; nothing of this batch was deleted, the next cycle tries "
+                        "again",
+                        before, prune_tables[i][0], sqlite3_errmsg(d->db));
+            return -1;
+        }
+        if (sqlite3_changes(d->db) >= DAILY_PRUNE_BATCH)
+            *more = true;
+    }
     return 0;
 }
 
