@@ -141,6 +141,10 @@ static inline bool daily_add_fixed(tally_fixed *acc, tally_fixed v)
 /* Log, once per run for each (scope, date, field), that a sum saturated. */
 void daily_saturated(daily_collector *d, const char *scope, const char *date, const char *field)
     __attribute__((cold));
+/* Report each sum of s that stands at a bound of its range: one that
+ * saturated in the tables' upserts, found when the statistics read it. */
+void daily_sums_report(daily_collector *d, const char *scope, const char *date,
+                       const daily_sums *s);
 /* The names of the sums in messages, by DAILY_TOK_* and DAILY_COST_*. */
 extern const char *const daily_token_names[DAILY_N_TOKENS];
 extern const char *const daily_cost_names[DAILY_N_COSTS];

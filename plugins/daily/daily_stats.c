@@ -160,6 +160,7 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
         const char *date = (const char *)sqlite3_column_text(st, 0);
         daily_sums s = {0};
         read_sums(st, &s);
+        daily_sums_report(d, "day", date, &s);
         if (strcmp(date, today->date) >= 0) {
             daily_sums_add(d, from_today, &s, "today", today->date);
             continue;
@@ -263,6 +264,12 @@ static int user_days(daily_collector *d, const char *first, const char *today, t
         u->cache_creation_tokens = sqlite3_column_int64(st, 7);
         u->cache_read_tokens = sqlite3_column_int64(st, 8);
         u->total_cost = daily_fixed_to_double(col_cost(st, 9));
+        const daily_sums us = {.total = u->total_requests,
+                               .error = u->error_requests,
+                               .tokens = {u->input_tokens, u->output_tokens,
+                                          u->cache_creation_tokens, u->cache_read_tokens},
+                               .cost = {col_cost(st, 9)}};
+        daily_sums_report(d, "user day", u->date, &us);
         out->n_user_days++;
     }
     sqlite3_finalize(st);

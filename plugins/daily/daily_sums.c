@@ -34,3 +34,32 @@ void daily_saturated(daily_collector *d, const char *scope, const char *date, co
                 scope, field, date);
 }
 
+
+static bool at_bound(int64_t v)
+{
+    return v == INT64_MAX || v == INT64_MIN;
+}
+
+static bool cost_at_bound(tally_fixed v)
+{
+    int64_t w, a;
+    daily_fixed_split(v, &w, &a);
+    return at_bound(w);
+}
+
+void daily_sums_report(daily_collector *d, const char *scope, const char *date,
+                       const daily_sums *s)
+{
+    if (at_bound(s->total))
+        daily_saturated(d, scope, date, "requests");
+    if (at_bound(s->error))
+        daily_saturated(d, scope, date, "error requests");
+    for (int t = 0; t < DAILY_N_TOKENS; t++)
+        if (at_bound(s->tokens[t]))
+            daily_saturated(d, scope, date, daily_token_names[t]);
+    for (int k = 0; k < DAILY_N_COSTS; k++)
+        if (cost_at_bound(s->cost[k]))
+            daily_saturated(d, scope, date, daily_cost_names[k]);
+    if (cost_at_bound(s->rt_sum))
+        daily_saturated(d, scope, date, "response_time_ms");
+}
