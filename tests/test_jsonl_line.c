@@ -256,6 +256,10 @@ static void test_not_json(void **state)
     assert_bad(p, "{\"created_at\":1}{}", "not JSON: ");
     assert_bad(p, "{\"created_at\":01}", "not JSON: ");
     assert_bad(p, "{\"created_at\":1,\"model\":\"\xFF\"}", "not JSON: ");
+    /* Overlong and surrogate forms, which json-c's own check lets through
+     * (found by fuzz_jsonl_line): records' strings are strict UTF-8. */
+    assert_bad(p, "{\"created_at\":1,\"model\":\"@\xC0\xBF@\"}", "invalid UTF-8");
+    assert_bad(p, "{\"created_at\":1,\"model\":\"\xED\xA0\x80\"}", "invalid UTF-8");
     assert_bad(p, "{\"created_at\":/*c*/1}", "not JSON: ");
     assert_bad(p, "{\"created_at\":1, \"model\":+1}", "(at byte ");
     assert_int_equal(parse_n(p, "{\"created_at\":1}\0{}", 19), JSONL_BAD);

@@ -368,4 +368,8 @@ static inline int rec_parse_fixed(const char *p, size_t n, tally_fixed *out)
     return 0;
 }
 
+/* Whether p[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). */
+bool rec_utf8_valid(const unsigned char *p, size_t n);
+
 #endif

@@ -277,6 +277,10 @@ int jsonl_line_parse(jsonl_line *p, const char *line, size_t len, rec_value row[
         n--;
     if (n == 0)
         return JSONL_BLANK;
+    if (!rec_utf8_valid((const unsigned char *)s, n)) {
+        *reason = "not JSON: invalid UTF-8 (a stray, overlong or surrogate sequence)";
+        return JSONL_BAD;
+    }
     if (parse_object(p, s, n, (size_t)(s - line)) != JSONL_ROW)
         return JSONL_BAD;
     memset(row, 0, sizeof(rec_value) * REC_FIELD_COUNT);
