@@ -22,6 +22,7 @@ if(TALLY_FUZZ)
                  ${CMAKE_CURRENT_LIST_DIR}/fuzz_replay.c
                  ${PROJECT_SOURCE_DIR}/plugins/csv/csv_scan.c
                  ${PROJECT_SOURCE_DIR}/lib/record/record_value.c
+                 ${PROJECT_SOURCE_DIR}/lib/record/record_utf8.c
                  ${PROJECT_SOURCE_DIR}/lib/civil/civil_date.c
                  ${PROJECT_SOURCE_DIR}/lib/civil/civil_iso.c)
   target_compile_definitions(fuzz_csv_scan PRIVATE _GNU_SOURCE TALLY_LIBFUZZER)

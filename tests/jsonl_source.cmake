@@ -36,6 +36,7 @@ if(TALLY_FUZZ)
                  ${CMAKE_CURRENT_LIST_DIR}/fuzz_replay.c
                  ${PROJECT_SOURCE_DIR}/plugins/jsonl/jsonl_line.c
                  ${PROJECT_SOURCE_DIR}/lib/record/record_value.c
+                 ${PROJECT_SOURCE_DIR}/lib/record/record_utf8.c
                  ${PROJECT_SOURCE_DIR}/lib/record/record_schema.c
                  ${PROJECT_SOURCE_DIR}/lib/civil/civil_date.c
                  ${PROJECT_SOURCE_DIR}/lib/civil/civil_iso.c)
