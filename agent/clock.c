@@ -184,7 +184,8 @@ static int local_seconds(int64_t utc, int64_t *out, civil_date *date)
     if (clock_local_time(utc, &tm))
         return -1;
     civil_date c = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
-    *out = civil_days_from_date(c) * SECONDS_PER_DAY + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    *out =
+        civil_days_from_date(c) * SECONDS_PER_DAY + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
     if (date)
         *date = c;
     return 0;

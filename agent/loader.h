@@ -19,7 +19,7 @@ typedef struct loaded_plugin {
      * plugin's struct_size zero); its strings and options point into the
      * plugin, loaded until loader_free. */
     tally_plugin desc;
-    void *handle;   /* dlopen */
+    void *handle;    /* dlopen */
     cfg_opt_t *opts; /* libconfuse's table, built from desc->options */
     char path[4096 + 256];
 } loaded_plugin;

@@ -23,8 +23,7 @@ int options_table(const tally_option *rows, cfg_opt_t **out);
 /* Check one section of plugin p: every row's check, then p's check, all
  * of them (one tallyd -t shows every problem). TALLY_HOST_OK or
  * TALLY_HOST_ERR, each problem reported through api. */
-int options_check(const tally_plugin *p, tally_host *h, const tally_host_api *api,
-                  cfg_t *section);
+int options_check(const tally_plugin *p, tally_host *h, const tally_host_api *api, cfg_t *section);
 
 /* --list-plugins: each option's name, type and default (from its
  * definition), then its help. */

@@ -93,8 +93,8 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     if (lstat(path, &st) != 0) {
         if (errno == ENOENT)
             return 0; /* made at start */
-        log_msg(TALLY_LOG_ERR, "%sstate %s cannot be used: %s; fix the owner or mode of %s",
-                where, path, strerror(errno), state_dir);
+        log_msg(TALLY_LOG_ERR, "%sstate %s cannot be used: %s; fix the owner or mode of %s", where,
+                path, strerror(errno), state_dir);
         return -1;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -106,8 +106,8 @@ int state_peek(const char *state_dir, const char *where, sqlite3 **db)
     }
     if (access(path, R_OK | W_OK) != 0) {
         log_msg(TALLY_LOG_ERR,
-                "%sstate %s cannot be read and written by uid %d: %s; fix its owner or mode",
-                where, path, (int)geteuid(), strerror(errno));
+                "%sstate %s cannot be read and written by uid %d: %s; fix its owner or mode", where,
+                path, (int)geteuid(), strerror(errno));
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -195,7 +195,8 @@ int state_open(const char *state_dir, state **out)
     /* A 1 MiB page cache keeps the agent inside its RSS budget however
      * large the state grows (SQLite's default allows about 2 MiB). */
     if (exec(s, "PRAGMA journal_mode = WAL") != 0 || exec(s, "PRAGMA synchronous = FULL") != 0 ||
-        exec(s, "PRAGMA cache_size = -1024") != 0 || state_migrate(s->db, STATE_OWNER, agent_steps, STATE_SCHEMA_VERSION) != 0) {
+        exec(s, "PRAGMA cache_size = -1024") != 0 ||
+        state_migrate(s->db, STATE_OWNER, agent_steps, STATE_SCHEMA_VERSION) != 0) {
         state_close(s);
         return -1;
     }

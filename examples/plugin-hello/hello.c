@@ -19,8 +19,7 @@ typedef struct hello {
     long value;
 } hello;
 
-static int check_value(tally_host *h, const tally_host_api *api, cfg_t *section,
-                       const char *name)
+static int check_value(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
 {
     if (cfg_getint(section, name) < 0) {
         api->config_error(h, section, "option '%s' = %ld is negative; give 0 or more", name,

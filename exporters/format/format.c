@@ -139,8 +139,7 @@ static int collides(const char *name, const tally_counter_value *v, size_t n, ch
  * not UTF-8 are repaired, and libtally's readers never pass one on, so
  * this is rare; a valid name keeps its series. *view is s itself when
  * nothing collides; *kept is the caller's to free. -1: out of memory. */
-static int shown_counters(const tally_snapshot *s, tally_snapshot *view,
-                          tally_counter_value **kept)
+static int shown_counters(const tally_snapshot *s, tally_snapshot *view, tally_counter_value **kept)
 {
     *view = *s;
     *kept = NULL;

@@ -55,7 +55,6 @@ void tf_buf_add_utf8(tf_buf *b, const char *s, size_t n);
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 #define TF_UTF8_REPLACEMENT "\xef\xbf\xbd"
 
-
 /* fields.c — the columns of every table, in DESIGN.md's order. JSON takes
  * its keys and CSV its headers from here, so the two cannot drift apart.
  * A field is read at `offset` from the start of a row: a tally_day_stats,

@@ -261,7 +261,10 @@ typedef struct tally_option {
     tally_option_check check;
 } tally_option;
 
-#define TALLY_OPTION_END {CFG_END(), NULL, NULL}
+#define TALLY_OPTION_END                                                                           \
+    {                                                                                              \
+        CFG_END(), NULL, NULL                                                                      \
+    }
 
 /* Kind-specific callbacks, one sub-struct per kind. Separate members, not
  * a union: a descriptor whose kind is wrong then has its callbacks in the
@@ -322,8 +325,10 @@ typedef struct tally_plugin_build {
 } tally_plugin_build;
 
 #define TALLY_PLUGIN_BUILD_INFO                                                                    \
-    {TALLY_SDK_CONFUSE_VERSION, (uint32_t)sizeof(cfg_opt_t), (uint32_t)sizeof(cfg_t),              \
-     (uint32_t)sizeof(tally_record), (uint32_t)sizeof(tally_stats)}
+    {                                                                                              \
+        TALLY_SDK_CONFUSE_VERSION, (uint32_t)sizeof(cfg_opt_t), (uint32_t)sizeof(cfg_t),           \
+            (uint32_t)sizeof(tally_record), (uint32_t)sizeof(tally_stats)                          \
+    }
 
 typedef struct tally_plugin {
     uint32_t abi_version; /* TALLY_PLUGIN_ABI_VERSION */
@@ -395,10 +400,10 @@ typedef struct tally_plugin {
  *                         .stop = hello_stop,
  *                         .source = {.collect = hello_collect});        */
 #define TALLY_PLUGIN_DEFINE(...)                                                                   \
-    __attribute__((visibility("default"))) const tally_plugin tally_plugin_descriptor = {         \
-        .abi_version = TALLY_PLUGIN_ABI_VERSION,                                                   \
-        .struct_size = sizeof(tally_plugin),                                                       \
-        .build = TALLY_PLUGIN_BUILD_INFO,                                                          \
-        __VA_ARGS__}
+    __attribute__((visibility("default")))                                                         \
+    const tally_plugin tally_plugin_descriptor = {.abi_version = TALLY_PLUGIN_ABI_VERSION,         \
+                                                  .struct_size = sizeof(tally_plugin),             \
+                                                  .build = TALLY_PLUGIN_BUILD_INFO,                \
+                                                  __VA_ARGS__}
 
 #endif
