@@ -56,11 +56,11 @@ static int abi_ok(const char *path, const tally_plugin *d)
                 path, d->abi_version, TALLY_PLUGIN_ABI_VERSION);
         return 0;
     }
-    if (d->struct_size < TALLY_PLUGIN_V3_SIZE) {
+    if (d->struct_size < TALLY_PLUGIN_V4_SIZE) {
         log_msg(TALLY_LOG_ERR,
                 "plugin %s: descriptor of %zu bytes, less than ABI %u's %zu: declare it with "
                 "TALLY_PLUGIN_DEFINE(...) and rebuild the plugin; not loaded",
-                path, d->struct_size, TALLY_PLUGIN_ABI_VERSION, (size_t)TALLY_PLUGIN_V3_SIZE);
+                path, d->struct_size, TALLY_PLUGIN_ABI_VERSION, (size_t)TALLY_PLUGIN_V4_SIZE);
         return 0;
     }
     const tally_plugin_build want = TALLY_PLUGIN_BUILD_INFO, *b = &d->build;

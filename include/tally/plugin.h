@@ -13,7 +13,7 @@
  * what failed, where, and what to do; config problems with
  * api->config_error.
  *
- * The ABI rules (version 3):
+ * The ABI rules (version 4):
  * - abi_version must equal TALLY_PLUGIN_ABI_VERSION; a change that breaks
  *   what is here raises it.
  * - Both tables say how large they are (struct_size). New members are
@@ -29,8 +29,12 @@
  *   from its own, naming both, instead of misreading its memory.
  * - The agent refuses a plugin that lacks a callback it would call: init
  *   and stop for all; collect for a source; consume, inventory, flush,
- *   discard, recompute_begin, stats and free_stats for a collector;
- *   export_snapshot for an exporter.
+ *   discard, recompute_begin, stats, free_stats and the three history
+ *   callbacks for a collector; export_snapshot for an exporter.
+ * - Version 4 (issue 12, cycles that cost what changed): a snapshot's
+ *   user_days and counter_days hold what changed (snapshot.h), a
+ *   collector's stats take the seq they start after and serve history
+ *   pages, and exporters get history, marks and a marked spool push.
  * - Memory crosses the line only for the length of a call: what a plugin
  *   hands over (records, a collector's stats) is copied by the agent
  *   before the call returns or is given back (free_stats); what the agent
@@ -49,7 +53,7 @@
 #include "tally/sdk.h"
 #include "snapshot.h"
 
-#define TALLY_PLUGIN_ABI_VERSION 3u
+#define TALLY_PLUGIN_ABI_VERSION 4u
 #define TALLY_PLUGIN_SYMBOL "tally_plugin_descriptor"
 
 /* The contract at shutdown and reload: exporters get this long, in
@@ -110,6 +114,42 @@ enum { TALLY_SPOOL_DELIVERED = 0, TALLY_SPOOL_REJECTED = 1 };
 /* spool_push: keep older payloads (a queue), or replace them all (only
  * the newest matters). */
 enum { TALLY_SPOOL_QUEUE = 0, TALLY_SPOOL_REPLACE = 1 };
+
+/* History: the long lists read from the state a page at a time, as a
+ * snapshot's cycle committed them (see history_open below). */
+typedef enum tally_history_table {
+    TALLY_HISTORY_USER_DAYS = 1,    /* tally_user_day_stats, by date then user_id */
+    TALLY_HISTORY_COUNTER_DAYS = 2, /* tally_counter_day, by date then name */
+} tally_history_table;
+
+typedef struct tally_history_query {
+    size_t struct_size; /* sizeof(tally_history_query) of the caller's build */
+    tally_history_table table;
+    /* Only rows changed after this seq (snapshot.h); 0: every row. */
+    int64_t changed_after;
+    /* The dates read, [from_date, to_date): "" for from_date is the
+     * oldest listed (the snapshot's oldest_kept), "" for to_date is the
+     * snapshot's today (the closed days, which is all that is listed).
+     * Dates outside the listed ones are never read. */
+    char from_date[TALLY_DATE_LEN];
+    char to_date[TALLY_DATE_LEN];
+    /* One user_id or counter name only; NULL: every one. */
+    const char *key;
+    /* Rows per page; 0: 1,000. A page's memory is the host's. */
+    size_t page_rows;
+} tally_history_query;
+
+/* One page: the rows of the query's table (the other array is empty),
+ * valid until the next history_next or history_close. A page with no row
+ * is the end. */
+typedef struct tally_history_page {
+    const tally_user_day_stats *user_days;
+    size_t n_user_days;
+    const tally_counter_day *counter_days;
+    size_t n_counter_days;
+} tally_history_page;
+
+typedef struct tally_history tally_history; /* an open read, the host's */
 
 typedef struct tally_host_api {
     /* sizeof(tally_host_api) of the agent's build: callbacks at or beyond
@@ -209,20 +249,58 @@ typedef struct tally_host_api {
     void (*config_error)(tally_host *h, cfg_t *section, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+    /* ---- ABI 4 ---- */
+
+    /* The seq (snapshot.h) of the cycle under way, for sources and
+     * collectors during cycle_begin, rollover, collect, consume, flush
+     * and recompute_begin: what a collector stamps on the rows it
+     * changes. Committed with the cycle, so a cycle that rolls back
+     * leaves no trace of its number. */
+    int64_t (*cycle_seq)(tally_host *h);
+
+    /* Exporters, during export_snapshot, on their own thread: page through
+     * the user-days or the daily counter totals as they were when snap's
+     * cycle committed, however many cycles have committed since (the host
+     * holds a read of that state for as long as the snapshot lives).
+     * history_open starts a read of q (copied); history_next gives the next
+     * page (no rows: the end); history_close ends it (NULL is fine). Any
+     * number of reads may be open at once, from any exporter thread.
+     * Returns TALLY_HOST_OK, TALLY_HOST_EINVAL (a query that is not
+     * valid), or TALLY_HOST_ERR (logged). */
+    int (*history_open)(tally_host *h, const tally_snapshot *snap, const tally_history_query *q,
+                        tally_history **out);
+    int (*history_next)(tally_history *it, tally_history_page *page);
+    void (*history_close)(tally_history *it);
+
+    /* Exporters, any thread, at any time after init: short named values
+     * private to this instance (what it last delivered: a snapshot's
+     * state_id and seq, say), each call its own durable transaction in
+     * the agent's state database. mark_get returns a malloc'd copy (free
+     * it) or TALLY_HOST_ENOENT. */
+    int (*mark_get)(tally_host *h, const char *name, char **value);
+    int (*mark_put)(tally_host *h, const char *name, const char *value);
+    /* spool_push with mark_put(mark_name, mark_value) in the same
+     * transaction: the payload is in the spool if and only if the mark
+     * says so, whatever stops the agent between the two. */
+    int (*spool_push_marked)(tally_host *h, const void *data, size_t len, const char *meta,
+                             int mode, int64_t max_bytes, const char *mark_name,
+                             const char *mark_value, int64_t *seq, int64_t *overflowed);
+
     /* Append new callbacks here, never between. */
 } tally_host_api;
 
 /* Whether the host has callback `member` (one appended after the plugin's
- * own plugin.h is absent from an older agent). Every callback of ABI 3
- * up to config_error is always there. */
+ * own plugin.h is absent from an older agent). Every callback of ABI 4
+ * up to spool_push_marked is always there. */
 #define TALLY_API_HAS(api, member)                                                                 \
     ((api)->struct_size >= offsetof(tally_host_api, member) + sizeof((api)->member) &&             \
      (api)->member != NULL)
 
 /* Statistics a collector produces for the snapshot (see snapshot.h). */
 typedef struct tally_stats {
-    tally_day_stats *days;
+    tally_day_stats *days; /* every listed day */
     size_t n_days;
+    /* Only those changed after stats' changed_after (snapshot.h). */
     tally_user_day_stats *user_days;
     size_t n_user_days;
     tally_summary summary;
@@ -269,7 +347,7 @@ typedef struct tally_option {
 /* Kind-specific callbacks, one sub-struct per kind. Separate members, not
  * a union: a descriptor whose kind is wrong then has its callbacks in the
  * wrong place (refused by the loader as missing), never read as another
- * kind's callbacks of another type. Each sub-struct is fixed for ABI 3;
+ * kind's callbacks of another type. Each sub-struct is fixed for ABI 4;
  * new callbacks are appended to tally_plugin itself. */
 typedef struct tally_plugin_source {
     /* collect: hand over everything new since the last committed
@@ -299,11 +377,25 @@ typedef struct tally_plugin_collector {
      * before the sources emit them again. */
     int (*recompute_begin)(void *ctx, int64_t from_utc, int64_t to_utc);
     /* stats: the statistics as of the committed state, for the business
-     * clock's now, in memory the plugin allocates as it likes. The agent
-     * copies what it needs at once and then calls free_stats with the
-     * same *out, on the main thread, also after stats failed. */
-    int (*stats)(void *ctx, int64_t now_utc, tally_stats *out);
+     * clock's now, in memory the plugin allocates as it likes: every
+     * listed day and the totals, and of the user-days only those whose
+     * seq is above changed_after (0: all of them). The agent copies what
+     * it needs at once and then calls free_stats with the same *out, on
+     * the main thread, also after stats failed. Its cost must follow the
+     * days listed and the rows changed, not the user-days kept. */
+    int (*stats)(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *out);
     void (*free_stats)(void *ctx, tally_stats *st);
+    /* The host's history_open/next/close for TALLY_HISTORY_USER_DAYS:
+     * read through db (a sqlite3 * the host opened on the state and holds
+     * a read transaction on), never the collector's own connection. Called
+     * on exporter threads, several reads at once: use nothing of ctx that
+     * init did not fix. The host has filled q's dates in (from_date and
+     * to_date are set and within the listed days) and checked its table.
+     * A page is the collector's until its next history_next or
+     * history_close. */
+    int (*history_open)(void *ctx, void *db, const tally_history_query *q, void **it);
+    int (*history_next)(void *it, tally_history_page *page);
+    void (*history_close)(void *it);
 } tally_plugin_collector;
 
 typedef struct tally_plugin_exporter {
@@ -375,8 +467,6 @@ typedef struct tally_plugin {
     tally_plugin_collector collector;
     tally_plugin_exporter exporter;
 
-    /* Append new members here, never between. */
-
     /* cycle_begin: sources and collectors; once per cycle, in the cycle's
      * transaction and a savepoint of its own, after the rollovers and
      * before collect; today is the business day the cycle's statistics
@@ -385,13 +475,16 @@ typedef struct tally_plugin {
      * old rows here). A failure takes back only its own writes. May be
      * NULL. */
     int (*cycle_begin)(void *ctx, const tally_day *today);
+
+    /* Append new members here, never between. */
 } tally_plugin;
 
-/* The size of an ABI 3 descriptor and host table: the least the agent
+/* The size of an ABI 4 descriptor and host table: the least the agent
  * and a plugin accept. */
-#define TALLY_PLUGIN_V3_SIZE (offsetof(tally_plugin, exporter) + sizeof(tally_plugin_exporter))
-#define TALLY_HOST_API_V3_SIZE                                                                     \
-    (offsetof(tally_host_api, config_error) + sizeof(((tally_host_api *)0)->config_error))
+#define TALLY_PLUGIN_V4_SIZE (offsetof(tally_plugin, cycle_begin) + sizeof(((tally_plugin *)0)->cycle_begin))
+#define TALLY_HOST_API_V4_SIZE                                                                     \
+    (offsetof(tally_host_api, spool_push_marked) +                                              \
+     sizeof(((tally_host_api *)0)->spool_push_marked))
 
 /* Declare a plugin's descriptor, with the ABI version, the size and the
  * build record filled in:

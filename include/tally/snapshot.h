@@ -1,10 +1,20 @@
 /*
  * snapshot.h — what every exporter receives after a cycle: the statistics
- * of DESIGN.md ("The JSON summary"), the live counters of the region(s) and
- * the daily counter totals. Read-only for exporters, valid only during the
- * export call. Instants are UTC seconds since the epoch; dates are business
- * dates (YYYY-MM-DD) in the configured time zone. Where no daily collector
- * runs, the statistics are empty lists and zeros, so the shape never changes.
+ * (every listed day, the summary, today, combined), the live counters of
+ * the region(s), and what changed in the two long lists, the users' days
+ * and the daily counter totals. Read-only for exporters, valid only during
+ * the export call. Instants are UTC seconds since the epoch; dates are
+ * business dates (YYYY-MM-DD) in the configured time zone. Where no daily
+ * collector runs, the statistics are empty lists and zeros, so the shape
+ * never changes.
+ *
+ * What a snapshot holds costs what it holds, never what the state holds:
+ * the days (one row per business day kept, at most keep_days), a few
+ * totals, one value per live counter, and of the user-days and daily
+ * counter totals only the rows changed since the snapshot before. The
+ * rest of those two lists stays in the state; an exporter that lists
+ * them pages through them with the host's history callbacks (plugin.h),
+ * which read the state exactly as this snapshot's cycle committed it.
  */
 #ifndef TALLY_SNAPSHOT_H
 #define TALLY_SNAPSHOT_H
@@ -69,22 +79,44 @@ typedef struct tally_snapshot {
     const char *timezone;        /* IANA name */
     int64_t now_utc;             /* the business clock (honours --now) */
     int64_t generated_utc;       /* the wall clock when the snapshot was made */
-    const tally_day_stats *days; /* sorted by date */
+    const tally_day_stats *days; /* every listed day, sorted by date */
     size_t n_days;
-    const tally_user_day_stats *user_days; /* sorted by date, then user_id */
+    /* Changed only (see seq below), sorted by date, then user_id. */
+    const tally_user_day_stats *user_days;
     size_t n_user_days;
     tally_summary summary;
     tally_totals today;
     tally_totals combined;               /* with summary.inventory, its four inventory counts */
     const tally_counter_value *counters; /* sorted by name, each name once */
     size_t n_counters;
-    const tally_counter_day *counter_days; /* sorted by date, then name */
+    /* Changed only (see seq below), sorted by date, then name. */
+    const tally_counter_day *counter_days;
     size_t n_counter_days;
     int64_t rejected_rows; /* input rows set aside, all sources */
     /* now_utc's fraction of a second, 0..999999999: 0 on the real clock,
      * the instant's own under --now (last, so the fields before it keep
      * their places). */
     int32_t now_nsec;
+
+    /* What changed. Each committed cycle has a sequence number, 1, 2, 3,
+     * ... in the state; every user-day and daily counter total carries the
+     * seq of the cycle that last changed what a list shows of it (its sums,
+     * or its entering the lists when its business day closed). seq is
+     * this snapshot's cycle; user_days and counter_days hold exactly the
+     * rows with changed_after < their seq <= seq, and changed_after is the
+     * cycle before (seq - 1). An exporter that keeps its own mark (the seq
+     * it last delivered, with state_id) uses the arrays when its mark is
+     * changed_after, and otherwise reads the rows changed after its mark,
+     * or all of them, with the history callbacks. */
+    int64_t seq, changed_after;
+    /* The state database's identity (32 hex digits, random when it was
+     * made): a mark is a seq of this state only. A state made anew (a new
+     * state_dir) starts counting again with another state_id. */
+    char state_id[33];
+    /* The oldest business date listed (days, user-days, daily counter
+     * totals); older rows have left the state (keep_days), and an output
+     * that lists everything drops them too. */
+    char oldest_kept[TALLY_DATE_LEN];
 } tally_snapshot;
 
 #endif
