@@ -60,6 +60,19 @@ struct tally_host {
     tally_spool_stats spool_counts; /* items and bytes are computed */
     mock_host_emit_hook on_emit;
     void *on_emit_arg;
+    int64_t cycle_seq;
+    /* History the test serves (its memory), and marks (under mu). */
+    const tally_user_day_stats *hist_ud;
+    const int64_t *hist_ud_seq;
+    size_t n_hist_ud;
+    const tally_counter_day *hist_cd;
+    const int64_t *hist_cd_seq;
+    size_t n_hist_cd;
+    int hist_fail_after; /* history_next fails after this many pages; -1: never */
+    int hist_open;       /* reads open now */
+    state_entry *marks;
+    size_t n_marks, cap_marks;
+    bool marks_fail;
 };
 
 /* Grow *items (each `size` bytes) to hold one more; 0 or -1. */
@@ -786,6 +799,265 @@ size_t mock_host_spool_items(tally_host *h)
     return n;
 }
 
+/* ---- ABI 4: the cycle's seq, history from the test's rows, marks ---- */
+
+static int64_t host_cycle_seq(tally_host *h)
+{
+    return h->cycle_seq;
+}
+
+void mock_host_set_cycle_seq(tally_host *h, int64_t seq)
+{
+    h->cycle_seq = seq;
+}
+
+void mock_host_set_history(tally_host *h, const tally_user_day_stats *user_days,
+                           const int64_t *user_day_seqs, size_t n_user_days,
+                           const tally_counter_day *counter_days, const int64_t *counter_day_seqs,
+                           size_t n_counter_days)
+{
+    h->hist_ud = user_days;
+    h->hist_ud_seq = user_day_seqs;
+    h->n_hist_ud = n_user_days;
+    h->hist_cd = counter_days;
+    h->hist_cd_seq = counter_day_seqs;
+    h->n_hist_cd = n_counter_days;
+}
+
+void mock_host_fail_history_after(tally_host *h, int pages)
+{
+    h->hist_fail_after = pages;
+}
+
+int mock_host_history_open_count(const tally_host *h)
+{
+    return h->hist_open;
+}
+
+static void host_history_close(tally_history *it);
+
+struct tally_history {
+    tally_host *h;
+    tally_history_query q;
+    char key[256];
+    bool has_key;
+    size_t at, pages;
+    tally_user_day_stats *ud;
+    tally_counter_day *cd;
+};
+
+static bool date_ok(const char *d)
+{
+    if (d[0] == '\0')
+        return true;
+    if (strnlen(d, TALLY_DATE_LEN) != 10)
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? d[i] != '-' : (d[i] < '0' || d[i] > '9'))
+            return false;
+    return true;
+}
+
+static int host_history_open(tally_host *h, const tally_snapshot *snap,
+                             const tally_history_query *q, tally_history **out)
+{
+    *out = NULL;
+    if (snap == NULL || q == NULL || q->struct_size < sizeof(tally_history_query) ||
+        (q->table != TALLY_HISTORY_USER_DAYS && q->table != TALLY_HISTORY_COUNTER_DAYS) ||
+        !date_ok(q->from_date) || !date_ok(q->to_date) || q->changed_after < 0 ||
+        (q->key != NULL && strlen(q->key) >= 256))
+        return TALLY_HOST_EINVAL;
+    tally_history *it = calloc(1, sizeof(*it));
+    if (it == NULL)
+        return TALLY_HOST_ERR;
+    it->h = h;
+    it->q = *q;
+    if (it->q.page_rows == 0)
+        it->q.page_rows = 1000;
+    if (q->key != NULL) {
+        snprintf(it->key, sizeof(it->key), "%s", q->key);
+        it->has_key = true;
+    }
+    it->q.key = NULL;
+    /* The agent's defaults: from the oldest listed date to today. */
+    tally_day today;
+    if (it->q.from_date[0] == '\0' || strcmp(it->q.from_date, snap->oldest_kept) < 0)
+        memcpy(it->q.from_date, snap->oldest_kept, TALLY_DATE_LEN);
+    if (host_day_of(h, snap->now_utc, &today) == TALLY_HOST_OK &&
+        (it->q.to_date[0] == '\0' || strcmp(it->q.to_date, today.date) > 0))
+        memcpy(it->q.to_date, today.date, TALLY_DATE_LEN);
+    it->ud = calloc(it->q.page_rows, sizeof(*it->ud));
+    it->cd = calloc(it->q.page_rows, sizeof(*it->cd));
+    if (it->ud == NULL || it->cd == NULL) {
+        host_history_close(it);
+        return TALLY_HOST_ERR;
+    }
+    pthread_mutex_lock(&h->mu);
+    h->hist_open++;
+    pthread_mutex_unlock(&h->mu);
+    *out = it;
+    return TALLY_HOST_OK;
+}
+
+/* Whether row i of the query's table is read. */
+static bool history_wants(const tally_history *it, size_t i)
+{
+    const tally_host *h = it->h;
+    bool ud = it->q.table == TALLY_HISTORY_USER_DAYS;
+    const char *date = ud ? h->hist_ud[i].date : h->hist_cd[i].date;
+    const char *key = ud ? h->hist_ud[i].user_id : h->hist_cd[i].name;
+    int64_t seq = ud ? h->hist_ud_seq[i] : h->hist_cd_seq[i];
+    return seq > it->q.changed_after && strcmp(date, it->q.from_date) >= 0 &&
+           strcmp(date, it->q.to_date) < 0 && (!it->has_key || strcmp(key, it->key) == 0);
+}
+
+static int host_history_next(tally_history *it, tally_history_page *page)
+{
+    memset(page, 0, sizeof(*page));
+    if (it->h->hist_fail_after >= 0 && it->pages >= (size_t)it->h->hist_fail_after) {
+        host_log(it->h, TALLY_LOG_ERR, "mock host: history read failed (as the test asked)");
+        return TALLY_HOST_ERR;
+    }
+    bool ud = it->q.table == TALLY_HISTORY_USER_DAYS;
+    size_t n_rows = ud ? it->h->n_hist_ud : it->h->n_hist_cd, n = 0;
+    while (it->at < n_rows && n < it->q.page_rows) {
+        if (history_wants(it, it->at)) {
+            if (ud)
+                it->ud[n++] = it->h->hist_ud[it->at];
+            else
+                it->cd[n++] = it->h->hist_cd[it->at];
+        }
+        it->at++;
+    }
+    if (ud) {
+        page->user_days = it->ud;
+        page->n_user_days = n;
+    } else {
+        page->counter_days = it->cd;
+        page->n_counter_days = n;
+    }
+    it->pages++;
+    return TALLY_HOST_OK;
+}
+
+static void host_history_close(tally_history *it)
+{
+    if (it == NULL)
+        return;
+    pthread_mutex_lock(&it->h->mu);
+    it->h->hist_open--;
+    pthread_mutex_unlock(&it->h->mu);
+    free(it->ud);
+    free(it->cd);
+    free(it);
+}
+
+static state_entry *mark_find(tally_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_marks; i++)
+        if (strcmp(h->marks[i].key, name) == 0)
+            return &h->marks[i];
+    return NULL;
+}
+
+/* Under mu. */
+static int mark_set(tally_host *h, const char *name, const char *value)
+{
+    if (h->marks_fail)
+        return TALLY_HOST_ERR;
+    state_entry *e = mark_find(h, name);
+    char *v = strdup(value);
+    if (v == NULL)
+        return TALLY_HOST_ERR;
+    if (e == NULL) {
+        char *k = strdup(name);
+        if (k == NULL ||
+            grow((void **)&h->marks, &h->cap_marks, h->n_marks, sizeof(*h->marks)) != 0) {
+            free(k);
+            free(v);
+            return TALLY_HOST_ERR;
+        }
+        e = &h->marks[h->n_marks++];
+        e->key = k;
+        e->value = NULL;
+    }
+    free(e->value);
+    e->value = v;
+    return TALLY_HOST_OK;
+}
+
+static int host_mark_get(tally_host *h, const char *name, char **value)
+{
+    *value = NULL;
+    if (name == NULL)
+        return TALLY_HOST_EINVAL;
+    pthread_mutex_lock(&h->mu);
+    state_entry *e = mark_find(h, name);
+    int rc = TALLY_HOST_ENOENT;
+    if (e != NULL)
+        rc = (*value = strdup(e->value)) != NULL ? TALLY_HOST_OK : TALLY_HOST_ERR;
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static int host_mark_put(tally_host *h, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL)
+        return TALLY_HOST_EINVAL;
+    pthread_mutex_lock(&h->mu);
+    int rc = mark_set(h, name, value);
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+const char *mock_host_mark(tally_host *h, const char *name)
+{
+    pthread_mutex_lock(&h->mu);
+    state_entry *e = mark_find(h, name);
+    const char *v = e != NULL ? e->value : NULL;
+    pthread_mutex_unlock(&h->mu);
+    return v;
+}
+
+void mock_host_fail_marks(tally_host *h, bool fail)
+{
+    pthread_mutex_lock(&h->mu);
+    h->marks_fail = fail;
+    pthread_mutex_unlock(&h->mu);
+}
+
+static int host_spool_push_marked(tally_host *h, const void *data, size_t len, const char *meta,
+                                  int mode, int64_t max_bytes, const char *mark_name,
+                                  const char *mark_value, int64_t *seq, int64_t *overflowed)
+{
+    if (mark_name == NULL || mark_value == NULL)
+        return TALLY_HOST_EINVAL;
+    /* Both or neither, as the agent's one transaction: the mark goes
+     * first, and back to what it was when the push fails. */
+    pthread_mutex_lock(&h->mu);
+    state_entry *e = mark_find(h, mark_name);
+    char *before = e != NULL ? strdup(e->value) : NULL;
+    int rc = (e != NULL && before == NULL) ? TALLY_HOST_ERR : mark_set(h, mark_name, mark_value);
+    pthread_mutex_unlock(&h->mu);
+    if (rc == TALLY_HOST_OK) {
+        rc = host_spool_push(h, data, len, meta, mode, max_bytes, seq, overflowed);
+        if (rc != TALLY_HOST_OK) {
+            pthread_mutex_lock(&h->mu);
+            if (before != NULL) {
+                mark_set(h, mark_name, before);
+            } else {
+                state_entry *m = mark_find(h, mark_name);
+                free(m->key);
+                free(m->value);
+                *m = h->marks[--h->n_marks];
+            }
+            pthread_mutex_unlock(&h->mu);
+        }
+    }
+    free(before);
+    return rc;
+}
+
 static const tally_host_api api = {
     .struct_size = sizeof(tally_host_api),
     .log = host_log,
@@ -810,6 +1082,13 @@ static const tally_host_api api = {
     .spool_drop = host_spool_drop,
     .spool_stats = host_spool_stats,
     .config_error = host_config_error,
+    .cycle_seq = host_cycle_seq,
+    .history_open = host_history_open,
+    .history_next = host_history_next,
+    .history_close = host_history_close,
+    .mark_get = host_mark_get,
+    .mark_put = host_mark_put,
+    .spool_push_marked = host_spool_push_marked,
 };
 
 const tally_host_api *mock_host_api(void)
@@ -823,6 +1102,8 @@ tally_host *mock_host_new(void)
     if (h == NULL)
         abort();
     h->now = 1795316400; /* 2026-11-22T03:00:00Z, DESIGN.md's example */
+    h->hist_fail_after = -1;
+    h->cycle_seq = 1;
     pthread_mutex_init(&h->mu, NULL);
     if (mock_host_set_timezone(h, "UTC") != 0) {
         h->zone = strdup("UTC");
@@ -852,6 +1133,11 @@ void mock_host_free(tally_host *h)
     free(h->inv);
     spool_remove(h, 0, h->n_spool);
     free(h->spool);
+    for (size_t i = 0; i < h->n_marks; i++) {
+        free(h->marks[i].key);
+        free(h->marks[i].value);
+    }
+    free(h->marks);
     pthread_mutex_destroy(&h->mu);
     free(h->zone);
     free(h->state_dir);

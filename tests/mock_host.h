@@ -101,6 +101,25 @@ void mock_host_rejected_clear(tally_host *h);
 /* The spool (spool_* of the host API): as many payloads as it holds now. */
 size_t mock_host_spool_items(tally_host *h);
 
+/* ABI 4. cycle_seq returns what set_cycle_seq set (1 at first). History
+ * is served from the test's rows (sorted as the agent sorts them; kept by
+ * the test while exports run), each with its seq, filtered as the agent
+ * filters: seq above changed_after, dates in [from_date, to_date) with
+ * "" meaning the snapshot's oldest_kept and its today, and key.
+ * fail_history_after(n): history_next fails from page n+1 on (-1:
+ * never); history_open_count: reads not closed yet. Marks live in memory
+ * for as long as the host; fail_marks makes mark_put and
+ * spool_push_marked fail (the spool then stays as it was). */
+void mock_host_set_cycle_seq(tally_host *h, int64_t seq);
+void mock_host_set_history(tally_host *h, const tally_user_day_stats *user_days,
+                           const int64_t *user_day_seqs, size_t n_user_days,
+                           const tally_counter_day *counter_days, const int64_t *counter_day_seqs,
+                           size_t n_counter_days);
+void mock_host_fail_history_after(tally_host *h, int pages);
+int mock_host_history_open_count(const tally_host *h);
+const char *mock_host_mark(tally_host *h, const char *name);
+void mock_host_fail_marks(tally_host *h, bool fail);
+
 /* dlopen "<dir>/<name>.so" and return its descriptor, refusing another
  * ABI version; *handle is for mock_host_unload. NULL (and a message on
  * stderr) on failure. */
