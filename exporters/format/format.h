@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "tally/plugin.h"
 #include "tally/snapshot.h"
 
 typedef enum tally_format {
@@ -22,7 +23,20 @@ typedef struct tally_format_opts {
     /* csv: which table: "days" (default), "user_days", "summary", "today",
      * "combined", "counters", "counter_days". */
     const char *csv_table;
+    /* Where the two long lists (user_days, counter_days) come from. host
+     * NULL: the snapshot's own arrays, as they are (what changed). Else
+     * the host's history of the snapshot, read a page at a time while the
+     * output is written: every listed row when changed_after is 0, the
+     * rows changed after it otherwise (an exporter's mark). Only during
+     * export_snapshot, with that snapshot. */
+    tally_host *host;
+    const tally_host_api *api;
+    int64_t changed_after;
 } tally_format_opts;
+
+/* Where streamed output goes: write len bytes (at most about 64 KiB a
+ * call); 0, or -1 to stop the rendering. */
+typedef int (*tally_format_sink)(void *arg, const char *data, size_t len);
 
 /* "json", "prometheus", "csv", "influx" -> format; -1 for any other name. */
 int tally_format_from_name(const char *name, tally_format *out);
@@ -33,8 +47,15 @@ const char *tally_format_content_type(tally_format f);
 int tally_format_csv_table_valid(const char *table);
 
 /* Render s; *out is malloc'd and NUL terminated, *len its length without
- * the NUL. Returns 0, or -1 (out of memory, or bad options). */
+ * the NUL. Returns 0, or -1 (out of memory, bad options, or a history
+ * read that failed, logged by the host). o may be NULL. */
 int tally_format_render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
                         char **out, size_t *len);
+/* The same text handed to sink piece by piece as it is made, so memory
+ * stays bounded however long the lists are (with history, a page of rows
+ * and a piece of text at a time). Returns 0, or -1 (as render, or the
+ * sink said stop). */
+int tally_format_stream(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
+                        tally_format_sink sink, void *arg);
 
 #endif
