@@ -29,7 +29,7 @@ tally_test_plugin(test_plugin_no_descriptor nodesc no_descriptor plugins/no_desc
 tally_test_plugin(test_plugin_dup_name dup shm_dup plugins/dup_name.c)
 # Descriptors the loader refuses (a missing callback, a layout that is not
 # this agent's) or, from a later plugin.h, accepts: one build each.
-foreach(m CONSUME EXPORT COLLECT STOP)
+foreach(m CONSUME EXPORT COLLECT STOP HISTORY)
   string(TOLOWER ${m} lower)
   tally_test_plugin(test_plugin_missing_${lower} missing no_${lower} plugins/missing.c)
   target_compile_definitions(test_plugin_missing_${lower} PRIVATE MISSING_${m})

@@ -3,8 +3,10 @@
  * per build: MISSING_CONSUME (a collector without collector.consume),
  * MISSING_EXPORT (an exporter without exporter.export_snapshot),
  * MISSING_COLLECT (a source without source.collect), MISSING_STOP (no
- * stop). The loader must refuse each, naming the file, the plugin and the
- * callback, and a config using it must then fail.
+ * stop), MISSING_HISTORY (a collector of ABI 3's callbacks, without
+ * collector.history_open/next/close). The loader must refuse each, naming
+ * the file, the plugin and the callback, and a config using it must then
+ * fail.
  */
 #include "tally/plugin.h"
 
@@ -41,7 +43,12 @@ static __attribute__((unused)) int missing_inventory(void *ctx, const char *sour
     return TALLY_HOST_OK;
 }
 
-static __attribute__((unused)) int missing_stats(void *ctx, int64_t now, tally_stats *out)
+static __attribute__((unused)) int missing_consume(void *ctx, const char *source, const tally_record *recs, size_t n)
+{
+    return TALLY_HOST_OK;
+}
+
+static __attribute__((unused)) int missing_stats(void *ctx, int64_t now, int64_t changed_after, tally_stats *out)
 {
     return TALLY_HOST_OK;
 }
@@ -64,6 +71,23 @@ TALLY_PLUGIN_DEFINE(
     .init = missing_init,
     .stop = missing_stop,
     .collector = {
+        .inventory = missing_inventory,
+        .flush = missing_ok,
+        .discard = missing_discard,
+        .recompute_begin = missing_range,
+        .stats = missing_stats,
+        .free_stats = missing_free_stats,
+    });
+#elif defined(MISSING_HISTORY)
+TALLY_PLUGIN_DEFINE(
+    .name = "no_history",
+    .kind = TALLY_PLUGIN_COLLECTOR,
+    .summary = "test collector without the history callbacks",
+    .options = missing_options,
+    .init = missing_init,
+    .stop = missing_stop,
+    .collector = {
+        .consume = missing_consume,
         .inventory = missing_inventory,
         .flush = missing_ok,
         .discard = missing_discard,
