@@ -82,3 +82,10 @@ set_tests_properties(config_error PROPERTIES LABELS "agent" TIMEOUT 120)
 # The files tallyd creates, writes or locks, against planted symlinks,
 # FIFOs and a second agent; --once's exit status.
 tally_agent_script(agent_files agent_files_test.sh 300)
+
+# Issue 12 in the agent's core: seq, state_id, the changed rows a snapshot
+# carries, and the host's history, with an in-process source and collector.
+add_executable(test_history test_history.c)
+target_link_libraries(test_history PRIVATE tallyd_core PkgConfig::CMOCKA)
+add_test(NAME test_history COMMAND test_history)
+set_tests_properties(test_history PROPERTIES LABELS "agent;concurrent" TIMEOUT 120)
