@@ -273,14 +273,7 @@ int spool_push_marked(spool *s, const char *instance, const char *who, const voi
     if (rc < 0)
         log_msg(TALLY_LOG_ERR, "%s: could not spool a payload of %zu bytes%s in %s (see above)",
                 who, len, mark_name != NULL ? " with its mark" : "", s->path);
-    if (rc > 0 && mark_name != NULL) {
-        log_msg(TALLY_LOG_ERR,
-                "%s: a payload of %zu bytes is larger than the spool's %lld bytes: dropped "
-                "(counted as overflowed), and mark '%s' left as it was",
-                who, len, (long long)max_bytes, mark_name);
-        return TALLY_HOST_ERR;
-    }
-    return rc >= 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+    return rc == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
 int spool_push(spool *s, const char *instance, const char *who, const void *data, size_t len,
