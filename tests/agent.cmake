@@ -89,3 +89,6 @@ add_executable(test_history test_history.c)
 target_link_libraries(test_history PRIVATE tallyd_core PkgConfig::CMOCKA)
 add_test(NAME test_history COMMAND test_history)
 set_tests_properties(test_history PROPERTIES LABELS "agent;concurrent" TIMEOUT 120)
+
+# Each committed cycle's seq and the state's id, through the real tallyd.
+tally_agent_script(cycle_seq cycle_seq_test.sh 120)
