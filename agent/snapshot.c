@@ -217,7 +217,10 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
         s->combined = r->stats.combined;
     }
     oldest_kept_of(&r->stats, &today, s->oldest_kept);
-    counter_days_filter changed = {.changed_after = s->changed_after,
+    /* changed_after 0, a state's first cycle: every row, as the
+     * collector's stats and history read 0, also those an older release
+     * wrote (seq 0). Once per state. */
+    counter_days_filter changed = {.changed_after = s->changed_after > 0 ? s->changed_after : -1,
                                    .up_to = seq,
                                    .from = s->oldest_kept,
                                    .to = r->today};

@@ -39,7 +39,8 @@ typedef struct snap_ref {
 /* Build from the cycle that just committed as `seq`: takes the cycle's
  * counters, asks the collector (if any) for the statistics, reads the
  * counter totals that cycle changed and pins the view. Costs what the
- * cycle changed and the days listed, never what the state keeps.
+ * cycle changed and the days listed, never what the state keeps (but for
+ * a state's first cycle, seq 1, whose changed_after 0 means every row).
  * Returns NULL (logged) on failure. One reference is the caller's. */
 snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec);
 void snap_ref_get(snap_ref *r);
