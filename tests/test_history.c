@@ -239,10 +239,14 @@ static void coll_free_stats(void *ctx, tally_stats *st)
     stats_read = NULL;
 }
 
+static coll_read *last_opened; /* the newest read history_open started */
+
 static int coll_history_open(void *ctx, void *db, const tally_history_query *q, void **it)
 {
     coll.history_calls++;
-    return coll_read_open(db, q, q->changed_after, q->page_rows, (coll_read **)it);
+    int rc = coll_read_open(db, q, q->changed_after, q->page_rows, (coll_read **)it);
+    last_opened = *it;
+    return rc;
 }
 
 static int coll_history_next(void *it, tally_history_page *page)
@@ -869,6 +873,7 @@ static void test_history_collector_stopped(void **unused)
     assert_null(again);
     host_api.history_close(it); /* leaks the collector's read: never calls it */
     assert_int_equal(coll.history_calls, calls);
+    coll_read_close(last_opened); /* what the agent could not */
     pthread_rwlock_wrlock(&c->life);
     c->stopped = 0;
     pthread_rwlock_unlock(&c->life);
