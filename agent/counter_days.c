@@ -31,9 +31,8 @@ struct counter_days_read {
     sqlite3_stmt *st;
     size_t page_rows;
     int done;
-    tally_counter_day *rows; /* page_rows */
-    char *names;             /* the page's names, NUL after each */
-    size_t names_cap;
+    tally_counter_day *rows; /* page_rows; names are the page's copies */
+    size_t n;                /* rows in the page */
 };
 
 static void log_sql_error(sqlite3 *db, const char *what)
@@ -49,8 +48,7 @@ int counter_days_open(sqlite3 *db, const counter_days_filter *f, size_t page_row
 {
     *out = NULL;
     counter_days_read *r = calloc(1, sizeof(*r));
-    if (r == NULL || page_rows == 0 ||
-        (r->rows = calloc(page_rows, sizeof(*r->rows))) == NULL) {
+    if (r == NULL || page_rows == 0 || (r->rows = calloc(page_rows, sizeof(*r->rows))) == NULL) {
         free(r);
         log_msg(TALLY_LOG_ERR, "reading the daily counter totals: out of memory for a page of %zu",
                 page_rows);
@@ -79,43 +77,31 @@ int counter_days_open(sqlite3 *db, const counter_days_filter *f, size_t page_row
     return 0;
 }
 
-/* Room for n more bytes of names after used. */
-static int names_room(counter_days_read *r, size_t used, size_t n)
+/* Forget the page: its names are copies. */
+static void drop_page(counter_days_read *r)
 {
-    if (used + n <= r->names_cap)
-        return 0;
-    size_t cap = r->names_cap ? r->names_cap : 4096;
-    while (cap < used + n)
-        cap *= 2;
-    char *grown = realloc(r->names, cap);
-    if (grown == NULL)
-        return -1;
-    r->names = grown;
-    r->names_cap = cap;
-    return 0;
+    for (size_t i = 0; i < r->n; i++)
+        free((char *)r->rows[i].name);
+    r->n = 0;
 }
 
 int counter_days_next(counter_days_read *r, const tally_counter_day **rows, size_t *n)
 {
+    drop_page(r);
     *rows = r->rows;
     *n = 0;
-    size_t used = 0, i = 0;
     int rc = SQLITE_DONE;
-    while (!r->done && i < r->page_rows && (rc = sqlite3_step(r->st)) == SQLITE_ROW) {
+    while (!r->done && r->n < r->page_rows && (rc = sqlite3_step(r->st)) == SQLITE_ROW) {
         const char *date = (const char *)sqlite3_column_text(r->st, 0);
         const char *name = (const char *)sqlite3_column_text(r->st, 1);
-        size_t len = name ? strlen(name) + 1 : 1;
-        if (names_room(r, used, len) != 0) {
+        tally_counter_day *d = &r->rows[r->n];
+        snprintf(d->date, sizeof(d->date), "%s", date ? date : "");
+        d->value = sqlite3_column_int64(r->st, 2);
+        if ((d->name = strdup(name ? name : "")) == NULL) {
             log_msg(TALLY_LOG_ERR, "reading the daily counter totals: out of memory");
             return -1;
         }
-        tally_counter_day *d = &r->rows[i++];
-        snprintf(d->date, sizeof(d->date), "%s", date ? date : "");
-        memcpy(r->names + used, name ? name : "", len);
-        /* An offset until the page is complete: names may still move. */
-        d->name = (const char *)(uintptr_t)used;
-        d->value = sqlite3_column_int64(r->st, 2);
-        used += len;
+        r->n++;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         log_sql_error(r->db, "a page");
@@ -123,9 +109,7 @@ int counter_days_next(counter_days_read *r, const tally_counter_day **rows, size
     }
     if (rc == SQLITE_DONE)
         r->done = 1;
-    for (size_t k = 0; k < i; k++)
-        r->rows[k].name = r->names + (uintptr_t)r->rows[k].name;
-    *n = i;
+    *n = r->n;
     return 0;
 }
 
@@ -134,13 +118,12 @@ void counter_days_close(counter_days_read *r)
     if (r == NULL)
         return;
     sqlite3_finalize(r->st);
+    drop_page(r);
     free(r->rows);
-    free(r->names);
     free(r);
 }
 
-int counter_days_all(sqlite3 *db, const counter_days_filter *f, tally_counter_day **out,
-                     size_t *n)
+int counter_days_all(sqlite3 *db, const counter_days_filter *f, tally_counter_day **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -152,30 +135,25 @@ int counter_days_all(sqlite3 *db, const counter_days_filter *f, tally_counter_da
     int rc;
     while ((rc = counter_days_next(r, &rows, &k)) == 0 && k > 0) {
         if (*n + k > cap) {
-            size_t c = cap ? cap : 64;
+            size_t c = cap ? cap : k;
             while (c < *n + k)
                 c *= 2;
             tally_counter_day *grown = realloc(*out, c * sizeof(**out));
             if (grown == NULL) {
+                log_msg(TALLY_LOG_ERR, "reading the daily counter totals: out of memory");
                 rc = -1;
                 break;
             }
             *out = grown;
             cap = c;
         }
-        for (size_t i = 0; i < k && rc == 0; i++) {
-            (*out)[*n] = rows[i];
-            if (((*out)[*n].name = strdup(rows[i].name)) == NULL)
-                rc = -1;
-            else
-                (*n)++;
-        }
-        if (rc != 0)
-            break;
+        /* The page's names move with its rows. */
+        memcpy(*out + *n, rows, k * sizeof(*rows));
+        *n += k;
+        r->n = 0;
     }
     counter_days_close(r);
     if (rc != 0) {
-        log_msg(TALLY_LOG_ERR, "reading the daily counter totals: failed after %zu rows", *n);
         counter_days_free(*out, *n);
         *out = NULL;
         *n = 0;

@@ -224,8 +224,7 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
                                    .up_to = seq,
                                    .from = s->oldest_kept,
                                    .to = r->today};
-    if (counter_days_all(state_db(a->state), &changed, &r->counter_days, &r->n_counter_days) !=
-        0) {
+    if (counter_days_all(state_db(a->state), &changed, &r->counter_days, &r->n_counter_days) != 0) {
         snap_ref_put(r);
         return NULL;
     }

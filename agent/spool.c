@@ -232,10 +232,11 @@ static int push_locked(spool *s, const char *instance, const void *data, size_t 
 /* Inside a transaction: set the instance's mark. */
 static int mark_put_locked(spool *s, const char *instance, const char *name, const char *value)
 {
-    sqlite3_stmt *st = prepare(s,
-                               "INSERT INTO export_marks (instance, name, value) VALUES (?1, ?2, ?3) "
-                               "ON CONFLICT (instance, name) DO UPDATE SET value = excluded.value",
-                               instance);
+    sqlite3_stmt *st =
+        prepare(s,
+                "INSERT INTO export_marks (instance, name, value) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (instance, name) DO UPDATE SET value = excluded.value",
+                instance);
     if (st != NULL) {
         sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
@@ -243,10 +244,9 @@ static int mark_put_locked(spool *s, const char *instance, const char *name, con
     return run(s, st);
 }
 
-int spool_push_marked(spool *s, const char *instance, const char *who, const void *data,
-                      size_t len, const char *meta, int mode, int64_t max_bytes,
-                      const char *mark_name, const char *mark_value, int64_t *seq,
-                      int64_t *overflowed)
+int spool_push_marked(spool *s, const char *instance, const char *who, const void *data, size_t len,
+                      const char *meta, int mode, int64_t max_bytes, const char *mark_name,
+                      const char *mark_value, int64_t *seq, int64_t *overflowed)
 {
     int64_t seq_local = 0, over_local = 0;
     pthread_mutex_lock(&s->mu);
@@ -300,8 +300,8 @@ int spool_mark_get(spool *s, const char *instance, const char *name, char **valu
         else if (rc == SQLITE_DONE)
             ret = TALLY_HOST_ENOENT;
         else
-            log_msg(TALLY_LOG_ERR, "spool %s: reading mark '%s' of %s: %s", s->path, name,
-                    instance, sqlite3_errmsg(s->db));
+            log_msg(TALLY_LOG_ERR, "spool %s: reading mark '%s' of %s: %s", s->path, name, instance,
+                    sqlite3_errmsg(s->db));
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&s->mu);

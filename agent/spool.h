@@ -48,10 +48,9 @@ int spool_stats(spool *s, const char *instance, tally_spool_stats *out);
  * both or neither. A payload larger than max_bytes is counted as
  * overflowed and not kept, and then the mark is not set either:
  * TALLY_HOST_ERR with *overflowed 1. mark_name NULL: spool_push. */
-int spool_push_marked(spool *s, const char *instance, const char *who, const void *data,
-                      size_t len, const char *meta, int mode, int64_t max_bytes,
-                      const char *mark_name, const char *mark_value, int64_t *seq,
-                      int64_t *overflowed);
+int spool_push_marked(spool *s, const char *instance, const char *who, const void *data, size_t len,
+                      const char *meta, int mode, int64_t max_bytes, const char *mark_name,
+                      const char *mark_value, int64_t *seq, int64_t *overflowed);
 /* The instance's mark `name`: get gives a malloc'd copy (TALLY_HOST_OK)
  * or TALLY_HOST_ENOENT; put is one durable transaction. */
 int spool_mark_get(spool *s, const char *instance, const char *name, char **value);

@@ -425,12 +425,12 @@ int state_seq_committed(state *s, int64_t *seq)
     return query_int(s, prepare(s, "SELECT seq FROM state_cycle WHERE one = 1"), seq);
 }
 
-int state_counter_day_add(state *s, const char *date, const char *name, int64_t value,
-                          int64_t seq)
+int state_counter_day_add(state *s, const char *date, const char *name, int64_t value, int64_t seq)
 {
-    sqlite3_stmt *st = prepare(s, "INSERT INTO counter_days (date, name, value, seq) "
-                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (date, name) "
-                                  "DO UPDATE SET value = value + excluded.value, seq = excluded.seq");
+    sqlite3_stmt *st =
+        prepare(s, "INSERT INTO counter_days (date, name, value, seq) "
+                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (date, name) "
+                   "DO UPDATE SET value = value + excluded.value, seq = excluded.seq");
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
@@ -442,8 +442,7 @@ int state_counter_day_add(state *s, const char *date, const char *name, int64_t 
 
 int state_counter_days_close(state *s, const char *date, int64_t seq)
 {
-    sqlite3_stmt *st =
-        prepare(s, "UPDATE counter_days SET seq = ?2 WHERE date = ?1 AND seq <> ?2");
+    sqlite3_stmt *st = prepare(s, "UPDATE counter_days SET seq = ?2 WHERE date = ?1 AND seq <> ?2");
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);

@@ -90,8 +90,7 @@ void *state_db(state *s);
 
 /* Add value to the total of (date, name), stamping the row with seq, the
  * cycle that changed it (counter_days.h reads by it). */
-int state_counter_day_add(state *s, const char *date, const char *name, int64_t value,
-                          int64_t seq);
+int state_counter_day_add(state *s, const char *date, const char *name, int64_t value, int64_t seq);
 /* The day `date` has closed in cycle seq: its totals enter the listed
  * days now, so they count as changed by that cycle. */
 int state_counter_days_close(state *s, const char *date, int64_t seq);

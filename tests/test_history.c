@@ -46,8 +46,8 @@ static struct {
     tally_host *h;
     emit_row rows[64];
     size_t n_rows;
-    int fail;            /* collect fails (its savepoint is taken back) */
-    int break_commit;    /* collect ends the cycle's transaction under it */
+    int fail;             /* collect fails (its savepoint is taken back) */
+    int break_commit;     /* collect ends the cycle's transaction under it */
     int64_t seen_seq[16]; /* cycle_seq during each collect */
     size_t n_seen;
 } src;
@@ -470,15 +470,31 @@ static void test_state_id(void **unused)
 
 /* ---- what a snapshot carries ---- */
 
+/* Append "date key value;" to buf (cap bytes, *n used): how the tests
+ * write a list of rows to compare. */
+static void put_row(char *buf, size_t cap, size_t *n, const char *date, const char *key,
+                    int64_t value)
+{
+    int w = snprintf(buf + *n, cap - *n, "%s %s %lld;", date, key, (long long)value);
+    assert_true(w > 0 && (size_t)w < cap - *n);
+    *n += (size_t)w;
+}
+
+/* Append a page of counter totals with put_row. */
+static void put_counter_days(char *buf, size_t cap, size_t *n, const tally_counter_day *rows,
+                             size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        put_row(buf, cap, n, rows[i].date, rows[i].name, rows[i].value);
+}
+
 /* r's counter_days as "date name value;..." */
 static const char *changed_days(const snap_ref *r)
 {
     static char buf[4096];
     size_t n = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < r->s.n_counter_days; i++)
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %lld;", r->s.counter_days[i].date,
-                              r->s.counter_days[i].name, (long long)r->s.counter_days[i].value);
+    put_counter_days(buf, sizeof(buf), &n, r->s.counter_days, r->s.n_counter_days);
     return buf;
 }
 
@@ -546,24 +562,20 @@ static const char *read_all(snap_ref *r, const tally_history_query *q, size_t *p
     size_t np = 0;
     for (;;) {
         assert_int_equal(host_api.history_next(it, &page), TALLY_HOST_OK);
-        size_t rows = q->table == TALLY_HISTORY_COUNTER_DAYS ? page.n_counter_days
-                                                             : page.n_user_days;
+        size_t rows =
+            q->table == TALLY_HISTORY_COUNTER_DAYS ? page.n_counter_days : page.n_user_days;
         if (rows == 0)
             break;
         np++;
         assert_true(q->page_rows == 0 || rows <= q->page_rows);
-        for (size_t i = 0; i < rows; i++) {
-            if (q->table == TALLY_HISTORY_COUNTER_DAYS) {
-                assert_int_equal(page.n_user_days, 0);
-                const tally_counter_day *d = &page.counter_days[i];
-                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %lld;", d->date, d->name,
-                                      (long long)d->value);
-            } else {
-                assert_int_equal(page.n_counter_days, 0);
-                const tally_user_day_stats *u = &page.user_days[i];
-                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %lld;", u->date,
-                                      u->user_id, (long long)u->total_requests);
-            }
+        if (q->table == TALLY_HISTORY_COUNTER_DAYS) {
+            assert_int_equal(page.n_user_days, 0);
+            put_counter_days(buf, sizeof(buf), &n, page.counter_days, rows);
+        } else {
+            assert_int_equal(page.n_counter_days, 0);
+            for (size_t i = 0; i < rows; i++)
+                put_row(buf, sizeof(buf), &n, page.user_days[i].date, page.user_days[i].user_id,
+                        page.user_days[i].total_requests);
         }
     }
     host_api.history_close(it);
@@ -575,19 +587,6 @@ static const char *read_all(snap_ref *r, const tally_history_query *q, size_t *p
 static const char *const names[] = {"n0", "n1", "n2"};
 static const char *const dates[] = {"2026-11-03", "2026-11-10", "2026-11-11", "2026-11-17",
                                     "2026-11-20", "2026-11-21", "2026-11-22"};
-
-/* 21 totals in cycle 1 (three of today's), 3 changed in cycle 2. */
-static void fill_history(void)
-{
-    for (size_t d = 0; d < 7; d++)
-        for (size_t k = 0; k < 3; k++)
-            queue(dates[d], names[k], (int64_t)(10 * d + k));
-    snap_ref_put(cycle());
-    queue("2026-11-10", "n1", 100);
-    queue("2026-11-20", "n0", 100);
-    queue("2026-11-22", "n2", 100); /* today's: not listed */
-    snap_ref_put(cycle());
-}
 
 /* The expected list: closed dates in [from, to), names, both sorted. */
 static const char *expected(const char *from, const char *to, const char *key, int changed)
@@ -604,18 +603,31 @@ static const char *expected(const char *from, const char *to, const char *key, i
             if (strcmp(dates[d], from) < 0 || strcmp(dates[d], to) >= 0 ||
                 (key != NULL && strcmp(key, names[k]) != 0) || (changed && !late))
                 continue;
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s %lld;", dates[d], names[k],
-                                  (long long)v);
+            put_row(buf, sizeof(buf), &n, dates[d], names[k], v);
         }
     return buf;
 }
 
+/* 21 totals in cycle 1 (three of today's), 3 changed in cycle 2; all:
+ * every listed row after them. */
+static void fill_history(char all[4096])
+{
+    for (size_t d = 0; d < 7; d++)
+        for (size_t k = 0; k < 3; k++)
+            queue(dates[d], names[k], (int64_t)(10 * d + k));
+    snap_ref_put(cycle());
+    queue("2026-11-10", "n1", 100);
+    queue("2026-11-20", "n0", 100);
+    queue("2026-11-22", "n2", 100); /* today's: not listed */
+    snap_ref_put(cycle());
+    snprintf(all, 4096, "%s", expected("", "9999", NULL, 0));
+}
+
 static void test_history_counter_days_paging(void **unused)
 {
-    fill_history();
-    snap_ref *r = cycle();
     char all[4096];
-    snprintf(all, sizeof(all), "%s", expected("", "9999", NULL, 0));
+    fill_history(all);
+    snap_ref *r = cycle();
     size_t pages;
     /* Every page size, across the pages' boundaries: the same list. */
     size_t sizes[] = {1, 2, 7, 18, 1000, 0};
@@ -668,8 +680,8 @@ static void test_history_refuses_bad_queries(void **unused)
     assert_int_equal(host_api.history_open(h, &r->s, &bad, &it), TALLY_HOST_EINVAL);
     bad.table = 3;
     assert_int_equal(host_api.history_open(h, &r->s, &bad, &it), TALLY_HOST_EINVAL);
-    const char *dates_bad[] = {"2026-13-01", "2026-02-30", "2026-1-01", "yesterday",
-                               "2026/11/01", "2026-11-1 "};
+    const char *dates_bad[] = {"2026-13-01", "2026-02-30", "2026-1-01",
+                               "yesterday",  "2026/11/01", "2026-11-1 "};
     for (size_t i = 0; i < sizeof(dates_bad) / sizeof(dates_bad[0]); i++) {
         bad = query(TALLY_HISTORY_COUNTER_DAYS, 0, dates_bad[i], "", NULL, 0);
         assert_int_equal(host_api.history_open(h, &r->s, &bad, &it), TALLY_HOST_EINVAL);
@@ -704,10 +716,7 @@ static const char *read_rest(tally_history *it)
     tally_history_page page;
     rest[0] = '\0';
     while (host_api.history_next(it, &page) == TALLY_HOST_OK && page.n_counter_days > 0)
-        for (size_t i = 0; i < page.n_counter_days; i++)
-            n += (size_t)snprintf(rest + n, sizeof(rest) - n, "%s %s %lld;",
-                                  page.counter_days[i].date, page.counter_days[i].name,
-                                  (long long)page.counter_days[i].value);
+        put_counter_days(rest, sizeof(rest), &n, page.counter_days, page.n_counter_days);
     return rest;
 }
 
@@ -716,12 +725,11 @@ static const char *read_rest(tally_history *it)
  * by the exporter. */
 static void test_history_as_of_its_cycle(void **unused)
 {
-    fill_history();
+    char before[4096];
+    fill_history(before);
     user("2026-11-20", "u1", 1);
     user("2026-11-21", "u2", 2);
     snap_ref *old = cycle();
-    char before[4096];
-    snprintf(before, sizeof(before), "%s", expected("", "9999", NULL, 0));
     tally_history_query cq = query(TALLY_HISTORY_COUNTER_DAYS, 0, "", "", NULL, 4);
     tally_history_query uq = query(TALLY_HISTORY_USER_DAYS, 0, "", "", NULL, 1);
     assert_string_equal(read_all(old, &uq, NULL), "2026-11-20 u1 1;2026-11-21 u2 2;");
@@ -735,8 +743,7 @@ static void test_history_as_of_its_cycle(void **unused)
     snprintf(mid_all, sizeof(mid_all), "%s", read_all(mid, &cq, NULL));
     /* A read of mid open over the next cycle, half read. */
     tally_history *open_read;
-    assert_int_equal(host_api.history_open(&a.hosts[0], &mid->s, &cq, &open_read),
-                     TALLY_HOST_OK);
+    assert_int_equal(host_api.history_open(&a.hosts[0], &mid->s, &cq, &open_read), TALLY_HOST_OK);
     tally_history_page page;
     assert_int_equal(host_api.history_next(open_read, &page), TALLY_HOST_OK);
     assert_int_equal(page.n_counter_days, 4);
@@ -799,10 +806,7 @@ static void *read_many(void *arg)
         }
         tally_history_page page;
         while (history_next(it, &page) == TALLY_HOST_OK && page.n_counter_days > 0)
-            for (size_t k = 0; k < page.n_counter_days; k++)
-                n += (size_t)snprintf(got + n, sizeof(got) - n, "%s %s %lld;",
-                                      page.counter_days[k].date, page.counter_days[k].name,
-                                      (long long)page.counter_days[k].value);
+            put_counter_days(got, sizeof(got), &n, page.counter_days, page.n_counter_days);
         history_close(it);
         if (strcmp(got, rd->want) != 0)
             rd->ok = 0;
@@ -812,10 +816,9 @@ static void *read_many(void *arg)
 
 static void test_history_from_threads(void **unused)
 {
-    fill_history();
-    snap_ref *r = cycle();
     char want[4096];
-    snprintf(want, sizeof(want), "%s", expected("", "9999", NULL, 0));
+    fill_history(want);
+    snap_ref *r = cycle();
     struct reader rd[4];
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {

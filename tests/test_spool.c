@@ -313,8 +313,8 @@ static void test_push_marked_both_or_neither(void **unused)
 
     /* The mark cannot be written: the payload is not spooled either. */
     fail_marks_named("broken");
-    assert_int_equal(host_api.spool_push_marked(h, "two", 3, "json", TALLY_SPOOL_QUEUE, 0,
-                                                "broken", "id:2", &seq, &over),
+    assert_int_equal(host_api.spool_push_marked(h, "two", 3, "json", TALLY_SPOOL_QUEUE, 0, "broken",
+                                                "id:2", &seq, &over),
                      TALLY_HOST_ERR);
     expect_stats("http.m", 1, 3, 0, 0, 0);
     expect_mark(h, "broken", NULL);
@@ -325,9 +325,8 @@ static void test_push_marked_both_or_neither(void **unused)
     expect_stats("http.m", 1, 3, 0, 0, 0);
 
     /* Too large for max_bytes: not kept (counted), and not marked. */
-    assert_int_equal(host_api.spool_push_marked(h, "a long payload", 14, "json",
-                                                TALLY_SPOOL_QUEUE, 10, "sent", "id:4", &seq,
-                                                &over),
+    assert_int_equal(host_api.spool_push_marked(h, "a long payload", 14, "json", TALLY_SPOOL_QUEUE,
+                                                10, "sent", "id:4", &seq, &over),
                      TALLY_HOST_ERR);
     assert_int_equal(over, 1);
     expect_mark(h, "sent", "id:1");
@@ -342,12 +341,12 @@ static void test_push_marked_both_or_neither(void **unused)
     expect_head("http.m", "five", NULL, TALLY_SPOOL_DELIVERED);
 
     /* Bad arguments change nothing. */
-    assert_int_equal(host_api.spool_push_marked(h, "x", 1, "json", TALLY_SPOOL_QUEUE, 0, NULL,
-                                                "v", NULL, NULL),
-                     TALLY_HOST_EINVAL);
-    assert_int_equal(host_api.spool_push_marked(h, "x", 1, "json", TALLY_SPOOL_QUEUE, 0, "n",
-                                                NULL, NULL, NULL),
-                     TALLY_HOST_EINVAL);
+    assert_int_equal(
+        host_api.spool_push_marked(h, "x", 1, "json", TALLY_SPOOL_QUEUE, 0, NULL, "v", NULL, NULL),
+        TALLY_HOST_EINVAL);
+    assert_int_equal(
+        host_api.spool_push_marked(h, "x", 1, "json", TALLY_SPOOL_QUEUE, 0, "n", NULL, NULL, NULL),
+        TALLY_HOST_EINVAL);
     assert_int_equal(host_api.spool_push_marked(h, "x", 1, "json", 7, 0, "n", "v", NULL, NULL),
                      TALLY_HOST_EINVAL);
     expect_stats("http.m", 0, 0, 2, 0, 1);

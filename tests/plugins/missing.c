@@ -18,7 +18,8 @@ static const tally_option missing_options[] = {
     TALLY_OPTION_END,
 };
 
-static __attribute__((unused)) int missing_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
+static __attribute__((unused)) int missing_init(tally_host *h, const tally_host_api *api,
+                                                cfg_t *section, void **ctx)
 {
     *ctx = NULL;
     return TALLY_HOST_OK;
@@ -38,17 +39,20 @@ static __attribute__((unused)) int missing_range(void *ctx, int64_t from, int64_
     return TALLY_HOST_OK;
 }
 
-static __attribute__((unused)) int missing_inventory(void *ctx, const char *source, tally_stream stream, int phase)
+static __attribute__((unused)) int missing_inventory(void *ctx, const char *source,
+                                                     tally_stream stream, int phase)
 {
     return TALLY_HOST_OK;
 }
 
-static __attribute__((unused)) int missing_consume(void *ctx, const char *source, const tally_record *recs, size_t n)
+static __attribute__((unused)) int missing_consume(void *ctx, const char *source,
+                                                   const tally_record *recs, size_t n)
 {
     return TALLY_HOST_OK;
 }
 
-static __attribute__((unused)) int missing_stats(void *ctx, int64_t now, int64_t changed_after, tally_stats *out)
+static __attribute__((unused)) int missing_stats(void *ctx, int64_t now, int64_t changed_after,
+                                                 tally_stats *out)
 {
     return TALLY_HOST_OK;
 }
