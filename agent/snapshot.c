@@ -26,6 +26,9 @@
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
 static snap_ref *live;
 
+_Static_assert(sizeof(((tally_snapshot *)0)->state_id) == STATE_ID_LEN,
+               "a snapshot holds the state's id whole");
+
 static int by_counter_name(const void *a, const void *b)
 {
     return strcmp(((const tally_counter_value *)a)->name, ((const tally_counter_value *)b)->name);

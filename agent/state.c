@@ -35,8 +35,8 @@ static const char *const agent_steps[STATE_SCHEMA_VERSION] = {
     /* Issue 12: cycles that cost what changed. state_cycle has one row:
      * the state's id and the last committed cycle's seq; each daily
      * counter total carries the seq of the cycle that last changed it
-     * (0 for those a release before this one wrote: they are read as
-     * unchanged, and whoever lists everything reads them anyway). */
+     * (0 for those a release before this one wrote: a state's first
+     * cycle, changed_after 0, and whoever lists everything read them). */
     "CREATE TABLE state_cycle (one INTEGER PRIMARY KEY CHECK (one = 1),"
     "  state_id TEXT NOT NULL, seq INTEGER NOT NULL);"
     "ALTER TABLE counter_days ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
@@ -222,7 +222,8 @@ static int load_identity(state *s)
         return -1;
     int rc = sqlite3_step(st);
     const unsigned char *id = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    if (id == NULL || strlen((const char *)id) != STATE_ID_LEN - 1) {
+    if (id == NULL || strlen((const char *)id) != STATE_ID_LEN - 1 ||
+        strspn((const char *)id, "0123456789abcdef") != STATE_ID_LEN - 1) {
         log_msg(TALLY_LOG_ERR,
                 "state %s: its id in state_cycle is missing or not 32 hex digits; move the "
                 "database away to start afresh",
