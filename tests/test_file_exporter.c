@@ -123,25 +123,60 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 /* ---- snapshots ---- */
 
+/* A snapshot and the state behind it: every listed user-day and daily
+ * counter total with the seq of the cycle that last changed it (what the
+ * mock host's history serves), and the snapshot's arrays, the rows of its
+ * own cycle (snap_at). */
+#define MAX_COUNTER_DAYS 4
 typedef struct snap_buf {
     tally_snapshot s;
     tally_day_stats *days;
-    tally_user_day_stats *user_days;
+    tally_user_day_stats *user_days; /* the state's, by date then user */
+    int64_t *ud_seq;
+    size_t n_ud;
+    tally_counter_day cds[MAX_COUNTER_DAYS];
+    int64_t cd_seq[MAX_COUNTER_DAYS];
+    size_t n_cd;
+    tally_user_day_stats *changed_ud; /* the snapshot's arrays */
+    tally_counter_day changed_cd[MAX_COUNTER_DAYS];
 } snap_buf;
 
 static const tally_counter_value counters[] = {{"api.requests.today", 12},
                                                {"api.requests.total", 4096}};
-static const tally_counter_day counter_days[] = {{"2026-11-21", "api.requests.today", 77}};
+
+#define STATE_ID "0123456789abcdef0123456789abcdef"
+
+/* The snapshot of cycle seq: its arrays hold the rows stamped seq. */
+static void snap_at(snap_buf *b, int64_t seq)
+{
+    b->s.seq = seq;
+    b->s.changed_after = seq - 1;
+    b->s.n_user_days = 0;
+    for (size_t i = 0; i < b->n_ud; i++)
+        if (b->ud_seq[i] == seq)
+            b->changed_ud[b->s.n_user_days++] = b->user_days[i];
+    b->s.user_days = b->changed_ud;
+    b->s.n_counter_days = 0;
+    for (size_t i = 0; i < b->n_cd; i++)
+        if (b->cd_seq[i] == seq)
+            b->changed_cd[b->s.n_counter_days++] = b->cds[i];
+    b->s.counter_days = b->changed_cd;
+}
 
 /* A snapshot at now with n_days closed Shanghai days (two users each):
- * about 1 KB of JSON per day, so size is chosen by n_days. */
+ * about 1 KB of JSON per day, so size is chosen by n_days. It is cycle 1
+ * of its state, so every row is in its arrays too. */
 static void snap_make(snap_buf *b, size_t n_days, int64_t now)
 {
     memset(b, 0, sizeof(*b));
     b->days = calloc(n_days + 1, sizeof(*b->days));
     b->user_days = calloc(2 * n_days + 1, sizeof(*b->user_days));
+    b->changed_ud = calloc(2 * n_days + 1, sizeof(*b->changed_ud));
+    b->ud_seq = calloc(2 * n_days + 1, sizeof(*b->ud_seq));
     assert_non_null(b->days);
     assert_non_null(b->user_days);
+    assert_non_null(b->changed_ud);
+    assert_non_null(b->ud_seq);
     for (size_t i = 0; i < n_days; i++) {
         tally_day_stats *d = &b->days[i];
         d->day_start_utc = TODAY_START - (int64_t)(n_days - i) * 86400;
@@ -167,16 +202,19 @@ static void snap_make(snap_buf *b, size_t n_days, int64_t now)
             ud->total_requests = d->total_requests + u;
             ud->success_requests = ud->total_requests;
             ud->total_cost = 0.125 * u;
+            b->ud_seq[2 * i + (size_t)u] = 1;
         }
         b->s.summary.all_time_requests += d->total_requests;
     }
+    b->n_ud = 2 * n_days;
+    b->cds[0] = (tally_counter_day){"2026-11-21", "api.requests.today", 77};
+    b->cd_seq[0] = 1;
+    b->n_cd = 1;
     b->s.timezone = "Asia/Shanghai";
     b->s.now_utc = now;
     b->s.generated_utc = now + 1;
     b->s.days = b->days;
     b->s.n_days = n_days;
-    b->s.user_days = b->user_days;
-    b->s.n_user_days = 2 * n_days;
     b->s.summary.cutoff_utc = TODAY_START;
     b->s.summary.inventory = (tally_inventory){3, 2, 5, 4};
     b->s.today = (tally_totals){.total_requests = 9, .success_requests = 8, .error_requests = 1};
@@ -184,14 +222,30 @@ static void snap_make(snap_buf *b, size_t n_days, int64_t now)
     b->s.combined.total_requests += b->s.summary.all_time_requests;
     b->s.counters = counters;
     b->s.n_counters = 2;
-    b->s.counter_days = counter_days;
-    b->s.n_counter_days = 1;
+    memcpy(b->s.state_id, STATE_ID, sizeof(STATE_ID));
+    if (n_days > 0)
+        memcpy(b->s.oldest_kept, b->days[0].date, TALLY_DATE_LEN);
+    snap_at(b, 1);
 }
 
 static void snap_free(snap_buf *b)
 {
     free(b->days);
     free(b->user_days);
+    free(b->changed_ud);
+    free(b->ud_seq);
+}
+
+/* b's snapshot with every listed row in its arrays: what a full
+ * rendering of the state shows. */
+static tally_snapshot snap_full(const snap_buf *b)
+{
+    tally_snapshot s = b->s;
+    s.user_days = b->user_days;
+    s.n_user_days = b->n_ud;
+    s.counter_days = b->cds;
+    s.n_counter_days = b->n_cd;
+    return s;
 }
 
 /* What tally_format_render makes of s (the bytes a file must hold). */
@@ -222,8 +276,10 @@ static void inst_close(inst *in)
     mock_host_free(in->h);
 }
 
+/* Export b's snapshot, the mock host serving b's state as its history. */
 static int inst_export(inst *in, const snap_buf *b)
 {
+    mock_host_set_history(in->h, b->user_days, b->ud_seq, b->n_ud, b->cds, b->cd_seq, b->n_cd);
     return plugin->exporter.export_snapshot(in->ctx, &b->s);
 }
 

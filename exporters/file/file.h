@@ -78,7 +78,8 @@ uint64_t file_digest(const file_ctx *ctx, const char *path, const tally_snapshot
 /* The mark, or found = 0 (none, or one that cannot be read: warned). */
 void file_mark_get(const file_ctx *ctx, file_mark *m);
 /* Record snap as written, with oldest_kept unless NULL; where names the
- * output in the message when that fails. 0 or TALLY_HOST_ERR (logged). */
+ * output in the message when that fails. 0 or TALLY_HOST_ERR (logged,
+ * unless where is NULL). */
 int file_mark_put(const file_ctx *ctx, const tally_snapshot *snap, uint64_t digest,
                   const char *oldest_kept, const char *where);
 /* Whether m is of snap's state, at or before its seq, with this digest. */

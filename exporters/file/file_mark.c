@@ -168,6 +168,8 @@ int file_mark_put(const file_ctx *ctx, const tally_snapshot *snap, uint64_t dige
     if (n > 0 && (size_t)n < sizeof(text) &&
         ctx->api->mark_put(ctx->host, MARK_NAME, text) == TALLY_HOST_OK)
         return 0;
+    if (where == NULL)
+        return TALLY_HOST_ERR;
     ctx->api->log(ctx->host, TALLY_LOG_ERR,
                   "wrote %s, but cannot record what it holds in the state database; the next "
                   "export writes it again",

@@ -6,7 +6,8 @@
  * Such a file costs every listed row each time it is written, so it is
  * written only when something in it besides now and generated_at changed
  * since the mark (file_mark.c): the small part's fingerprint, or a row of
- * a long list the format lists (file_changes.c). Prometheus text lists no
+ * a long list the format lists (file_changes.c); a cycle that changed
+ * nothing of it only moves the mark. Prometheus text lists no
  * history and is small; it is written every cycle, which also keeps its
  * mtime fresh for node_exporter's textfile collector, whose staleness
  * alerts watch it.
@@ -27,16 +28,13 @@ static int target_there(const char *path)
 /* Whether the file already holds what snap would write: 1, 0, or
  * TALLY_HOST_ERR (a history read failed, logged). */
 static int up_to_date(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
-                      uint64_t digest)
+                      uint64_t digest, const file_mark *mark)
 {
-    if (ctx->format == TALLY_FORMAT_PROMETHEUS)
-        return 0;
-    file_mark mark;
-    file_mark_get(ctx, &mark);
-    if (!file_mark_matches(&mark, snap, digest) || !target_there(path))
+    if (ctx->format == TALLY_FORMAT_PROMETHEUS || !file_mark_matches(mark, snap, digest) ||
+        !target_there(path))
         return 0;
     int changed;
-    if (file_lists_changed(ctx, snap, mark.seq, &changed) != 0)
+    if (file_lists_changed(ctx, snap, mark->seq, &changed) != 0)
         return TALLY_HOST_ERR;
     return !changed;
 }
@@ -44,9 +42,23 @@ static int up_to_date(const file_ctx *ctx, const tally_snapshot *snap, const cha
 int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path)
 {
     uint64_t digest = file_digest(ctx, path, snap);
-    int current = up_to_date(ctx, snap, path, digest);
-    if (current != 0)
-        return current == 1 ? 0 : TALLY_HOST_ERR;
+    file_mark mark;
+    file_mark_get(ctx, &mark);
+    int current = up_to_date(ctx, snap, path, digest, &mark);
+    if (current < 0)
+        return TALLY_HOST_ERR;
+    if (current) {
+        /* Moving the mark up to this cycle keeps the next one on the
+         * snapshot's arrays instead of a history read. Failing to is no
+         * loss: the next cycle asks the history instead. */
+        if (mark.seq != snap->seq && file_mark_put(ctx, snap, digest, NULL, NULL) != 0)
+            ctx->api->log(ctx->host, TALLY_LOG_WARNING,
+                          "%s holds this cycle's snapshot already, but recording that in the "
+                          "state database failed; the next export asks the state's history "
+                          "what changed",
+                          path);
+        return 0;
+    }
     file_render r = {
         .format = ctx->format,
         .snap = snap,
