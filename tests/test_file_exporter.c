@@ -278,10 +278,12 @@ static void inst_close(inst *in)
     mock_host_free(in->h);
 }
 
-/* Export b's snapshot, the mock host serving b's state as its history. */
+/* Export b's snapshot, the mock host serving b's state as its history,
+ * and only for that snapshot's own pointer, as the agent does. */
 static int inst_export(inst *in, const snap_buf *b)
 {
     mock_host_set_history(in->h, b->user_days, b->ud_seq, b->n_ud, b->cds, b->cd_seq, b->n_cd);
+    mock_host_set_snapshot(in->h, &b->s);
     return plugin->exporter.export_snapshot(in->ctx, &b->s);
 }
 

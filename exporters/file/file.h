@@ -4,8 +4,9 @@
  * expands the path template in the business zone, file_single.c and
  * file_split.c are the two layouts, which write only what changed since
  * the instance's mark (file_mark.c, file_changes.c), file_render.c
- * streams exporters/format's text into a file, file_members.c and
- * file_range.c cut it to the split layout's files, file_dir.c keeps the
+ * streams exporters/format's text into a file (reading the history
+ * through file_history.c), file_members.c cuts it to the split layout's
+ * files, file_dir.c keeps the
  * split layout's directories, file_write.c replaces each file atomically,
  * and file.c is the plugin that ties them together.
  */
@@ -127,18 +128,21 @@ void file_members_init(file_members *m, const char *const *names, int keep, cons
 int file_members_sink(void *arg, const char *data, size_t len);
 void file_members_free(file_members *m);
 
-/* file_range.c: an API table like the host's whose history reads only
- * [from_date, to_date); hand format file_range_host(r) as host and
- * &r->api as api. Valid while r is. */
-typedef struct file_range {
+/* file_history.c: an API table like the host's for exporters/format,
+ * whose history reads are always of snap (export_snapshot's own, while
+ * format reads a copy) and, when from_date or to_date is not "", only of
+ * [from_date, to_date). Hand format file_history_host(r) as host and
+ * &r->api as api; valid while r is. */
+typedef struct file_history {
     tally_host_api api;
     const tally_host_api *host_api;
     tally_host *host;
+    const tally_snapshot *snap;
     char from_date[TALLY_DATE_LEN], to_date[TALLY_DATE_LEN];
-} file_range;
-void file_range_init(file_range *r, tally_host *host, const tally_host_api *api,
-                     const char *from_date, const char *to_date);
-tally_host *file_range_host(file_range *r);
+} file_history;
+void file_history_init(file_history *r, const file_ctx *ctx, const tally_snapshot *snap,
+                       const char *from_date, const char *to_date);
+tally_host *file_history_host(file_history *r);
 
 /* file_render.c: a fill (below) that streams snap in format, optionally
  * through file_members (members not NULL: keep and date as there). */

@@ -59,11 +59,15 @@ int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const ch
                           path);
         return 0;
     }
+    file_history history;
+    file_history_init(&history, ctx, snap, "", "");
     file_render r = {
         .format = ctx->format,
         .snap = snap,
         /* changed_after 0: every listed row, whatever the mark says. */
-        .opts = {.csv_table = ctx->csv_table, .host = ctx->host, .api = ctx->api},
+        .opts = {.csv_table = ctx->csv_table,
+                 .host = file_history_host(&history),
+                 .api = &history.api},
     };
     if (file_write_path(ctx, path, file_render_fill, &r) != 0)
         return TALLY_HOST_ERR;

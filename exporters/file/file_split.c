@@ -68,8 +68,8 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
         return file_remove_at(ctx, days_fd, path, leaf);
 
     /* Only the two lists, and only this date's rows of them. */
-    file_range range;
-    file_range_init(&range, ctx->host, ctx->api, date, next);
+    file_history history;
+    file_history_init(&history, ctx, snap, date, next);
     tally_snapshot view = *snap;
     view.days = NULL;
     view.n_days = 0;
@@ -78,7 +78,7 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
     file_render r = {
         .format = TALLY_FORMAT_JSON,
         .snap = &view,
-        .opts = {.host = file_range_host(&range), .api = &range.api},
+        .opts = {.host = file_history_host(&history), .api = &history.api},
         .members = long_lists,
         .keep = 1,
         .date = date,
