@@ -61,7 +61,10 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
     /* file_split_export made sure a day file's path fits. */
     if (snprintf(path, sizeof(path), "%s/%s", days_path, leaf) >= (int)sizeof(path))
         return TALLY_HOST_ERR;
-    int has = day_has_rows(ctx, snap, date, next);
+    /* A day before the oldest listed has left the state: no read for it. */
+    int has = strncmp(date, snap->oldest_kept, TALLY_DATE_LEN) < 0
+                  ? 0
+                  : day_has_rows(ctx, snap, date, next);
     if (has < 0)
         return TALLY_HOST_ERR;
     if (!has)
