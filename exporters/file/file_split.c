@@ -28,6 +28,40 @@
 
 static const char *const long_lists[] = {"user_days", "counter_days", NULL};
 
+/* One JSON file: the two lists of date's rows alone, [date, next); or
+ * (date NULL) the document without them. */
+static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd,
+                      const char *path, const char *leaf, unsigned flags, const char *date,
+                      const char *next)
+{
+    file_history history;
+    file_history_init(&history, ctx, snap, date != NULL ? date : "", next != NULL ? next : "");
+    tally_snapshot view = *snap;
+    file_render r = {
+        .format = TALLY_FORMAT_JSON,
+        .snap = &view,
+        .members = long_lists,
+        .keep = date != NULL,
+        .date = date,
+    };
+    if (date != NULL) {
+        /* Nothing else is kept: rendering it would be wasted. */
+        view.days = NULL;
+        view.n_days = 0;
+        view.counters = NULL;
+        view.n_counters = 0;
+        r.opts.host = file_history_host(&history);
+        r.opts.api = &history.api;
+    } else {
+        /* No host: the lists are the (emptied) arrays, and their members go. */
+        view.user_days = NULL;
+        view.n_user_days = 0;
+        view.counter_days = NULL;
+        view.n_counter_days = 0;
+    }
+    return file_write_at(ctx, dir_fd, path, leaf, flags, file_render_fill, &r);
+}
+
 /* Whether date has a user-day or a daily counter total: 1, 0, or
  * TALLY_HOST_ERR. */
 static int day_has_rows(const file_ctx *ctx, const tally_snapshot *snap, const char *date,
@@ -70,24 +104,8 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
     if (!has)
         return file_remove_at(ctx, days_fd, path, leaf);
 
-    /* Only the two lists, and only this date's rows of them. */
-    file_history history;
-    file_history_init(&history, ctx, snap, date, next);
-    tally_snapshot view = *snap;
-    view.days = NULL;
-    view.n_days = 0;
-    view.counters = NULL;
-    view.n_counters = 0;
-    file_render r = {
-        .format = TALLY_FORMAT_JSON,
-        .snap = &view,
-        .opts = {.host = file_history_host(&history), .api = &history.api},
-        .members = long_lists,
-        .keep = 1,
-        .date = date,
-    };
-    return file_write_at(ctx, days_fd, path, leaf, FILE_NO_SYMLINK | FILE_NO_DIRSYNC,
-                         file_render_fill, &r);
+    return write_part(ctx, snap, days_fd, path, leaf, FILE_NO_SYMLINK | FILE_NO_DIRSYNC, date,
+                      next);
 }
 
 /* Every day file that changed since the mark (NULL: no mark, every day). */
@@ -119,19 +137,7 @@ static int write_current(const file_ctx *ctx, const tally_snapshot *snap, int di
     char path[PATH_MAX];
     if (snprintf(path, sizeof(path), "%s/current.json", dir_path) >= (int)sizeof(path))
         return TALLY_HOST_ERR;
-    tally_snapshot view = *snap;
-    view.user_days = NULL;
-    view.n_user_days = 0;
-    view.counter_days = NULL;
-    view.n_counter_days = 0;
-    file_render r = {
-        .format = TALLY_FORMAT_JSON,
-        .snap = &view,
-        .members = long_lists,
-        .keep = 0,
-    };
-    return file_write_at(ctx, dir_fd, path, "current.json", FILE_NO_SYMLINK, file_render_fill,
-                         &r);
+    return write_part(ctx, snap, dir_fd, path, "current.json", FILE_NO_SYMLINK, NULL, NULL);
 }
 
 int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path)

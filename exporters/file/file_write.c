@@ -70,16 +70,22 @@ static void advice(const char *path, int err, char *out, size_t cap)
     }
 }
 
-void file_report(const file_ctx *ctx, const char *path, const char *step, int err)
+/* Log "<what>: <errno text>; <advice><tail>". */
+static void log_errno(const file_ctx *ctx, const char *path, int err, const char *what,
+                      const char *tail)
 {
     char buf[128], what_to_do[PATH_MAX + 128];
     /* strerror_r, not strerror: exports run on their own threads. */
     const char *text = strerror_r(err, buf, sizeof(buf));
     advice(path, err, what_to_do, sizeof(what_to_do));
-    ctx->api->log(ctx->host, TALLY_LOG_ERR,
-                  "cannot write %s: %s: %s; %s; nothing was changed and the next export tries "
-                  "again",
-                  path, step, text, what_to_do);
+    ctx->api->log(ctx->host, TALLY_LOG_ERR, "%s: %s; %s%s", what, text, what_to_do, tail);
+}
+
+void file_report(const file_ctx *ctx, const char *path, const char *step, int err)
+{
+    char what[PATH_MAX + 128];
+    snprintf(what, sizeof(what), "cannot write %s: %s", path, step);
+    log_errno(ctx, path, err, what, "; nothing was changed and the next export tries again");
 }
 
 int file_write_all(int fd, const char *p, size_t n)
@@ -181,14 +187,10 @@ int file_sync_dir(const file_ctx *ctx, int dirfd, const char *path)
 {
     if (fsync(dirfd) == 0)
         return 0;
-    int err = errno;
-    char buf[128], what_to_do[PATH_MAX + 128];
-    const char *text = strerror_r(err, buf, sizeof(buf));
-    advice(path, err, what_to_do, sizeof(what_to_do));
-    ctx->api->log(ctx->host, TALLY_LOG_ERR,
-                  "wrote %s, but syncing its directory failed: %s; the new file is in place "
-                  "but may not survive a power loss; %s",
-                  path, text, what_to_do);
+    char what[PATH_MAX + 64];
+    snprintf(what, sizeof(what), "wrote %s, but syncing its directory failed", path);
+    log_errno(ctx, path, errno, what,
+              "; the new file is in place but may not survive a power loss");
     return TALLY_HOST_ERR;
 }
 
