@@ -859,6 +859,15 @@ static void single_open(inst *in, char *dir, char *path, const char *leaf, const
     free(body);
 }
 
+/* single_open, then a first export of a new state of n_days days. */
+static void single_start(inst *in, char *dir, char *path, const char *leaf, snap_buf *b,
+                         size_t n_days)
+{
+    single_open(in, dir, path, leaf, "");
+    snap_make(b, n_days, NOW_EXAMPLE);
+    assert_int_equal(inst_export(in, b), 0);
+}
+
 static void test_single_is_the_full_rendering(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX], csv_dir[PATH_MAX], csv_path[PATH_MAX];
@@ -889,10 +898,8 @@ static void test_single_not_rewritten_when_only_now_changed(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     inst in;
-    single_open(&in, dir, path, "only-now", "");
     snap_buf b;
-    snap_make(&b, 3, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    single_start(&in, dir, path, "only-now", &b, 3);
     assert_mark_seq(&in, 1);
     int64_t ino = inode_of(path);
     size_t len;
@@ -932,10 +939,8 @@ static void test_single_rewritten_when_a_user_day_changed(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     inst in;
-    single_open(&in, dir, path, "late-row", "");
     snap_buf b;
-    snap_make(&b, 3, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    single_start(&in, dir, path, "late-row", &b, 3);
 
     /* From the snapshot's arrays: the mark is the cycle before. */
     int64_t ino = inode_of(path);
@@ -1044,10 +1049,8 @@ static void test_single_crash_between_write_and_mark(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     inst in;
-    single_open(&in, dir, path, "nomark", "");
     snap_buf b;
-    snap_make(&b, 3, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    single_start(&in, dir, path, "nomark", &b, 3);
 
     /* The file is in place when recording it fails: the export says so,
      * and the mark still says cycle 1. */
@@ -1254,6 +1257,16 @@ static int64_t day_inode(const char *dir, const char *date)
     return inode_of(day_path(path, dir, date));
 }
 
+/* split_open on dir (made here), then a first export of a new state of
+ * n_days days. */
+static void split_start(inst *in, char *dir, const char *leaf, snap_buf *b, size_t n_days)
+{
+    smkdir(dir, leaf);
+    split_open(in, dir, "");
+    snap_make(b, n_days, NOW_EXAMPLE);
+    assert_int_equal(inst_export(in, b), 0);
+}
+
 static void test_split_files_and_contents(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX];
@@ -1294,13 +1307,10 @@ static void test_split_files_and_contents(void **state)
 static void test_split_late_change_rewrites_that_day(void **state)
 {
     char dir[PATH_MAX], cur[PATH_MAX];
-    smkdir(dir, "split-late");
-    join(cur, dir, "current.json");
     inst in;
-    split_open(&in, dir, "");
     snap_buf b;
-    snap_make(&b, 3, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    split_start(&in, dir, "split-late", &b, 3);
+    join(cur, dir, "current.json");
     int64_t ino[3];
     for (int i = 0; i < 3; i++)
         ino[i] = day_inode(dir, b.days[i].date);
@@ -1342,12 +1352,9 @@ static void test_split_late_change_rewrites_that_day(void **state)
 static void test_split_prunes_days_no_longer_kept(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX], other[PATH_MAX];
-    smkdir(dir, "split-prune");
     inst in;
-    split_open(&in, dir, "");
     snap_buf b;
-    snap_make(&b, 4, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    split_start(&in, dir, "split-prune", &b, 4);
     char gone[TALLY_DATE_LEN];
     memcpy(gone, b.days[0].date, TALLY_DATE_LEN);
     day_path(path, dir, gone);
@@ -1381,12 +1388,9 @@ static void test_split_prunes_days_no_longer_kept(void **state)
 static void test_split_crash_between_files_and_mark(void **state)
 {
     char dir[PATH_MAX];
-    smkdir(dir, "split-crash");
     inst in;
-    split_open(&in, dir, "");
     snap_buf b;
-    snap_make(&b, 3, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    split_start(&in, dir, "split-crash", &b, 3);
 
     change_user_day(&b, 0, 2);
     next_cycle(&b, 2);
@@ -1409,12 +1413,9 @@ static void test_split_crash_between_files_and_mark(void **state)
 static void test_split_history_failing_writes_nothing(void **state)
 {
     char dir[PATH_MAX], path[PATH_MAX];
-    smkdir(dir, "split-history");
     inst in;
-    split_open(&in, dir, "");
     snap_buf b;
-    snap_make(&b, 3, NOW_EXAMPLE);
-    assert_int_equal(inst_export(&in, &b), 0);
+    split_start(&in, dir, "split-history", &b, 3);
     day_path(path, dir, b.days[1].date);
     size_t len;
     char *before = slurp(path, &len);
