@@ -757,11 +757,12 @@ static int pg_setup(void **state)
         return 0; /* the tests skip themselves */
     if (setup(state) != 0)
         return -1;
-    pg_test_sql("DROP TABLE IF EXISTS restart_usage; CREATE TABLE restart_usage (id text, created_at "
-           "timestamptz, input_tokens bigint); INSERT INTO restart_usage SELECT 'p' || "
-           "lpad(g::text, 4, '0'), timestamptz '2026-11-21 08:00:00+00' + (g / 100) * interval "
-           "'1 second', 1 FROM generate_series(1, 6000) g; CREATE INDEX ON restart_usage "
-           "(created_at, id)");
+    pg_test_sql(
+        "DROP TABLE IF EXISTS restart_usage; CREATE TABLE restart_usage (id text, created_at "
+        "timestamptz, input_tokens bigint); INSERT INTO restart_usage SELECT 'p' || "
+        "lpad(g::text, 4, '0'), timestamptz '2026-11-21 08:00:00+00' + (g / 100) * interval "
+        "'1 second', 1 FROM generate_series(1, 6000) g; CREATE INDEX ON restart_usage "
+        "(created_at, id)");
     return 0;
 }
 

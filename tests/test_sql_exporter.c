@@ -251,7 +251,7 @@ static void test_snapshot_to_sqlite(void **state)
 typedef struct target {
     bool pg;
     char prefix[48];
-    char db[PATH_MAX + 32]; /* SQLite: the file */
+    char db[PATH_MAX + 32];  /* SQLite: the file */
     char body[PATH_MAX * 2]; /* the section body: connection and prefix */
 } target;
 
@@ -340,12 +340,13 @@ static void target_make(target *t, bool pg, const char *prefix)
 static void count_sent(const target *t)
 {
     if (t->pg)
-        target_sql(t, "CREATE TABLE IF NOT EXISTS {p}sent (n BIGINT NOT NULL); DELETE FROM {p}sent; "
-                      "INSERT INTO {p}sent VALUES (0); CREATE OR REPLACE FUNCTION {p}count_sent() "
-                      "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE {p}sent SET n = n + 1; "
-                      "RETURN NEW; END $$; DROP TRIGGER IF EXISTS count_sent ON "
-                      "{p}stats_user_daily; CREATE TRIGGER count_sent BEFORE INSERT ON "
-                      "{p}stats_user_daily FOR EACH ROW EXECUTE FUNCTION {p}count_sent()");
+        target_sql(t,
+                   "CREATE TABLE IF NOT EXISTS {p}sent (n BIGINT NOT NULL); DELETE FROM {p}sent; "
+                   "INSERT INTO {p}sent VALUES (0); CREATE OR REPLACE FUNCTION {p}count_sent() "
+                   "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE {p}sent SET n = n + 1; "
+                   "RETURN NEW; END $$; DROP TRIGGER IF EXISTS count_sent ON "
+                   "{p}stats_user_daily; CREATE TRIGGER count_sent BEFORE INSERT ON "
+                   "{p}stats_user_daily FOR EACH ROW EXECUTE FUNCTION {p}count_sent()");
     else
         target_sql(t, "CREATE TABLE IF NOT EXISTS {p}sent (n INTEGER NOT NULL); DELETE FROM "
                       "{p}sent; INSERT INTO {p}sent VALUES (0); CREATE TRIGGER IF NOT EXISTS "
@@ -372,7 +373,7 @@ static void sent_reset(const target *t)
  * ever be written. */
 #define W_ROWS 3000
 #define W_DAYS 5
-#define NOW_UTC 1795316400 /* 2026-11-22T03:00:00Z: today is 2026-11-22 */
+#define NOW_UTC 1795316400  /* 2026-11-22T03:00:00Z: today is 2026-11-22 */
 #define DAY0_UTC 1794873600 /* 2026-11-17, the oldest listed day */
 
 typedef struct world {
@@ -706,10 +707,11 @@ static void failures_lose_nothing(bool pg)
      * the export in the middle of its transaction. PostgreSQL: the
      * server cuts the connection then; SQLite: the statement fails. */
     if (pg)
-        target_sql(&t, "CREATE OR REPLACE FUNCTION {p}cut() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                       "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$; "
-                       "CREATE TRIGGER cut BEFORE INSERT ON {p}stats_summary FOR EACH ROW "
-                       "EXECUTE FUNCTION {p}cut()");
+        target_sql(
+            &t, "CREATE OR REPLACE FUNCTION {p}cut() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$; "
+                "CREATE TRIGGER cut BEFORE INSERT ON {p}stats_summary FOR EACH ROW "
+                "EXECUTE FUNCTION {p}cut()");
     else
         target_sql(&t, "CREATE TRIGGER {p}cut BEFORE INSERT ON {p}stats_summary BEGIN SELECT "
                        "RAISE(ABORT, 'refused by the test'); END");
@@ -721,7 +723,8 @@ static void failures_lose_nothing(bool pg)
     for (size_t i = 3; i < 8; i++)
         touch(w, 20 + i);
     assert_int_equal(export_cycle(&in, w), TALLY_HOST_ERR);
-    assert_non_null(mock_host_log_find(in.h, pg ? "the connection is lost" : "refused by the test"));
+    assert_non_null(
+        mock_host_log_find(in.h, pg ? "the connection is lost" : "refused by the test"));
     assert_int_equal(sent(&t), 0); /* rolled back */
     assert_int_equal(target_int(&t, "SELECT seq FROM {p}tally_export"), mark);
     target_sql(&t, pg ? "DROP TRIGGER cut ON {p}stats_summary" : "DROP TRIGGER {p}cut");
@@ -908,8 +911,8 @@ static void test_history_pages(void **state)
     start_on(&in, &t);
     mock_host_fail_history_after(in.h, 1);
     assert_int_equal(export_cycle(&in, w), TALLY_HOST_ERR);
-    assert_non_null(
-        mock_host_log_find(in.h, "reading the user-days changed after seq 0 from the state failed"));
+    assert_non_null(mock_host_log_find(
+        in.h, "reading the user-days changed after seq 0 from the state failed"));
     assert_int_equal(target_int(&t, "SELECT count(*) FROM {p}stats_user_daily"), 0);
     assert_int_equal(target_int(&t, "SELECT count(*) FROM {p}tally_export"), 0);
     mock_host_fail_history_after(in.h, -1);

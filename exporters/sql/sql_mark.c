@@ -100,8 +100,8 @@ int sql_mark_load(sql_ctx *c)
 {
     tf_buf b;
     tf_buf_init(&b);
-    tf_buf_printf(&b, "SELECT \"state_id\", \"seq\" FROM %s WHERE \"instance\" = ",
-                  c->table[SQL_MARKS]);
+    tf_buf_printf(
+        &b, "SELECT \"state_id\", \"seq\" FROM %s WHERE \"instance\" = ", c->table[SQL_MARKS]);
     sql_put_quoted(&b, c->title, strlen(c->title));
     char *text = NULL;
     size_t len;

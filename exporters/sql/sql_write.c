@@ -302,8 +302,8 @@ int sql_upsert_rows(sql_ctx *c, sql_table_id t, const void *rows, size_t n, size
 }
 
 /* The days or the summary: those that differ from what was committed. */
-static int write_remembered(sql_ctx *c, sql_table_id t, const void *rows, size_t n,
-                            size_t stride, size_t *sent)
+static int write_remembered(sql_ctx *c, sql_table_id t, const void *rows, size_t n, size_t stride,
+                            size_t *sent)
 {
     sql_upsert u;
     upsert_begin(&u, c, t, true);
@@ -364,7 +364,7 @@ static int write_user_days(sql_ctx *c, const tally_snapshot *snap, size_t *sent)
         c->api->log(c->host, TALLY_LOG_INFO,
                     "%s holds no user-day of this state (%s): writing every one listed",
                     c->table[SQL_USER_DAILY],
-                    !c->held.present                               ? "no mark"
+                    !c->held.present                                ? "no mark"
                     : strcmp(c->held.state_id, snap->state_id) != 0 ? "marked by another state"
                                                                     : "marked ahead of it");
     sql_upsert u;
