@@ -564,29 +564,36 @@ static void assert_same_as_rebuild(const target *t, world *w)
 
 /* ---- the cases, on either target ---- */
 
-static bool pg_skip(bool pg)
+/* A case's start: a fresh target under prefix, written from w (40 users
+ * a day, every row at cycle seq) by an instance that then stopped; rows
+ * sent to the user-days table are counted from there. */
+static void first_export(target *t, bool pg, const char *prefix, world *w, const char *state_id,
+                         int64_t seq)
 {
-    return pg && pg_test_dir() == NULL;
+    target_make(t, pg, prefix);
+    world_init(w, state_id, 40, seq);
+    inst in;
+    start_on(&in, t);
+    export_ok(&in, w);
+    finish(&in);
+    count_sent(t);
 }
+
+#define STATE_ID "0123456789abcdef0123456789abcdef"
 
 /* (c) A restart with nothing changed sends no user-day, however many
  * cycles committed meanwhile, and writes nothing at all. */
 static void restart_nothing_changed(bool pg)
 {
     target t;
-    target_make(&t, pg, "rn_");
     world *w = world_a;
-    world_init(w, "0123456789abcdef0123456789abcdef", 40, 1);
-    inst in;
-    start_on(&in, &t);
-    export_ok(&in, w);
+    first_export(&t, pg, "rn_", w, STATE_ID, 1);
     assert_int_equal(target_int(&t, "SELECT count(*) FROM {p}stats_user_daily"), 200);
     assert_int_equal(target_int(&t, "SELECT count(*) FROM {p}stats_user_daily WHERE user_id IN "
                                     "('old', 'today')"),
                      0);
     assert_mark(&t, w);
-    finish(&in);
-    count_sent(&t);
+    inst in;
 
     /* The next cycle changed nothing. */
     cycle(w);
@@ -618,14 +625,9 @@ static void restart_nothing_changed(bool pg)
 static void mark_behind(bool pg)
 {
     target t;
-    target_make(&t, pg, "mb_");
     world *w = world_a;
-    world_init(w, "0123456789abcdef0123456789abcdef", 40, 1);
+    first_export(&t, pg, "mb_", w, STATE_ID, 1);
     inst in;
-    start_on(&in, &t);
-    export_ok(&in, w);
-    finish(&in);
-    count_sent(&t);
 
     /* Cycles 2..4 commit; the agent stops before exporting any. A row
      * changed twice is sent once; a late record reaches the oldest day. */
@@ -694,14 +696,11 @@ static void database_away(const target *t, bool away)
 static void failures_lose_nothing(bool pg)
 {
     target t;
-    target_make(&t, pg, "fl_");
     world *w = world_a;
-    world_init(w, "0123456789abcdef0123456789abcdef", 40, 1);
+    first_export(&t, pg, "fl_", w, STATE_ID, 1);
+    int64_t mark = w->seq;
     inst in;
     start_on(&in, &t);
-    export_ok(&in, w);
-    count_sent(&t);
-    int64_t mark = w->seq;
 
     /* The summary is written after the user-days: failing there fails
      * the export in the middle of its transaction. PostgreSQL: the
@@ -759,14 +758,9 @@ static void failures_lose_nothing(bool pg)
 static void other_state(bool pg)
 {
     target t;
-    target_make(&t, pg, "os_");
     world *a = world_a, *b = world_b;
-    world_init(a, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 40, 3);
+    first_export(&t, pg, "os_", a, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 3);
     inst in;
-    start_on(&in, &t);
-    export_ok(&in, a);
-    finish(&in);
-    count_sent(&t);
 
     /* Another state: its own values and seqs, at cycle 7; its snapshot
      * holds the rows of cycle 7 only. */
@@ -814,15 +808,10 @@ static void other_state(bool pg)
 static void previous_release(bool pg)
 {
     target t;
-    target_make(&t, pg, "pr_");
     world *w = world_a;
-    world_init(w, "0123456789abcdef0123456789abcdef", 40, 1);
-    inst in;
-    start_on(&in, &t);
-    export_ok(&in, w);
-    finish(&in);
+    first_export(&t, pg, "pr_", w, STATE_ID, 1);
     target_sql(&t, "DROP TABLE {p}tally_export");
-    count_sent(&t);
+    inst in;
     cycle(w);
     touch(w, 7);
 
@@ -867,36 +856,6 @@ static int lite_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void test_restart_nothing_changed(void **state)
-{
-    (void)state;
-    restart_nothing_changed(false);
-}
-
-static void test_mark_behind(void **state)
-{
-    (void)state;
-    mark_behind(false);
-}
-
-static void test_failures_lose_nothing(void **state)
-{
-    (void)state;
-    failures_lose_nothing(false);
-}
-
-static void test_other_state(void **state)
-{
-    (void)state;
-    other_state(false);
-}
-
-static void test_previous_release(void **state)
-{
-    (void)state;
-    previous_release(false);
-}
-
 /* Many pages of history (1,000 rows each) into many statements (500
  * rows each); a history read that fails on its second page writes
  * nothing and leaves no read open, and the next export writes it all. */
@@ -906,7 +865,7 @@ static void test_history_pages(void **state)
     target t;
     target_make(&t, false, "hp_");
     world *w = world_a;
-    world_init(w, "0123456789abcdef0123456789abcdef", 520, 4);
+    world_init(w, STATE_ID, 520, 4);
     inst in;
     start_on(&in, &t);
     mock_host_fail_history_after(in.h, 1);
@@ -923,24 +882,29 @@ static void test_history_pages(void **state)
     assert_same_as_rebuild(&t, w);
 }
 
-/* ---- PostgreSQL, when odbc_e2e_test.sh runs a server ---- */
+/* ---- each case on SQLite, and on PostgreSQL when odbc_e2e_test.sh
+ * runs a server ---- */
 
-#define PG_CASE(name)                                                                              \
-    static void test_pg_##name(void **state)                                                       \
+#define ON_BOTH(name)                                                                              \
+    static void test_##name(void **state)                                                          \
     {                                                                                              \
         (void)state;                                                                               \
-        if (pg_skip(true))                                                                         \
+        name(false);                                                                               \
+    }                                                                                              \
+    static void test_pg_##name(void **state)                                                       \
+    {                                                                                              \
+        if (pg_test_dir() == NULL)                                                                 \
             skip();                                                                                \
-        assert_int_equal(lite_setup(NULL), 0);                                                     \
+        assert_int_equal(lite_setup(state), 0);                                                    \
         name(true);                                                                                \
-        assert_int_equal(lite_teardown(NULL), 0);                                                  \
+        assert_int_equal(lite_teardown(state), 0);                                                 \
     }
 
-PG_CASE(restart_nothing_changed)
-PG_CASE(mark_behind)
-PG_CASE(failures_lose_nothing)
-PG_CASE(other_state)
-PG_CASE(previous_release)
+ON_BOTH(restart_nothing_changed)
+ON_BOTH(mark_behind)
+ON_BOTH(failures_lose_nothing)
+ON_BOTH(other_state)
+ON_BOTH(previous_release)
 
 int main(void)
 {
