@@ -418,7 +418,7 @@ static void world_init(world *w, const char *state_id, size_t users, int64_t seq
         snprintf(date, sizeof(date), "2026-11-%02d", 17 + d);
         for (size_t u = 0; u < users; u++) {
             char name[16];
-            snprintf(name, sizeof(name), "u%04zu", u);
+            snprintf(name, sizeof(name), "u%04u", (unsigned)(u % 10000));
             add_row(w, date, DAY0_UTC + d * 86400, name, seq);
         }
     }
