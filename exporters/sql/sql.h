@@ -138,12 +138,12 @@ int sql_end_transaction(sql_ctx *c, bool commit);
 /* s[0..n) as a quoted SQL string literal, made valid UTF-8. */
 void sql_put_quoted(tf_buf *b, const char *s, size_t n);
 
-/* sql_mark.c: the marks table. load reads this instance's row (in a
- * transaction of its own) into stored and held; put upserts the
- * snapshot's mark in the transaction under way; plan says where the
- * user-days of snap come from, and *after is the seq history reads from. */
-/* A row of the marks table: the columns sql_mark_table names, the
- * first of them its key. */
+/* sql_mark.c: the marks table, <prefix>tally_export. A row of it holds
+ * the columns sql_mark_table names, the first of them its key. load reads
+ * this instance's row (in a transaction of its own) into stored and held;
+ * put upserts the snapshot's mark in the transaction under way; plan says
+ * where the user-days of snap come from, and *after is the seq history
+ * reads from. */
 #define SQL_MARKS_TABLE "tally_export" /* after the prefix */
 typedef struct sql_mark_row {
     const char *instance, *state_id;
