@@ -223,8 +223,9 @@ static void test_snapshot_to_sqlite(void **state)
                      2);
     finish(&in);
 
-    /* A new instance (a restart) writes every row once more, and the
-     * database keeps the rows that did not change untouched. */
+    /* A new instance (a restart) sends the days and the summary once
+     * more (the user-days not: the mark says the target holds them), and
+     * the database keeps the rows that did not change untouched. */
     start(&in, conn);
     assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &snap), TALLY_HOST_OK);
     assert_int_equal(query_int("SELECT n FROM writes"), 1);

@@ -107,7 +107,7 @@ static void sql_stop(void *ctx)
 TALLY_PLUGIN_DEFINE(
     .name = "sql",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "upsert days, user-days and the summary into stats_daily, stats_user_daily and " "stats_summary (PostgreSQL or SQLite, through unixODBC), what changed only",
+    .summary = "upsert the days, user-days and summary that changed into stats_daily, " "stats_user_daily and stats_summary (PostgreSQL or SQLite, through unixODBC)",
     .options = sql_options,
     .check = sql_conf_check,
     .init = sql_init,
