@@ -3,7 +3,7 @@
 # already in the state (issue 12), optionally beside an older build.
 #
 #   bench/run-cycle.sh [--rounds N] [--days N[,N...]] [--users N] [--seed S]
-#                      [--build DIR] [--base DIR] [--quick]
+#                      [--build DIR] [--base DIR] [--layout split|single] [--quick]
 #
 # For each size (default 30, 90 and 365 days of 1,000 users a day, 8,219
 # rows a day: 3M rows at 365 days) gen_usage writes the usage CSV once,
@@ -26,6 +26,11 @@
 #                default: build-bench/ (Release), configured and built here
 #   --base DIR   a second build tree (say, of an older commit), used as it
 #                is and measured interleaved with --build on the same CSV
+#   --layout L   the JSON file exporter's layout in --build's config:
+#                split (default; a file per closed day, written when it
+#                changes) or single (one document, rewritten whenever
+#                anything in it changes). --base's config names no layout
+#                (trees before issue 12 have one document only).
 #   --quick      3 days of 50 users, one round, nothing written to
 #                bench/out: the ctest smoke (bench_cycle_smoke)
 # Targets (issue 12) are printed with PASS or MISS, never asserted: the
@@ -40,6 +45,7 @@ seed=1
 build=""
 base=""
 quick=0
+layout=split
 tz="Asia/Shanghai"
 # 23:59:59 local on 2026-11-22: the generated days are closed, and the new
 # rows (all of 2026-11-22 local) are today's.
@@ -58,11 +64,13 @@ while [ $# -gt 0 ]; do
     --seed) seed=${2:?}; shift 2 ;;
     --build) build=${2:?}; shift 2 ;;
     --base) base=${2:?}; shift 2 ;;
+    --layout) layout=${2:?}; shift 2 ;;
     --quick) quick=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run-cycle.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
 done
+case "$layout" in split | single) ;; *) echo "run-cycle.sh: --layout is split or single" >&2; exit 2 ;; esac
 if [ "$quick" = 1 ]; then
     sizes=3
     users=50
@@ -129,20 +137,39 @@ cached() {
 # knows it by device and inode.
 csv="$work/usage.csv"
 write_conf() { # TREE DIR
-    local d="$work/run-$1"
+    local d="$work/run-$1" json
     mkdir -p "$d/state"
+    if [ "$1" = base ]; then
+        json="path = \"$d/summary.json\" format = \"json\""
+    elif [ "$layout" = split ]; then
+        json="path = \"$d/split\" format = \"json\" layout = \"split\""
+    else
+        json="path = \"$d/summary.json\" format = \"json\" layout = \"single\""
+    fi
     cat >"$d/tallyd.conf" <<EOF
 timezone = "$tz"
 state_dir = "$d/state"
 plugin_dir = "$2/lib/tally"
 csv "usage" { path = "$csv" stream = "usage" }
 daily "stats" { keep_days = 400 }
-file "json" { path = "$d/summary.json" format = "json" }
+file "json" { $json }
 file "prom" { path = "$d/summary.prom" format = "prometheus" }
 EOF
 }
 
 # prom_sum FILE METRIC: the sum of a metric's samples in a Prometheus file.
+# json_stats TREE: the user-days the JSON output lists, and its bytes.
+json_stats() {
+    local d="$work/run-$1"
+    if [ -d "$d/split" ]; then
+        cat "$d/split/days/"*.json 2>/dev/null | grep -c '"user_id"' || true
+        du -sb "$d/split" | cut -f1
+    else
+        grep -c '"user_id"' "$d/summary.json" || true
+        stat -c %s "$d/summary.json"
+    fi
+}
+
 prom_sum() {
     awk -v m="$2" '$1 ~ "^" m "[{ ]" || $1 == m { s += $2 } END { printf "%d\n", s }' "$1"
 }
@@ -166,9 +193,8 @@ prepare() { # TREE DIR DAYS
     bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t/tallyd.conf" --once --now "$now"
     check_counts "$t" "$name" "$rows" 0
     local ud db json
-    ud=$(grep -c '"user_id"' "$work/run-$t/summary.json" || true)
+    { read -r ud; read -r json; } < <(json_stats "$t")
     db=$(du -sk "$work/run-$t/state" | cut -f1)
-    json=$(stat -c %s "$work/run-$t/summary.json")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$3" "$t" "$ud" "$db" "$json" "$m_wall" "$m_rss" >>"$preps"
     say "$t, $3 days: state built in ${m_wall} s ($ud user-days, state $((db / 1024)) MiB, JSON $((json / 1048576)) MiB)"
     mv "$work/run-$t" "$work/prep-$t"
@@ -274,7 +300,7 @@ table="$work/table.txt"
         echo "${trees[$i]}: $(tree_commit "${dirs[$i]}"), build ${dirs[$i]}" \
             "($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "${dirs[$i]}/CMakeCache.txt" 2>/dev/null || true))"
     done
-    echo "config: csv -> daily -> file json + file prometheus; timezone $tz, --now $now"
+    echo "config: csv -> daily -> file json (this: layout $layout; base: one document) + file prometheus; timezone $tz, --now $now"
     echo "data: gen_usage --seed $seed --users $users, $per_user_day rows a day per 1,000 users, days ending $end_day;" \
         "new rows: --row-seed $((seed + 1)), $today"
     echo "$rounds round$([ "$rounds" -gt 1 ] && echo s), medians; CPU = user + system (GNU time, 10 ms resolution)"

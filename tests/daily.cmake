@@ -10,7 +10,7 @@ set_tests_properties(daily_cases PROPERTIES LABELS "daily;e2e" TIMEOUT 600)
 
 add_test(NAME daily_crash
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/daily_crash_test.sh
-                 $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR})
+                 $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} csv ${TALLY_SQLITE_ODBC_DRIVER})
 set_tests_properties(daily_crash PROPERTIES LABELS "daily;e2e" TIMEOUT 900)
 
 # --recompute end to end (tests/daily_recompute_test.sh): days replaced

@@ -18,8 +18,14 @@
 # FORMAT jsonl writes the usage rows as JSON lines instead (token counts
 # nested, as tests/csv_to_jsonl.py writes them) and reads them with the
 # jsonl source; the other streams stay CSV.
+# With SQLITE_DRIVER (issue 12: exporters that write what changed since
+# their mark) the agents also write the split JSON layout, a CSV of the
+# user-days and the sql exporter's tables (SQLite over ODBC); the killed
+# agent's must equal the clean run's too, whatever the kills cut between
+# a cycle's commit and an exporter's write.
 #
-# usage: daily_crash_test.sh TALLYD PLUGIN_DIR [FORMAT]   (FORMAT: csv, the default, or jsonl)
+# usage: daily_crash_test.sh TALLYD PLUGIN_DIR [FORMAT [SQLITE_DRIVER]]
+#        (FORMAT: csv, the default, or jsonl)
 # DAILY_SEED=N replays the kill moments; DAILY_KILLS=N (>= 20) sets how
 # many kills; DAILY_KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -27,6 +33,7 @@ set -euo pipefail
 TALLYD=${1:?usage: $0 TALLYD PLUGIN_DIR}
 PLUGIN_DIR=${2:?usage: $0 TALLYD PLUGIN_DIR [FORMAT]}
 FORMAT=${3:-csv}
+SQLITE_DRIVER=${4:-}
 case $FORMAT in csv | jsonl) ;; *) echo "$0: FORMAT is csv or jsonl, not $FORMAT" >&2; exit 2 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 EXPECT=$HERE/json_expect.py
@@ -218,6 +225,11 @@ csv "keys"       { path = "$IN/api_keys*.csv"   stream = "api_keys" }
 daily "stats"    { keep_days = 400 }
 file "json"      { path = "$1/out.json" format = "json" }
 EOF
+    [ -z "$SQLITE_DRIVER" ] || cat >>"$1/tallyd.conf" <<EOF
+file "split"     { path = "$1/split" format = "json" layout = "split" }
+file "ud"        { path = "$1/user_days.csv" format = "csv" csv_table = "user_days" }
+sql "dash"       { connection = "DRIVER=$SQLITE_DRIVER;Database=$1/dash.db" table_prefix = "tally_" }
+EOF
 }
 A=$WORK/agent
 write_conf "$A"
@@ -358,5 +370,30 @@ if [ "$rc" -eq 0 ]; then
 else
     mapfile -t lines <<<"$out"
     fail "the killed and restarted agent's JSON equals one clean run's (A = clean, B = killed)" "${lines[@]}"
+fi
+
+# sql_dump DIR: the sql exporter's tables, sorted, without its marks.
+sql_dump() {
+    local t
+    for t in tally_stats_daily tally_stats_user_daily tally_stats_summary; do
+        echo "== $t"
+        sqlite3 -csv "$1/dash.db" "SELECT * FROM $t ORDER BY 1, 2" | sort
+    done
+}
+# same NAME FILE-A FILE-B: byte for byte.
+same() {
+    if cmp -s "$2" "$3"; then pass "$1"; else fail "$1" "$(diff "$2" "$3" | head -n 8)"; fi
+}
+if [ -n "$SQLITE_DRIVER" ]; then
+    if diff -r "$C/split/days" "$A/split/days" >"$WORK/split.diff" 2>&1; then
+        pass "split layout: every day file equals the clean run's ($(ls "$C/split/days" | wc -l) files)"
+    else
+        fail "split layout: every day file equals the clean run's" "$(head -n 8 "$WORK/split.diff")"
+    fi
+    same "split layout: current.json equals the clean run's but for now and generated_at" \
+        <(grep -v '"now"\|"generated_at"' "$C/split/current.json") \
+        <(grep -v '"now"\|"generated_at"' "$A/split/current.json")
+    same "the user-days CSV equals the clean run's" "$C/user_days.csv" "$A/user_days.csv"
+    same "the sql exporter's tables equal the clean run's" <(sql_dump "$C") <(sql_dump "$A")
 fi
 totals

@@ -6,6 +6,12 @@ target_link_libraries(test_format PRIVATE tally_format PkgConfig::CMOCKA m)
 add_test(NAME test_format COMMAND test_format)
 set_tests_properties(test_format PROPERTIES LABELS "format" TIMEOUT 120)
 
+add_executable(test_format_stream ${CMAKE_CURRENT_LIST_DIR}/test_format_stream.c)
+target_compile_definitions(test_format_stream PRIVATE _POSIX_C_SOURCE=200809L)
+target_link_libraries(test_format_stream PRIVATE tally_format PkgConfig::CMOCKA m)
+add_test(NAME test_format_stream COMMAND test_format_stream)
+set_tests_properties(test_format_stream PROPERTIES LABELS "format" TIMEOUT 120)
+
 add_executable(format_dump ${CMAKE_CURRENT_LIST_DIR}/format_dump.c)
 target_link_libraries(format_dump PRIVATE tally_format m)
 add_test(NAME format_promtool

@@ -1,16 +1,6 @@
 # The odbc source through the mock host, on a SQLite file made by the test
 # (the SQLite ODBC driver) and, from odbc_pg_test.sh, on a real PostgreSQL;
 # included from tests/CMakeLists.txt.
-# The drivers, where Debian's libsqliteodbc and odbc-postgresql put them.
-find_file(TALLY_SQLITE_ODBC_DRIVER libsqlite3odbc.so
-          PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/odbc /usr/lib/odbc /usr/lib64/odbc
-          NO_DEFAULT_PATH)
-find_file(TALLY_PG_ODBC_DRIVER psqlodbcw.so
-          PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/odbc /usr/lib/odbc /usr/lib64/odbc
-          NO_DEFAULT_PATH)
-if(NOT TALLY_SQLITE_ODBC_DRIVER OR NOT TALLY_PG_ODBC_DRIVER)
-  message(FATAL_ERROR "the SQLite and PostgreSQL ODBC drivers are missing: run scripts/deps.sh")
-endif()
 
 tally_plugin_test(test_odbc_source PLUGINS odbc LABELS odbc LIBS PkgConfig::SQLITE3
                   DEFS TALLY_SQLITE_ODBC_DRIVER="${TALLY_SQLITE_ODBC_DRIVER}"

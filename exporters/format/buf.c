@@ -19,6 +19,32 @@ void tf_buf_init(tf_buf *b)
     b->len = 0;
     b->cap = 0;
     b->failed = 0;
+    b->sink = NULL;
+    b->sink_arg = NULL;
+}
+
+void tf_buf_init_sink(tf_buf *b, tf_sink sink, void *arg)
+{
+    tf_buf_init(b);
+    b->sink = sink;
+    b->sink_arg = arg;
+}
+
+int tf_buf_flush(tf_buf *b)
+{
+    if (!b->failed && b->sink != NULL && b->len > 0) {
+        if (b->sink(b->sink_arg, b->p, b->len) != 0)
+            b->failed = 1;
+        b->len = 0;
+    }
+    return b->failed ? -1 : 0;
+}
+
+/* After a write: a full piece goes to the sink. */
+static void buf_wrote(tf_buf *b)
+{
+    if (b->sink != NULL && b->len >= TF_BUF_PIECE)
+        tf_buf_flush(b);
 }
 
 void tf_buf_fail(tf_buf *b)
@@ -58,6 +84,7 @@ void tf_buf_add(tf_buf *b, const char *s, size_t n)
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
+    buf_wrote(b);
 }
 
 void tf_buf_puts(tf_buf *b, const char *s)
@@ -87,6 +114,7 @@ void tf_buf_printf(tf_buf *b, const char *fmt, ...)
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
+    buf_wrote(b);
 }
 
 int tf_buf_finish(tf_buf *b, char **out, size_t *len)
@@ -108,5 +136,7 @@ int tf_buf_finish(tf_buf *b, char **out, size_t *len)
 void tf_buf_free(tf_buf *b)
 {
     free(b->p);
-    tf_buf_init(b);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->failed = 0;
 }

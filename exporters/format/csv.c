@@ -8,6 +8,7 @@
  * Numbers never follow LC_NUMERIC (format.c renders in the C locale), so a
  * German desktop does not turn 0.5 into "0,5" and split the column.
  */
+#include "format.h"
 #include "format_priv.h"
 
 #include <inttypes.h>
@@ -80,20 +81,18 @@ static void header_row(tf_buf *b, const tf_table *t)
     tf_buf_puts(b, "\r\n");
 }
 
-static void rows(tf_buf *b, const tf_table *t, const void *first, size_t n, size_t stride)
+/* One row of t as a CSV line. */
+static void row_line(tf_buf *b, const tf_table *t, const void *row)
 {
-    for (size_t r = 0; r < n; r++) {
-        const void *row = (const char *)first + r * stride;
-        for (size_t i = 0; i < t->n_fields; i++) {
-            if (i > 0)
-                tf_buf_puts(b, ",");
-            value_field(b, row, &t->fields[i]);
-        }
-        tf_buf_puts(b, "\r\n");
+    for (size_t i = 0; i < t->n_fields; i++) {
+        if (i > 0)
+            tf_buf_puts(b, ",");
+        value_field(b, row, &t->fields[i]);
     }
+    tf_buf_puts(b, "\r\n");
 }
 
-int tf_render_csv(const tally_snapshot *s, tf_table_id id, tf_buf *b)
+int tf_render_csv(const tally_snapshot *s, const tally_format_opts *o, tf_table_id id, tf_buf *b)
 {
     if ((unsigned)id >= TF_N_TABLES) {
         tf_buf_fail(b);
@@ -101,27 +100,21 @@ int tf_render_csv(const tally_snapshot *s, tf_table_id id, tf_buf *b)
     }
     const tf_table *t = &tf_tables[id];
     header_row(b, t);
-    switch (id) {
-    case TF_DAYS:
-        rows(b, t, s->days, s->n_days, sizeof(*s->days));
-        break;
-    case TF_USER_DAYS:
-        rows(b, t, s->user_days, s->n_user_days, sizeof(*s->user_days));
-        break;
-    case TF_SUMMARY:
-    case TF_TODAY:
-    case TF_COMBINED:
+    if (id == TF_SUMMARY || id == TF_TODAY || id == TF_COMBINED) {
         /* One row, read from the snapshot itself (see fields.c). */
-        rows(b, t, s, 1, 0);
-        break;
-    case TF_COUNTERS:
-        rows(b, t, s->counters, s->n_counters, sizeof(*s->counters));
-        break;
-    case TF_COUNTER_DAYS:
-        rows(b, t, s->counter_days, s->n_counter_days, sizeof(*s->counter_days));
-        break;
-    case TF_N_TABLES:
-        break;
+        row_line(b, t, s);
+        return b->failed ? -1 : 0;
     }
+    tf_rows rows;
+    if (tf_rows_open(&rows, s, o, id) != 0) {
+        tf_buf_fail(b);
+        return -1;
+    }
+    const void *row;
+    while (!b->failed && (row = tf_rows_next(&rows)) != NULL)
+        row_line(b, t, row);
+    if (rows.failed)
+        tf_buf_fail(b);
+    tf_rows_close(&rows);
     return b->failed ? -1 : 0;
 }

@@ -82,17 +82,18 @@ int tally_format_csv_table_valid(const char *table)
     return tf_table_from_name(table, &id);
 }
 
-static int render(tally_format f, const tally_snapshot *s, tf_table_id table, tf_buf *b)
+static int render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
+                  tf_table_id table, tf_buf *b)
 {
     switch (f) {
     case TALLY_FORMAT_JSON:
-        return tf_render_json(s, b);
+        return tf_render_json(s, o, b);
     case TALLY_FORMAT_PROMETHEUS:
         return tf_render_prometheus(s, b);
     case TALLY_FORMAT_CSV:
-        return tf_render_csv(s, table, b);
+        return tf_render_csv(s, o, table, b);
     case TALLY_FORMAT_INFLUX:
-        return tf_render_influx(s, b);
+        return tf_render_influx(s, o, b);
     }
     return -1;
 }
@@ -177,13 +178,10 @@ static int shown_counters(const tally_snapshot *s, tally_snapshot *view, tally_c
     return rc;
 }
 
-int tally_format_render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
-                        char **out, size_t *len)
+/* Render into b (a memory buffer or a sink) in the C locale: 0 or -1. */
+static int render_into(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
+                       tf_buf *b)
 {
-    if (out == NULL || len == NULL)
-        return -1;
-    *out = NULL;
-    *len = 0;
     if (s == NULL || !format_known(f))
         return -1;
     /* No options, or no table named: the days table. */
@@ -197,21 +195,44 @@ int tally_format_render(tally_format f, const tally_snapshot *s, const tally_for
         return -1;
     locale_t old = uselocale(c);
 
-    tf_buf b;
-    tf_buf_init(&b);
     tally_snapshot view;
     tally_counter_value *kept;
     int rc = shown_counters(s, &view, &kept);
     if (rc == 0)
-        rc = render(f, &view, table, &b);
+        rc = render(f, &view, o, table, b);
     free(kept);
 
     uselocale(old);
     freelocale(c);
+    return rc == 0 && !b->failed ? 0 : -1;
+}
 
-    if (rc != 0) {
+int tally_format_render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
+                        char **out, size_t *len)
+{
+    if (out == NULL || len == NULL)
+        return -1;
+    *out = NULL;
+    *len = 0;
+    tf_buf b;
+    tf_buf_init(&b);
+    if (render_into(f, s, o, &b) != 0) {
         tf_buf_free(&b);
         return -1;
     }
     return tf_buf_finish(&b, out, len);
+}
+
+int tally_format_stream(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
+                        tally_format_sink sink, void *arg)
+{
+    if (sink == NULL)
+        return -1;
+    tf_buf b;
+    tf_buf_init_sink(&b, sink, arg);
+    int rc = render_into(f, s, o, &b);
+    if (rc == 0)
+        rc = tf_buf_flush(&b);
+    tf_buf_free(&b);
+    return rc;
 }

@@ -19,14 +19,27 @@
 
 /* buf.c — output text that grows as it is written. A failed allocation
  * sets `failed` and every later write does nothing, so a renderer writes
- * straight through and checks once, in tf_buf_finish. */
+ * straight through and checks once, in tf_buf_finish. A buffer with a
+ * sink hands its text on whenever TF_BUF_PIECE bytes are there, so it
+ * never holds more than a piece and one write; a sink that fails sets
+ * `failed` too. What was handed on is gone from p: nothing may read back
+ * what it wrote earlier. */
+typedef int (*tf_sink)(void *arg, const char *data, size_t len);
 typedef struct tf_buf {
     char *p;
     size_t len, cap;
     int failed;
+    tf_sink sink;
+    void *sink_arg;
 } tf_buf;
 
+#define TF_BUF_PIECE (64 * 1024)
+
 void tf_buf_init(tf_buf *b);
+void tf_buf_init_sink(tf_buf *b, tf_sink sink, void *arg);
+/* Hand what is buffered to the sink now (the end of a rendering): 0, or
+ * -1 when the buffer failed. */
+int tf_buf_flush(tf_buf *b);
 void tf_buf_add(tf_buf *b, const char *s, size_t n);
 void tf_buf_puts(tf_buf *b, const char *s);
 void tf_buf_printf(tf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "format_fields.h"
+#include "tally/plugin.h"
 #include "tally/snapshot.h"
 
 /* utf8.c — the length (1 to 4) of the valid UTF-8 sequence at the start of
@@ -27,11 +28,32 @@ size_t tf_date_len(const char date[TALLY_DATE_LEN]);
 /* format.c — a csv_table name to its table: 0, or -1 for an unknown name. */
 int tf_table_from_name(const char *name, tf_table_id *out);
 
+/* rows.c — the rows of a list table (days, user_days, counters,
+ * counter_days) one at a time: the snapshot's arrays, or for user_days
+ * and counter_days the host's history when o names a host (o may be
+ * NULL). open: 0, or -1 (a history read that could not start). next:
+ * the next row, or NULL at the end or when a read failed (`failed`).
+ * A row is valid until the next call. */
+typedef struct tf_rows {
+    tf_table_id table;
+    const void *arr;
+    size_t n, i, stride;
+    const tally_host_api *api;
+    tally_history *it;
+    int ended, failed;
+} tf_rows;
+struct tally_format_opts;
+int tf_rows_open(tf_rows *r, const tally_snapshot *s, const struct tally_format_opts *o,
+                 tf_table_id t);
+const void *tf_rows_next(tf_rows *r);
+void tf_rows_close(tf_rows *r);
+
 /* The renderers append to b and return 0, or -1 when the snapshot cannot
- * be written (b is then also marked failed). */
-int tf_render_json(const tally_snapshot *s, tf_buf *b);
+ * be written (b is then also marked failed). o as for tf_rows_open. */
+int tf_render_json(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);
 int tf_render_prometheus(const tally_snapshot *s, tf_buf *b);
-int tf_render_csv(const tally_snapshot *s, tf_table_id table, tf_buf *b);
-int tf_render_influx(const tally_snapshot *s, tf_buf *b);
+int tf_render_csv(const tally_snapshot *s, const struct tally_format_opts *o, tf_table_id table,
+                  tf_buf *b);
+int tf_render_influx(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);
 
 #endif

@@ -22,6 +22,7 @@
  * and a backslash do. Line feeds and carriage returns cannot be written
  * in either and become U+FFFD, like bytes that are not UTF-8.
  */
+#include "format.h"
 #include "format_priv.h"
 
 #include "civil/civil.h"
@@ -152,20 +153,40 @@ static int date_utc(const char date[TALLY_DATE_LEN], int64_t *out)
     return 0;
 }
 
-int tf_render_influx(const tally_snapshot *s, tf_buf *b)
+/* The points of a list table, one row at a time (see rows.c). */
+static int list_points(tf_buf *b, const tally_snapshot *s, const tally_format_opts *o,
+                       tf_table_id t)
 {
-    for (size_t i = 0; i < s->n_days; i++)
-        point(b, "tally_day", TF_DAYS, &s->days[i], NULL, "day_start_utc", 0);
-    for (size_t i = 0; i < s->n_user_days; i++)
-        point(b, "tally_user_day", TF_USER_DAYS, &s->user_days[i], "user_id", "day_start_utc", 0);
-    for (size_t i = 0; i < s->n_counter_days; i++) {
-        int64_t utc;
-        if (date_utc(s->counter_days[i].date, &utc) != 0) {
-            tf_buf_fail(b);
-            return -1;
-        }
-        point(b, "tally_counter_day", TF_COUNTER_DAYS, &s->counter_days[i], "name", NULL, utc);
+    tf_rows rows;
+    if (tf_rows_open(&rows, s, o, t) != 0) {
+        tf_buf_fail(b);
+        return -1;
     }
+    const void *row;
+    while (!b->failed && (row = tf_rows_next(&rows)) != NULL) {
+        if (t == TF_DAYS) {
+            point(b, "tally_day", TF_DAYS, row, NULL, "day_start_utc", 0);
+        } else if (t == TF_USER_DAYS) {
+            point(b, "tally_user_day", TF_USER_DAYS, row, "user_id", "day_start_utc", 0);
+        } else {
+            int64_t utc;
+            if (date_utc(((const tally_counter_day *)row)->date, &utc) != 0)
+                tf_buf_fail(b);
+            else
+                point(b, "tally_counter_day", TF_COUNTER_DAYS, row, "name", NULL, utc);
+        }
+    }
+    if (rows.failed)
+        tf_buf_fail(b);
+    tf_rows_close(&rows);
+    return b->failed ? -1 : 0;
+}
+
+int tf_render_influx(const tally_snapshot *s, const tally_format_opts *o, tf_buf *b)
+{
+    if (list_points(b, s, o, TF_DAYS) != 0 || list_points(b, s, o, TF_USER_DAYS) != 0 ||
+        list_points(b, s, o, TF_COUNTER_DAYS) != 0)
+        return -1;
     /* rejected_rows is no table's column (JSON has it at the top level);
      * it goes with the all-time figures. */
     int64_t now = point_fields(b, "tally_summary", TF_SUMMARY, s, NULL, NULL, s->now_utc);

@@ -11,6 +11,7 @@
  * readable in a terminal yet not much larger than compact output, and ends
  * with a newline like any text file.
  */
+#include "format.h"
 #include "format_priv.h"
 
 #include <jansson.h>
@@ -154,37 +155,42 @@ static int put_member(tf_buf *b, const char *key, json_t *v, int last)
 }
 
 /* A list table, one row object at a time. */
-static int put_rows(tf_buf *b, const char *key, const void *rows, size_t n, size_t stride,
-                    tf_table_id t)
+static int put_rows(tf_buf *b, const tally_snapshot *s, const tally_format_opts *o, tf_table_id t)
 {
+    tf_rows rows;
+    if (tf_rows_open(&rows, s, o, t) != 0)
+        return -1;
     tf_buf_puts(b, " \"");
-    tf_buf_puts(b, key);
+    tf_buf_puts(b, tf_tables[t].name);
     tf_buf_puts(b, "\": [");
-    for (size_t i = 0; i < n; i++) {
-        tf_buf_puts(b, i ? ",\n  " : "\n  ");
-        if (put_value(b, row_object((const char *)rows + i * stride, t), 2) != 0)
-            return -1;
+    size_t n = 0;
+    int rc = 0;
+    const void *row;
+    while (rc == 0 && (row = tf_rows_next(&rows)) != NULL) {
+        tf_buf_puts(b, n++ ? ",\n  " : "\n  ");
+        rc = put_value(b, row_object(row, t), 2);
     }
+    if (rows.failed)
+        rc = -1;
+    tf_rows_close(&rows);
     tf_buf_puts(b, n ? "\n ],\n" : "],\n");
-    return 0;
+    return rc;
 }
 
-int tf_render_json(const tally_snapshot *s, tf_buf *b)
+int tf_render_json(const tally_snapshot *s, const tally_format_opts *o, tf_buf *b)
 {
     const char *tz = s->timezone != NULL ? s->timezone : "";
     tf_buf_puts(b, "{\n");
     int bad = put_member(b, "timezone", json_text(tz, strlen(tz)), 0) != 0;
     bad = bad || put_member(b, "now", json_instant_frac(s->now_utc, s->now_nsec), 0) != 0;
     bad = bad || put_member(b, "generated_at", json_instant(s->generated_utc), 0) != 0;
-    bad = bad || put_rows(b, "days", s->days, s->n_days, sizeof(*s->days), TF_DAYS) != 0;
-    bad = bad || put_rows(b, "user_days", s->user_days, s->n_user_days, sizeof(*s->user_days),
-                          TF_USER_DAYS) != 0;
+    bad = bad || put_rows(b, s, o, TF_DAYS) != 0;
+    bad = bad || put_rows(b, s, o, TF_USER_DAYS) != 0;
     bad = bad || put_member(b, "summary", row_object(s, TF_SUMMARY), 0) != 0;
     bad = bad || put_member(b, "today", row_object(s, TF_TODAY), 0) != 0;
     bad = bad || put_member(b, "combined", row_object(s, TF_COMBINED), 0) != 0;
     bad = bad || put_member(b, "counters", counters_object(s), 0) != 0;
-    bad = bad || put_rows(b, "counter_days", s->counter_days, s->n_counter_days,
-                          sizeof(*s->counter_days), TF_COUNTER_DAYS) != 0;
+    bad = bad || put_rows(b, s, o, TF_COUNTER_DAYS) != 0;
     bad = bad || put_member(b, "rejected_rows", json_integer(s->rejected_rows), 1) != 0;
     tf_buf_puts(b, "}\n");
     if (bad || b->failed) {
