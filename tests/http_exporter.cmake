@@ -17,7 +17,7 @@ tally_plugin_test(test_http_changes PLUGINS http LABELS exporter http concurrent
                   LIBS PkgConfig::JANSSON)
 
 # tallyd with the http exporter: the e2e scripts' four programs.
-foreach(t delivery tls pushgateway)
+foreach(t delivery tls pushgateway changes)
   add_test(NAME http_${t}
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/http_${t}_test.sh
                    $<TARGET_FILE:tallyd> $<TARGET_FILE:tally_tool> ${TALLY_PLUGIN_BUILD_DIR}
