@@ -55,7 +55,7 @@ check "back: four payloads, each accepted once, in order" \
     "$(rx "$RX_LOG" '[[now_of(e), e["accepted"]] for e in r]')" \
     '[["2026-11-20T10:00:00Z", true], ["2026-11-21T00:00:10Z", true], ["2026-11-23T00:00:10Z", true], ["2026-11-23T01:00:00Z", true]]'
 check "back: every daily total arrives exactly once, the crashed cycle's included" \
-    "$(rx "$RX_LOG" '[f"{c[\"date\"]} {c[\"name\"]} {c[\"value\"]}" for e in r for c in json.loads(e["body"])["counter_days"]]')" \
+    "$(rx "$RX_LOG" '["%s %s %d" % (c["date"], c["name"], c["value"]) for e in r for c in json.loads(e["body"])["counter_days"]]')" \
     '["2026-11-20 n.today 30", "2026-11-21 n.today 5", "2026-11-22 n.today 7"]'
 check "back: each payload starts where the one before ended (X-Tally-Changed-After, X-Tally-Seq)" \
     "$(rx "$RX_LOG" '[int(e["headers"]["x-tally-changed-after"]) for e in r] == [0] + [int(e["headers"]["x-tally-seq"]) for e in r][:-1]')" \
