@@ -114,18 +114,50 @@ static const tally_snapshot *commit(world *w, tally_host *h)
     return s;
 }
 
-static int export(mock_host_instance *in, world *w)
-{
-    return http_plugin->exporter.export_snapshot(in->ctx, commit(w, in->h));
-}
+/* One test's receiver, host, http instance and agent state. */
+typedef struct rig {
+    receiver r;
+    tally_host *h;
+    mock_host_instance in;
+    world w;
+} rig;
 
-static void open_json(mock_host_instance *in, tally_host *h, int port, const char *more)
+/* A json instance on t's host sending to 127.0.0.1:port, with more
+ * options. */
+static void rig_open(rig *t, int port, const char *more)
 {
     char body[512];
     snprintf(body, sizeof(body),
              "url = \"http://127.0.0.1:%d/in\" retry_wait = 0.01 timeout = 5 format = \"json\" %s",
              port, more);
-    inst_open(in, h, body);
+    inst_open(&t->in, t->h, body);
+}
+
+/* A receiver named name answering by plan, and an instance sending to it
+ * (none with more NULL). */
+static void rig_start(rig *t, const char *name, const char *plan, const char *more)
+{
+    memset(t, 0, sizeof(*t));
+    t->h = mock_host_new();
+    receiver_start(&t->r, name, plan);
+    if (more != NULL)
+        rig_open(t, t->r.port, more);
+}
+
+/* Commit the cycle under way and export its snapshot. */
+static int export(rig *t)
+{
+    return http_plugin->exporter.export_snapshot(t->in.ctx, commit(&t->w, t->h));
+}
+
+/* Once everything is delivered, stop the instance and the receiver; what
+ * the receiver got (json_decref it). */
+static json_t *rig_finish(rig *t)
+{
+    wait_delivered(t->h);
+    mock_host_stop(&t->in);
+    receiver_stop(&t->r);
+    return receiver_log(&t->r);
 }
 
 /* The user-days and counter_days of request i's JSON body, in order, as
@@ -175,265 +207,218 @@ static void expect_payload(json_t *all, size_t i, const char *after, const char 
 
 static void test_each_change_once(void **state)
 {
-    receiver r;
-    receiver_start(&r, "once", "");
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, r.port, "");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    set_user_day(&w, "2026-11-20", "u2", 7);
-    set_counter_day(&w, "2026-11-20", "n", 100);
-    assert_int_equal(export(&in, &w), 0);
-    set_user_day(&w, "2026-11-21", "u3", 1);
-    set_counter_day(&w, "2026-11-21", "n", 50);
-    assert_int_equal(export(&in, &w), 0);
+    rig t;
+    rig_start(&t, "once", "", "");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    set_user_day(&t.w, "2026-11-20", "u2", 7);
+    set_counter_day(&t.w, "2026-11-20", "n", 100);
+    assert_int_equal(export(&t), 0);
+    set_user_day(&t.w, "2026-11-21", "u3", 1);
+    set_counter_day(&t.w, "2026-11-21", "n", 50);
+    assert_int_equal(export(&t), 0);
     /* A late row for a closed day: that day's row again, once. */
-    set_user_day(&w, "2026-11-20", "u1", 6);
-    assert_int_equal(export(&in, &w), 0);
+    set_user_day(&t.w, "2026-11-20", "u1", 6);
+    assert_int_equal(export(&t), 0);
     /* Nothing changed: the small part still goes (today moves). */
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 4);
     expect_payload(all, 0, "0", "1", "u 2026-11-20 u1 5; u 2026-11-20 u2 7; c 2026-11-20 n 100; ");
     expect_payload(all, 1, "1", "2", "u 2026-11-21 u3 1; c 2026-11-21 n 50; ");
     expect_payload(all, 2, "2", "3", "u 2026-11-20 u1 6; ");
     expect_payload(all, 3, "3", "4", "");
     json_decref(all);
-    assert_string_equal(mock_host_mark(h, "spooled"), STATE_ID ":4");
+    assert_string_equal(mock_host_mark(t.h, "spooled"), STATE_ID ":4");
     /* Each mark was the snapshot before: the arrays sufficed. */
-    assert_null(mock_host_log_find(h, "read from the state's history"));
-    mock_host_free(h);
+    assert_null(mock_host_log_find(t.h, "read from the state's history"));
+    mock_host_free(t.h);
 }
 
 static void test_skipped_snapshots_caught_up(void **state)
 {
-    receiver r;
-    receiver_start(&r, "skipped", "");
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, r.port, "");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
+    rig t;
+    rig_start(&t, "skipped", "", "");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
     /* A snapshot replaced before the exporter took it. */
-    set_user_day(&w, "2026-11-20", "u2", 7);
-    set_counter_day(&w, "2026-11-20", "n", 10);
-    commit(&w, h);
-    set_user_day(&w, "2026-11-21", "u3", 1);
-    assert_int_equal(export(&in, &w), 0);
+    set_user_day(&t.w, "2026-11-20", "u2", 7);
+    set_counter_day(&t.w, "2026-11-20", "n", 10);
+    commit(&t.w, t.h);
+    set_user_day(&t.w, "2026-11-21", "u3", 1);
+    assert_int_equal(export(&t), 0);
     /* Changed twice while skipped: its last value, once. */
-    set_user_day(&w, "2026-11-20", "u2", 8);
-    commit(&w, h);
-    set_user_day(&w, "2026-11-20", "u2", 9);
-    commit(&w, h);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    set_user_day(&t.w, "2026-11-20", "u2", 8);
+    commit(&t.w, t.h);
+    set_user_day(&t.w, "2026-11-20", "u2", 9);
+    commit(&t.w, t.h);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 3);
     expect_payload(all, 0, "0", "1", "u 2026-11-20 u1 5; ");
     expect_payload(all, 1, "1", "3", "u 2026-11-20 u2 7; u 2026-11-21 u3 1; c 2026-11-20 n 10; ");
     expect_payload(all, 2, "3", "6", "u 2026-11-20 u2 9; ");
     json_decref(all);
-    assert_int_equal(mock_host_history_open_count(h), 0);
-    assert_non_null(mock_host_log_find(h, "the last payload spooled was of seq 3"));
-    mock_host_free(h);
+    assert_int_equal(mock_host_history_open_count(t.h), 0);
+    assert_non_null(mock_host_log_find(t.h, "the last payload spooled was of seq 3"));
+    mock_host_free(t.h);
 }
 
 static void test_unmarked_push_leaves_nothing(void **state)
 {
-    receiver r;
-    receiver_start(&r, "unmarked", "");
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, r.port, "");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
+    rig t;
+    rig_start(&t, "unmarked", "", "");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
+    wait_delivered(t.h);
     /* The mark cannot be written: the payload is not kept either. */
-    mock_host_fail_marks(h, true);
-    set_user_day(&w, "2026-11-20", "u2", 7);
-    assert_int_equal(export(&in, &w), TALLY_HOST_ERR);
-    assert_int_equal(mock_host_spool_items(h), 0);
-    assert_string_equal(mock_host_mark(h, "spooled"), STATE_ID ":1");
-    assert_non_null(mock_host_log_find(h, "the payload of seq 2"));
-    assert_non_null(mock_host_log_find(h, "the next cycle's payload covers its changes"));
-    mock_host_fail_marks(h, false);
+    mock_host_fail_marks(t.h, true);
+    set_user_day(&t.w, "2026-11-20", "u2", 7);
+    assert_int_equal(export(&t), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_spool_items(t.h), 0);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), STATE_ID ":1");
+    assert_non_null(mock_host_log_find(t.h, "the payload of seq 2"));
+    assert_non_null(mock_host_log_find(t.h, "the next cycle's payload covers its changes"));
+    mock_host_fail_marks(t.h, false);
     /* The next one covers both cycles. */
-    set_user_day(&w, "2026-11-21", "u3", 1);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    set_user_day(&t.w, "2026-11-21", "u3", 1);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 2);
     expect_payload(all, 0, "0", "1", "u 2026-11-20 u1 5; ");
     expect_payload(all, 1, "1", "3", "u 2026-11-20 u2 7; u 2026-11-21 u3 1; ");
     json_decref(all);
-    assert_string_equal(mock_host_mark(h, "spooled"), STATE_ID ":3");
-    mock_host_free(h);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), STATE_ID ":3");
+    mock_host_free(t.h);
 }
 
 static void test_history_failure_pushes_nothing(void **state)
 {
-    receiver r;
-    receiver_start(&r, "histfail", "");
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, r.port, "");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    set_user_day(&w, "2026-11-20", "u2", 7);
-    commit(&w, h);
+    rig t;
+    rig_start(&t, "histfail", "", "");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
+    wait_delivered(t.h);
+    set_user_day(&t.w, "2026-11-20", "u2", 7);
+    commit(&t.w, t.h);
     /* The history (needed: seq 2 was skipped) fails after its first page. */
-    mock_host_fail_history_after(h, 1);
-    set_user_day(&w, "2026-11-21", "u3", 1);
-    assert_int_equal(export(&in, &w), TALLY_HOST_ERR);
-    assert_int_equal(mock_host_spool_items(h), 0);
-    assert_int_equal(mock_host_history_open_count(h), 0);
-    assert_string_equal(mock_host_mark(h, "spooled"), STATE_ID ":1");
-    assert_non_null(mock_host_log_find(h, "cannot render the snapshot of seq 3"));
-    mock_host_fail_history_after(h, -1);
-    set_counter_day(&w, "2026-11-21", "n", 3);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    mock_host_fail_history_after(t.h, 1);
+    set_user_day(&t.w, "2026-11-21", "u3", 1);
+    assert_int_equal(export(&t), TALLY_HOST_ERR);
+    assert_int_equal(mock_host_spool_items(t.h), 0);
+    assert_int_equal(mock_host_history_open_count(t.h), 0);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), STATE_ID ":1");
+    assert_non_null(mock_host_log_find(t.h, "cannot render the snapshot of seq 3"));
+    mock_host_fail_history_after(t.h, -1);
+    set_counter_day(&t.w, "2026-11-21", "n", 3);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 2);
     expect_payload(all, 0, "0", "1", "u 2026-11-20 u1 5; ");
     expect_payload(all, 1, "1", "4", "u 2026-11-20 u2 7; u 2026-11-21 u3 1; c 2026-11-21 n 3; ");
     json_decref(all);
-    mock_host_free(h);
+    mock_host_free(t.h);
 }
 
 static void test_restart_while_down_sends_once(void **state)
 {
     int dead = receiver_dead_port();
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, dead, "max_retries = 0");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
-    set_user_day(&w, "2026-11-20", "u2", 7);
-    set_counter_day(&w, "2026-11-20", "n", 1);
-    assert_int_equal(export(&in, &w), 0);
-    mock_host_stop(&in);
-    assert_int_equal(mock_host_spool_items(h), 2);
+    rig t;
+    rig_start(&t, "restart", "", NULL);
+    rig_open(&t, dead, "max_retries = 0");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
+    set_user_day(&t.w, "2026-11-20", "u2", 7);
+    set_counter_day(&t.w, "2026-11-20", "n", 1);
+    assert_int_equal(export(&t), 0);
+    mock_host_stop(&t.in);
+    assert_int_equal(mock_host_spool_items(t.h), 2);
 
-    /* Started again (spool and mark kept), the receiver back: what
+    /* Started again (spool and mark kept), the receiver there: what
      * waited goes first, and the next payload repeats none of it. */
-    receiver r;
-    receiver_start(&r, "restart", "");
-    open_json(&in, h, r.port, "");
-    wait_delivered(h);
-    set_user_day(&w, "2026-11-21", "u3", 1);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    rig_open(&t, t.r.port, "");
+    wait_delivered(t.h);
+    set_user_day(&t.w, "2026-11-21", "u3", 1);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 3);
     expect_payload(all, 0, "0", "1", "u 2026-11-20 u1 5; ");
     expect_payload(all, 1, "1", "2", "u 2026-11-20 u2 7; c 2026-11-20 n 1; ");
     expect_payload(all, 2, "2", "3", "u 2026-11-21 u3 1; ");
     json_decref(all);
-    mock_host_free(h);
+    mock_host_free(t.h);
 }
 
 static void test_refused_payload_resyncs(void **state)
 {
-    receiver r;
-    receiver_start(&r, "refused", "400");
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, r.port, "");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
+    rig t;
+    rig_start(&t, "refused", "400", "");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
+    wait_delivered(t.h);
     /* Refused for good: its rows are lost to the receiver, so the next
      * payload lists every row. */
-    assert_string_equal(mock_host_mark(h, "spooled"), "resync");
-    assert_non_null(mock_host_log_find(h, "was refused for good (HTTP 400"));
-    set_user_day(&w, "2026-11-21", "u2", 7);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    set_user_day(&w, "2026-11-21", "u3", 1);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), "resync");
+    assert_non_null(mock_host_log_find(t.h, "was refused for good (HTTP 400"));
+    set_user_day(&t.w, "2026-11-21", "u2", 7);
+    assert_int_equal(export(&t), 0);
+    wait_delivered(t.h);
+    set_user_day(&t.w, "2026-11-21", "u3", 1);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 3);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(all, 0), "status")), 400);
     expect_payload(all, 1, "0", "2", "u 2026-11-20 u1 5; u 2026-11-21 u2 7; ");
     expect_payload(all, 2, "2", "3", "u 2026-11-21 u3 1; ");
     json_decref(all);
-    mock_host_free(h);
+    mock_host_free(t.h);
 }
 
 static void test_full_spool_resyncs(void **state)
 {
     int dead = receiver_dead_port();
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, dead, "max_retries = 0");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
+    rig t;
+    rig_start(&t, "full", "", NULL);
+    rig_open(&t, dead, "max_retries = 0");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
     tally_spool_stats st;
-    assert_int_equal(mock_host_api()->spool_stats(h, &st), 0);
-    mock_host_stop(&in);
+    assert_int_equal(mock_host_api()->spool_stats(t.h, &st), 0);
+    mock_host_stop(&t.in);
     /* Room for two payloads of this size, not three. */
     char more[128];
     snprintf(more, sizeof(more), "max_retries = 0 spool_max_bytes = %lld",
              (long long)(st.bytes * 5 / 2));
-    open_json(&in, h, dead, more);
-    set_user_day(&w, "2026-11-20", "u2", 7);
-    assert_int_equal(export(&in, &w), 0);
-    assert_string_equal(mock_host_mark(h, "spooled"), STATE_ID ":2");
-    set_user_day(&w, "2026-11-20", "u3", 1);
-    assert_int_equal(export(&in, &w), 0);
-    assert_int_equal(mock_host_spool_items(h), 2);
-    assert_string_equal(mock_host_mark(h, "spooled"), "resync");
-    assert_non_null(mock_host_log_find(h, "1 payload(s) pushed out of the full spool"));
-    mock_host_stop(&in);
+    rig_open(&t, dead, more);
+    set_user_day(&t.w, "2026-11-20", "u2", 7);
+    assert_int_equal(export(&t), 0);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), STATE_ID ":2");
+    set_user_day(&t.w, "2026-11-20", "u3", 1);
+    assert_int_equal(export(&t), 0);
+    assert_int_equal(mock_host_spool_items(t.h), 2);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), "resync");
+    assert_non_null(mock_host_log_find(t.h, "1 payload(s) pushed out of the full spool"));
+    mock_host_stop(&t.in);
 
-    receiver r;
-    receiver_start(&r, "full", "");
-    open_json(&in, h, r.port, "");
-    wait_delivered(h);
-    set_user_day(&w, "2026-11-21", "u4", 2);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    rig_open(&t, t.r.port, "");
+    wait_delivered(t.h);
+    set_user_day(&t.w, "2026-11-21", "u4", 2);
+    assert_int_equal(export(&t), 0);
 
     /* Seq 1's payload was lost; seq 4's lists everything again. */
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 3);
     expect_payload(all, 0, "1", "2", "u 2026-11-20 u2 7; ");
     expect_payload(all, 1, "2", "3", "u 2026-11-20 u3 1; ");
     expect_payload(all, 2, "0", "4",
                    "u 2026-11-20 u1 5; u 2026-11-20 u2 7; u 2026-11-20 u3 1; u 2026-11-21 u4 2; ");
     json_decref(all);
-    mock_host_free(h);
+    mock_host_free(t.h);
 }
 
 /* How many lines of body start with prefix. */
@@ -447,26 +432,20 @@ static int lines_starting(const char *body, const char *prefix)
 
 static void test_history_all_lists_everything(void **state)
 {
-    receiver r;
-    receiver_start(&r, "all", "");
+    rig t;
+    rig_start(&t, "all", "", NULL);
     char body[256];
     snprintf(body, sizeof(body),
-             "url = \"http://127.0.0.1:%d/in\" format = \"influx\" history = \"all\"", r.port);
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    inst_open(&in, h, body);
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    set_counter_day(&w, "2026-11-20", "n", 4);
-    assert_int_equal(export(&in, &w), 0);
-    set_user_day(&w, "2026-11-21", "u2", 7);
-    assert_int_equal(export(&in, &w), 0);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+             "url = \"http://127.0.0.1:%d/in\" format = \"influx\" history = \"all\"", t.r.port);
+    inst_open(&t.in, t.h, body);
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    set_counter_day(&t.w, "2026-11-20", "n", 4);
+    assert_int_equal(export(&t), 0);
+    set_user_day(&t.w, "2026-11-21", "u2", 7);
+    assert_int_equal(export(&t), 0);
+    assert_int_equal(export(&t), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 3);
     static const int user_days[] = {1, 2, 2};
     for (size_t i = 0; i < 3; i++) {
@@ -476,34 +455,27 @@ static void test_history_all_lists_everything(void **state)
     }
     assert_string_equal(rec_header(all, 2, "x-tally-seq"), "3");
     json_decref(all);
-    mock_host_free(h);
+    mock_host_free(t.h);
 }
 
 /* A new state (a new state_dir) counts its seqs from 1 again: a mark of
  * the old one, whatever its seq, says nothing about it. */
 static void test_new_state_lists_everything(void **state)
 {
-    receiver r;
-    receiver_start(&r, "newstate", "");
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    open_json(&in, h, r.port, "");
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
-    assert_int_equal(export(&in, &w), 0);
+    rig t;
+    rig_start(&t, "newstate", "", "");
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
+    assert_int_equal(export(&t), 0);
     world fresh = {0};
     set_user_day(&fresh, "2026-11-20", "v1", 1);
-    commit(&fresh, h);
+    commit(&fresh, t.h);
     set_user_day(&fresh, "2026-11-21", "v2", 2);
-    tally_snapshot *s = (tally_snapshot *)commit(&fresh, h);
+    tally_snapshot *s = (tally_snapshot *)commit(&fresh, t.h);
     snprintf(s->state_id, sizeof(s->state_id), "fedcba9876543210fedcba9876543210");
-    assert_int_equal(http_plugin->exporter.export_snapshot(in.ctx, s), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
+    assert_int_equal(http_plugin->exporter.export_snapshot(t.in.ctx, s), 0);
 
-    json_t *all = receiver_log(&r);
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 3);
     assert_string_equal(rec_header(all, 2, "x-tally-state"), "fedcba9876543210fedcba9876543210");
     assert_string_equal(rec_header(all, 2, "x-tally-changed-after"), "0");
@@ -512,33 +484,28 @@ static void test_new_state_lists_everything(void **state)
     assert_string_equal(got, "u 2026-11-20 v1 1; u 2026-11-21 v2 2; ");
     free(got);
     json_decref(all);
-    assert_string_equal(mock_host_mark(h, "spooled"), "fedcba9876543210fedcba9876543210:2");
-    mock_host_free(h);
+    assert_string_equal(mock_host_mark(t.h, "spooled"), "fedcba9876543210fedcba9876543210:2");
+    mock_host_free(t.h);
 }
 
 /* Prometheus lists no history: no mark, no X-Tally-* headers. */
 static void test_prometheus_unchanged(void **state)
 {
-    receiver r;
-    receiver_start(&r, "prom", "");
+    rig t;
+    rig_start(&t, "prom", "", NULL);
     char body[256];
     snprintf(body, sizeof(body),
-             "url = \"http://127.0.0.1:%d/metrics/job/t\" format = \"prometheus\"", r.port);
-    tally_host *h = mock_host_new();
-    mock_host_instance in;
-    inst_open(&in, h, body);
-    world w = {0};
-    set_user_day(&w, "2026-11-20", "u1", 5);
-    assert_int_equal(export(&in, &w), 0);
-    wait_delivered(h);
-    mock_host_stop(&in);
-    receiver_stop(&r);
-    json_t *all = receiver_log(&r);
+             "url = \"http://127.0.0.1:%d/metrics/job/t\" format = \"prometheus\"", t.r.port);
+    inst_open(&t.in, t.h, body);
+    set_user_day(&t.w, "2026-11-20", "u1", 5);
+    assert_int_equal(export(&t), 0);
+
+    json_t *all = rig_finish(&t);
     assert_int_equal(json_array_size(all), 1);
     assert_null(rec_header(all, 0, "x-tally-seq"));
-    assert_null(mock_host_mark(h, "spooled"));
+    assert_null(mock_host_mark(t.h, "spooled"));
     json_decref(all);
-    mock_host_free(h);
+    mock_host_free(t.h);
 }
 
 int main(void)
