@@ -90,6 +90,11 @@ int http_changes_since(http_ctx *c, const tally_snapshot *s, int64_t *changed_af
                         "the last payload spooled was of seq %" PRId64 "; the payload of seq "
                         "%" PRId64 " lists what changed since, read from the state's history",
                         seq, s->seq);
+    } else if (strcmp(mark, HTTP_MARK_RESYNC) == 0) {
+        c->api->log(c->host, TALLY_LOG_INFO,
+                    "a payload before was lost (see above): the payload of seq %" PRId64
+                    " lists every listed user-day and daily counter total again",
+                    s->seq);
     } else {
         c->api->log(c->host, TALLY_LOG_INFO,
                     "mark '" HTTP_MARK "' = \"%s\" is not of this state (%s) up to seq %" PRId64
