@@ -166,7 +166,7 @@ CREATE TRIGGER tw1 AFTER INSERT ON tally_stats_user_daily BEGIN INSERT INTO test
 CREATE TRIGGER tw2 AFTER UPDATE ON tally_stats_user_daily BEGIN INSERT INTO test_writes VALUES ('user_daily', NEW.user_id); END;
 CREATE TRIGGER tw3 AFTER INSERT ON tally_stats_daily BEGIN INSERT INTO test_writes VALUES ('daily', NEW.business_date); END;
 CREATE TRIGGER tw4 AFTER UPDATE ON tally_stats_daily BEGIN INSERT INTO test_writes VALUES ('daily', NEW.business_date); END;"
-other=$(ls "$WORK/a/split/days" | grep -v "^$late_day" | head -n 1)
+other=$(ls "$WORK/a/split/days" | grep -v "^$late_day" | sed -n 1p)
 other_ino=$(stat -c %i "$WORK/a/split/days/$other")
 cat "$WORK/late.csv" >>"$WORK/a/usage.csv"
 once a "$NOW2"
