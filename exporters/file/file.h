@@ -88,17 +88,14 @@ int file_mark_matches(const file_mark *m, const tally_snapshot *snap, uint64_t d
 
 /* file_changes.c: which long lists the instance's format lists. */
 void file_lists(const file_ctx *ctx, int *user_days, int *counter_days);
-/* Whether the history of table has a row changed after `after` with a
- * date in [from, to) ("": the listed ones): *found 0 or 1. 0, or
- * TALLY_HOST_ERR (logged). */
-int file_history_any(const file_ctx *ctx, const tally_snapshot *snap, tally_history_table table,
-                     int64_t after, const char *from, const char *to, int *found);
 /* Whether a row of a list the format lists changed after seq `after`
  * (at most snap's seq). 0, or TALLY_HOST_ERR (logged). */
 int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t after,
                        int *changed);
 /* The dates (sorted, each once) with a user-day or daily counter total
- * changed after mark's seq; every listed date when mark is NULL. 0, or
+ * changed after mark's seq; every date with one when mark is NULL. Each
+ * has rows in snap's state (a changed row is there), unless it is older
+ * than the oldest listed (gone since it changed). 0, or
  * TALLY_HOST_ERR (*d empty; a history read failed, logged by the host, or
  * out of memory). */
 typedef struct file_dates {
@@ -118,10 +115,10 @@ typedef struct file_members {
     const char *const *names; /* NULL-terminated */
     int keep;
     const char *date;
-    tally_format_sink out;
-    void *out_arg;
-    tf_buf line, held; /* the line being read; the last kept one */
-    int keeping;       /* whether the current member is kept */
+    tf_buf out;       /* what is passed on, a piece at a time */
+    tf_buf line;      /* a line cut between two pieces */
+    int keeping;      /* whether the current member is kept */
+    int after_member; /* a kept member ended; its separator is not written yet */
 } file_members;
 void file_members_init(file_members *m, const char *const *names, int keep, const char *date,
                        tally_format_sink out, void *out_arg);

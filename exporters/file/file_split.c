@@ -10,8 +10,8 @@
  *
  * The days that changed since the mark come from the snapshot's arrays or
  * the state's history (file_changes.c); each is written again whole from
- * the history of its one date, and a day left without rows loses its
- * file, as do days older than the oldest listed once that moves. The
+ * the history of its one date; day files older than the oldest listed
+ * are removed once that moves. The
  * mark goes last, after every file is in place: a crash between files
  * and mark writes the same files again next time, to the same contents.
  */
@@ -62,20 +62,6 @@ static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_f
     return file_write_at(ctx, dir_fd, path, leaf, flags, file_render_fill, &r);
 }
 
-/* Whether date has a user-day or a daily counter total: 1, 0, or
- * TALLY_HOST_ERR. */
-static int day_has_rows(const file_ctx *ctx, const tally_snapshot *snap, const char *date,
-                        const char *next)
-{
-    int found = 0;
-    if (file_history_any(ctx, snap, TALLY_HISTORY_USER_DAYS, 0, date, next, &found) != 0)
-        return TALLY_HOST_ERR;
-    if (!found &&
-        file_history_any(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, 0, date, next, &found) != 0)
-        return TALLY_HOST_ERR;
-    return found;
-}
-
 /* days/<date>.json written anew from the history of that date, or
  * removed when the date has no row left. */
 static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_fd,
@@ -95,13 +81,9 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
     /* file_split_export made sure a day file's path fits. */
     if (snprintf(path, sizeof(path), "%s/%s", days_path, leaf) >= (int)sizeof(path))
         return TALLY_HOST_ERR;
-    /* A day before the oldest listed has left the state: no read for it. */
-    int has = strncmp(date, snap->oldest_kept, TALLY_DATE_LEN) < 0
-                  ? 0
-                  : day_has_rows(ctx, snap, date, next);
-    if (has < 0)
-        return TALLY_HOST_ERR;
-    if (!has)
+    /* A day before the oldest listed has left the state: its file goes.
+     * Any other changed day has rows (file_dates_changed). */
+    if (strncmp(date, snap->oldest_kept, TALLY_DATE_LEN) < 0)
         return file_remove_at(ctx, days_fd, path, leaf);
 
     return write_part(ctx, snap, days_fd, path, leaf, FILE_NO_SYMLINK | FILE_NO_DIRSYNC, date,
