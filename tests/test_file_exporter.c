@@ -1568,6 +1568,57 @@ static void test_split_missing_parent(void **state)
     inst_close(&in);
 }
 
+/* An empty file at dir/leaf. */
+static void touch(const char *dir, const char *leaf)
+{
+    char path[PATH_MAX];
+    int fd = open(join(path, dir, leaf), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static int exists(const char *dir, const char *leaf)
+{
+    char path[PATH_MAX];
+    return access(join(path, dir, leaf), F_OK) == 0;
+}
+
+/* kill -9 during a write leaves its temporary file; an instance's first
+ * export removes such files of its own, and no other file. */
+static void test_first_export_sweeps_a_crash_s_temporary_files(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX], split[PATH_MAX], days[PATH_MAX];
+    smkdir(dir, "sweep-single");
+    join(path, dir, "out");
+    touch(dir, "out.tmp.abc123");
+    touch(dir, "other.tmp.abc123");
+    touch(dir, "out.tmp.keep"); /* not a name tally makes */
+    char *body = body_for(path, "");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    snap_buf b;
+    snap_make(&b, 2, NOW_EXAMPLE);
+    assert_int_equal(inst_export(&in, &b), 0);
+    assert_false(exists(dir, "out.tmp.abc123"));
+    assert_true(exists(dir, "other.tmp.abc123"));
+    assert_true(exists(dir, "out.tmp.keep"));
+    inst_close(&in);
+
+    smkdir(split, "sweep-split");
+    assert_int_equal(mkdir(join(days, split, "days"), 0750), 0);
+    touch(split, "current.json.tmp.x1y2z3");
+    touch(days, "2026-11-20.json.tmp.x1y2z3");
+    touch(days, "notes.txt.tmp.x1y2z3");
+    split_open(&in, split, "");
+    assert_int_equal(inst_export(&in, &b), 0);
+    assert_false(exists(split, "current.json.tmp.x1y2z3"));
+    assert_false(exists(days, "2026-11-20.json.tmp.x1y2z3"));
+    assert_true(exists(days, "notes.txt.tmp.x1y2z3"));
+    snap_free(&b);
+    inst_close(&in);
+}
+
 static void test_check_layout(void **state)
 {
     check_rejects("path = \"/tmp/x\" layout = \"many\"", "layout", "many", "single", "split",
@@ -1680,6 +1731,7 @@ int main(void)
         cmocka_unit_test(test_split_history_failing_writes_nothing),
         cmocka_unit_test(test_split_refuses_symlinks),
         cmocka_unit_test(test_split_missing_parent),
+        cmocka_unit_test(test_first_export_sweeps_a_crash_s_temporary_files),
         cmocka_unit_test(test_check_layout),
         cmocka_unit_test(test_mock_host_clock_and_parser),
     };

@@ -32,8 +32,12 @@ static int file_export_snapshot(void *vctx, const tally_snapshot *snap)
                       ctx->path_template);
         return TALLY_HOST_ERR;
     }
-    int rc = ctx->layout == FILE_LAYOUT_SPLIT ? file_split_export(ctx, snap, path)
-                                              : file_single_export(ctx, snap, path);
+    /* Exports of one instance run one at a time, on its thread. */
+    int sweep = !ctx->swept;
+    int rc = ctx->layout == FILE_LAYOUT_SPLIT ? file_split_export(ctx, snap, path, sweep)
+                                              : file_single_export(ctx, snap, path, sweep);
+    if (rc == 0)
+        ctx->swept = 1;
     free(path);
     return rc;
 }

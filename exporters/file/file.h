@@ -36,6 +36,7 @@ typedef struct file_ctx {
     char *csv_table; /* csv only; NULL for the other formats */
     mode_t mode;     /* applied with fchmod, so the umask does not matter */
     file_layout layout;
+    int swept; /* an export succeeded: no temporary file of a crash is left */
 } file_ctx;
 
 /* file_conf.c: the option rows. */
@@ -57,10 +58,14 @@ int file_path_expand(tally_host *h, const tally_host_api *api, const char *tmpl,
 int file_path_format(const char *tmpl, const struct tm *tm, char **out);
 
 /* file_single.c, file_split.c: write snap in that layout at path (the
- * expanded template). 0, or TALLY_HOST_ERR (logged; what was not written
- * is written by a later export). */
-int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path);
-int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path);
+ * expanded template); with sweep (an instance's first export), first
+ * remove the temporary files a crash may have left there. 0, or
+ * TALLY_HOST_ERR (logged; what was not written is written by a later
+ * export). */
+int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
+                       int sweep);
+int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
+                      int sweep);
 
 /* file_mark.c: what the instance last wrote (see there). */
 typedef struct file_mark {
@@ -158,9 +163,12 @@ int file_render_fill(void *arg, int fd);
  * directory; path names it in messages. 0 with *out open, or
  * TALLY_HOST_ERR (logged). */
 int file_dir_open(const file_ctx *ctx, int parent, const char *name, const char *path, int *out);
-/* Remove the day files (YYYY-MM-DD.json) of days_fd dated before oldest
- * ("": none). 0, or TALLY_HOST_ERR (logged). */
-int file_days_prune(const file_ctx *ctx, int days_fd, const char *days_path, const char *oldest);
+/* Remove from dir_fd the temporary files a crash left (file_write.c's
+ * names) of leaf, or of day files when leaf is NULL, and the day files
+ * (YYYY-MM-DD.json) dated before oldest (NULL or "": none). dir_path
+ * names it in messages. 0, or TALLY_HOST_ERR (logged). */
+int file_dir_sweep(const file_ctx *ctx, int dir_fd, const char *dir_path, const char *leaf,
+                   const char *oldest);
 
 /* file_write.c: replacing a file atomically.
  *
@@ -181,6 +189,11 @@ int file_write_at(const file_ctx *ctx, int dir_fd, const char *path, const char 
                   unsigned flags, file_fill_fn fill, void *arg);
 /* The same for a path, in its directory (which may be a symlink). */
 int file_write_path(const file_ctx *ctx, const char *path, file_fill_fn fill, void *arg);
+/* Remove the temporary files of path that a crash left beside it. 0, or
+ * TALLY_HOST_ERR (logged). */
+int file_sweep_path(const file_ctx *ctx, const char *path);
+/* Whether name is a temporary file's ("<base>.tmp.XXXXXX"), and its base's length. */
+int file_temp_name(const char *name, size_t *base_len);
 /* Remove leaf from dir_fd; 0 also when it is not there, or TALLY_HOST_ERR (logged). */
 int file_remove_at(const file_ctx *ctx, int dir_fd, const char *path, const char *leaf);
 /* fsync a directory after renames or removals in it: 0 or TALLY_HOST_ERR (logged). */

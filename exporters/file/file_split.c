@@ -122,7 +122,8 @@ static int write_current(const file_ctx *ctx, const tally_snapshot *snap, int di
     return write_part(ctx, snap, dir_fd, path, "current.json", FILE_NO_SYMLINK, NULL, NULL);
 }
 
-int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path)
+int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
+                      int sweep)
 {
     /* "out/" and "out" are one directory; without the slash, O_NOFOLLOW
      * sees a symlink named out instead of following it. */
@@ -148,8 +149,12 @@ int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const cha
     int valid = file_mark_matches(&mark, snap, digest);
     if (write_days(ctx, snap, valid ? &mark : NULL, days_fd, days_path) != 0)
         goto out;
-    if ((!valid || strcmp(mark.oldest_kept, snap->oldest_kept) != 0) &&
-        file_days_prune(ctx, days_fd, days_path, snap->oldest_kept) != 0)
+    /* Old days go when the oldest listed moved; a crash's temporary
+     * files at an instance's first export. */
+    int prune = !valid || strcmp(mark.oldest_kept, snap->oldest_kept) != 0;
+    if ((sweep && file_dir_sweep(ctx, dir_fd, dir_path, "current.json", NULL) != 0) ||
+        ((prune || sweep) &&
+         file_dir_sweep(ctx, days_fd, days_path, NULL, prune ? snap->oldest_kept : NULL) != 0))
         goto out;
     if (write_current(ctx, snap, dir_fd, dir_path) != 0)
         goto out;
