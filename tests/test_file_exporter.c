@@ -818,8 +818,8 @@ static void assert_file_renders(const char *path, tally_format f, const char *ta
     char *got = slurp(path, &got_len);
     assert_non_null(got);
     if (got_len != want_len || memcmp(got, want, want_len) != 0)
-        fail_msg("%s is not the full rendering of the state (%zu bytes, want %zu)", path,
-                 got_len, want_len);
+        fail_msg("%s is not the full rendering of the state (%zu bytes, want %zu)", path, got_len,
+                 want_len);
     free(want);
     free(got);
 }
@@ -1621,12 +1621,10 @@ static void test_first_export_sweeps_a_crash_s_temporary_files(void **state)
 
 static void test_check_layout(void **state)
 {
-    check_rejects("path = \"/tmp/x\" layout = \"many\"", "layout", "many", "single", "split",
-                  NULL);
-    check_rejects("path = \"/tmp/x\" format = \"prometheus\" layout = \"split\"", "layout",
-                  "json", "prometheus", NULL);
-    check_rejects("path = \"/tmp/x\" format = \"csv\" layout = \"split\"", "layout", "json",
-                  NULL);
+    check_rejects("path = \"/tmp/x\" layout = \"many\"", "layout", "many", "single", "split", NULL);
+    check_rejects("path = \"/tmp/x\" format = \"prometheus\" layout = \"split\"", "layout", "json",
+                  "prometheus", NULL);
+    check_rejects("path = \"/tmp/x\" format = \"csv\" layout = \"split\"", "layout", "json", NULL);
     /* A directory may end with a slash in the split layout only. */
     tally_host *h = mock_host_new();
     cfg_t *section = mock_host_section(plugin, "summary", "path = \"/tmp/x/\" layout = \"split\"");

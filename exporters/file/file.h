@@ -64,8 +64,7 @@ int file_path_format(const char *tmpl, const struct tm *tm, char **out);
  * export). */
 int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
                        int sweep);
-int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
-                      int sweep);
+int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path, int sweep);
 
 /* file_mark.c: what the instance last wrote (see there). */
 typedef struct file_mark {

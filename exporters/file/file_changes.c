@@ -73,8 +73,8 @@ static int first_date(const file_ctx *ctx, const tally_snapshot *snap, tally_his
     tally_history_page page;
     int rc = ctx->api->history_next(it, &page) == TALLY_HOST_OK ? 0 : TALLY_HOST_ERR;
     if (rc == 0 && page_len(table, &page) > 0) {
-        const char *d = table == TALLY_HISTORY_USER_DAYS ? page.user_days[0].date
-                                                         : page.counter_days[0].date;
+        const char *d =
+            table == TALLY_HISTORY_USER_DAYS ? page.user_days[0].date : page.counter_days[0].date;
         snprintf(date, TALLY_DATE_LEN, "%.10s", d);
         rc = 1;
     }
@@ -82,8 +82,7 @@ static int first_date(const file_ctx *ctx, const tally_snapshot *snap, tally_his
     return rc;
 }
 
-int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t after,
-                       int *changed)
+int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t after, int *changed)
 {
     int ud, cd;
     file_lists(ctx, &ud, &cd);
@@ -158,7 +157,7 @@ static int dates_from_history(const file_ctx *ctx, const tally_snapshot *snap,
         const char *last = "";
         for (size_t i = 0; i < n && rc == 0; i++) {
             const char *date = table == TALLY_HISTORY_USER_DAYS ? page.user_days[i].date
-                                                                 : page.counter_days[i].date;
+                                                                : page.counter_days[i].date;
             if (strncmp(date, last, TALLY_DATE_LEN) != 0)
                 rc = dates_add(d, date);
             last = date;

@@ -30,9 +30,8 @@ static const char *const long_lists[] = {"user_days", "counter_days", NULL};
 
 /* One JSON file: the two lists of date's rows alone, [date, next); or
  * (date NULL) the document without them. */
-static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd,
-                      const char *path, const char *leaf, unsigned flags, const char *date,
-                      const char *next)
+static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd, const char *path,
+                      const char *leaf, unsigned flags, const char *date, const char *next)
 {
     file_history history;
     file_history_init(&history, ctx, snap, date != NULL ? date : "", next != NULL ? next : "");
@@ -122,8 +121,7 @@ static int write_current(const file_ctx *ctx, const tally_snapshot *snap, int di
     return write_part(ctx, snap, dir_fd, path, "current.json", FILE_NO_SYMLINK, NULL, NULL);
 }
 
-int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
-                      int sweep)
+int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path, int sweep)
 {
     /* "out/" and "out" are one directory; without the slash, O_NOFOLLOW
      * sees a symlink named out instead of following it. */
