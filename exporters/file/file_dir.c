@@ -2,7 +2,8 @@
  * file_dir.c — the split layout's directories: <path> and <path>/days,
  * made (0750, whatever the umask) when missing and opened without
  * following a symlink, so that every file written in them lands where the
- * config says; and removing the day files of days no longer listed.
+ * config says; and sweeping a directory of the day files of days no
+ * longer listed and of the temporary files a crash left.
  */
 #include "file.h"
 

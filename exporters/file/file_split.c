@@ -10,10 +10,11 @@
  *
  * The days that changed since the mark come from the snapshot's arrays or
  * the state's history (file_changes.c); each is written again whole from
- * the history of its one date; day files older than the oldest listed
- * are removed once that moves. The
- * mark goes last, after every file is in place: a crash between files
- * and mark writes the same files again next time, to the same contents.
+ * the history of its one date. Day files older than the oldest listed
+ * are removed once that moves, and the temporary files a crash left at
+ * an instance's first export. The mark goes last, after every file is in
+ * place: a crash between files and mark writes the same files again next
+ * time, to the same contents.
  */
 #include "file.h"
 
@@ -62,7 +63,7 @@ static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_f
 }
 
 /* days/<date>.json written anew from the history of that date, or
- * removed when the date has no row left. */
+ * removed when the date is no longer listed. */
 static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_fd,
                      const char *days_path, const char *date)
 {
