@@ -51,8 +51,7 @@ static void file_stop(void *ctx)
 TALLY_PLUGIN_DEFINE(
     .name = "file",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or "
-               "influx; json also split into a file per day",
+    .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx",
     .options = file_options,
     .check = file_conf_check,
     .init = file_init,
