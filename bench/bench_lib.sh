@@ -22,8 +22,9 @@ bench_build() {
 
 # bench_measure NAME CMD...: runs CMD with stdout to $work/NAME.out and
 # stderr to $work/NAME.err; sets m_wall (s), m_cpu (user + system s, all
-# threads, to the microsecond) and m_rss (peak KiB), from getrusage by
-# bench/rusage.py. A failing CMD ends the run.
+# threads) and m_rss (peak KiB). From bench_rusage (wait4, CPU to the
+# microsecond) when $BENCH_RUSAGE names it, else GNU time (CPU in steps
+# of 10 ms). A failing CMD ends the run.
 m_wall=0
 m_cpu=0
 m_rss=0
@@ -31,7 +32,11 @@ bench_measure() {
     local name=$1 t0 t1 rc=0
     shift
     t0=$(date +%s%N)
-    python3 "$repo/bench/rusage.py" "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    if [ -n "${BENCH_RUSAGE:-}" ]; then
+        "$BENCH_RUSAGE" "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    else
+        /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    fi
     t1=$(date +%s%N)
     if [ "$rc" -ne 0 ]; then
         say "$name failed (exit $rc): $*"
@@ -40,7 +45,11 @@ bench_measure() {
     fi
     m_wall=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f", ns / 1e9 }')
     m_rss=$(tail -n 1 "$work/$name.time" | awk '{ print $2 }')
-    m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.6f", $3 }')
+    if [ -n "${BENCH_RUSAGE:-}" ]; then
+        m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.6f", $3 }')
+    else
+        m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.2f", $3 + $4 }')
+    fi
 }
 
 # bench_scratch PREFIX: sets $work to a fresh directory under $TMPDIR

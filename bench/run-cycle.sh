@@ -16,7 +16,7 @@
 # Every run starts from a copy of the prepared state and outputs (copying
 # is untimed); the 100 rows are cut off again after the run. The order of
 # the runs rotates from round to round. CPU (user + system), wall time and
-# peak RSS come from getrusage (bench/rusage.py); the table shows medians, min and max, and
+# peak RSS come from wait4 (bench_rusage, CPU to the microsecond); the table shows medians, min and max, and
 # with --base the ratio this / base. Each run's Prometheus file is checked:
 # all rows counted, and today holds exactly the 100 new rows (or none).
 #
@@ -92,7 +92,7 @@ die() { printf 'run-cycle.sh: %s\n' "$*" >&2; exit 1; }
 . "$here/bench_lib.sh"
 
 # --- tools and trees ---------------------------------------------------------
-targets="gen_usage tallyd plugin_csv plugin_daily plugin_file"
+targets="gen_usage bench_rusage tallyd plugin_csv plugin_daily plugin_file"
 # shellcheck disable=SC2086 # the targets are words
 build=$(bench_build "$build" $targets)
 trees=(this)
@@ -103,6 +103,8 @@ if [ -n "$base" ]; then
     dirs+=("$(CDPATH='' cd -- "$base" && pwd)")
 fi
 gen="$build/bench/gen_usage"
+export BENCH_RUSAGE="$build/bench/bench_rusage"
+[ -x "$BENCH_RUSAGE" ] || die "$BENCH_RUSAGE was not built"
 [ -x "$gen" ] || die "$gen was not built"
 for d in "${dirs[@]}"; do
     [ -x "$d/agent/tallyd" ] || die "$d/agent/tallyd missing: build tallyd in that tree"
@@ -302,7 +304,7 @@ table="$work/table.txt"
     echo "config: csv -> daily -> file json (this: layout $layout; base: one document) + file prometheus; timezone $tz, --now $now"
     echo "data: gen_usage --seed $seed --users $users, $per_user_day rows a day per 1,000 users, days ending $end_day;" \
         "new rows: --row-seed $((seed + 1)), $today"
-    echo "$rounds round$([ "$rounds" -gt 1 ] && echo s), medians; CPU = user + system (getrusage, microseconds)"
+    echo "$rounds round$([ "$rounds" -gt 1 ] && echo s), medians; CPU = user + system (wait4, microseconds)"
 } >"$table"
 
 new=$(cached "new-u$users-s$seed" --rows "$new_rows" --seed "$seed" --row-seed $((seed + 1)) --users "$users" \
