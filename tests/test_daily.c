@@ -90,7 +90,7 @@ static void finish(fixture *f)
 static void stats(fixture *f)
 {
     free_stats(f);
-    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), &f->st),
+    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), 0, &f->st),
                      TALLY_HOST_OK);
 }
 

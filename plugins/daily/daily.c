@@ -94,29 +94,37 @@ static int prune_batch(daily_collector *d, const char *today)
     return TALLY_HOST_OK;
 }
 
-/* Once a day ends, the days that fall out of keep_days drop their
- * per-user and per-value rows: one batch in a cycle, however many days
- * ended (the agent was down), the rest in the next cycles. */
+/* Once a day ends, its users' days enter the lists: changed by this
+ * cycle. And the days that fall out of keep_days drop their per-user and
+ * per-value rows: one batch in a cycle, however many days ended (the
+ * agent was down), the rest in the next cycles. */
 static int daily_rollover(void *ctx, const tally_day *ended)
 {
     daily_collector *d = ctx;
     int64_t n;
     char today[TALLY_DATE_LEN];
-    if (d->pruned_at_rollover)
-        return TALLY_HOST_OK;
     if (daily_date_number(ended->date, &n) != 0)
         return TALLY_HOST_ERR;
     daily_date_string(n + 1, today);
+    if (d->today_known && strcmp(d->today, today) < 0)
+        memcpy(d->today, today, TALLY_DATE_LEN);
+    if (daily_store_stamp_day(d, ended->date, d->api->cycle_seq(d->host)) != 0)
+        return TALLY_HOST_ERR;
+    if (d->pruned_at_rollover)
+        return TALLY_HOST_OK;
     d->pruned_at_rollover = true;
     return prune_batch(d, today);
 }
 
 /* Every cycle goes on with the backlog, unless a rollover of this cycle
  * did already (a --recompute rolls days over without a cycle_begin: the
- * next cycle then skips one batch, which only delays the backlog). */
+ * next cycle then skips one batch, which only delays the backlog). Its
+ * today says which days this cycle's flushes find closed. */
 static int daily_cycle_begin(void *ctx, const tally_day *today)
 {
     daily_collector *d = ctx;
+    memcpy(d->today, today->date, TALLY_DATE_LEN);
+    d->today_known = true;
     if (d->pruned_at_rollover) {
         d->pruned_at_rollover = false;
         return TALLY_HOST_OK;
@@ -155,5 +163,8 @@ TALLY_PLUGIN_DEFINE(
         .recompute_begin = daily_recompute_begin,
         .stats = daily_stats,
         .free_stats = daily_free_stats,
+        .history_open = daily_history_open,
+        .history_next = daily_history_next,
+        .history_close = daily_history_close,
     });
 /* clang-format on */
