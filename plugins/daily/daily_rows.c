@@ -11,8 +11,9 @@
  *   changed rows, every user:  the seq index (daily_user_days_seq), then
  *       a sort: the cost of the rows changed, however many are kept;
  *   every row, or one user:    the days in range, each joined to its
- *       users on the primary key (date, user_id): the cost of the rows
- *       read, or for one user one lookup per day.
+ *       users on the primary key (date, user_id), already in order
+ *       (ordered by d.date: SQLite sorts again if told u.date): the cost
+ *       of the rows read, or for one user one lookup per day.
  *
  * changed_after 0 reads every row, those of seq 0 (rows from before the
  * seq existed, today's) too: a query of its own rather than an OR, which
@@ -42,7 +43,7 @@ static void query_sql(char *sql, size_t cap, bool changed, bool key)
         snprintf(sql, cap,
                  SELECT_ROWS "daily_days d CROSS JOIN daily_user_days u ON u.date = d.date "
                              "WHERE d.date >= ?1 AND d.date < ?2%s%s "
-                             "ORDER BY u.date, u.user_id",
+                             "ORDER BY d.date, u.user_id",
                  changed ? " AND u.seq > ?3" : "", key ? " AND u.user_id = ?4" : "");
 }
 
