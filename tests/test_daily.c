@@ -923,7 +923,7 @@ static int64_t model[MODEL_DAYS][MODEL_USERS];
 
 static void model_date(int day, char out[TALLY_DATE_LEN])
 {
-    snprintf(out, TALLY_DATE_LEN, "2026-11-%02d", 10 + day);
+    snprintf(out, TALLY_DATE_LEN, "2026-11-%02u", (unsigned)(10 + day) % 100u);
 }
 
 static void build_model(fixture *f)
