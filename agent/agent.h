@@ -6,8 +6,10 @@
 #ifndef TALLY_AGENT_AGENT_H
 #define TALLY_AGENT_AGENT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "state.h"
@@ -25,6 +27,11 @@ struct tally_host {
     int abandoned;      /* hung in export at shutdown: never touched again */
     char instance[512]; /* "plugin.title": the state key space */
     char who[600];      /* `plugin "title"`: how logs name it */
+    /* Exporter threads call into the collector (history) while the main
+     * thread may stop it (shutdown, reload): they hold life for reading
+     * around each call and find `stopped` set once stop may have run. */
+    pthread_rwlock_t life;
+    int stopped;
 };
 
 typedef struct agent {
@@ -40,6 +47,10 @@ typedef struct agent {
      * [recompute_from, recompute_to) reach the collector. */
     int recomputing;
     int64_t recompute_from, recompute_to;
+    /* The seq of the cycle (or recompute) under way, 0 between them: what
+     * cycle_seq returns and what the rows a cycle changes are stamped
+     * with. */
+    int64_t cycle_seq;
     struct spool *spool; /* exporters' spools: a connection of their own */
     /* Plugin steps that failed (a collect, a rollover, an export, a
      * commit), counted since start, from the export threads too: --once

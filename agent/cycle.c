@@ -50,12 +50,38 @@ static int roll_days(agent *a, const tally_day *today)
                     a->failures++;
                 }
             }
+            /* The day's totals are listed from now on: changed by this
+             * cycle, for exporters that write only what changed. */
+            if (state_counter_days_close(a->state, d.date, a->cycle_seq) != 0) {
+                free(last);
+                return -1;
+            }
             if (clock_day_of(d.end_utc, &d) != 0)
                 break;
         }
     }
     free(last);
     return state_kv_put(a->state, STATE_AGENT, LAST_DAY_KEY, today->date);
+}
+
+/* The cycle's transaction and its seq, which commits with it. */
+static int cycle_begin_txn(agent *a)
+{
+    if (state_begin(a->state) != 0)
+        return -1;
+    if (state_seq_next(a->state, &a->cycle_seq) != 0) {
+        state_rollback(a->state);
+        a->cycle_seq = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* A cycle's end, committed or not: its seq is no longer under way. */
+static void cycle_rollback(agent *a)
+{
+    state_rollback(a->state);
+    a->cycle_seq = 0;
 }
 
 /* Each source's and collector's cycle_begin, in a savepoint of its own:
@@ -157,18 +183,19 @@ int cycle_recompute(agent *a, int64_t from, int64_t to)
         return -1;
     }
     tally_day today;
-    if (clock_day_of(clock_now(), &today) != 0 || state_begin(a->state) != 0)
+    if (clock_day_of(clock_now(), &today) != 0 || cycle_begin_txn(a) != 0)
         return -1;
     if (roll_days(a, &today) != 0 || recompute_all(a, from, to) != 0) {
-        state_rollback(a->state);
+        cycle_rollback(a);
         return -1;
     }
     fault_point("recompute-before-commit");
     if (state_commit(a->state) != 0) {
         log_msg(TALLY_LOG_ERR, "--recompute: could not commit; nothing was changed");
-        state_rollback(a->state);
+        cycle_rollback(a);
         return -1;
     }
+    a->cycle_seq = 0;
     return 0;
 }
 
@@ -193,10 +220,10 @@ static int cycle_steps(agent *a)
         return -1;
     }
     host_cycle_reset(a);
-    if (state_begin(a->state) != 0)
+    if (cycle_begin_txn(a) != 0)
         return -1;
     if (roll_days(a, &today) != 0) {
-        state_rollback(a->state);
+        cycle_rollback(a);
         return -1;
     }
     begin_all(a, &today);
@@ -205,12 +232,14 @@ static int cycle_steps(agent *a)
     if (state_commit(a->state) != 0) {
         log_msg(TALLY_LOG_ERR, "cycle: could not commit; nothing of this cycle was kept, the "
                                "next one collects it again");
-        state_rollback(a->state);
+        cycle_rollback(a);
         host_cycle_reset(a);
         return -1;
     }
+    int64_t seq = a->cycle_seq;
+    a->cycle_seq = 0;
     fault_point("after-commit");
-    snap_ref *s = snap_build(a, now, now_nsec);
+    snap_ref *s = snap_build(a, seq, now, now_nsec);
     if (s == NULL) {
         log_msg(TALLY_LOG_ERR, "cycle: could not build the snapshot; exporters keep the last one");
         return 0;

@@ -1,10 +1,12 @@
 /*
  * host.c — see host.h. The API functions run on the main thread during a
- * cycle (state, emit) or on any thread (log, clock, secrets).
+ * cycle (state, emit, cycle_seq) or on any thread (log, clock, secrets,
+ * spool, marks, history).
  */
 #include "host.h"
 
 #include "clock.h"
+#include "history.h"
 #include "log.h"
 #include "options.h"
 #include "spool.h"
@@ -98,10 +100,18 @@ static int h_emit_counter(tally_host *h, const char *name, int64_t value)
 static int h_emit_counter_day(tally_host *h, const char *date, const char *name, int64_t value)
 {
     tally_day d;
-    if (h->agent == NULL || name == NULL || date == NULL || clock_day_by_date(date, &d) != 0)
+    /* Only inside a cycle, whose seq the row carries. */
+    if (h->agent == NULL || h->agent->cycle_seq <= 0 || name == NULL || date == NULL ||
+        clock_day_by_date(date, &d) != 0)
         return TALLY_HOST_EINVAL;
-    return state_counter_day_add(h->agent->state, date, name, value) == 0 ? TALLY_HOST_OK
-                                                                          : TALLY_HOST_ERR;
+    return state_counter_day_add(h->agent->state, date, name, value, h->agent->cycle_seq) == 0
+               ? TALLY_HOST_OK
+               : TALLY_HOST_ERR;
+}
+
+static int64_t h_cycle_seq(tally_host *h)
+{
+    return h != NULL && h->agent != NULL ? h->agent->cycle_seq : 0;
 }
 
 static int read_file_secret(tally_host *h, const char *file, char **out)
@@ -267,7 +277,16 @@ const tally_host_api host_api = {
     .spool_drop = host_spool_drop,
     .spool_stats = host_spool_stats,
     .config_error = h_config_error,
+    .cycle_seq = h_cycle_seq,
+    .history_open = history_open,
+    .history_next = history_next,
+    .history_close = history_close,
+    .mark_get = host_mark_get,
+    .mark_put = host_mark_put,
+    .spool_push_marked = host_spool_push_marked,
 };
+_Static_assert(sizeof(tally_host_api) >= TALLY_HOST_API_V4_SIZE,
+               "the host table holds every callback of ABI 4");
 
 static void host_name(struct tally_host *h, const loaded_plugin *lp, const char *title)
 {
@@ -286,10 +305,12 @@ int host_check(const loaded_plugin *lp, const char *title, cfg_t *section)
 
 int host_start_all(agent *a)
 {
-    a->n_hosts = a->conf->n_inst;
-    a->hosts = calloc(a->n_hosts ? a->n_hosts : 1, sizeof(*a->hosts));
+    a->hosts = calloc(a->conf->n_inst ? a->conf->n_inst : 1, sizeof(*a->hosts));
     if (a->hosts == NULL)
         return -1;
+    a->n_hosts = a->conf->n_inst;
+    for (size_t i = 0; i < a->n_hosts; i++)
+        pthread_rwlock_init(&a->hosts[i].life, NULL);
     for (size_t i = 0; i < a->n_hosts; i++) {
         struct tally_host *h = &a->hosts[i];
         const conf_instance *ci = &a->conf->inst[i];
@@ -315,13 +336,21 @@ void host_stop_all(agent *a)
     for (size_t i = a->n_hosts; i-- > 0;) {
         struct tally_host *h = &a->hosts[i];
         abandoned |= h->abandoned;
+        /* An abandoned exporter may still read history through the
+         * collector: once this is set, it never calls into it again. */
+        pthread_rwlock_wrlock(&h->life);
+        h->stopped = 1;
+        pthread_rwlock_unlock(&h->life);
         if (h->started && !h->abandoned)
             h->plugin->desc.stop(h->ctx);
         h->started = 0;
     }
     /* An abandoned export thread still reads its host: keep them all. */
-    if (!abandoned)
+    if (!abandoned) {
+        for (size_t i = 0; i < a->n_hosts; i++)
+            pthread_rwlock_destroy(&a->hosts[i].life);
         free(a->hosts);
+    }
     a->hosts = NULL;
     a->n_hosts = 0;
     a->collector = NULL;

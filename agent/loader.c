@@ -115,7 +115,13 @@ static int callbacks_ok(const char *path, const tally_plugin *d)
             has(path, d, (const void *)c->recompute_begin, "collector.recompute_begin",
                 "for --recompute") &
             has(path, d, (const void *)c->stats, "collector.stats", "for every snapshot") &
-            has(path, d, (const void *)c->free_stats, "collector.free_stats", "after every stats");
+            has(path, d, (const void *)c->free_stats, "collector.free_stats", "after every stats") &
+            has(path, d, (const void *)c->history_open, "collector.history_open",
+                "when an exporter reads the user-days") &
+            has(path, d, (const void *)c->history_next, "collector.history_next",
+                "for every page of user-days") &
+            has(path, d, (const void *)c->history_close, "collector.history_close",
+                "after every read of the user-days");
         break;
     case TALLY_PLUGIN_EXPORTER:
         ok &= has(path, d, (const void *)d->exporter.export_snapshot, "exporter.export_snapshot",

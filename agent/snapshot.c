@@ -4,11 +4,30 @@
 #include "snapshot.h"
 
 #include "clock.h"
+#include "counter_days.h"
 #include "log.h"
 
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The view's reads wait out a checkpoint's brief locks rather than fail. */
+#define VIEW_BUSY_MS 10000
+/* Each live snapshot has its view; a small page cache keeps several of
+ * them (a slow exporter holds one while the next cycles make theirs)
+ * inside the agent's RSS budget. */
+#define VIEW_CACHE_KIB 512
+
+/* Every snapshot with a reference, so a pointer an exporter hands back
+ * (history_open) is checked, not trusted. The last reference is dropped
+ * under this lock, so a snapshot found here is never one being freed. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static snap_ref *live;
+
+_Static_assert(sizeof(((tally_snapshot *)0)->state_id) == STATE_ID_LEN,
+               "a snapshot holds the state's id whole");
 
 static int by_counter_name(const void *a, const void *b)
 {
@@ -32,11 +51,12 @@ static void merge_same_names(snap_ref *r)
     r->n_counters = out;
 }
 
-/* counter_days go back as far as the days listed: the collector's oldest
- * kept date, or TALLY_KEEP_DAYS_DEFAULT days without one. Noon less whole
- * days stays inside the wanted date whatever DST does. */
-static void counter_days_since(const tally_stats *st, const tally_day *today,
-                               char since[TALLY_DATE_LEN])
+/* The oldest date listed (days, user-days, counter totals): the
+ * collector's oldest kept date, or TALLY_KEEP_DAYS_DEFAULT days without
+ * one. Noon less whole days stays inside the wanted date whatever DST
+ * does. */
+static void oldest_kept_of(const tally_stats *st, const tally_day *today,
+                           char since[TALLY_DATE_LEN])
 {
     tally_day first;
     if (st->oldest_kept[0] != '\0') {
@@ -54,13 +74,14 @@ static void counter_days_since(const tally_stats *st, const tally_day *today,
  * user_days, and one block for the user ids), then given back to the
  * collector with free_stats: the snapshot outlives the call, maybe the
  * plugin too (exporter threads drop it last). 0, or -1 with *out empty. */
-static int collector_stats(const struct tally_host *c, int64_t now, tally_stats *out)
+static int collector_stats(const struct tally_host *c, int64_t now, int64_t changed_after,
+                           tally_stats *out)
 {
     const tally_plugin_collector *cb = &c->plugin->desc.collector;
     tally_stats theirs;
     memset(&theirs, 0, sizeof(theirs));
     memset(out, 0, sizeof(*out));
-    int rc = cb->stats(c->ctx, now, &theirs) == TALLY_HOST_OK ? 0 : -1;
+    int rc = cb->stats(c->ctx, now, changed_after, &theirs) == TALLY_HOST_OK ? 0 : -1;
     size_t ids = 0;
     for (size_t i = 0; rc == 0 && i < theirs.n_user_days; i++)
         ids += strlen(theirs.user_days[i].user_id) + 1;
@@ -91,12 +112,81 @@ static int collector_stats(const struct tally_host *c, int64_t now, tally_stats 
     return rc;
 }
 
-snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec)
+/* The state as cycle seq committed it, on a connection of the snapshot's
+ * own: BEGIN and a first read pin the WAL snapshot (SQLite starts a read
+ * transaction at the first read), which must be that cycle's. Serialized
+ * (FULLMUTEX): exporter threads read through it at once. query_only: what
+ * reads through it (a collector's history) cannot write. NULL (logged). */
+static sqlite3 *view_open(const char *path, int64_t seq)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    const char *what = "open";
+    if (sqlite3_open_v2(path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_busy_timeout(db, VIEW_BUSY_MS);
+    char pragmas[128];
+    snprintf(pragmas, sizeof(pragmas), "PRAGMA cache_size = -%d; PRAGMA query_only = 1; BEGIN",
+             VIEW_CACHE_KIB);
+    what = "begin a read";
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "SELECT seq FROM state_cycle WHERE one = 1", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    int64_t seen = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (seen != seq) {
+        log_msg(TALLY_LOG_ERR,
+                "state %s: the read for the snapshot of cycle %lld sees cycle %lld; is another "
+                "program writing the state? This snapshot has no history",
+                path, (long long)seq, (long long)seen);
+        sqlite3_close_v2(db);
+        return NULL;
+    }
+    return db;
+fail:
+    log_msg(TALLY_LOG_ERR,
+            "state %s: cannot %s for the snapshot of cycle %lld: %s; this snapshot has no "
+            "history (exporters that list everything fail this time); check the file's owner "
+            "and the disk",
+            path, what, (long long)seq, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    return NULL;
+}
+
+static void live_add(snap_ref *r)
+{
+    pthread_mutex_lock(&live_mu);
+    r->next_live = live;
+    live = r;
+    pthread_mutex_unlock(&live_mu);
+}
+
+snap_ref *snap_ref_find(const tally_snapshot *snap)
+{
+    pthread_mutex_lock(&live_mu);
+    snap_ref *r = live;
+    while (r != NULL && &r->s != snap)
+        r = r->next_live;
+    if (r != NULL)
+        atomic_fetch_add(&r->refs, 1);
+    pthread_mutex_unlock(&live_mu);
+    return r;
+}
+
+snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
 {
     snap_ref *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     atomic_init(&r->refs, 1);
+    live_add(r);
+    /* First, while nothing has written since the commit. */
+    r->view = view_open(state_path(a->state), seq);
     /* The counters move from the cycle into the snapshot. */
     r->counters = a->counters;
     r->n_counters = a->n_counters;
@@ -109,10 +199,15 @@ snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec)
 
     tally_day today;
     clock_day_of(now, &today);
+    memcpy(r->today, today.date, TALLY_DATE_LEN);
     tally_snapshot *s = &r->s;
+    s->seq = seq;
+    s->changed_after = seq - 1;
+    snprintf(s->state_id, sizeof(s->state_id), "%s", state_id(a->state));
     struct tally_host *c = a->collector;
     if (c != NULL) {
-        if (collector_stats(c, now, &r->stats) != 0) {
+        r->collector = c;
+        if (collector_stats(c, now, s->changed_after, &r->stats) != 0) {
             log_msg(TALLY_LOG_ERR, "%s: no statistics this cycle (see above)", c->who);
             memset(&r->stats, 0, sizeof(r->stats));
         }
@@ -124,11 +219,29 @@ snap_ref *snap_build(agent *a, int64_t now, int32_t now_nsec)
         s->today = r->stats.today;
         s->combined = r->stats.combined;
     }
-    char since[TALLY_DATE_LEN];
-    counter_days_since(&r->stats, &today, since);
-    if (state_counter_days(a->state, since, &r->counter_days, &r->n_counter_days) != 0) {
+    oldest_kept_of(&r->stats, &today, s->oldest_kept);
+    /* changed_after 0, a state's first cycle: every row, as the
+     * collector's stats and history read 0, also those an older release
+     * wrote (seq 0). Once per state. */
+    counter_days_filter changed = {.changed_after = s->changed_after > 0 ? s->changed_after : -1,
+                                   .up_to = seq,
+                                   .from = s->oldest_kept,
+                                   .to = r->today};
+    if (counter_days_all(state_db(a->state), &changed, TALLY_STATS_MAX_CHANGED, &r->counter_days,
+                         &r->n_counter_days) != 0) {
         snap_ref_put(r);
         return NULL;
+    }
+    /* More changed than a snapshot carries (the collector said so, or the
+     * counter days are too many): neither list, and changed_after = seq
+     * says so; exporters page through the changes from history. */
+    if (r->stats.more_changed || r->n_counter_days > TALLY_STATS_MAX_CHANGED) {
+        s->changed_after = seq;
+        s->user_days = NULL;
+        s->n_user_days = 0;
+        counter_days_free(r->counter_days, r->n_counter_days);
+        r->counter_days = NULL;
+        r->n_counter_days = 0;
     }
     if (state_rejected_get(a->state, &s->rejected_rows) != 0)
         s->rejected_rows = 0;
@@ -151,12 +264,26 @@ void snap_ref_get(snap_ref *r)
 
 void snap_ref_put(snap_ref *r)
 {
-    if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
+    if (r == NULL)
         return;
+    pthread_mutex_lock(&live_mu);
+    int last = atomic_fetch_sub(&r->refs, 1) == 1;
+    if (last) {
+        snap_ref **p = &live;
+        while (*p != r)
+            p = &(*p)->next_live;
+        *p = r->next_live;
+    }
+    pthread_mutex_unlock(&live_mu);
+    if (!last)
+        return;
+    /* close_v2: a history read an exporter left open keeps the connection
+     * until it is finalized, instead of failing the close. */
+    sqlite3_close_v2(r->view);
     for (size_t i = 0; i < r->n_counters; i++)
         free((char *)r->counters[i].name);
     free(r->counters);
-    state_counter_days_free(r->counter_days, r->n_counter_days);
+    counter_days_free(r->counter_days, r->n_counter_days);
     free(r->stats.days);
     if (r->stats.n_user_days > 0)
         free((char *)r->stats.user_days[0].user_id);

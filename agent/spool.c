@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 /* The cycle holds the write lock while its sources collect; a push waits
@@ -42,6 +41,9 @@ static const char *const spool_steps[] = {
     "CREATE TABLE IF NOT EXISTS spool (instance TEXT NOT NULL, seq INTEGER NOT NULL,"
     "  created INTEGER NOT NULL, meta TEXT NOT NULL, bytes INTEGER NOT NULL,"
     "  payload BLOB NOT NULL, PRIMARY KEY (instance, seq));",
+    /* Issue 12: each exporter instance's marks (what it last delivered). */
+    "CREATE TABLE export_marks (instance TEXT NOT NULL, name TEXT NOT NULL,"
+    "  value TEXT NOT NULL, PRIMARY KEY (instance, name)) WITHOUT ROWID;",
 };
 _Static_assert(sizeof(spool_steps) / sizeof(spool_steps[0]) == SPOOL_SCHEMA_VERSION,
                "one step per spool schema version");
@@ -135,16 +137,8 @@ static int query_int(spool *s, sqlite3_stmt *st, int64_t dflt, int64_t *out)
 /* The instance's row, made with a fresh random id on its first push. */
 static int ensure_instance(spool *s, const char *instance)
 {
-    unsigned char raw[16];
-    char uid[2 * sizeof(raw) + 1];
-    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-        /* Still unique enough per host: time and address. */
-        uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)s;
-        memcpy(raw, &t, sizeof(t));
-        memcpy(raw + sizeof(t), &t, sizeof(t));
-    }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(uid + 2 * i, 3, "%02x", raw[i]);
+    char uid[STATE_ID_LEN];
+    state_random_id(uid);
     sqlite3_stmt *st = prepare(s,
                                "INSERT OR IGNORE INTO spool_instances (instance, uid, next_seq) "
                                "VALUES (?1, ?2, 1)",
@@ -235,14 +229,35 @@ static int push_locked(spool *s, const char *instance, const void *data, size_t 
     return run(s, st);
 }
 
-int spool_push(spool *s, const char *instance, const char *who, const void *data, size_t len,
-               const char *meta, int mode, int64_t max_bytes, int64_t *seq, int64_t *overflowed)
+/* Inside a transaction: set the instance's mark. */
+static int mark_put_locked(spool *s, const char *instance, const char *name, const char *value)
+{
+    sqlite3_stmt *st =
+        prepare(s,
+                "INSERT INTO export_marks (instance, name, value) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT (instance, name) DO UPDATE SET value = excluded.value",
+                instance);
+    if (st != NULL) {
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    }
+    return run(s, st);
+}
+
+int spool_push_marked(spool *s, const char *instance, const char *who, const void *data, size_t len,
+                      const char *meta, int mode, int64_t max_bytes, const char *mark_name,
+                      const char *mark_value, int64_t *seq, int64_t *overflowed)
 {
     int64_t seq_local = 0, over_local = 0;
     pthread_mutex_lock(&s->mu);
     int rc = exec(s, "BEGIN IMMEDIATE");
     if (rc == 0) {
         rc = push_locked(s, instance, data, len, meta, mode, max_bytes, &seq_local, &over_local);
+        /* A payload too large for max_bytes is not kept (and counted):
+         * then the mark, which would say it was, is not set either. */
+        if (rc == 0 && mark_name != NULL &&
+            mark_put_locked(s, instance, mark_name, mark_value) != 0)
+            rc = -1;
         if (rc >= 0 && exec(s, "COMMIT") != 0)
             rc = -1;
         if (rc < 0) {
@@ -256,8 +271,52 @@ int spool_push(spool *s, const char *instance, const char *who, const void *data
     if (overflowed != NULL)
         *overflowed = over_local;
     if (rc < 0)
-        log_msg(TALLY_LOG_ERR, "%s: could not spool a payload of %zu bytes in %s (see above)", who,
-                len, s->path);
+        log_msg(TALLY_LOG_ERR, "%s: could not spool a payload of %zu bytes%s in %s (see above)",
+                who, len, mark_name != NULL ? " with its mark" : "", s->path);
+    return rc == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
+}
+
+int spool_push(spool *s, const char *instance, const char *who, const void *data, size_t len,
+               const char *meta, int mode, int64_t max_bytes, int64_t *seq, int64_t *overflowed)
+{
+    return spool_push_marked(s, instance, who, data, len, meta, mode, max_bytes, NULL, NULL, seq,
+                             overflowed);
+}
+
+int spool_mark_get(spool *s, const char *instance, const char *name, char **value)
+{
+    *value = NULL;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st =
+        prepare(s, "SELECT value FROM export_marks WHERE instance = ?1 AND name = ?2", instance);
+    int ret = TALLY_HOST_ERR;
+    if (st != NULL) {
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            ret = (*value = strdup((const char *)sqlite3_column_text(st, 0))) != NULL
+                      ? TALLY_HOST_OK
+                      : TALLY_HOST_ERR;
+        else if (rc == SQLITE_DONE)
+            ret = TALLY_HOST_ENOENT;
+        else
+            log_msg(TALLY_LOG_ERR, "spool %s: reading mark '%s' of %s: %s", s->path, name, instance,
+                    sqlite3_errmsg(s->db));
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return ret;
+}
+
+int spool_mark_put(spool *s, const char *instance, const char *who, const char *name,
+                   const char *value)
+{
+    pthread_mutex_lock(&s->mu);
+    int rc = mark_put_locked(s, instance, name, value);
+    pthread_mutex_unlock(&s->mu);
+    if (rc != 0)
+        log_msg(TALLY_LOG_ERR, "%s: could not keep mark '%s' in %s (see above)", who, name,
+                s->path);
     return rc == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
@@ -396,4 +455,42 @@ int host_spool_stats(tally_host *h, tally_spool_stats *out)
     if (s == NULL || out == NULL)
         return TALLY_HOST_EINVAL;
     return spool_stats(s, h->instance, out);
+}
+
+/* A mark's name and value: short text, as plugin.h promises. */
+static int mark_ok(const char *name, const char *value)
+{
+    return name != NULL && name[0] != '\0' && strlen(name) <= SPOOL_MARK_NAME_MAX &&
+           (value == NULL || strlen(value) <= SPOOL_MARK_VALUE_MAX);
+}
+
+int host_mark_get(tally_host *h, const char *name, char **value)
+{
+    spool *s = host_spool(h);
+    if (value != NULL)
+        *value = NULL;
+    if (s == NULL || value == NULL || !mark_ok(name, NULL))
+        return TALLY_HOST_EINVAL;
+    return spool_mark_get(s, h->instance, name, value);
+}
+
+int host_mark_put(tally_host *h, const char *name, const char *value)
+{
+    spool *s = host_spool(h);
+    if (s == NULL || value == NULL || !mark_ok(name, value))
+        return TALLY_HOST_EINVAL;
+    return spool_mark_put(s, h->instance, h->who, name, value);
+}
+
+int host_spool_push_marked(tally_host *h, const void *data, size_t len, const char *meta, int mode,
+                           int64_t max_bytes, const char *mark_name, const char *mark_value,
+                           int64_t *seq, int64_t *overflowed)
+{
+    spool *s = host_spool(h);
+    if (s == NULL || (data == NULL && len > 0) || mark_value == NULL ||
+        !mark_ok(mark_name, mark_value) ||
+        (mode != TALLY_SPOOL_QUEUE && mode != TALLY_SPOOL_REPLACE))
+        return TALLY_HOST_EINVAL;
+    return spool_push_marked(s, h->instance, h->who, data, len, meta, mode, max_bytes, mark_name,
+                             mark_value, seq, overflowed);
 }

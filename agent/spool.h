@@ -1,13 +1,16 @@
 /*
- * spool.h — exporters' spools: per-instance queues of payloads that could
- * not be delivered yet, kept in the state database (state_dir/tally.db) so
- * they survive restarts. Exporters call them from their own threads while
- * the cycle holds its transaction on the main connection, so the spool has
- * a connection of its own (WAL lets readers and one writer share the file;
- * a busy timeout waits out the cycle's commit) behind one mutex.
+ * spool.h — exporters' spools and marks: per-instance queues of payloads
+ * that could not be delivered yet, and per-instance named marks (what an
+ * exporter last delivered), kept in the state database
+ * (state_dir/tally.db) so they survive restarts; a payload and a mark can
+ * be written in one transaction. Exporters call them from their own
+ * threads while the cycle holds its transaction on the main connection,
+ * so the spool has a connection of its own (WAL lets readers and one
+ * writer share the file; a busy timeout waits out the cycle's commit)
+ * behind one mutex.
  *
- * Its tables are its own (spool, spool_instances), migrated under the
- * owner name "spool" by its own versioned steps (lib/migrate).
+ * Its tables are its own (spool, spool_instances, export_marks), migrated
+ * under the owner name "spool" by its own versioned steps (lib/migrate).
  */
 #ifndef TALLY_AGENT_SPOOL_H
 #define TALLY_AGENT_SPOOL_H
@@ -22,7 +25,11 @@ typedef struct spool spool;
 /* The spool's tables: owner name in schema_versions, and the version this
  * release brings them to. */
 #define SPOOL_OWNER "spool"
-#define SPOOL_SCHEMA_VERSION 1
+#define SPOOL_SCHEMA_VERSION 2
+
+/* A mark's name and value at most (bytes): marks are short. */
+#define SPOOL_MARK_NAME_MAX 255
+#define SPOOL_MARK_VALUE_MAX 4096
 
 /* Open state_dir/tally.db (state_open made it) a second time for the
  * spools. 0, or -1 (logged). */
@@ -37,6 +44,18 @@ int spool_push(spool *s, const char *instance, const char *who, const void *data
 int spool_peek(spool *s, const char *instance, tally_spool_item *out);
 int spool_drop(spool *s, const char *instance, int64_t seq, int outcome);
 int spool_stats(spool *s, const char *instance, tally_spool_stats *out);
+/* spool_push and the mark (mark_name, mark_value) in one transaction:
+ * both or neither. A payload larger than max_bytes is counted as
+ * overflowed and not kept, and then the mark is not set either:
+ * TALLY_HOST_ERR with *overflowed 1. mark_name NULL: spool_push. */
+int spool_push_marked(spool *s, const char *instance, const char *who, const void *data, size_t len,
+                      const char *meta, int mode, int64_t max_bytes, const char *mark_name,
+                      const char *mark_value, int64_t *seq, int64_t *overflowed);
+/* The instance's mark `name`: get gives a malloc'd copy (TALLY_HOST_OK)
+ * or TALLY_HOST_ENOENT; put is one durable transaction. */
+int spool_mark_get(spool *s, const char *instance, const char *name, char **value);
+int spool_mark_put(spool *s, const char *instance, const char *who, const char *name,
+                   const char *value);
 
 /* The same, as tally_host_api members (host.c lists them). */
 int host_spool_push(tally_host *h, const void *data, size_t len, const char *meta, int mode,
@@ -44,5 +63,10 @@ int host_spool_push(tally_host *h, const void *data, size_t len, const char *met
 int host_spool_peek(tally_host *h, tally_spool_item *out);
 int host_spool_drop(tally_host *h, int64_t seq, int outcome);
 int host_spool_stats(tally_host *h, tally_spool_stats *out);
+int host_mark_get(tally_host *h, const char *name, char **value);
+int host_mark_put(tally_host *h, const char *name, const char *value);
+int host_spool_push_marked(tally_host *h, const void *data, size_t len, const char *meta, int mode,
+                           int64_t max_bytes, const char *mark_name, const char *mark_value,
+                           int64_t *seq, int64_t *overflowed);
 
 #endif

@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct state {
     sqlite3 *db;
     char path[4096];
+    char id[STATE_ID_LEN];
 };
 
 /* The agent's tables, one step per schema version (step N: N-1 to N).
@@ -29,6 +32,15 @@ static const char *const agent_steps[STATE_SCHEMA_VERSION] = {
     "  value TEXT NOT NULL, PRIMARY KEY (instance, key)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS counter_days (date TEXT NOT NULL, name TEXT NOT NULL,"
     "  value INTEGER NOT NULL, PRIMARY KEY (date, name)) WITHOUT ROWID;",
+    /* Issue 12: cycles that cost what changed. state_cycle has one row:
+     * the state's id and the last committed cycle's seq; each daily
+     * counter total carries the seq of the cycle that last changed it
+     * (0 for those a release before this one wrote: a state's first
+     * cycle, changed_after 0, and whoever lists everything read them). */
+    "CREATE TABLE state_cycle (one INTEGER PRIMARY KEY CHECK (one = 1),"
+    "  state_id TEXT NOT NULL, seq INTEGER NOT NULL);"
+    "ALTER TABLE counter_days ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX counter_days_by_seq ON counter_days (seq);",
 };
 
 static int exec(state *s, const char *sql)
@@ -173,6 +185,57 @@ int state_migrate(sqlite3 *db, const char *owner, const char *const *steps, int 
     return 0;
 }
 
+void state_random_id(char out[STATE_ID_LEN])
+{
+    unsigned char raw[(STATE_ID_LEN - 1) / 2];
+    if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+        /* No entropy yet (early boot): still unique enough on one host,
+         * time, clock and address. */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        uint64_t a = (uint64_t)t.tv_sec ^ ((uint64_t)(uintptr_t)out << 20);
+        uint64_t b = (uint64_t)t.tv_nsec ^ (uint64_t)getpid() << 32;
+        memcpy(raw, &a, sizeof(a));
+        memcpy(raw + sizeof(a), &b, sizeof(b));
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+static sqlite3_stmt *prepare(state *s, const char *sql);
+static int step_done(state *s, sqlite3_stmt *st);
+
+/* The state's id, made once: a state made anew (another state_dir, or the
+ * file moved away) counts its cycles under another id, so an exporter's
+ * mark of the old one is never taken for this one's. */
+static int load_identity(state *s)
+{
+    char fresh[STATE_ID_LEN];
+    state_random_id(fresh);
+    sqlite3_stmt *st = prepare(s, "INSERT INTO state_cycle (one, state_id, seq) VALUES (1, ?1, 0) "
+                                  "ON CONFLICT (one) DO NOTHING");
+    if (st == NULL)
+        return -1;
+    sqlite3_bind_text(st, 1, fresh, -1, SQLITE_STATIC);
+    if (step_done(s, st) != 0 ||
+        (st = prepare(s, "SELECT state_id FROM state_cycle WHERE one = 1")) == NULL)
+        return -1;
+    int rc = sqlite3_step(st);
+    const unsigned char *id = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (id == NULL || strlen((const char *)id) != STATE_ID_LEN - 1 ||
+        strspn((const char *)id, "0123456789abcdef") != STATE_ID_LEN - 1) {
+        log_msg(TALLY_LOG_ERR,
+                "state %s: its id in state_cycle is missing or not 32 hex digits; move the "
+                "database away to start afresh",
+                s->path);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    memcpy(s->id, id, STATE_ID_LEN);
+    sqlite3_finalize(st);
+    return 0;
+}
+
 int state_open(const char *state_dir, state **out)
 {
     *out = NULL;
@@ -196,12 +259,23 @@ int state_open(const char *state_dir, state **out)
      * large the state grows (SQLite's default allows about 2 MiB). */
     if (exec(s, "PRAGMA journal_mode = WAL") != 0 || exec(s, "PRAGMA synchronous = FULL") != 0 ||
         exec(s, "PRAGMA cache_size = -1024") != 0 ||
-        state_migrate(s->db, STATE_OWNER, agent_steps, STATE_SCHEMA_VERSION) != 0) {
+        state_migrate(s->db, STATE_OWNER, agent_steps, STATE_SCHEMA_VERSION) != 0 ||
+        load_identity(s) != 0) {
         state_close(s);
         return -1;
     }
     *out = s;
     return 0;
+}
+
+const char *state_path(const state *s)
+{
+    return s->path;
+}
+
+const char *state_id(const state *s)
+{
+    return s->id;
 }
 
 void state_close(state *s)
@@ -325,59 +399,54 @@ void *state_db(state *s)
     return s->db;
 }
 
-int state_counter_day_add(state *s, const char *date, const char *name, int64_t value)
+/* The first row's first column of st (finalized) as an integer. */
+static int query_int(state *s, sqlite3_stmt *st, int64_t *out)
 {
-    sqlite3_stmt *st = prepare(s, "INSERT INTO counter_days (date, name, value) "
-                                  "VALUES (?1, ?2, ?3) ON CONFLICT (date, name) "
-                                  "DO UPDATE SET value = value + excluded.value");
+    if (st == NULL)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        log_msg(TALLY_LOG_ERR, "state %s: %s: %s", s->path, sqlite3_sql(st),
+                rc == SQLITE_DONE ? "no row" : sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int state_seq_next(state *s, int64_t *seq)
+{
+    if (step_done(s, prepare(s, "UPDATE state_cycle SET seq = seq + 1 WHERE one = 1")) != 0)
+        return -1;
+    return state_seq_committed(s, seq);
+}
+
+int state_seq_committed(state *s, int64_t *seq)
+{
+    return query_int(s, prepare(s, "SELECT seq FROM state_cycle WHERE one = 1"), seq);
+}
+
+int state_counter_day_add(state *s, const char *date, const char *name, int64_t value, int64_t seq)
+{
+    sqlite3_stmt *st =
+        prepare(s, "INSERT INTO counter_days (date, name, value, seq) "
+                   "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (date, name) "
+                   "DO UPDATE SET value = value + excluded.value, seq = excluded.seq");
     if (st == NULL)
         return -1;
     sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, value);
+    sqlite3_bind_int64(st, 4, seq);
     return step_done(s, st);
 }
 
-int state_counter_days(state *s, const char *since, tally_counter_day **out, size_t *n)
+int state_counter_days_close(state *s, const char *date, int64_t seq)
 {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = prepare(s, "SELECT date, name, value FROM counter_days "
-                                  "WHERE date >= ?1 ORDER BY date, name");
+    sqlite3_stmt *st = prepare(s, "UPDATE counter_days SET seq = ?2 WHERE date = ?1 AND seq <> ?2");
     if (st == NULL)
         return -1;
-    sqlite3_bind_text(st, 1, since ? since : "", -1, SQLITE_STATIC);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            tally_counter_day *grown = realloc(*out, cap * sizeof(**out));
-            if (grown == NULL)
-                break;
-            *out = grown;
-        }
-        tally_counter_day *d = &(*out)[*n];
-        snprintf(d->date, sizeof(d->date), "%s", (const char *)sqlite3_column_text(st, 0));
-        d->name = strdup((const char *)sqlite3_column_text(st, 1));
-        d->value = sqlite3_column_int64(st, 2);
-        if (d->name == NULL)
-            break;
-        (*n)++;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        state_counter_days_free(*out, *n);
-        *out = NULL;
-        *n = 0;
-        return -1;
-    }
-    return 0;
-}
-
-void state_counter_days_free(tally_counter_day *days, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free((char *)days[i].name);
-    free(days);
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seq);
+    return step_done(s, st);
 }

@@ -1,11 +1,12 @@
 /*
  * state.h — tallyd's durable state: one SQLite database (WAL) at
  * state_dir/tally.db, mode 0600. It holds each plugin instance's key/value
- * state (checkpoints) and the daily counter totals; the spool (spool.h)
- * and the collector keep their own tables beside them. Each of these
- * owners migrates its tables by its own versioned steps (lib/migrate).
- * A cycle's writes go in ONE transaction (state_begin .. state_commit),
- * so a crash loses nothing committed and repeats nothing.
+ * state (checkpoints), the daily counter totals, and the state's identity
+ * (a random id) with the seq of the last committed cycle; the spool
+ * (spool.h) and the collector keep their own tables beside them. Each of
+ * these owners migrates its tables by its own versioned steps
+ * (lib/migrate). A cycle's writes go in ONE transaction (state_begin ..
+ * state_commit), so a crash loses nothing committed and repeats nothing.
  */
 #ifndef TALLY_AGENT_STATE_H
 #define TALLY_AGENT_STATE_H
@@ -18,7 +19,10 @@
 /* The agent's tables: owner name in schema_versions, and the version
  * this release brings them to. */
 #define STATE_OWNER "agent"
-#define STATE_SCHEMA_VERSION 1
+#define STATE_SCHEMA_VERSION 2
+
+/* A state's id: 32 hex digits and the NUL (tally_snapshot.state_id). */
+#define STATE_ID_LEN 33
 
 typedef struct state state;
 struct sqlite3;
@@ -38,10 +42,25 @@ int state_peek(const char *state_dir, const char *where, struct sqlite3 **db);
 int state_migrate(struct sqlite3 *db, const char *owner, const char *const *steps, int version);
 int state_check_owner(struct sqlite3 *db, const char *owner, int version);
 
-/* Open (creating if needed) state_dir/tally.db. Logs why on failure:
- * missing or unwritable directory, foreign or newer database. */
+/* Open (creating if needed) state_dir/tally.db, giving a new state its
+ * random id. Logs why on failure: missing or unwritable directory,
+ * foreign or newer database. */
 int state_open(const char *state_dir, state **out);
 void state_close(state *s);
+
+/* The database file, and the state's id (fixed when it was made). */
+const char *state_path(const state *s);
+const char *state_id(const state *s);
+
+/* 16 random bytes as 32 lowercase hex digits: ids that must not repeat
+ * across states and spools. */
+void state_random_id(char out[STATE_ID_LEN]);
+
+/* Each committed cycle's number: next, in the cycle's transaction, takes
+ * the last committed seq + 1 (so a cycle rolled back leaves no trace of
+ * its number); committed reads the last committed one (0: none yet). */
+int state_seq_next(state *s, int64_t *seq);
+int state_seq_committed(state *s, int64_t *seq);
 
 int state_begin(state *s);
 int state_commit(state *s);
@@ -69,12 +88,11 @@ int state_rejected_get(state *s, int64_t *n);
 /* The open database, for collectors' own tables (plugin ABI state_db). */
 void *state_db(state *s);
 
-/* Add value to the total of (date, name). */
-int state_counter_day_add(state *s, const char *date, const char *name, int64_t value);
-
-/* Daily counter totals from `since` (a date, or NULL for all) on, sorted by
- * date then name; free with state_counter_days_free. */
-int state_counter_days(state *s, const char *since, tally_counter_day **out, size_t *n);
-void state_counter_days_free(tally_counter_day *days, size_t n);
+/* Add value to the total of (date, name), stamping the row with seq, the
+ * cycle that changed it (counter_days.h reads by it). */
+int state_counter_day_add(state *s, const char *date, const char *name, int64_t value, int64_t seq);
+/* The day `date` has closed in cycle seq: its totals enter the listed
+ * days now, so they count as changed by that cycle. */
+int state_counter_days_close(state *s, const char *date, int64_t seq);
 
 #endif

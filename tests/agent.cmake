@@ -29,7 +29,7 @@ tally_test_plugin(test_plugin_no_descriptor nodesc no_descriptor plugins/no_desc
 tally_test_plugin(test_plugin_dup_name dup shm_dup plugins/dup_name.c)
 # Descriptors the loader refuses (a missing callback, a layout that is not
 # this agent's) or, from a later plugin.h, accepts: one build each.
-foreach(m CONSUME EXPORT COLLECT STOP)
+foreach(m CONSUME EXPORT COLLECT STOP HISTORY)
   string(TOLOWER ${m} lower)
   tally_test_plugin(test_plugin_missing_${lower} missing no_${lower} plugins/missing.c)
   target_compile_definitions(test_plugin_missing_${lower} PRIVATE MISSING_${m})
@@ -82,3 +82,13 @@ set_tests_properties(config_error PROPERTIES LABELS "agent" TIMEOUT 120)
 # The files tallyd creates, writes or locks, against planted symlinks,
 # FIFOs and a second agent; --once's exit status.
 tally_agent_script(agent_files agent_files_test.sh 300)
+
+# Issue 12 in the agent's core: seq, state_id, the changed rows a snapshot
+# carries, and the host's history, with an in-process source and collector.
+add_executable(test_history test_history.c)
+target_link_libraries(test_history PRIVATE tallyd_core PkgConfig::CMOCKA)
+add_test(NAME test_history COMMAND test_history)
+set_tests_properties(test_history PROPERTIES LABELS "agent;concurrent" TIMEOUT 120)
+
+# Each committed cycle's seq and the state's id, through the real tallyd.
+tally_agent_script(cycle_seq cycle_seq_test.sh 120)

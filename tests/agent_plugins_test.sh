@@ -60,7 +60,7 @@ config uses_shm 'shm "c" { region = "'"$work"'/region" }\n'
 plugin_dir abi abi/abi_mismatch.so
 run -c "$work/plain.conf" -t --plugin-dir "$work/abi"
 expect abi_refused_names_versions_and_file 0 \
-    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 3: rebuild the plugin against this tallyd's plugin.h; not loaded"
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 4: rebuild the plugin against this tallyd's plugin.h; not loaded"
 # The refusal is logged, not fatal: a config that does not use it is fine.
 expect abi_other_plugins_still_load 0 "$work/plain.conf: config OK (0 plugin instances)"
 
@@ -78,7 +78,7 @@ expect_not abi_not_listed_name "abi_mismatch ("
 printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$work/abi" >"$work/abi_by_conf.conf"
 run -c "$work/abi_by_conf.conf" -t
 expect abi_refused_via_conf_plugin_dir 0 \
-    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 3"
+    "plugin $work/abi/abi_mismatch.so: ABI version 999, but this tallyd speaks ABI version 4"
 
 # ---- a plugin without a callback the agent would call ----------------------
 # Refused at load, naming the file, the plugin and the callback; a config
@@ -100,6 +100,7 @@ missing_case no_consume collector collector.consume
 missing_case no_export exporter exporter.export_snapshot
 missing_case no_collect source source.collect
 missing_case no_stop source stop
+missing_case no_history collector collector.history_open
 
 # ---- a descriptor whose layout is not this agent's -----------------------
 plugin_dir layout layout/layout_confuse.so layout/layout_small.so layout/layout_future.so
@@ -109,7 +110,7 @@ expect layout_confuse_refused 0 \
 expect layout_confuse_what_to_do 0 \
     "the layouts they share differ; rebuild the plugin against this tallyd's SDK and libconfuse; not loaded"
 expect layout_small_refused 0 \
-    "plugin $work/layout/layout_small.so: descriptor of 16 bytes, less than ABI 3's"
+    "plugin $work/layout/layout_small.so: descriptor of 16 bytes, less than ABI 4's"
 # A descriptor from a later plugin.h (members appended) loads and runs.
 config uses_future 'layout_future "x" { value = 2 }\n'
 run -c "$work/uses_future.conf" -t --plugin-dir "$work/layout"

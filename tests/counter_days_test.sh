@@ -32,11 +32,13 @@ plugin_dir = "$PLUGINS"
 $2
 file "summary" { path = "$d/summary.json"  format = "json" }
 EOF
-    # A first cycle makes the database; the totals go in between.
+    # A first cycle makes the database; the totals go in between, as a
+    # source would emit them in the second cycle (stamped with its seq).
     "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >"$d/log" 2>&1 || { cat "$d/log"; return; }
-    sqlite3 "$d/state/tally.db" "INSERT INTO counter_days VALUES
-        ('2025-10-17', 'n', 1), ('2025-10-18', 'n', 2), ('2025-10-19', 'n', 2),
-        ('2026-11-18', 'n', 3), ('2026-11-19', 'n', 4), ('2026-11-21', 'n', 5)"
+    sqlite3 "$d/state/tally.db" "INSERT INTO counter_days (date, name, value, seq)
+        SELECT column1, 'n', column2, (SELECT seq + 1 FROM state_cycle) FROM (VALUES
+        ('2025-10-17', 1), ('2025-10-18', 2), ('2025-10-19', 2),
+        ('2026-11-18', 3), ('2026-11-19', 4), ('2026-11-21', 5))"
     "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >>"$d/log" 2>&1 || { cat "$d/log"; return; }
     python3 -c 'import json, sys; print(" ".join(x["date"] for x in json.load(open(sys.argv[1]))["counter_days"]))' \
         "$d/summary.json"

@@ -30,7 +30,7 @@ check() {
 rows() {
     sqlite3 "$1" <<'EOF'
 SELECT 'plugin_state', * FROM plugin_state WHERE NOT (instance = 'tallyd' AND key = 'last_day') ORDER BY 2, 3;
-SELECT 'counter_days', * FROM counter_days ORDER BY 2, 3;
+SELECT 'counter_days', date, name, value FROM counter_days ORDER BY 2, 3;
 SELECT 'spool_instances', * FROM spool_instances ORDER BY 2;
 SELECT 'spool', instance, seq, created, meta, bytes, hex(payload) FROM spool ORDER BY 2, 3;
 SELECT 'daily_days', * FROM daily_days ORDER BY 2;
@@ -79,7 +79,7 @@ if diff -u "$d/before" "$d/after" >"$d/diff"; then
 else
     fail old_rows_survive "rows changed" "$(cat "$d/diff")"
 fi
-check old_versions_recorded "2 agent=1 daily=2 spool=1" "$(versions "$d/state/tally.db")"
+check old_versions_recorded "2 agent=2 daily=2 spool=2" "$(versions "$d/state/tally.db")"
 check old_migration_logged "3" "$(grep -c "migrated from version 0 to " "$d/log1")"
 check old_days_in_summary "[('2026-11-20', 406), ('2026-11-21', 405)]" \
     "$(json "$d" "[(x['date'], x['total_requests']) for x in d['days']]")"
@@ -96,7 +96,7 @@ status=0
 "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >"$d/log2" 2>&1 || status=$?
 check again_exit_0 0 "$status"
 check again_nothing_migrated 0 "$(grep -c "migrated" "$d/log2")"
-check again_versions "2 agent=1 daily=2 spool=1" "$(versions "$d/state/tally.db")"
+check again_versions "2 agent=2 daily=2 spool=2" "$(versions "$d/state/tally.db")"
 rows "$d/state/tally.db" >"$d/after2"
 if diff -u "$d/before" "$d/after2" >"$d/diff2"; then pass again_rows_same; else fail again_rows_same "$(cat "$d/diff2")"; fi
 
@@ -107,7 +107,7 @@ conf "$d"
 status=0
 "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >"$d/log" 2>&1 || status=$?
 check new_exit_0 0 "$status"
-check new_versions "2 agent=1 daily=2 spool=1" "$(versions "$d/state/tally.db")"
+check new_versions "2 agent=2 daily=2 spool=2" "$(versions "$d/state/tally.db")"
 
 # ---- the collector's tables from a newer release ------------------------------
 d="$work/newer"
@@ -127,7 +127,7 @@ if grep -qF -- "$want" "$d/log"; then pass newer_daily_message; else fail newer_
 rows "$d/state/tally.db" >"$d/after"
 sqlite3 "$d/state/tally.db" "SELECT value FROM plugin_state WHERE key = 'last_day'" >>"$d/after"
 if diff -u "$d/before" "$d/after" >"$d/diff"; then pass newer_daily_untouched; else fail newer_daily_untouched "$(cat "$d/diff")"; fi
-check newer_daily_version_kept "2 agent=1 daily=5 spool=1" "$(versions "$d/state/tally.db")"
+check newer_daily_version_kept "2 agent=2 daily=5 spool=2" "$(versions "$d/state/tally.db")"
 if [[ ! -e $d/summary.json ]]; then pass newer_daily_no_export; else fail newer_daily_no_export "a summary was written"; fi
 
 totals

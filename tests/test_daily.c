@@ -2,11 +2,8 @@
  * test_daily.c — the daily collector (daily.so) driven directly: records
  * in, flush or discard, statistics out, against a real SQLite database,
  * through the mock host (tests/mock_host.h) like every plugin test. The expected values are worked
- * out by hand from DESIGN.md's rules in the comments beside them. Issue 12's
- * part is at the end: the seq each user-day carries, the statistics of what
- * changed, and the history pages read on another connection.
+ * out by hand from DESIGN.md's rules in the comments beside them.
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -42,9 +39,7 @@ static int64_t ns_of(const char *iso)
     return s * 1000000000 + nanos;
 }
 
-/* The collector started on db (the fixture closes it), a state the test
- * made or an empty one. */
-static fixture *start_on(const char *zone, const char *now, int keep_days, sqlite3 *db)
+static fixture *start(const char *zone, const char *now, int keep_days)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
@@ -54,7 +49,7 @@ static fixture *start_on(const char *zone, const char *now, int keep_days, sqlit
     mock_host_set_now(f->h, ns_of(now) / 1000000000);
     f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
     assert_non_null(f->p);
-    f->db = db;
+    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
     mock_host_set_state_db(f->h, f->db);
     char body[64];
     snprintf(body, sizeof(body), "keep_days = %d", keep_days);
@@ -62,13 +57,6 @@ static fixture *start_on(const char *zone, const char *now, int keep_days, sqlit
         fail_msg("starting daily failed: %s", mock_host_parse_error());
     f->ctx = f->in.ctx;
     return f;
-}
-
-static fixture *start(const char *zone, const char *now, int keep_days)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    return start_on(zone, now, keep_days, db);
 }
 
 /* Log lines at error level or worse: a test expects none. */
@@ -100,11 +88,17 @@ static void finish(fixture *f)
     free(f);
 }
 
-static void stats(fixture *f)
+/* The statistics with the users' days changed after `after` (0: all). */
+static void stats_after(fixture *f, int64_t after)
 {
     free_stats(f);
-    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), 0, &f->st),
+    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), after, &f->st),
                      TALLY_HOST_OK);
+}
+
+static void stats(fixture *f)
+{
+    stats_after(f, 0);
 }
 
 static tally_str str(const char *s)
@@ -518,6 +512,19 @@ static void assert_same_stats(const tally_stats *a, const tally_stats *b)
     assert_string_equal(a->oldest_kept, b->oldest_kept);
 }
 
+/* The rows of a table. */
+static int64_t count_rows(fixture *f, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* One cycle's start as the agent runs it: in a transaction of its own
  * (the mock host has none), committed or rolled back. */
 static void cycle(fixture *f, const char *today, bool commit)
@@ -539,8 +546,11 @@ static void test_prune_backlog_in_batches(void **state)
     fixture *full = start("UTC", "2026-11-22T03:00:00Z", 2);
     feed_backlog(f);
     feed_backlog(full);
+    /* More than a snapshot carries: the statistics say so, and list none. */
     stats(f);
-    assert_int_equal(f->st.n_user_days, BACKLOG + 6);
+    assert_int_equal(f->st.more_changed, 1);
+    assert_int_equal(f->st.n_user_days, 0);
+    assert_int_equal(count_rows(f, "daily_user_days"), BACKLOG + 6);
     mock_host_stop(&f->in);
     if (mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 2") != 0)
         fail_msg("restarting daily failed: %s", mock_host_parse_error());
@@ -705,761 +715,289 @@ static void test_many_distinct_models(void **state)
     finish(f);
 }
 
-/* ---- Issue 12: what changed, and history ---- */
+/* ---- issue 12: what changed, and history pages ---- */
 
-/* The statistics with the user-days changed after k (0: all of them). */
-static void stats_after(fixture *f, int64_t k)
+/* "date user total" of every user-day in f->st, joined with ';'. */
+static void listed(const tally_user_day_stats *u, size_t n, char *out, size_t cap)
 {
-    free_stats(f);
-    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), k, &f->st),
-                     TALLY_HOST_OK);
-}
-
-/* The user-days listed, as "date/user date/user ...". */
-static const char *listed(const tally_user_day_stats *u, size_t n)
-{
-    static char buf[16384];
-    buf[0] = '\0';
+    out[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        size_t at = strlen(buf);
-        snprintf(buf + at, sizeof(buf) - at, "%s%s/%s", i ? " " : "", u[i].date, u[i].user_id);
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s %s %lld;", u[i].date, u[i].user_id,
+                 (long long)u[i].total_requests);
     }
-    return buf;
 }
 
-/* The seq a user-day carries in the state; -1 if there is no such row. */
-static int64_t seq_of(fixture *f, const char *date, const char *user)
+static void assert_listed(fixture *f, int64_t after, const char *want)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT seq FROM daily_user_days WHERE date = ?1 AND "
-                                        "user_id = ?2",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, user, (int)strlen(user), SQLITE_STATIC);
-    int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return seq;
+    char got[4096];
+    stats_after(f, after);
+    assert_int_equal(f->st.more_changed, 0);
+    listed(f->st.user_days, f->st.n_user_days, got, sizeof(got));
+    assert_string_equal(got, want);
 }
 
-/* Cycle seq begins on business day `today` (an instant in it), as the
- * agent begins one: its number first, then the collector's cycle_begin. */
-static void begin_seq(fixture *f, int64_t seq, const char *today)
+/* A closed day's row carries the seq of the cycle that changed it; today's
+ * rows never count as changed; a late row changes only its own row. */
+static void test_changed_user_days(void **state)
 {
-    mock_host_set_cycle_seq(f->h, seq);
-    cycle(f, today, true);
-}
-
-/* The business day that contains `at` ended, in cycle seq; the clock
- * moves to `now`. */
-static void roll(fixture *f, int64_t seq, const char *at, const char *now)
-{
-    tally_day ended;
-    mock_host_set_cycle_seq(f->h, seq);
-    mock_host_set_now(f->h, ns_of(now) / 1000000000);
-    assert_int_equal(mock_host_api()->day_of(f->h, ns_of(at) / 1000000000, &ended), 0);
-    exec(f, "BEGIN");
-    assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_OK);
-    exec(f, "COMMIT");
-}
-
-static tally_record at_user(const char *day, const char *user)
-{
-    char at[32];
-    snprintf(at, sizeof(at), "%sT10:00:00Z", day);
-    return usage(at, user, "m", 200, NULL, 1, 1);
-}
-
-/* A late row for a closed day takes the cycle's seq; rows of today and
- * later keep 0, so no changed_after ever lists them. */
-static void test_seq_stamps_closed_days(void **state)
-{
+    (void)state;
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-    begin_seq(f, 1, "2026-11-22T03:00:00Z");
-    tally_record r1[] = {at_user("2026-11-20", "a"), at_user("2026-11-20", "b"),
-                         at_user("2026-11-22", "a"), at_user("2026-11-23", "c")};
-    feed(f, r1, 4);
-    assert_int_equal(seq_of(f, "2026-11-20", "a"), 1);
-    assert_int_equal(seq_of(f, "2026-11-20", "b"), 1);
-    assert_int_equal(seq_of(f, "2026-11-22", "a"), 0);
-    assert_int_equal(seq_of(f, "2026-11-23", "c"), 0);
-    stats_after(f, 0);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days),
-                        "2026-11-20/a 2026-11-20/b");
-    stats_after(f, 1);
-    assert_int_equal(f->st.n_user_days, 0);
-
-    begin_seq(f, 2, "2026-11-22T03:00:00Z");
-    tally_record r2[] = {at_user("2026-11-20", "b"), at_user("2026-11-22", "a"),
-                         at_user("2026-11-22", "d")};
-    feed(f, r2, 3);
-    assert_int_equal(seq_of(f, "2026-11-20", "a"), 1);
-    assert_int_equal(seq_of(f, "2026-11-20", "b"), 2);
-    assert_int_equal(seq_of(f, "2026-11-22", "a"), 0);
-    assert_int_equal(seq_of(f, "2026-11-22", "d"), 0);
-    stats_after(f, 1);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-11-20/b");
-    assert_int_equal(f->st.user_days[0].total_requests, 2);
-    assert_int_equal(f->st.n_days, 2); /* the days are all there, whatever changed */
-    assert_int_equal(f->st.today.total_requests, 4); /* the 23rd's row counts today */
-    stats_after(f, 2);
-    assert_int_equal(f->st.n_user_days, 0);
-    stats_after(f, 0);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days),
-                        "2026-11-20/a 2026-11-20/b");
-    finish(f);
-}
-
-/* Before any cycle_begin in a run (a --recompute has none), today is the
- * business clock's; once a cycle began, its today decides. */
-static void test_seq_today_before_and_after_cycle_begin(void **state)
-{
-    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-    mock_host_set_cycle_seq(f->h, 7);
-    tally_record r[] = {at_user("2026-11-21", "a"), at_user("2026-11-22", "a")};
-    feed(f, r, 2);
-    assert_int_equal(seq_of(f, "2026-11-21", "a"), 7);
-    assert_int_equal(seq_of(f, "2026-11-22", "a"), 0);
-    /* The clock is already past midnight, but the cycle began on the 22nd. */
-    begin_seq(f, 8, "2026-11-22T23:00:00Z");
-    mock_host_set_now(f->h, ns_of("2026-11-23T00:30:00Z") / 1000000000);
-    feed(f, r + 1, 1);
-    assert_int_equal(seq_of(f, "2026-11-22", "a"), 0);
-    finish(f);
-}
-
-/* A day's rollover stamps every user-day of it with the cycle's seq: the
- * day enters the lists. A day still ahead keeps 0 until its own. */
-static void test_seq_rollover_stamps_the_ended_day(void **state)
-{
-    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-    begin_seq(f, 1, "2026-11-22T03:00:00Z");
-    tally_record r[] = {at_user("2026-11-21", "a"), at_user("2026-11-22", "a"),
-                        at_user("2026-11-22", "b"), at_user("2026-11-23", "c")};
-    feed(f, r, 4);
-    begin_seq(f, 2, "2026-11-22T03:00:00Z");
-    feed(f, r + 1, 1);
-    roll(f, 3, "2026-11-22T10:00:00Z", "2026-11-23T03:00:00Z");
-    begin_seq(f, 3, "2026-11-23T03:00:00Z");
-    assert_int_equal(seq_of(f, "2026-11-21", "a"), 1);
-    assert_int_equal(seq_of(f, "2026-11-22", "a"), 3);
-    assert_int_equal(seq_of(f, "2026-11-22", "b"), 3);
-    assert_int_equal(seq_of(f, "2026-11-23", "c"), 0);
-    stats_after(f, 2);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days),
-                        "2026-11-22/a 2026-11-22/b");
-    assert_int_equal(f->st.user_days[0].total_requests, 2);
-    stats_after(f, 0);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days),
-                        "2026-11-21/a 2026-11-22/a 2026-11-22/b");
-    /* Rows of the day under way, fed after its rollover... */
-    feed(f, r + 3, 1);
-    assert_int_equal(seq_of(f, "2026-11-23", "c"), 0);
-    roll(f, 4, "2026-11-23T10:00:00Z", "2026-11-24T03:00:00Z");
-    begin_seq(f, 4, "2026-11-24T03:00:00Z");
-    stats_after(f, 3);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-11-23/c");
-    assert_int_equal(f->st.user_days[0].total_requests, 2);
-    finish(f);
-}
-
-/* --recompute forgets days and the sources emit them again: the rows
- * re-emitted for a closed day are stamped, the others are gone; days
- * outside the range keep their seq. The recompute runs in a run of its
- * own (a restart), without a cycle_begin. */
-static void test_seq_recompute_restamps(void **state)
-{
-    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-    begin_seq(f, 1, "2026-11-22T03:00:00Z");
-    tally_record r[] = {at_user("2026-11-19", "a"), at_user("2026-11-20", "a"),
-                        at_user("2026-11-20", "b")};
-    feed(f, r, 3);
-    mock_host_stop(&f->in);
-    if (mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400") != 0)
-        fail_msg("restarting daily failed: %s", mock_host_parse_error());
-    f->ctx = f->in.ctx;
     mock_host_set_cycle_seq(f->h, 5);
-    assert_int_equal(f->p->collector.recompute_begin(f->ctx,
-                                                     ns_of("2026-11-20T00:00:00Z") / 1000000000,
-                                                     ns_of("2026-11-21T00:00:00Z") / 1000000000),
-                     TALLY_HOST_OK);
-    feed(f, r + 1, 1);
-    assert_int_equal(seq_of(f, "2026-11-19", "a"), 1);
-    assert_int_equal(seq_of(f, "2026-11-20", "a"), 5);
-    assert_int_equal(seq_of(f, "2026-11-20", "b"), -1);
-    stats_after(f, 4);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-11-20/a");
-    stats_after(f, 0);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-11-19/a 2026-11-20/a");
-    finish(f);
-}
-
-/* Rows that keep_days prunes leave the state; they are listed by no
- * changed_after, and pruning stamps nothing. */
-static void test_seq_pruned_rows_gone(void **state)
-{
-    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 2);
-    begin_seq(f, 1, "2026-11-22T03:00:00Z");
-    tally_record r[] = {at_user("2026-11-18", "a"), at_user("2026-11-19", "a"),
-                        at_user("2026-11-20", "a"), at_user("2026-11-21", "a")};
+    tally_record r[] = {
+        usage("2026-11-20T10:00:00Z", "a", "m", 200, NULL, 1, 0),
+        usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0),
+        usage("2026-11-21T11:00:00Z", "b", "m", 200, NULL, 1, 0),
+        usage("2026-11-22T01:00:00Z", "a", "m", 200, NULL, 1, 0), /* today */
+    };
     feed(f, r, 4);
-    begin_seq(f, 2, "2026-11-22T03:00:00Z"); /* prunes the days before the 20th */
-    assert_int_equal(rows(f, "daily_user_days", NULL), 2);
-    assert_int_equal(seq_of(f, "2026-11-18", "a"), -1);
-    assert_int_equal(seq_of(f, "2026-11-20", "a"), 1);
-    stats_after(f, 0);
-    assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-11-20/a 2026-11-21/a");
-    stats_after(f, 1);
+    assert_listed(f, 0, "2026-11-20 a 1;2026-11-21 a 1;2026-11-21 b 1;");
+    assert_listed(f, 4, "2026-11-20 a 1;2026-11-21 a 1;2026-11-21 b 1;");
+    assert_listed(f, 5, "");
+    /* Cycle 6: a row of today only: nothing listed changed. */
+    mock_host_set_cycle_seq(f->h, 6);
+    tally_record t = usage("2026-11-22T02:00:00Z", "b", "m", 200, NULL, 1, 0);
+    feed(f, &t, 1);
+    assert_listed(f, 5, "");
+    /* Cycle 7: a late row for 11-20's user a. */
+    mock_host_set_cycle_seq(f->h, 7);
+    tally_record late = usage("2026-11-20T12:00:00Z", "a", "m", 200, NULL, 1, 0);
+    feed(f, &late, 1);
+    assert_listed(f, 6, "2026-11-20 a 2;");
+    assert_listed(f, 5, "2026-11-20 a 2;");
+    assert_listed(f, 4, "2026-11-20 a 2;2026-11-21 a 1;2026-11-21 b 1;");
+    /* The days and the totals stay whole whatever the seq. */
+    stats_after(f, 7);
     assert_int_equal(f->st.n_user_days, 0);
+    assert_int_equal(f->st.n_days, 2);
+    assert_int_equal(f->st.summary.all_time_requests, 4);
+    assert_int_equal(f->st.today.total_requests, 2);
     finish(f);
 }
 
-/* A state made by several cycles, with a model of what each user-day's
- * seq must be: days 2026-11-10..22 (the 22nd is today), users u0..u9,
- * ten rows a cycle spread over them by two strides. */
-enum { MODEL_DAYS = 13, MODEL_USERS = 10, MODEL_CYCLES = 8 };
-static int64_t model[MODEL_DAYS][MODEL_USERS];
-
-static void model_date(int day, char out[TALLY_DATE_LEN])
+/* When today closes, its rows enter the lists with the rollover's seq. */
+static void test_rollover_stamps_the_day(void **state)
 {
-    snprintf(out, TALLY_DATE_LEN, "2026-11-%02u", (unsigned)(10 + day) % 100u);
+    (void)state;
+    fixture *f = start("UTC", "2026-11-21T03:00:00Z", 400);
+    mock_host_set_cycle_seq(f->h, 3);
+    tally_record r[] = {
+        usage("2026-11-21T01:00:00Z", "a", "m", 200, NULL, 1, 0),
+        usage("2026-11-21T02:00:00Z", "b", "m", 200, NULL, 1, 0),
+        usage("2026-11-22T02:00:00Z", "c", "m", 200, NULL, 1, 0), /* tomorrow */
+    };
+    feed(f, r, 3);
+    assert_listed(f, 0, "");
+    /* Midnight: cycle 4 closes 11-21. */
+    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
+    mock_host_set_cycle_seq(f->h, 4);
+    tally_day ended;
+    assert_int_equal(
+        mock_host_api()->day_of(f->h, ns_of("2026-11-21T10:00:00Z") / 1000000000, &ended), 0);
+    assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_OK);
+    assert_listed(f, 3, "2026-11-21 a 1;2026-11-21 b 1;");
+    assert_listed(f, 4, "");
+    finish(f);
 }
 
-static void build_model(fixture *f)
+/* More changed than a snapshot carries: none listed, and more_changed. */
+static void test_too_many_changed(void **state)
 {
-    memset(model, 0, sizeof(model));
-    static char users[MODEL_USERS][4];
-    for (int u = 0; u < MODEL_USERS; u++)
-        snprintf(users[u], sizeof(users[u]), "u%d", u);
-    for (int c = 1; c <= MODEL_CYCLES; c++) {
-        begin_seq(f, c, "2026-11-22T03:00:00Z");
-        tally_record r[MODEL_USERS];
-        for (int i = 0; i < MODEL_USERS; i++) {
-            int day = (c * 7 + i * 3) % MODEL_DAYS, u = (c * 5 + i * 7) % MODEL_USERS;
-            char date[TALLY_DATE_LEN];
-            model_date(day, date);
-            r[i] = at_user(date, users[u]);
-            r[i].u.usage.input_tokens = c * 100 + i;
-            if (day < MODEL_DAYS - 1)
-                model[day][u] = c;
-        }
-        feed(f, r, MODEL_USERS);
-    }
-}
-
-/* What the model says changed after k, as listed() writes it. */
-static const char *model_after(int64_t k)
-{
-    static char buf[16384];
-    buf[0] = '\0';
-    for (int day = 0; day < MODEL_DAYS - 1; day++)
-        for (int u = 0; u < MODEL_USERS; u++)
-            if (model[day][u] > k) {
-                char date[TALLY_DATE_LEN];
-                model_date(day, date);
-                size_t at = strlen(buf);
-                snprintf(buf + at, sizeof(buf) - at, "%s%s/u%d", at ? " " : "", date, u);
-            }
-    return buf;
-}
-
-static bool same_user_day(const tally_user_day_stats *x, const tally_user_day_stats *y)
-{
-    return strcmp(x->date, y->date) == 0 && x->day_start_utc == y->day_start_utc &&
-           strcmp(x->user_id, y->user_id) == 0 && x->total_requests == y->total_requests &&
-           x->success_requests == y->success_requests && x->error_requests == y->error_requests &&
-           x->input_tokens == y->input_tokens && x->output_tokens == y->output_tokens &&
-           x->cache_creation_tokens == y->cache_creation_tokens &&
-           x->cache_read_tokens == y->cache_read_tokens && x->total_cost == y->total_cost;
-}
-
-/* A copy of the statistics' user-days (ids included), to compare later
- * reads with. */
-typedef struct saved_rows {
-    tally_user_day_stats *rows;
-    size_t n;
-} saved_rows;
-
-static saved_rows save_rows(const tally_stats *st)
-{
-    saved_rows s = {calloc(st->n_user_days + 1, sizeof(*s.rows)), st->n_user_days};
-    assert_non_null(s.rows);
-    for (size_t i = 0; i < s.n; i++) {
-        s.rows[i] = st->user_days[i];
-        s.rows[i].user_id = strdup(st->user_days[i].user_id);
-    }
-    return s;
-}
-
-static void free_rows(saved_rows *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free((char *)s->rows[i].user_id);
-    free(s->rows);
-}
-
-/* changed_after k lists exactly the rows the model says changed after k,
- * with the sums the full list has; 0 is the full list, every row of the
- * listed days read straight from the table. */
-static void test_stats_changed_after(void **state)
-{
+    (void)state;
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-    build_model(f);
-    stats_after(f, 0);
-    saved_rows all = save_rows(&f->st);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT date, user_id, total FROM daily_user_days WHERE "
-                                        "date < '2026-11-22' ORDER BY date, user_id",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    size_t n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        assert_true(n < all.n);
-        assert_string_equal((const char *)sqlite3_column_text(st, 0), all.rows[n].date);
-        assert_string_equal((const char *)sqlite3_column_blob(st, 1), all.rows[n].user_id);
-        assert_int_equal(sqlite3_column_int64(st, 2), all.rows[n].total_requests);
-        n++;
-    }
-    sqlite3_finalize(st);
-    assert_int_equal(n, all.n);
-    assert_string_equal(listed(all.rows, all.n), model_after(0));
-    for (int64_t k = 1; k <= MODEL_CYCLES; k++) {
-        stats_after(f, k);
-        assert_string_equal(listed(f->st.user_days, f->st.n_user_days), model_after(k));
-        for (size_t i = 0, j = 0; i < f->st.n_user_days; i++, j++) {
-            const tally_user_day_stats *u = &f->st.user_days[i];
-            while (j < all.n && (strcmp(all.rows[j].date, u->date) != 0 ||
-                                 strcmp(all.rows[j].user_id, u->user_id) != 0))
-                j++;
-            assert_true(j < all.n);
-            assert_true(same_user_day(&f->st.user_days[i], &all.rows[j]));
-        }
-    }
-    free_rows(&all);
-    finish(f);
-}
-
-/* What the statements run on a connection cost: SQLite's virtual machine
- * steps (a measure of work that does not depend on the machine's speed),
- * and their text with the values bound, to ask SQLite for their plans. */
-typedef struct trace {
-    int64_t vm_steps;
-    char *sql[32];
-    size_t n_sql;
-} trace;
-
-static int on_profile(unsigned type, void *arg, void *p, void *x)
-{
-    trace *t = arg;
-    sqlite3_stmt *st = p;
-    t->vm_steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
-    if (t->n_sql < sizeof(t->sql) / sizeof(t->sql[0])) {
-        char *sql = sqlite3_expanded_sql(st);
-        t->sql[t->n_sql++] = sql ? strdup(sql) : NULL;
-        sqlite3_free(sql);
-    }
-    return 0;
-}
-
-static void trace_start(fixture *f, trace *t)
-{
-    memset(t, 0, sizeof(*t));
-    assert_int_equal(sqlite3_trace_v2(f->db, SQLITE_TRACE_PROFILE, on_profile, t), SQLITE_OK);
-}
-
-/* Stop tracing; true if the plan of some traced statement reads every
- * row of daily_user_days (or of one of its date ranges without a key),
- * and *seq_index whether one used the seq index. */
-static bool trace_stop(fixture *f, trace *t, bool *seq_index)
-{
-    sqlite3_trace_v2(f->db, 0, NULL, NULL);
-    bool scans = false;
-    *seq_index = false;
-    for (size_t i = 0; i < t->n_sql; i++) {
-        assert_non_null(t->sql[i]);
-        char *q;
-        assert_true(asprintf(&q, "EXPLAIN QUERY PLAN %s", t->sql[i]) > 0);
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(f->db, q, -1, &st, NULL) == SQLITE_OK) {
-            while (sqlite3_step(st) == SQLITE_ROW) {
-                const char *d = (const char *)sqlite3_column_text(st, 3);
-                if (strstr(d, "daily_user_days_seq") != NULL)
-                    *seq_index = true;
-                else if ((strncmp(d, "SCAN", 4) == 0 || strstr(d, "(date>? AND date<?)")) &&
-                         (strstr(d, "daily_user_days") || strstr(d, " u ") ||
-                          strcmp(d, "SCAN u") == 0))
-                    scans = true;
-            }
-            sqlite3_finalize(st);
-        }
-        free(q);
-        free(t->sql[i]);
-    }
-    return scans;
-}
-
-/* days x users_a_day user-days, one flush a day, in cycle 1 (all closed,
- * stamped 1): a year of them ends on 2026-11-21. */
-static void feed_year(fixture *f, int days, int users)
-{
-    begin_seq(f, 1, "2026-11-22T03:00:00Z");
-    tally_record *r = calloc((size_t)users, sizeof(*r));
-    char(*ids)[16] = calloc((size_t)users, 16);
+    size_t n = TALLY_STATS_MAX_CHANGED + 1;
+    tally_record *r = calloc(n, sizeof(*r));
+    char(*ids)[16] = calloc(n, sizeof(*ids));
     assert_non_null(r);
     assert_non_null(ids);
-    for (int i = 0; i < users; i++)
-        snprintf(ids[i], 16, "user-%04d", i);
-    civil_date today;
-    assert_int_equal(civil_parse_date("2026-11-22", 10, &today), 0);
-    for (int day = days; day >= 1; day--) {
-        char date[CIVIL_DATE_LEN];
-        civil_format_date(civil_date_from_days(civil_days_from_date(today) - day), date);
-        for (int i = 0; i < users; i++)
-            r[i] = at_user(date, ids[i]);
-        feed(f, r, (size_t)users);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "u%06zu", i);
+        r[i] = usage("2026-11-21T10:00:00Z", ids[i], "m", 200, NULL, 1, 0);
     }
+    feed(f, r, n);
+    stats_after(f, 0);
+    assert_int_equal(f->st.more_changed, 1);
+    assert_int_equal(f->st.n_user_days, 0);
+    assert_int_equal(f->st.summary.all_time_requests, (int64_t)n);
+    /* One fewer changed (a late row for one user in cycle 2) fits. */
+    mock_host_set_cycle_seq(f->h, 2);
+    feed(f, r, 1);
+    assert_listed(f, 1, "2026-11-21 u000000 2;");
     free(ids);
     free(r);
+    finish(f);
 }
 
-/* The statistics cost what they list, not what the state keeps: with a
- * year kept, nothing changed or one late row, the same work (SQLite's
- * steps) for 100 or 300 users a day, and no plan reads the user-days of
- * the listed days. */
-static void test_stats_cost_follows_changes(void **state)
-{
-    enum { DAYS = 365 };
-    const int users[2] = {100, 300};
-    int64_t quiet[2], late[2];
-    for (int v = 0; v < 2; v++) {
-        fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-        feed_year(f, DAYS, users[v]);
-        begin_seq(f, 2, "2026-11-22T03:00:00Z"); /* nothing new */
-        trace t;
-        bool seq_index;
-        trace_start(f, &t);
-        stats_after(f, 1);
-        quiet[v] = t.vm_steps;
-        assert_false(trace_stop(f, &t, &seq_index));
-        assert_true(seq_index);
-        assert_int_equal(f->st.n_days, DAYS);
-        assert_int_equal(f->st.n_user_days, 0);
-        assert_int_equal(f->st.summary.all_time_requests, (int64_t)DAYS * users[v]);
-
-        begin_seq(f, 3, "2026-11-22T03:00:00Z");
-        tally_record r = at_user("2026-06-01", "user-0007");
-        feed(f, &r, 1);
-        trace_start(f, &t);
-        stats_after(f, 2);
-        late[v] = t.vm_steps;
-        assert_false(trace_stop(f, &t, &seq_index));
-        assert_true(seq_index);
-        assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-06-01/user-0007");
-        assert_int_equal(f->st.user_days[0].total_requests, 2);
-        finish(f);
-    }
-    assert_int_equal(quiet[0], quiet[1]);
-    assert_int_equal(late[0], late[1]);
-}
-
-/* Read q through the collector's history on db and compare it with
- * want[0..n): NULL when equal, every page full but the last, else what
- * differed. No cmocka assert: exporter threads call it too. */
-static const char *history_differs(const fixture *f, sqlite3 *db, const tally_history_query *q,
-                                   const tally_user_day_stats *want, size_t n)
+/* Every page of a history read, joined as `listed` does. */
+static void history_text(fixture *f, sqlite3 *db, const tally_history_query *q, char *out,
+                         size_t cap, size_t *pages)
 {
     void *it;
-    if (f->p->collector.history_open(f->ctx, db, q, &it) != TALLY_HOST_OK)
-        return "history_open failed";
-    const size_t page_rows = q->page_rows ? q->page_rows : 1000;
-    size_t at = 0;
-    bool short_page = false;
-    const char *why = NULL;
-    for (int ends = 0; why == NULL && ends < 2;) {
+    assert_int_equal(f->p->collector.history_open(f->ctx, db, q, &it), TALLY_HOST_OK);
+    out[0] = '\0';
+    *pages = 0;
+    for (;;) {
         tally_history_page page;
-        if (f->p->collector.history_next(it, &page) != TALLY_HOST_OK)
-            why = "history_next failed";
-        else if (page.n_counter_days != 0)
-            why = "counter days in a page of user-days";
-        else if (page.n_user_days == 0)
-            ends++; /* the end, and it stays the end */
-        else if (ends > 0 || short_page)
-            why = "rows after a short page or the end";
-        else if (page.n_user_days > page_rows)
-            why = "a page larger than page_rows";
-        short_page = page.n_user_days < page_rows;
-        for (size_t i = 0; why == NULL && i < page.n_user_days; i++, at++)
-            if (at >= n || !same_user_day(&page.user_days[i], &want[at]))
-                why = "a row differs from the statistics' (or is one too many)";
+        assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+        if (page.n_user_days == 0)
+            break;
+        assert_true(page.n_user_days <= (q->page_rows ? q->page_rows : 1000));
+        (*pages)++;
+        size_t len = strlen(out);
+        listed(page.user_days, page.n_user_days, out + len, cap - len);
     }
-    if (why == NULL && at != n)
-        why = "fewer rows than the statistics list";
+    /* The end stays the end. */
+    tally_history_page page;
+    assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+    assert_int_equal(page.n_user_days, 0);
     f->p->collector.history_close(it);
-    return why;
 }
 
-static tally_history_query user_days_query(const char *from, const char *to, int64_t changed_after,
-                                           const char *key, size_t page_rows)
+static tally_history_query query(int64_t after, const char *from, const char *to, size_t rows)
 {
     tally_history_query q = {.struct_size = sizeof(q),
                              .table = TALLY_HISTORY_USER_DAYS,
-                             .changed_after = changed_after,
-                             .key = key,
-                             .page_rows = page_rows};
+                             .changed_after = after,
+                             .page_rows = rows};
     snprintf(q.from_date, sizeof(q.from_date), "%s", from);
     snprintf(q.to_date, sizeof(q.to_date), "%s", to);
     return q;
 }
 
-/* The rows of s that a key and dates select, as a history read gives them. */
-static saved_rows select_rows(const saved_rows *s, const char *key, const char *from,
-                              const char *to)
-{
-    saved_rows out = {calloc(s->n + 1, sizeof(*out.rows)), 0};
-    assert_non_null(out.rows);
-    for (size_t i = 0; i < s->n; i++)
-        if ((key == NULL || strcmp(s->rows[i].user_id, key) == 0) &&
-            strcmp(s->rows[i].date, from) >= 0 && strcmp(s->rows[i].date, to) < 0)
-            out.rows[out.n++] = s->rows[i];
-    return out;
-}
-
-/* History pages, of any size, are the statistics' user-days in order:
- * all of them (changed_after 0) or those changed after k; a key and
- * dates select from them. Every plan reads what it selects: the seq
- * index for changed rows, one lookup a day for a key. */
+/* History pages hold what the statistics list, in order, whatever the
+ * page size; filters by dates, key and seq. */
 static void test_history_pages(void **state)
 {
+    (void)state;
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
-    build_model(f);
-    const size_t sizes[] = {1, 7, 1000};
-    for (int64_t k = 0; k <= MODEL_CYCLES; k += 3) {
-        stats_after(f, k);
-        saved_rows want = save_rows(&f->st);
-        assert_string_equal(listed(want.rows, want.n), model_after(k));
-        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-            tally_history_query q = user_days_query("2026-11-10", "2026-11-22", k, NULL, sizes[s]);
-            assert_null(history_differs(f, f->db, &q, want.rows, want.n));
-        }
-        const char *keys[] = {"u3", "u0", NULL};
-        const char *ranges[][2] = {{"2026-11-12", "2026-11-15"}, {"2026-11-10", "2026-11-22"},
-                                   {"2026-11-21", "2026-11-22"}, {"2026-11-15", "2026-11-15"}};
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            for (size_t j = 0; j < sizeof(ranges) / sizeof(ranges[0]); j++) {
-                saved_rows sel = select_rows(&want, keys[i], ranges[j][0], ranges[j][1]);
-                tally_history_query q =
-                    user_days_query(ranges[j][0], ranges[j][1], k, keys[i], 2);
-                assert_null(history_differs(f, f->db, &q, sel.rows, sel.n));
-                free(sel.rows);
-            }
-        free_rows(&want);
+    static const char *const users[] = {"z", "a", "m", "b", "y", "c", "x"};
+    tally_record r[21];
+    for (int i = 0; i < 21; i++)
+        r[i] = usage(i < 7 ? "2026-11-19T10:00:00Z" : i < 14 ? "2026-11-20T10:00:00Z"
+                                                             : "2026-11-21T10:00:00Z",
+                     users[i % 7], "m", 200, NULL, 1, 0);
+    feed(f, r, 21);
+    mock_host_set_cycle_seq(f->h, 2);
+    feed(f, &r[10], 1); /* 2026-11-20 b, late */
+    stats_after(f, 0);
+    char want[4096], got[4096];
+    listed(f->st.user_days, f->st.n_user_days, want, sizeof(want));
+    assert_int_equal(f->st.n_user_days, 21);
+    size_t sizes[] = {1, 7, 1000, 0}, pages;
+    for (size_t k = 0; k < 4; k++) {
+        tally_history_query q = query(0, "2026-11-19", "2026-11-22", sizes[k]);
+        history_text(f, f->db, &q, got, sizeof(got), &pages);
+        assert_string_equal(got, want);
+        size_t per = sizes[k] ? sizes[k] : 1000;
+        assert_int_equal(pages, (21 + per - 1) / per);
     }
-    /* A key nobody has, and a user id that is a prefix of others. */
-    tally_history_query q = user_days_query("2026-11-10", "2026-11-22", 0, "nobody", 0);
-    assert_null(history_differs(f, f->db, &q, NULL, 0));
-    q = user_days_query("2026-11-10", "2026-11-22", 0, "u", 0);
-    assert_null(history_differs(f, f->db, &q, NULL, 0));
-    /* The plans: changed rows of every user by the seq index; a key (with
-     * or without changed_after) one lookup a day, never a date range. */
-    trace t;
-    bool seq_index;
-    void *it;
-    const tally_history_query plans[] = {
-        user_days_query("2026-11-10", "2026-11-22", 4, NULL, 0),
-        user_days_query("2026-11-10", "2026-11-22", 4, "u3", 0),
-        user_days_query("2026-11-10", "2026-11-22", 0, "u3", 0),
-    };
-    for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
-        trace_start(f, &t);
-        assert_int_equal(f->p->collector.history_open(f->ctx, f->db, &plans[i], &it),
-                         TALLY_HOST_OK);
-        tally_history_page page;
-        do
-            assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
-        while (page.n_user_days > 0);
-        f->p->collector.history_close(it);
-        assert_false(trace_stop(f, &t, &seq_index));
-        assert_true(seq_index == (i == 0));
-    }
-    /* The collector serves the user-days only. */
+    tally_history_query q = query(0, "2026-11-20", "2026-11-21", 3);
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-20 a 1;2026-11-20 b 2;2026-11-20 c 1;2026-11-20 m 1;"
+                             "2026-11-20 x 1;2026-11-20 y 1;2026-11-20 z 1;");
+    q = query(0, "2026-11-19", "2026-11-22", 2);
+    q.key = "y";
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-19 y 1;2026-11-20 y 1;2026-11-21 y 1;");
+    q = query(1, "2026-11-19", "2026-11-22", 2);
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-20 b 2;");
+    q = query(2, "2026-11-19", "2026-11-22", 2);
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "");
+    /* Only the users' days are the collector's to serve. */
     q.table = TALLY_HISTORY_COUNTER_DAYS;
+    void *it = NULL;
     assert_int_equal(f->p->collector.history_open(f->ctx, f->db, &q, &it), TALLY_HOST_EINVAL);
     assert_null(it);
     finish(f);
 }
 
-/* An exporter thread reading the history on the pinned connection. */
-typedef struct reader {
-    const fixture *f;
-    sqlite3 *db;
-    const saved_rows *want;
-    size_t page_rows;
-    const char *why;
-} reader;
-
-static void *read_in_thread(void *arg)
+/* A read on another connection inside a read transaction sees the state
+ * as it was when the transaction began, while the collector commits a
+ * later cycle on its own connection (what the agent's snapshots rely on). */
+static void test_history_read_is_pinned(void **state)
 {
-    reader *r = arg;
-    for (int i = 0; i < 20 && r->why == NULL; i++) {
-        tally_history_query q = user_days_query("2026-11-10", "2026-11-22", 0, NULL, r->page_rows);
-        r->why = history_differs(r->f, r->db, &q, r->want->rows, r->want->n);
-    }
-    return NULL;
-}
-
-/* The host reads history on a connection of its own, with a read
- * transaction pinned when the snapshot's cycle committed: a read started
- * there keeps seeing that state, page after page, while the collector's
- * connection commits another cycle, and so do reads from several
- * threads at once. */
-static void test_history_pinned_read(void **state)
-{
-    char dir[] = "/tmp/test_daily.XXXXXX", path[64];
+    (void)state;
+    char dir[] = "/tmp/tally-daily-pin.XXXXXX", path[256];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/tally.db", dir);
-    sqlite3 *db, *view;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
-    fixture *f = start_on("UTC", "2026-11-22T03:00:00Z", 400, db);
-    build_model(f);
-    stats_after(f, 0);
-    saved_rows before = save_rows(&f->st);
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->h = mock_host_new();
+    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
+    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
+    assert_non_null(f->p);
+    assert_int_equal(sqlite3_open(path, &f->db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+    mock_host_set_state_db(f->h, f->db);
+    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
+    f->ctx = f->in.ctx;
+    tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
+    assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    feed(f, &r, 1);
+    assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 
-    assert_int_equal(sqlite3_open_v2(path, &view, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                                     NULL),
+    sqlite3 *view;
+    assert_int_equal(sqlite3_open_v2(path, &view, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(view, "BEGIN; SELECT count(*) FROM daily_days", NULL, NULL, NULL),
                      SQLITE_OK);
-    assert_int_equal(sqlite3_exec(view,
-                                  "PRAGMA query_only = 1; BEGIN; "
-                                  "SELECT count(*) FROM daily_user_days",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    void *it;
-    tally_history_query q = user_days_query("2026-11-10", "2026-11-22", 0, NULL, 3);
-    assert_int_equal(f->p->collector.history_open(f->ctx, view, &q, &it), TALLY_HOST_OK);
-    tally_history_page page;
-    assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
-    assert_int_equal(page.n_user_days, 3);
-    size_t at = 0;
-    for (size_t i = 0; i < page.n_user_days; i++)
-        assert_true(same_user_day(&page.user_days[i], &before.rows[at++]));
-
-    /* Another cycle commits: late rows for every listed user-day's day,
-     * new users among them. */
-    exec(f, "BEGIN");
-    mock_host_set_cycle_seq(f->h, MODEL_CYCLES + 1);
-    tally_record late[] = {at_user("2026-11-10", "zz"), at_user("2026-11-11", "u0"),
-                           at_user("2026-11-21", "u9"), at_user("2026-11-21", "a")};
-    feed(f, late, 4);
-    exec(f, "COMMIT");
-    stats_after(f, MODEL_CYCLES);
-    assert_int_equal(f->st.n_user_days, 4);
-
-    do {
-        assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
-        for (size_t i = 0; i < page.n_user_days; i++) {
-            assert_true(at < before.n);
-            assert_true(same_user_day(&page.user_days[i], &before.rows[at++]));
-        }
-    } while (page.n_user_days > 0);
-    assert_int_equal(at, before.n);
-    f->p->collector.history_close(it);
-
-    enum { THREADS = 4 };
-    pthread_t tid[THREADS];
-    reader rd[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        rd[i] = (reader){f, view, &before, (size_t)(1 + 5 * i), NULL};
-        assert_int_equal(pthread_create(&tid[i], NULL, read_in_thread, &rd[i]), 0);
-    }
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(tid[i], NULL);
-        if (rd[i].why != NULL)
-            fail_msg("thread %d (page_rows %zu): %s", i, rd[i].page_rows, rd[i].why);
-    }
-    exec(f, "SELECT 1"); /* the collector's connection is not held up */
-    sqlite3_exec(view, "COMMIT", NULL, NULL, NULL);
+    mock_host_set_cycle_seq(f->h, 2);
+    tally_record more[] = {usage("2026-11-21T11:00:00Z", "a", "m", 200, NULL, 1, 0),
+                           usage("2026-11-21T11:00:00Z", "b", "m", 200, NULL, 1, 0)};
+    assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    feed(f, more, 2);
+    assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    char got[256];
+    size_t pages;
+    tally_history_query q = query(0, "2026-11-01", "2026-11-22", 10);
+    history_text(f, view, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-21 a 1;");
+    assert_int_equal(sqlite3_exec(view, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    history_text(f, view, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-21 a 2;2026-11-21 b 1;");
     sqlite3_close(view);
-
-    /* A read begun after the commit sees it. */
-    stats_after(f, 0);
-    saved_rows after = save_rows(&f->st);
-    /* zz and a are new; u0 on the 11th and u9 on the 21st if the model
-     * had no row for them. */
-    assert_int_equal(after.n, before.n + 2 + (model[1][0] == 0) + (model[11][9] == 0));
-    assert_null(history_differs(f, f->db, &q, after.rows, after.n));
-    free_rows(&after);
-    free_rows(&before);
     finish(f);
-    char wal[80], shm[80];
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    snprintf(shm, sizeof(shm), "%s-shm", path);
     unlink(path);
+    char wal[300];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
     unlink(wal);
-    unlink(shm);
+    snprintf(wal, sizeof(wal), "%s-shm", path);
+    unlink(wal);
     rmdir(dir);
 }
 
-/* A state the release before issue 12 made (tests/state_before_versions.sql:
- * unversioned, as the one before schema_versions; or with the collector's
- * tables at version 1): the collector migrates it to version 2, and its
- * rows, of seq 0, are listed with changed_after 0 and by no other. */
-static void test_migrate_old_state(void **state)
+/* A state of the previous version (schema 1, no seq): migrated, its rows
+ * are listed as every row (changed_after 0) and as changed by no cycle. */
+static void test_old_state_migrates(void **state)
 {
-    char *sql = NULL;
-    FILE *in = fopen(TALLY_TESTS_DIR "/state_before_versions.sql", "r");
-    assert_non_null(in);
-    size_t len = 0;
-    assert_true(getdelim(&sql, &len, '\0', in) > 0);
-    fclose(in);
-    for (int versioned = 0; versioned <= 1; versioned++) {
-        sqlite3 *db;
-        assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-        if (versioned)
-            assert_int_equal(sqlite3_exec(db,
-                                          "CREATE TABLE schema_versions (owner TEXT PRIMARY KEY,"
-                                          " version INTEGER NOT NULL) WITHOUT ROWID;"
-                                          "INSERT INTO schema_versions VALUES ('agent', 1), "
-                                          "('daily', 1), ('spool', 1);"
-                                          "PRAGMA user_version = 2",
-                                          NULL, NULL, NULL),
-                             SQLITE_OK);
-        fixture *f = start_on("Asia/Shanghai", "2026-11-22T03:00:00Z", 400, db);
-        assert_non_null(mock_host_log_find(f->h, "migrated from version"));
-        sqlite3_stmt *st;
-        assert_int_equal(sqlite3_prepare_v2(db,
-                                            "SELECT (SELECT version FROM schema_versions WHERE "
-                                            "owner = 'daily'), (SELECT count(*) FROM "
-                                            "sqlite_master WHERE name = 'daily_user_days_seq')",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 2);
-        assert_int_equal(sqlite3_column_int(st, 1), 1);
-        sqlite3_finalize(st);
-        assert_int_equal(seq_of(f, "2026-11-20", "u1"), 0);
-        stats_after(f, 0);
-        assert_string_equal(listed(f->st.user_days, f->st.n_user_days),
-                            "2026-11-20/u1 2026-11-21/u2");
-        assert_int_equal(f->st.user_days[0].total_requests, 400);
-        assert_int_equal(f->st.user_days[1].total_requests, 405);
-        assert_int_equal(f->st.user_days[1].day_start_utc, 1795190400);
-        tally_history_query q = user_days_query("2026-11-01", "2026-11-22", 0, NULL, 1);
-        assert_null(history_differs(f, db, &q, f->st.user_days, f->st.n_user_days));
-        stats_after(f, 1);
-        assert_int_equal(f->st.n_user_days, 0);
-        /* A late row after the migration is stamped as any other. */
-        begin_seq(f, 2, "2026-11-22T03:00:00Z");
-        tally_record r = usage("2026-11-20T10:00:00Z", "u1", "m", 200, NULL, 1, 1);
-        feed(f, &r, 1);
-        stats_after(f, 1);
-        assert_string_equal(listed(f->st.user_days, f->st.n_user_days), "2026-11-20/u1");
-        assert_int_equal(f->st.user_days[0].total_requests, 401);
-        finish(f);
-    }
-    free(sql);
+    (void)state;
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->h = mock_host_new();
+    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
+    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
+    assert_non_null(f->p);
+    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
+    /* What the previous release made: version 1 of owner "daily". */
+    mock_host_set_state_db(f->h, f->db);
+    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
+    f->ctx = f->in.ctx;
+    tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
+    feed(f, &r, 1);
+    mock_host_stop(&f->in);
+    assert_int_equal(sqlite3_exec(f->db,
+                                  "DROP INDEX daily_user_days_seq;"
+                                  "ALTER TABLE daily_user_days DROP COLUMN seq;"
+                                  "UPDATE schema_versions SET version = 1 WHERE owner = 'daily'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
+    f->ctx = f->in.ctx;
+    assert_non_null(mock_host_log_find(f->h, "migrated from version 1 to 2"));
+    assert_listed(f, 0, "2026-11-21 a 1;");
+    assert_listed(f, 1, "");
+    finish(f);
 }
 
 int main(void)
@@ -1482,16 +1020,12 @@ int main(void)
         cmocka_unit_test(test_dst_25_hour_day),
         cmocka_unit_test(test_many_requests_flush_early),
         cmocka_unit_test(test_many_distinct_models),
-        cmocka_unit_test(test_seq_stamps_closed_days),
-        cmocka_unit_test(test_seq_today_before_and_after_cycle_begin),
-        cmocka_unit_test(test_seq_rollover_stamps_the_ended_day),
-        cmocka_unit_test(test_seq_recompute_restamps),
-        cmocka_unit_test(test_seq_pruned_rows_gone),
-        cmocka_unit_test(test_stats_changed_after),
-        cmocka_unit_test(test_stats_cost_follows_changes),
+        cmocka_unit_test(test_changed_user_days),
+        cmocka_unit_test(test_rollover_stamps_the_day),
+        cmocka_unit_test(test_too_many_changed),
         cmocka_unit_test(test_history_pages),
-        cmocka_unit_test(test_history_pinned_read),
-        cmocka_unit_test(test_migrate_old_state),
+        cmocka_unit_test(test_history_read_is_pinned),
+        cmocka_unit_test(test_old_state_migrates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,8 +3,11 @@
  * (agent/spool.c): order, keys that stay the same across a reopen and are
  * never given twice, replacing, the byte budget and its counts, payloads
  * that survive a restart, instances kept apart, and pushes from threads
- * while the cycle's transaction holds the write lock.
+ * while the cycle's transaction holds the write lock; marks that survive
+ * a restart, and a marked push that is both or neither.
  */
+#include "agent.h"
+#include "host.h"
 #include "spool.h"
 #include "state.h"
 
@@ -15,6 +18,7 @@
 
 #include <ftw.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +220,138 @@ static void test_threads_wait_for_the_cycle(void **unused)
     }
 }
 
+/* ---- marks ---- */
+
+/* An exporter instance's host, as the agent makes it. */
+static struct tally_host *exporter(const char *instance)
+{
+    static agent a;
+    static struct tally_host h;
+    a.spool = sp;
+    memset(&h, 0, sizeof(h));
+    h.agent = &a;
+    snprintf(h.instance, sizeof(h.instance), "%s", instance);
+    snprintf(h.who, sizeof(h.who), "test \"%s\"", instance);
+    return &h;
+}
+
+static void expect_mark(struct tally_host *h, const char *name, const char *want)
+{
+    char *got = (char *)1;
+    if (want == NULL) {
+        assert_int_equal(host_api.mark_get(h, name, &got), TALLY_HOST_ENOENT);
+        assert_null(got);
+        return;
+    }
+    assert_int_equal(host_api.mark_get(h, name, &got), TALLY_HOST_OK);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_marks_survive_a_restart(void **unused)
+{
+    struct tally_host *h = exporter("sql.dash");
+    expect_mark(h, "delivered", NULL);
+    assert_int_equal(host_api.mark_put(h, "delivered", "ab12:1"), TALLY_HOST_OK);
+    assert_int_equal(host_api.mark_put(h, "delivered", "ab12:2"), TALLY_HOST_OK);
+    assert_int_equal(host_api.mark_put(h, "other", ""), TALLY_HOST_OK);
+    expect_mark(h, "delivered", "ab12:2");
+    expect_mark(h, "other", "");
+    /* Another instance's marks are its own. */
+    expect_mark(exporter("sql.other"), "delivered", NULL);
+
+    spool_close(sp);
+    state_close(st);
+    assert_int_equal(state_open(dir, &st), 0);
+    assert_int_equal(spool_open(dir, &sp), 0);
+    h = exporter("sql.dash");
+    expect_mark(h, "delivered", "ab12:2");
+    expect_mark(h, "other", "");
+
+    /* Names and values a mark cannot have. */
+    char *v = NULL;
+    char longer[SPOOL_MARK_VALUE_MAX + 2];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    assert_int_equal(host_api.mark_get(h, NULL, &v), TALLY_HOST_EINVAL);
+    assert_int_equal(host_api.mark_get(h, "", &v), TALLY_HOST_EINVAL);
+    assert_int_equal(host_api.mark_get(h, "x", NULL), TALLY_HOST_EINVAL);
+    assert_int_equal(host_api.mark_put(h, "x", NULL), TALLY_HOST_EINVAL);
+    assert_int_equal(host_api.mark_put(h, "x", longer), TALLY_HOST_EINVAL);
+    longer[SPOOL_MARK_NAME_MAX + 1] = '\0';
+    assert_int_equal(host_api.mark_put(h, longer, "1"), TALLY_HOST_EINVAL);
+    expect_mark(h, "x", NULL);
+}
+
+/* A trigger makes the mark's write fail inside the push's transaction,
+ * after the payload went in. */
+static void fail_marks_named(const char *name)
+{
+    char path[128], sql[256];
+    snprintf(path, sizeof(path), "%s/tally.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof(sql),
+             "CREATE TRIGGER fail_mark BEFORE INSERT ON export_marks WHEN NEW.name = '%s' "
+             "BEGIN SELECT RAISE(ABORT, 'the test fails this mark'); END",
+             name);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_push_marked_both_or_neither(void **unused)
+{
+    struct tally_host *h = exporter("http.m");
+    int64_t seq = 0, over = -1;
+    assert_int_equal(host_api.spool_push_marked(h, "one", 3, "json", TALLY_SPOOL_QUEUE, 0, "sent",
+                                                "id:1", &seq, &over),
+                     TALLY_HOST_OK);
+    assert_true(seq > 0);
+    assert_int_equal(over, 0);
+    expect_mark(h, "sent", "id:1");
+    expect_stats("http.m", 1, 3, 0, 0, 0);
+
+    /* The mark cannot be written: the payload is not spooled either. */
+    fail_marks_named("broken");
+    assert_int_equal(host_api.spool_push_marked(h, "two", 3, "json", TALLY_SPOOL_QUEUE, 0, "broken",
+                                                "id:2", &seq, &over),
+                     TALLY_HOST_ERR);
+    expect_stats("http.m", 1, 3, 0, 0, 0);
+    expect_mark(h, "broken", NULL);
+    /* Nor does a REPLACE that fails take the queue away. */
+    assert_int_equal(host_api.spool_push_marked(h, "three", 5, "json", TALLY_SPOOL_REPLACE, 0,
+                                                "broken", "id:3", &seq, &over),
+                     TALLY_HOST_ERR);
+    expect_stats("http.m", 1, 3, 0, 0, 0);
+
+    /* Too large for max_bytes: not kept (counted), and not marked. */
+    assert_int_equal(host_api.spool_push_marked(h, "a long payload", 14, "json", TALLY_SPOOL_QUEUE,
+                                                10, "sent", "id:4", &seq, &over),
+                     TALLY_HOST_ERR);
+    assert_int_equal(over, 1);
+    expect_mark(h, "sent", "id:1");
+    expect_stats("http.m", 1, 3, 0, 0, 1);
+
+    /* The next good one: both, and the queue keeps its order. */
+    assert_int_equal(host_api.spool_push_marked(h, "five", 4, "json", TALLY_SPOOL_QUEUE, 0, "sent",
+                                                "id:5", NULL, NULL),
+                     TALLY_HOST_OK);
+    expect_mark(h, "sent", "id:5");
+    expect_head("http.m", "one", NULL, TALLY_SPOOL_DELIVERED);
+    expect_head("http.m", "five", NULL, TALLY_SPOOL_DELIVERED);
+
+    /* Bad arguments change nothing. */
+    assert_int_equal(
+        host_api.spool_push_marked(h, "x", 1, "json", TALLY_SPOOL_QUEUE, 0, NULL, "v", NULL, NULL),
+        TALLY_HOST_EINVAL);
+    assert_int_equal(
+        host_api.spool_push_marked(h, "x", 1, "json", TALLY_SPOOL_QUEUE, 0, "n", NULL, NULL, NULL),
+        TALLY_HOST_EINVAL);
+    assert_int_equal(host_api.spool_push_marked(h, "x", 1, "json", 7, 0, "n", "v", NULL, NULL),
+                     TALLY_HOST_EINVAL);
+    expect_stats("http.m", 0, 0, 2, 0, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +359,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads_wait_for_the_cycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_marks_survive_a_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_marked_both_or_neither, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,37 +94,33 @@ static int prune_batch(daily_collector *d, const char *today)
     return TALLY_HOST_OK;
 }
 
-/* Once a day ends, its users' days enter the lists: changed by this
- * cycle. And the days that fall out of keep_days drop their per-user and
- * per-value rows: one batch in a cycle, however many days ended (the
- * agent was down), the rest in the next cycles. */
+/* Once a day ends, its users' rows enter the lists (stamped with the
+ * cycle's seq, so exporters see them as changed), and the days that fall
+ * out of keep_days drop their
+ * per-user and per-value rows: one batch in a cycle, however many days
+ * ended (the agent was down), the rest in the next cycles. */
 static int daily_rollover(void *ctx, const tally_day *ended)
 {
     daily_collector *d = ctx;
     int64_t n;
     char today[TALLY_DATE_LEN];
-    if (daily_date_number(ended->date, &n) != 0)
-        return TALLY_HOST_ERR;
-    daily_date_string(n + 1, today);
-    if (d->today_known && strcmp(d->today, today) < 0)
-        memcpy(d->today, today, TALLY_DATE_LEN);
-    if (daily_store_stamp_day(d, ended->date, d->api->cycle_seq(d->host)) != 0)
+    if (daily_store_stamp_day(d, ended->date) != 0)
         return TALLY_HOST_ERR;
     if (d->pruned_at_rollover)
         return TALLY_HOST_OK;
+    if (daily_date_number(ended->date, &n) != 0)
+        return TALLY_HOST_ERR;
+    daily_date_string(n + 1, today);
     d->pruned_at_rollover = true;
     return prune_batch(d, today);
 }
 
 /* Every cycle goes on with the backlog, unless a rollover of this cycle
  * did already (a --recompute rolls days over without a cycle_begin: the
- * next cycle then skips one batch, which only delays the backlog). Its
- * today says which days this cycle's flushes find closed. */
+ * next cycle then skips one batch, which only delays the backlog). */
 static int daily_cycle_begin(void *ctx, const tally_day *today)
 {
     daily_collector *d = ctx;
-    memcpy(d->today, today->date, TALLY_DATE_LEN);
-    d->today_known = true;
     if (d->pruned_at_rollover) {
         d->pruned_at_rollover = false;
         return TALLY_HOST_OK;

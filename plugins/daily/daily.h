@@ -106,18 +106,9 @@ typedef struct daily_collector {
     /* A rollover pruned a batch in this cycle: cycle_begin skips its own. */
     bool pruned_at_rollover;
 
-    /* Today as the last cycle_begin (or a later rollover) gave it: a
-     * user-day before it is closed, and its changes are stamped with the
-     * cycle's seq (daily_store.c). Until the first cycle_begin of a run
-     * (a --recompute has none), today is the business clock's. */
-    char today[TALLY_DATE_LEN];
-    bool today_known;
-
-    /* Prepared statements, see daily_store.c. st_user_day adds to a
-     * user-day of today or later (seq stays 0), st_user_day_closed to one
-     * of a closed day and stamps it; st_stamp_day stamps a whole day. */
-    sqlite3_stmt *st_day, *st_user_day, *st_user_day_closed, *st_stamp_day, *st_value,
-        *st_candidate, *st_inv_delete, *st_inv_put;
+    /* Prepared statements, see daily_store.c. */
+    sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put,
+        *st_stamp;
     sqlite3_stmt *st_prune[DAILY_N_PRUNE];
 } daily_collector;
 
@@ -216,27 +207,50 @@ bool daily_pending_large(const daily_collector *d);
 int daily_store_open(daily_collector *d);
 void daily_store_close(daily_collector *d);
 /* Write the pending aggregates and the inventories ended since into the
- * open transaction; the caller then clears the pending records. The
- * user-days of closed days carry the cycle's seq from then on. */
+ * open transaction; the caller then clears the pending records. */
 int daily_store_flush(daily_collector *d);
-/* Every user-day of date carries seq: the day has closed (rollover). */
-int daily_store_stamp_day(daily_collector *d, const char *date, int64_t seq);
 int daily_store_prune(daily_collector *d, const char *before_date, bool *more);
 int daily_store_forget(daily_collector *d, const char *from_date, const char *to_date);
+/* The day `date` closed in this cycle: its users' rows enter the lists
+ * and carry the cycle's seq. */
+int daily_store_stamp_day(daily_collector *d, const char *date);
 
-/* daily_stats.c: the statistics, with the user-days changed after
- * changed_after (0: all of them). */
+/* daily_history.c: the users' days read a batch at a time from any
+ * connection on the state (the collector's for its statistics, the
+ * host's for history pages): the rows of [from, to) changed after
+ * changed_after (0: every row), only key's when key is not NULL, by date
+ * and user_id. A batch owns its rows and one block of their user ids,
+ * reused by the next read. read: up to max rows; *done once the
+ * statement has no more. 0, or -1 (sqlite3_errmsg of the statement's
+ * connection, or out of memory). */
+typedef struct daily_ud_batch {
+    tally_user_day_stats *rows;
+    size_t n, cap;
+    char *ids;
+    size_t ids_len, ids_cap;
+    size_t *offs;
+    size_t offs_cap;
+    tally_fixed *costs; /* each row's total cost as stored, for daily_sums_report */
+    size_t costs_cap;
+} daily_ud_batch;
+/* Room for need items of size in *arr (doubling): 0, or -1. */
+int daily_grow(void **arr, size_t *cap, size_t need, size_t size);
+/* A cost stored as the column pair (whole, atto) at col. */
+tally_fixed daily_col_cost(sqlite3_stmt *st, int col);
+int daily_ud_prepare(sqlite3 *db, int64_t changed_after, const char *from, const char *to,
+                     const void *key, size_t key_len, sqlite3_stmt **st);
+int daily_ud_read(daily_ud_batch *b, sqlite3_stmt *st, size_t max, int *done);
+void daily_ud_batch_free(daily_ud_batch *b);
+/* The collector's history callbacks (plugin.h). */
+int daily_history_open(void *ctx, void *db, const tally_history_query *q, void **it);
+int daily_history_next(void *it, tally_history_page *page);
+void daily_history_close(void *it);
+
+/* daily_stats.c */
 int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *out);
 /* Free what daily_stats allocated: days, user_days, and the one block the
  * user ids are in (the agent copied what it keeps). */
 void daily_free_stats(void *ctx, tally_stats *st);
-
-/* daily_history.c: the collector's history callbacks (plugin.h), on
- * exporter threads: they read through the host's connection and use only
- * what init fixed of the collector (host, api). */
-int daily_history_open(void *ctx, void *db, const tally_history_query *q, void **it);
-int daily_history_next(void *it, tally_history_page *page);
-void daily_history_close(void *it);
 
 /* daily_date.c: business dates as day numbers, and fixed point. */
 int daily_date_number(const char *date, int64_t *out);
@@ -245,7 +259,6 @@ int daily_day_by_date(daily_collector *d, const char *date, tally_day *out);
 int daily_oldest_kept(const daily_collector *d, const char *today, char out[TALLY_DATE_LEN]);
 void daily_fixed_split(tally_fixed v, int64_t *whole, int64_t *atto);
 tally_fixed daily_fixed_join(int64_t whole, int64_t atto);
-tally_fixed daily_fixed_column(sqlite3_stmt *st, int col);
 double daily_fixed_to_double(tally_fixed v);
 
 #endif

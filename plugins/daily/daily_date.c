@@ -71,12 +71,6 @@ tally_fixed daily_fixed_join(int64_t whole, int64_t atto)
     return (tally_fixed)whole * ATTO + atto;
 }
 
-/* A cost pair (whole units in column col, parts in col + 1) as stored. */
-tally_fixed daily_fixed_column(sqlite3_stmt *st, int col)
-{
-    return daily_fixed_join(sqlite3_column_int64(st, col), sqlite3_column_int64(st, col + 1));
-}
-
 /* Whole and fraction converted apart, so the result is the correctly
  * rounded double of the exact sum to within an ulp. */
 double daily_fixed_to_double(tally_fixed v)

@@ -1,17 +1,16 @@
 /*
  * daily_stats.c — the statistics of DESIGN.md from the collector's
  * tables: every day from the earliest usage row's day (or keep_days ago)
- * to yesterday, zeros where nothing happened; the users' days changed
- * since the snapshot before (all of them when asked); the
+ * to yesterday, zeros where nothing happened; the users' days; the
  * summary over every closed day; today (every row from today's start on,
  * later instants included); combined; and the inventories.
  */
 #include "daily.h"
-#include "daily_rows.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
 
 /* Columns of daily_days in schema order, from column 2 (after date,
  * start_utc). */
@@ -23,8 +22,8 @@ static void read_sums(sqlite3_stmt *st, daily_sums *s)
     for (int t = 0; t < DAILY_N_TOKENS; t++)
         s->tokens[t] = sqlite3_column_int64(st, c++);
     for (int k = 0; k < DAILY_N_COSTS; k++, c += 2)
-        s->cost[k] = daily_fixed_column(st, c);
-    s->rt_sum = daily_fixed_column(st, c);
+        s->cost[k] = daily_col_cost(st, c);
+    s->rt_sum = daily_col_cost(st, c);
     c += 2;
     s->rt_count = sqlite3_column_int64(st, c++);
     s->fallback = sqlite3_column_int64(st, c++);
@@ -100,6 +99,7 @@ static int first_date(daily_collector *d, const tally_day *today, char out[TALLY
     sqlite3_finalize(st);
     return 0;
 }
+
 
 /* The business days listed, walked one after another from the first:
  * `next` is the next day to list, `on` false once the walk ended. */
@@ -200,31 +200,49 @@ static int distinct_counts(daily_collector *d, const char *first, const char *to
     return rc == SQLITE_DONE ? 0 : fail(d, "distinct models and providers");
 }
 
-static void report_user_day(void *arg, const tally_user_day_stats *u, const daily_sums *s)
-{
-    daily_sums_report(arg, "user day", u->date, s);
-}
-
-/* The users' days of [first, today) changed after changed_after (0: all),
- * read in one page whose memory becomes the statistics': the rows, and
- * the user ids in one block, so the snapshot frees two allocations
- * however many users there are. */
+/* The users' days changed after changed_after (0: all), at most
+ * TALLY_STATS_MAX_CHANGED of them: with more, none and more_changed (the
+ * exporters page through them from history instead). The rows go over
+ * to *out with their one block of user ids, which daily_free_stats
+ * frees. */
 static int user_days(daily_collector *d, const char *first, const char *today,
                      int64_t changed_after, tally_stats *out)
 {
-    const daily_rows_query q = {.from = first, .to = today, .changed_after = changed_after};
-    daily_rows r;
-    const tally_user_day_stats *rows;
-    size_t n;
-    int rc = daily_rows_open(&r, d->db, &q);
-    r.seen = report_user_day;
-    r.seen_arg = d;
-    if (rc == SQLITE_OK)
-        rc = daily_rows_next(&r, &rows, &n);
-    if (rc == SQLITE_OK)
-        daily_rows_take(&r, &out->user_days, &out->n_user_days);
-    daily_rows_close(&r);
-    return rc == SQLITE_OK ? 0 : fail(d, "the users' days");
+    sqlite3_stmt *st;
+    if (daily_ud_prepare(d->db, changed_after, first, today, NULL, 0, &st) != 0)
+        return fail(d, "the users' days");
+    daily_ud_batch b = {0};
+    int done = 0;
+    int rc = daily_ud_read(&b, st, TALLY_STATS_MAX_CHANGED + 1, &done);
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        daily_ud_batch_free(&b);
+        return fail(d, "the users' days");
+    }
+    if (b.n > TALLY_STATS_MAX_CHANGED) {
+        daily_ud_batch_free(&b);
+        out->more_changed = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        const tally_user_day_stats *u = &b.rows[i];
+        const daily_sums us = {.total = u->total_requests,
+                               .error = u->error_requests,
+                               .tokens = {u->input_tokens, u->output_tokens,
+                                          u->cache_creation_tokens, u->cache_read_tokens},
+                               .cost = {b.costs[i]}};
+        daily_sums_report(d, "user day", u->date, &us);
+    }
+    if (b.n == 0) {
+        daily_ud_batch_free(&b);
+        return 0;
+    }
+    out->user_days = b.rows;
+    out->n_user_days = b.n;
+    /* The block starts with user_days[0].user_id (offset 0). */
+    free(b.offs);
+    free(b.costs);
+    return 0;
 }
 
 static int inventories(daily_collector *d, tally_inventory *inv)
@@ -271,7 +289,8 @@ int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *
     tally_inventory inv = {0};
     if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
         distinct_counts(d, first, today.date, out) != 0 ||
-        user_days(d, first, today.date, changed_after, out) != 0 || inventories(d, &inv) != 0) {
+        user_days(d, first, today.date, changed_after, out) != 0 ||
+        inventories(d, &inv) != 0) {
         daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;
     }

@@ -8,13 +8,6 @@
  * Each addition saturates at the bounds of int64 (SQLite would turn an
  * overflowing sum into an inexact REAL); a sum at a bound is reported
  * when the statistics read it (daily_sums_report).
- *
- * What changed (issue 12): a user-day carries in seq the cycle that last
- * changed what the lists show of it. A closed day's user-day is stamped
- * when a flush adds to it (a late row) and when its day closes
- * (daily_store_stamp_day, at rollover: the whole day enters the lists);
- * one of today or later keeps 0 until then, so the upserts of the day
- * under way, nearly all of an ingest, never touch the seq index.
  */
 #include "daily.h"
 
@@ -26,10 +19,7 @@
 
 /* The collector's tables, owner "daily" in schema_versions: step N takes
  * them from version N-1 to N; append only. Step 1 is what the release
- * before schema_versions made, unversioned: IF NOT EXISTS adopts it.
- * Step 2 (issue 12): the seq of the cycle that last changed a user-day,
- * 0 for the rows before it (every list that starts from nothing reads
- * them), indexed so that what changed costs what changed. */
+ * before schema_versions made, unversioned: IF NOT EXISTS adopts it. */
 static const char *const steps[] = {
     "CREATE TABLE IF NOT EXISTS daily_days("
     " date TEXT PRIMARY KEY, start_utc INTEGER NOT NULL,"
@@ -60,6 +50,9 @@ static const char *const steps[] = {
     "CREATE TABLE IF NOT EXISTS daily_inventory("
     " source TEXT NOT NULL, stream INTEGER NOT NULL, id BLOB NOT NULL, active INTEGER NOT NULL,"
     " PRIMARY KEY(source, stream, id)) WITHOUT ROWID;",
+    /* 2 (issue 12): a closed day's user row carries the seq of the cycle
+     * that last changed it (0: a day not closed yet, or a row from before
+     * this version), so a cycle reads what changed on the index. */
     "ALTER TABLE daily_user_days ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX daily_user_days_seq ON daily_user_days(seq);",
 };
@@ -75,7 +68,7 @@ static const char *const day_costs[] = {
 static const char *const day_after[] = {"rt_count", "fallback", NULL};
 static const char *const user_costs[] = {"cost_total", NULL};
 static const char *const none[] = {NULL};
-static const char *const stamp[] = {"seq", NULL};
+static const char *const user_stamp[] = {"seq", NULL};
 
 #define ATTO_SQL "1000000000000000000"
 #define MAX_SQL "9223372036854775807"
@@ -120,8 +113,7 @@ static void cost_sql(char *set, size_t cap, const char *c)
 }
 
 /* INSERT ... ON CONFLICT DO UPDATE SET each sum += excluded, each cost
- * pair added with its carry, then the plain sums `after`, then each
- * column of `replaced` set to the value given. No RETURNING:
+ * pair added with its carry, then the plain sums `after`. No RETURNING:
  * it made every upsert about three times as dear (measured: the ingest
  * of 1M rows spent 0.7 G more instructions in SQLite); a sum that
  * saturated here is reported when the statistics read it
@@ -146,6 +138,7 @@ static void upsert_sql(char *buf, size_t cap, const char *table, const char *key
         cat(cols, sizeof(cols), ",%s", after[i]);
         sum_sql(set, sizeof(set), after[i]);
     }
+    /* Columns that take the new row's value instead of a sum. */
     for (size_t i = 0; replaced[i]; i++, n++) {
         cat(cols, sizeof(cols), ",%s", replaced[i]);
         cat(set, sizeof(set), "%s=excluded.%s,", replaced[i], replaced[i]);
@@ -212,13 +205,8 @@ int daily_store_open(daily_collector *d)
     if (prepare(d, sql, &d->st_day) != 0)
         return -1;
     upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
-               none);
-    if (prepare(d, sql, &d->st_user_day) != 0)
-        return -1;
-    upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
-               stamp);
-    if (prepare(d, sql, &d->st_user_day_closed) != 0 ||
-        prepare(d, "UPDATE daily_user_days SET seq = ?1 WHERE date = ?2", &d->st_stamp_day) != 0 ||
+               user_stamp);
+    if (prepare(d, sql, &d->st_user_day) != 0 ||
         prepare(d, "INSERT OR IGNORE INTO daily_values(date,kind,value) VALUES(?,?,?)",
                 &d->st_value) != 0 ||
         prepare(d,
@@ -230,6 +218,7 @@ int daily_store_open(daily_collector *d)
         prepare(d,
                 "INSERT OR REPLACE INTO daily_inventory(source,stream,id,active) VALUES(?,?,?,?)",
                 &d->st_inv_put) != 0 ||
+        prepare(d, "UPDATE daily_user_days SET seq = ?1 WHERE date = ?2", &d->st_stamp) != 0 ||
         prune_open(d) != 0)
         return -1;
     return 0;
@@ -237,9 +226,8 @@ int daily_store_open(daily_collector *d)
 
 void daily_store_close(daily_collector *d)
 {
-    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_user_day_closed,
-                           d->st_stamp_day, d->st_value,      d->st_candidate,
-                           d->st_inv_delete, d->st_inv_put};
+    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_value,
+                           d->st_candidate, d->st_inv_delete, d->st_inv_put, d->st_stamp};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)
@@ -322,46 +310,36 @@ static int flush_days(daily_collector *d)
     return 0;
 }
 
-/* The first day that is not closed: today as the cycle began, or before
- * any cycle_begin of this run, the business clock's. */
-static int open_from(daily_collector *d, char today[TALLY_DATE_LEN])
+/* The business date of the business clock's now: a row of a date before
+ * it belongs to a closed day. */
+static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
 {
-    if (d->today_known) {
-        memcpy(today, d->today, TALLY_DATE_LEN);
-        return 0;
-    }
-    tally_day day;
-    if (d->api->day_of(d->host, d->api->now(d->host), &day) != TALLY_HOST_OK) {
-        d->api->log(d->host, TALLY_LOG_ERR,
-                    "the business clock is out of range (1900..9999); the users' days are "
-                    "written next cycle; check --now");
+    tally_day today;
+    if (d->api->day_of(d->host, d->api->now(d->host), &today) != TALLY_HOST_OK)
         return -1;
-    }
-    memcpy(today, day.date, TALLY_DATE_LEN);
+    memcpy(out, today.date, TALLY_DATE_LEN);
     return 0;
 }
 
-/* A user-day of a closed day changes what the lists show: stamped with
- * the cycle's seq. One of today or later only adds to its sums. */
+/* A closed day's row carries this cycle's seq: it changed what the lists
+ * show. Today's (and later) rows carry 0 until their day closes
+ * (daily_store_stamp_day), so the many writes of the day never count as
+ * changes of the lists. */
 static int flush_user_days(daily_collector *d)
 {
+    sqlite3_stmt *st = d->st_user_day;
     char today[TALLY_DATE_LEN];
-    if (daily_map_count(&d->user_days) == 0)
-        return 0;
-    if (open_from(d, today) != 0)
+    if (today_date(d, today) != 0)
         return -1;
-    const int64_t seq = d->api->cycle_seq(d->host);
+    int64_t seq = d->api->cycle_seq(d->host);
     for (size_t i = 0; i < daily_map_count(&d->user_days); i++) {
         size_t len;
         const char *key = daily_map_key(&d->user_days, i, &len);
         const daily_user_sums *s = daily_map_value(&d->user_days, i);
         uint32_t slot;
         memcpy(&slot, key, 4);
-        const char *date = d->days[slot].day.date;
-        const bool closed = strcmp(date, today) < 0;
-        sqlite3_stmt *st = closed ? d->st_user_day_closed : d->st_user_day;
         int c = 1;
-        sqlite3_bind_text(st, c++, date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, c++, d->days[slot].day.date, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, c++, key + 5, (int)(len - 5), SQLITE_STATIC);
         sqlite3_bind_int64(st, c++, s->total);
         sqlite3_bind_int64(st, c++, s->error);
@@ -369,8 +347,7 @@ static int flush_user_days(daily_collector *d)
             sqlite3_bind_int64(st, c++, s->tokens[t]);
         bind_cost(st, c, s->cost);
         c += 2;
-        if (closed)
-            sqlite3_bind_int64(st, c++, seq);
+        sqlite3_bind_int64(st, c, strcmp(d->days[slot].day.date, today) < 0 ? seq : 0);
         if (step_done(d, st, "a user's day") != 0)
             return -1;
     }
@@ -445,25 +422,6 @@ int daily_store_flush(daily_collector *d)
     return 0;
 }
 
-int daily_store_stamp_day(daily_collector *d, const char *date, int64_t seq)
-{
-    sqlite3_stmt *st = d->st_stamp_day;
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) {
-        d->api->log(d->host, TALLY_LOG_ERR,
-                    "could not mark the users' days of %s, which just closed, as changed in the "
-                    "state database: %s; exporters that write only what changed miss that day "
-                    "until it changes again: run tallyd --recompute %s..%s",
-                    date, sqlite3_errmsg(d->db), date, date);
-        return -1;
-    }
-    return 0;
-}
-
 static int exec_dates(daily_collector *d, const char *sql, const char *a, const char *b)
 {
     sqlite3_stmt *st;
@@ -503,6 +461,14 @@ int daily_store_prune(daily_collector *d, const char *before, bool *more)
             *more = true;
     }
     return 0;
+}
+
+int daily_store_stamp_day(daily_collector *d, const char *date)
+{
+    sqlite3_stmt *st = d->st_stamp;
+    sqlite3_bind_int64(st, 1, d->api->cycle_seq(d->host));
+    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+    return step_done(d, st, "the closed day's users");
 }
 
 int daily_store_forget(daily_collector *d, const char *from, const char *to)

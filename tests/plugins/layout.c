@@ -1,7 +1,7 @@
 /*
  * layout.c — test plugins whose descriptor does not fit this agent, one
  * per build: LAYOUT_CONFUSE (built, it says, with another libconfuse and
- * another cfg_opt_t size), LAYOUT_SMALL (a struct_size below ABI 3's), and
+ * another cfg_opt_t size), LAYOUT_SMALL (a struct_size below ABI 4's), and
  * LAYOUT_FUTURE (a descriptor from a later plugin.h of the same ABI
  * version, with members appended: it must load, the members unseen).
  */

@@ -3,8 +3,10 @@
  * per build: MISSING_CONSUME (a collector without collector.consume),
  * MISSING_EXPORT (an exporter without exporter.export_snapshot),
  * MISSING_COLLECT (a source without source.collect), MISSING_STOP (no
- * stop). The loader must refuse each, naming the file, the plugin and the
- * callback, and a config using it must then fail.
+ * stop), MISSING_HISTORY (a collector of ABI 3's callbacks, without
+ * collector.history_open/next/close). The loader must refuse each, naming
+ * the file, the plugin and the callback, and a config using it must then
+ * fail.
  */
 #include "tally/plugin.h"
 
@@ -16,7 +18,8 @@ static const tally_option missing_options[] = {
     TALLY_OPTION_END,
 };
 
-static __attribute__((unused)) int missing_init(tally_host *h, const tally_host_api *api, cfg_t *section, void **ctx)
+static __attribute__((unused)) int missing_init(tally_host *h, const tally_host_api *api,
+                                                cfg_t *section, void **ctx)
 {
     *ctx = NULL;
     return TALLY_HOST_OK;
@@ -36,12 +39,20 @@ static __attribute__((unused)) int missing_range(void *ctx, int64_t from, int64_
     return TALLY_HOST_OK;
 }
 
-static __attribute__((unused)) int missing_inventory(void *ctx, const char *source, tally_stream stream, int phase)
+static __attribute__((unused)) int missing_inventory(void *ctx, const char *source,
+                                                     tally_stream stream, int phase)
 {
     return TALLY_HOST_OK;
 }
 
-static __attribute__((unused)) int missing_stats(void *ctx, int64_t now, tally_stats *out)
+static __attribute__((unused)) int missing_consume(void *ctx, const char *source,
+                                                   const tally_record *recs, size_t n)
+{
+    return TALLY_HOST_OK;
+}
+
+static __attribute__((unused)) int missing_stats(void *ctx, int64_t now, int64_t changed_after,
+                                                 tally_stats *out)
 {
     return TALLY_HOST_OK;
 }
@@ -64,6 +75,23 @@ TALLY_PLUGIN_DEFINE(
     .init = missing_init,
     .stop = missing_stop,
     .collector = {
+        .inventory = missing_inventory,
+        .flush = missing_ok,
+        .discard = missing_discard,
+        .recompute_begin = missing_range,
+        .stats = missing_stats,
+        .free_stats = missing_free_stats,
+    });
+#elif defined(MISSING_HISTORY)
+TALLY_PLUGIN_DEFINE(
+    .name = "no_history",
+    .kind = TALLY_PLUGIN_COLLECTOR,
+    .summary = "test collector without the history callbacks",
+    .options = missing_options,
+    .init = missing_init,
+    .stop = missing_stop,
+    .collector = {
+        .consume = missing_consume,
         .inventory = missing_inventory,
         .flush = missing_ok,
         .discard = missing_discard,
