@@ -106,9 +106,11 @@ typedef struct daily_collector {
     /* A rollover pruned a batch in this cycle: cycle_begin skips its own. */
     bool pruned_at_rollover;
 
-    /* Prepared statements, see daily_store.c. */
-    sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put,
-        *st_stamp;
+    /* Prepared statements, see daily_store.c. st_user_day adds to a
+     * user-day of today or later, st_user_day_closed to a closed day's and
+     * stamps it with the cycle's seq. */
+    sqlite3_stmt *st_day, *st_user_day, *st_user_day_closed, *st_value, *st_candidate,
+        *st_inv_delete, *st_inv_put, *st_stamp;
     sqlite3_stmt *st_prune[DAILY_N_PRUNE];
 } daily_collector;
 

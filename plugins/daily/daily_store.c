@@ -204,9 +204,18 @@ int daily_store_open(daily_collector *d)
                none);
     if (prepare(d, sql, &d->st_day) != 0)
         return -1;
+    /* Two statements. An upsert that names seq in its SET rewrites the
+     * row's entry in the seq index on every update, even when seq stays
+     * 0; today's rows, nearly every upsert of an ingest, never change
+     * their seq, so theirs leaves it out (measured: a third fewer
+     * instructions per upsert). Closed days' rows take the cycle's. */
+    upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
+               none);
+    if (prepare(d, sql, &d->st_user_day) != 0)
+        return -1;
     upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
                user_stamp);
-    if (prepare(d, sql, &d->st_user_day) != 0 ||
+    if (prepare(d, sql, &d->st_user_day_closed) != 0 ||
         prepare(d, "INSERT OR IGNORE INTO daily_values(date,kind,value) VALUES(?,?,?)",
                 &d->st_value) != 0 ||
         prepare(d,
@@ -226,8 +235,8 @@ int daily_store_open(daily_collector *d)
 
 void daily_store_close(daily_collector *d)
 {
-    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_value,
-                           d->st_candidate, d->st_inv_delete, d->st_inv_put, d->st_stamp};
+    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_user_day_closed, d->st_value,
+                           d->st_candidate, d->st_inv_delete, d->st_inv_put,         d->st_stamp};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)
@@ -315,8 +324,12 @@ static int flush_days(daily_collector *d)
 static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
 {
     tally_day today;
-    if (d->api->day_of(d->host, d->api->now(d->host), &today) != TALLY_HOST_OK)
+    if (d->api->day_of(d->host, d->api->now(d->host), &today) != TALLY_HOST_OK) {
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "the business clock is outside the years 1900..9999, so no day can be told "
+                    "closed; the users' days are written when it is back: check --now");
         return -1;
+    }
     memcpy(out, today.date, TALLY_DATE_LEN);
     return 0;
 }
@@ -327,8 +340,9 @@ static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
  * changes of the lists. */
 static int flush_user_days(daily_collector *d)
 {
-    sqlite3_stmt *st = d->st_user_day;
     char today[TALLY_DATE_LEN];
+    if (daily_map_count(&d->user_days) == 0)
+        return 0;
     if (today_date(d, today) != 0)
         return -1;
     int64_t seq = d->api->cycle_seq(d->host);
@@ -338,8 +352,11 @@ static int flush_user_days(daily_collector *d)
         const daily_user_sums *s = daily_map_value(&d->user_days, i);
         uint32_t slot;
         memcpy(&slot, key, 4);
+        const char *date = d->days[slot].day.date;
+        const bool closed = strcmp(date, today) < 0;
+        sqlite3_stmt *st = closed ? d->st_user_day_closed : d->st_user_day;
         int c = 1;
-        sqlite3_bind_text(st, c++, d->days[slot].day.date, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, c++, date, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, c++, key + 5, (int)(len - 5), SQLITE_STATIC);
         sqlite3_bind_int64(st, c++, s->total);
         sqlite3_bind_int64(st, c++, s->error);
@@ -347,7 +364,8 @@ static int flush_user_days(daily_collector *d)
             sqlite3_bind_int64(st, c++, s->tokens[t]);
         bind_cost(st, c, s->cost);
         c += 2;
-        sqlite3_bind_int64(st, c, strcmp(d->days[slot].day.date, today) < 0 ? seq : 0);
+        if (closed)
+            sqlite3_bind_int64(st, c, seq);
         if (step_done(d, st, "a user's day") != 0)
             return -1;
     }
@@ -468,7 +486,20 @@ int daily_store_stamp_day(daily_collector *d, const char *date)
     sqlite3_stmt *st = d->st_stamp;
     sqlite3_bind_int64(st, 1, d->api->cycle_seq(d->host));
     sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-    return step_done(d, st, "the closed day's users");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        /* The cycle commits without it (a rollover that fails is logged
+         * and passed over), so say how to get the day out after all. */
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "could not mark the users' days of %s, which just closed, as changed in the "
+                    "state database: %s; exporters that write only what changed miss them "
+                    "until they change again: run tallyd --recompute %s..%s",
+                    date, sqlite3_errmsg(d->db), date, date);
+        return -1;
+    }
+    return 0;
 }
 
 int daily_store_forget(daily_collector *d, const char *from, const char *to)
