@@ -1075,6 +1075,33 @@ static void test_recompute_restamps(void **state)
     finish(f);
 }
 
+/* A rollover that cannot stamp its day fails, and says what to do: the
+ * agent commits the cycle anyway, so the day would stay unlisted as
+ * changed until a recompute. */
+static void test_rollover_stamp_failure_says_what_to_do(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record r = at_user("2026-11-22", "a");
+    feed(f, &r, 1);
+    exec(f, "CREATE TRIGGER no_stamp BEFORE UPDATE OF seq ON daily_user_days "
+            "BEGIN SELECT RAISE(ABORT, 'the disk is full (a test trigger)'); END");
+    tally_day ended;
+    mock_host_set_cycle_seq(f->h, 2);
+    mock_host_set_now(f->h, ns_of("2026-11-23T03:00:00Z") / 1000000000);
+    assert_int_equal(mock_host_api()->day_of(f->h, ns_of("2026-11-22T10:00:00Z") / 1000000000,
+                                             &ended),
+                     0);
+    assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_ERR);
+    assert_non_null(mock_host_log_find(
+        f->h, "could not mark the users' days of 2026-11-22, which just closed, as changed in "
+              "the state database: the disk is full (a test trigger); exporters that write only "
+              "what changed miss them until they change again: run tallyd --recompute "
+              "2026-11-22..2026-11-22"));
+    assert_int_equal(seq_of(f, "2026-11-22", "a"), 0);
+    mock_host_log_clear(f->h);
+    finish(f);
+}
+
 /* Rows that keep_days prunes leave the state: listed by no changed_after,
  * and pruning stamps nothing. */
 static void test_pruned_rows_gone(void **state)
@@ -1656,6 +1683,7 @@ int main(void)
         cmocka_unit_test(test_history_read_is_pinned),
         cmocka_unit_test(test_old_state_migrates),
         cmocka_unit_test(test_recompute_restamps),
+        cmocka_unit_test(test_rollover_stamp_failure_says_what_to_do),
         cmocka_unit_test(test_pruned_rows_gone),
         cmocka_unit_test(test_changed_after_model),
         cmocka_unit_test(test_stats_cost_follows_changes),
