@@ -1014,15 +1014,20 @@ static void test_old_state_migrates(void **state)
  * many cycles, what stats cost, history filters and plans, a pinned read
  * across pages and threads, the previous release's state ---- */
 
+/* A statement on the test's connection to the state. */
+static sqlite3_stmt *prepared(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("could not prepare %s: %s", sql, sqlite3_errmsg(db));
+    return st;
+}
+
 /* The seq a user-day carries in the state; -1 if there is no such row. */
 static int64_t seq_of(fixture *f, const char *date, const char *user)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT seq FROM daily_user_days WHERE date = ?1 AND "
-                                        "user_id = ?2",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    sqlite3_stmt *st =
+        prepared(f->db, "SELECT seq FROM daily_user_days WHERE date = ?1 AND user_id = ?2");
     sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, user, (int)strlen(user), SQLITE_STATIC);
     int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -1215,12 +1220,8 @@ static void test_changed_after_model(void **state)
     build_model(f);
     stats_after(f, 0);
     saved_rows all = save_rows(f->st.user_days, f->st.n_user_days);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(f->db,
-                                        "SELECT date, user_id, total FROM daily_user_days WHERE "
-                                        "date < '2026-11-22' ORDER BY date, user_id",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    sqlite3_stmt *st = prepared(f->db, "SELECT date, user_id, total FROM daily_user_days WHERE "
+                                       "date < '2026-11-22' ORDER BY date, user_id");
     size_t n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         assert_true(n < all.n);
@@ -1630,13 +1631,9 @@ static void test_previous_release_state_migrates(void **state)
         fixture *f = start_on("Asia/Shanghai", "2026-11-22T03:00:00Z", 400, db);
         assert_non_null(mock_host_log_find(f->h, versioned ? "migrated from version 1 to 2"
                                                            : "migrated from version 0 to 2"));
-        sqlite3_stmt *st;
-        assert_int_equal(sqlite3_prepare_v2(db,
-                                            "SELECT (SELECT version FROM schema_versions WHERE "
-                                            "owner = 'daily'), (SELECT count(*) FROM "
-                                            "sqlite_master WHERE name = 'daily_user_days_seq')",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
+        sqlite3_stmt *st = prepared(db, "SELECT (SELECT version FROM schema_versions WHERE "
+                                        "owner = 'daily'), (SELECT count(*) FROM sqlite_master "
+                                        "WHERE name = 'daily_user_days_seq')");
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         assert_int_equal(sqlite3_column_int(st, 0), 2);
         assert_int_equal(sqlite3_column_int(st, 1), 1);

@@ -458,6 +458,16 @@ static int exec_dates(daily_collector *d, const char *sql, const char *a, const 
  * DAILY_PRUNE_BATCH rows of each table go at a time, so a large backlog
  * (keep_days lowered, a long downtime) is spread over cycles instead of
  * stalling one; *more says that a table had more. */
+/* Run a statement that returns no rows, ready for its next bindings:
+ * SQLite's code (SQLITE_DONE when it succeeded). */
+static int run_once(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 int daily_store_prune(daily_collector *d, const char *before, bool *more)
 {
     *more = false;
@@ -465,9 +475,7 @@ int daily_store_prune(daily_collector *d, const char *before, bool *more)
         sqlite3_stmt *st = d->st_prune[i];
         sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, DAILY_PRUNE_BATCH);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
+        if (run_once(st) != SQLITE_DONE) {
             d->api->log(d->host, TALLY_LOG_ERR,
                         "could not prune the days before %s (keep_days) from %s in the state "
                         "database: %s; nothing of this batch was deleted, the next cycle tries "
@@ -486,10 +494,7 @@ int daily_store_stamp_day(daily_collector *d, const char *date)
     sqlite3_stmt *st = d->st_stamp;
     sqlite3_bind_int64(st, 1, d->api->cycle_seq(d->host));
     sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) {
+    if (run_once(st) != SQLITE_DONE) {
         /* The cycle commits without it (a rollover that fails is logged
          * and passed over), so say how to get the day out after all. */
         d->api->log(d->host, TALLY_LOG_ERR,
