@@ -62,11 +62,19 @@ static fixture *start_on(const char *zone, const char *now, int keep_days, sqlit
     return f;
 }
 
-static fixture *start(const char *zone, const char *now, int keep_days)
+/* The collector on a state database at db_path (WAL for a file). */
+static fixture *start_at(const char *zone, const char *now, int keep_days, const char *db_path)
 {
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    if (strcmp(db_path, ":memory:") != 0)
+        assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
     return start_on(zone, now, keep_days, db);
+}
+
+static fixture *start(const char *zone, const char *now, int keep_days)
+{
+    return start_at(zone, now, keep_days, ":memory:");
 }
 
 /* Log lines at error level or worse: a test expects none. */
@@ -932,17 +940,7 @@ static void test_history_read_is_pinned(void **state)
     char dir[] = "/tmp/tally-daily-pin.XXXXXX", path[256];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/tally.db", dir);
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    f->h = mock_host_new();
-    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
-    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
-    assert_non_null(f->p);
-    assert_int_equal(sqlite3_open(path, &f->db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
-    mock_host_set_state_db(f->h, f->db);
-    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
-    f->ctx = f->in.ctx;
+    fixture *f = start_at("UTC", "2026-11-22T03:00:00Z", 400, path);
     tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
     assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     feed(f, &r, 1);
@@ -982,19 +980,10 @@ static void test_history_read_is_pinned(void **state)
 static void test_old_state_migrates(void **state)
 {
     (void)state;
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    f->h = mock_host_new();
-    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
-    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
-    assert_non_null(f->p);
-    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
-    /* What the previous release made: version 1 of owner "daily". */
-    mock_host_set_state_db(f->h, f->db);
-    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
-    f->ctx = f->in.ctx;
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
     tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
     feed(f, &r, 1);
+    /* Back to what the previous release made: version 1 of "daily". */
     mock_host_stop(&f->in);
     assert_int_equal(sqlite3_exec(f->db,
                                   "DROP INDEX daily_user_days_seq;"
@@ -1523,10 +1512,8 @@ static void test_history_pinned_across_pages_and_threads(void **state)
     char dir[] = "/tmp/test_daily.XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/tally.db", dir);
-    sqlite3 *db, *view;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
-    fixture *f = start_on("UTC", "2026-11-22T03:00:00Z", 400, db);
+    sqlite3 *view;
+    fixture *f = start_at("UTC", "2026-11-22T03:00:00Z", 400, path);
     build_model(f);
     stats_after(f, 0);
     saved_rows before = save_rows(f->st.user_days, f->st.n_user_days);
