@@ -453,11 +453,6 @@ static int exec_dates(daily_collector *d, const char *sql, const char *a, const 
     return rc;
 }
 
-/* Days older than keep_days leave user_days and the per-day sets; their
- * day rows stay, because the summary counts every day. At most
- * DAILY_PRUNE_BATCH rows of each table go at a time, so a large backlog
- * (keep_days lowered, a long downtime) is spread over cycles instead of
- * stalling one; *more says that a table had more. */
 /* Run a statement that returns no rows, ready for its next bindings:
  * SQLite's code (SQLITE_DONE when it succeeded). */
 static int run_once(sqlite3_stmt *st)
@@ -468,6 +463,11 @@ static int run_once(sqlite3_stmt *st)
     return rc;
 }
 
+/* Days older than keep_days leave user_days and the per-day sets; their
+ * day rows stay, because the summary counts every day. At most
+ * DAILY_PRUNE_BATCH rows of each table go at a time, so a large backlog
+ * (keep_days lowered, a long downtime) is spread over cycles instead of
+ * stalling one; *more says that a table had more. */
 int daily_store_prune(daily_collector *d, const char *before, bool *more)
 {
     *more = false;
