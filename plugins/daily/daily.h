@@ -106,11 +106,9 @@ typedef struct daily_collector {
     /* A rollover pruned a batch in this cycle: cycle_begin skips its own. */
     bool pruned_at_rollover;
 
-    /* Prepared statements, see daily_store.c. st_user_day adds to a
-     * user-day of today or later, st_user_day_closed to a closed day's and
-     * stamps it with the cycle's seq. */
-    sqlite3_stmt *st_day, *st_user_day, *st_user_day_closed, *st_value, *st_candidate,
-        *st_inv_delete, *st_inv_put, *st_stamp;
+    /* Prepared statements, see daily_store.c. */
+    sqlite3_stmt *st_day, *st_user_day, *st_user_day_open, *st_value, *st_candidate, *st_inv_delete,
+        *st_inv_put, *st_stamp;
     sqlite3_stmt *st_prune[DAILY_N_PRUNE];
 } daily_collector;
 
@@ -155,8 +153,8 @@ extern const char *const daily_cost_names[DAILY_N_COSTS];
  * Inline: every usage row is added through these, and inlined the
  * compiler adds the record's fields straight in, with no row struct
  * cleared and copied per row (an out-of-line call cost the ingest ~15%). */
-static inline void daily_sums_add(daily_collector *d, daily_sums *to, const daily_sums *s, const char *scope,
-                    const char *date)
+static inline void daily_sums_add(daily_collector *d, daily_sums *to, const daily_sums *s,
+                                  const char *scope, const char *date)
 {
     if (daily_add_i64(&to->total, s->total))
         daily_saturated(d, scope, date, "requests");
@@ -176,8 +174,8 @@ static inline void daily_sums_add(daily_collector *d, daily_sums *to, const dail
         daily_saturated(d, scope, date, "fallbacks");
 }
 
-static inline void daily_user_sums_add(daily_collector *d, daily_user_sums *to, const daily_user_sums *s,
-                         const char *date)
+static inline void daily_user_sums_add(daily_collector *d, daily_user_sums *to,
+                                       const daily_user_sums *s, const char *date)
 {
     if (daily_add_i64(&to->total, s->total))
         daily_saturated(d, "user day", date, "requests");
