@@ -4,6 +4,7 @@
  * through the mock host (tests/mock_host.h) like every plugin test. The expected values are worked
  * out by hand from DESIGN.md's rules in the comments beside them.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -39,8 +40,9 @@ static int64_t ns_of(const char *iso)
     return s * 1000000000 + nanos;
 }
 
-/* The collector on a state database at db_path (WAL for a file). */
-static fixture *start_at(const char *zone, const char *now, int keep_days, const char *db_path)
+/* The collector started on db (the fixture closes it): a state the test
+ * made, or an empty one. */
+static fixture *start_on(const char *zone, const char *now, int keep_days, sqlite3 *db)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
@@ -50,10 +52,7 @@ static fixture *start_at(const char *zone, const char *now, int keep_days, const
     mock_host_set_now(f->h, ns_of(now) / 1000000000);
     f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
     assert_non_null(f->p);
-    assert_int_equal(sqlite3_open(db_path, &f->db), SQLITE_OK);
-    if (strcmp(db_path, ":memory:") != 0)
-        assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL),
-                         SQLITE_OK);
+    f->db = db;
     mock_host_set_state_db(f->h, f->db);
     char body[64];
     snprintf(body, sizeof(body), "keep_days = %d", keep_days);
@@ -61,6 +60,16 @@ static fixture *start_at(const char *zone, const char *now, int keep_days, const
         fail_msg("starting daily failed: %s", mock_host_parse_error());
     f->ctx = f->in.ctx;
     return f;
+}
+
+/* The collector on a state database at db_path (WAL for a file). */
+static fixture *start_at(const char *zone, const char *now, int keep_days, const char *db_path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    if (strcmp(db_path, ":memory:") != 0)
+        assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+    return start_on(zone, now, keep_days, db);
 }
 
 static fixture *start(const char *zone, const char *now, int keep_days)
@@ -991,6 +1000,647 @@ static void test_old_state_migrates(void **state)
     finish(f);
 }
 
+/* ---- issue 12, further: stamps over recompute and pruning, a model of
+ * many cycles, what stats cost, history filters and plans, a pinned read
+ * across pages and threads, the previous release's state ---- */
+
+/* A statement on the test's connection to the state. */
+static sqlite3_stmt *prepared(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("could not prepare %s: %s", sql, sqlite3_errmsg(db));
+    return st;
+}
+
+/* The seq a user-day carries in the state; -1 if there is no such row. */
+static int64_t seq_of(fixture *f, const char *date, const char *user)
+{
+    sqlite3_stmt *st =
+        prepared(f->db, "SELECT seq FROM daily_user_days WHERE date = ?1 AND user_id = ?2");
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, user, (int)strlen(user), SQLITE_STATIC);
+    int64_t seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return seq;
+}
+
+/* Cycle seq begins on the business day of `today` (an instant in it), as
+ * the agent begins one: its number, then the collector's cycle_begin. */
+static void begin_seq(fixture *f, int64_t seq, const char *today)
+{
+    mock_host_set_cycle_seq(f->h, seq);
+    cycle(f, today, true);
+}
+
+/* One request of user on day (YYYY-MM-DD), at 10:00 UTC. */
+static tally_record at_user(const char *day, const char *user)
+{
+    char at[32];
+    snprintf(at, sizeof(at), "%sT10:00:00Z", day);
+    return usage(at, user, "m", 200, NULL, 1, 1);
+}
+
+/* --recompute forgets days and the sources emit them again: the rows
+ * re-emitted for a closed day carry the recompute's seq, the others are
+ * gone, days outside the range keep theirs. It runs in a run of its own
+ * (a restart), with no cycle_begin. */
+static void test_recompute_restamps(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    begin_seq(f, 1, "2026-11-22T03:00:00Z");
+    tally_record r[] = {at_user("2026-11-19", "a"), at_user("2026-11-20", "a"),
+                        at_user("2026-11-20", "b")};
+    feed(f, r, 3);
+    mock_host_stop(&f->in);
+    if (mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400") != 0)
+        fail_msg("restarting daily failed: %s", mock_host_parse_error());
+    f->ctx = f->in.ctx;
+    mock_host_set_cycle_seq(f->h, 5);
+    assert_int_equal(f->p->collector.recompute_begin(f->ctx,
+                                                     ns_of("2026-11-20T00:00:00Z") / 1000000000,
+                                                     ns_of("2026-11-21T00:00:00Z") / 1000000000),
+                     TALLY_HOST_OK);
+    feed(f, r + 1, 1);
+    assert_int_equal(seq_of(f, "2026-11-19", "a"), 1);
+    assert_int_equal(seq_of(f, "2026-11-20", "a"), 5);
+    assert_int_equal(seq_of(f, "2026-11-20", "b"), -1);
+    assert_listed(f, 4, "2026-11-20 a 1;");
+    assert_listed(f, 0, "2026-11-19 a 1;2026-11-20 a 1;");
+    finish(f);
+}
+
+/* A rollover that cannot stamp its day fails, and says what to do: the
+ * agent commits the cycle anyway, so the day would stay unlisted as
+ * changed until a recompute. */
+static void test_rollover_stamp_failure_says_what_to_do(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    tally_record r = at_user("2026-11-22", "a");
+    feed(f, &r, 1);
+    exec(f, "CREATE TRIGGER no_stamp BEFORE UPDATE OF seq ON daily_user_days "
+            "BEGIN SELECT RAISE(ABORT, 'the disk is full (a test trigger)'); END");
+    tally_day ended;
+    mock_host_set_cycle_seq(f->h, 2);
+    mock_host_set_now(f->h, ns_of("2026-11-23T03:00:00Z") / 1000000000);
+    assert_int_equal(mock_host_api()->day_of(f->h, ns_of("2026-11-22T10:00:00Z") / 1000000000,
+                                             &ended),
+                     0);
+    assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_ERR);
+    assert_non_null(mock_host_log_find(
+        f->h, "could not mark the users' days of 2026-11-22, which just closed, as changed in "
+              "the state database: the disk is full (a test trigger); exporters that write only "
+              "what changed miss them until they change again: run tallyd --recompute "
+              "2026-11-22..2026-11-22"));
+    assert_int_equal(seq_of(f, "2026-11-22", "a"), 0);
+    mock_host_log_clear(f->h);
+    finish(f);
+}
+
+/* Rows that keep_days prunes leave the state: listed by no changed_after,
+ * and pruning stamps nothing. */
+static void test_pruned_rows_gone(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 2);
+    begin_seq(f, 1, "2026-11-22T03:00:00Z");
+    tally_record r[] = {at_user("2026-11-18", "a"), at_user("2026-11-19", "a"),
+                        at_user("2026-11-20", "a"), at_user("2026-11-21", "a")};
+    feed(f, r, 4);
+    begin_seq(f, 2, "2026-11-22T03:00:00Z"); /* prunes the days before the 20th */
+    assert_int_equal(rows(f, "daily_user_days", NULL), 2);
+    assert_int_equal(seq_of(f, "2026-11-18", "a"), -1);
+    assert_int_equal(seq_of(f, "2026-11-20", "a"), 1);
+    assert_listed(f, 0, "2026-11-20 a 1;2026-11-21 a 1;");
+    assert_listed(f, 1, "");
+    finish(f);
+}
+
+/* A state made by several cycles, with a model of each user-day's seq
+ * and requests: days 2026-11-10..22 (the 22nd is today), users u0..u9,
+ * ten rows a cycle spread over them by two strides. */
+enum { MODEL_DAYS = 13, MODEL_USERS = 10, MODEL_CYCLES = 8 };
+static int64_t model_seq[MODEL_DAYS][MODEL_USERS], model_total[MODEL_DAYS][MODEL_USERS];
+
+static void model_date(int day, char out[TALLY_DATE_LEN])
+{
+    snprintf(out, TALLY_DATE_LEN, "2026-11-%02u", (unsigned)(10 + day) % 100u);
+}
+
+static void build_model(fixture *f)
+{
+    static char users[MODEL_USERS][4];
+    memset(model_seq, 0, sizeof(model_seq));
+    memset(model_total, 0, sizeof(model_total));
+    for (int u = 0; u < MODEL_USERS; u++)
+        snprintf(users[u], sizeof(users[u]), "u%d", u);
+    for (int c = 1; c <= MODEL_CYCLES; c++) {
+        begin_seq(f, c, "2026-11-22T03:00:00Z");
+        tally_record r[MODEL_USERS];
+        for (int i = 0; i < MODEL_USERS; i++) {
+            int day = (c * 7 + i * 3) % MODEL_DAYS, u = (c * 5 + i * 7) % MODEL_USERS;
+            char date[TALLY_DATE_LEN];
+            model_date(day, date);
+            r[i] = at_user(date, users[u]);
+            r[i].u.usage.input_tokens = c * 100 + i;
+            model_total[day][u]++;
+            if (day < MODEL_DAYS - 1)
+                model_seq[day][u] = c;
+        }
+        feed(f, r, MODEL_USERS);
+    }
+}
+
+/* What the model says changed after k, as `listed` writes it. */
+static const char *model_after(int64_t k)
+{
+    static char buf[8192];
+    buf[0] = '\0';
+    for (int day = 0; day < MODEL_DAYS - 1; day++)
+        for (int u = 0; u < MODEL_USERS; u++)
+            if (model_total[day][u] > 0 && model_seq[day][u] > k) {
+                char date[TALLY_DATE_LEN];
+                model_date(day, date);
+                size_t at = strlen(buf);
+                snprintf(buf + at, sizeof(buf) - at, "%s u%d %lld;", date, u,
+                         (long long)model_total[day][u]);
+            }
+    return buf;
+}
+
+static bool same_user_day(const tally_user_day_stats *x, const tally_user_day_stats *y)
+{
+    return strcmp(x->date, y->date) == 0 && x->day_start_utc == y->day_start_utc &&
+           strcmp(x->user_id, y->user_id) == 0 && x->total_requests == y->total_requests &&
+           x->success_requests == y->success_requests && x->error_requests == y->error_requests &&
+           x->input_tokens == y->input_tokens && x->output_tokens == y->output_tokens &&
+           x->cache_creation_tokens == y->cache_creation_tokens &&
+           x->cache_read_tokens == y->cache_read_tokens && x->total_cost == y->total_cost;
+}
+
+/* A copy of user-days (ids included), to compare later reads with. */
+typedef struct saved_rows {
+    tally_user_day_stats *rows;
+    size_t n;
+} saved_rows;
+
+static saved_rows save_rows(const tally_user_day_stats *u, size_t n)
+{
+    saved_rows s = {calloc(n + 1, sizeof(*s.rows)), n};
+    assert_non_null(s.rows);
+    for (size_t i = 0; i < n; i++) {
+        s.rows[i] = u[i];
+        s.rows[i].user_id = strdup(u[i].user_id);
+    }
+    return s;
+}
+
+static void free_rows(saved_rows *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free((char *)s->rows[i].user_id);
+    free(s->rows);
+}
+
+/* Over eight cycles of late rows, changed_after k lists exactly what the
+ * model says changed after k, each row with every sum the full list has;
+ * 0 is the full list, as read straight from the table. */
+static void test_changed_after_model(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    build_model(f);
+    stats_after(f, 0);
+    saved_rows all = save_rows(f->st.user_days, f->st.n_user_days);
+    sqlite3_stmt *st = prepared(f->db, "SELECT date, user_id, total FROM daily_user_days WHERE "
+                                       "date < '2026-11-22' ORDER BY date, user_id");
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        assert_true(n < all.n);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), all.rows[n].date);
+        assert_memory_equal(sqlite3_column_blob(st, 1), all.rows[n].user_id,
+                            (size_t)sqlite3_column_bytes(st, 1));
+        assert_int_equal(sqlite3_column_int64(st, 2), all.rows[n].total_requests);
+        n++;
+    }
+    sqlite3_finalize(st);
+    assert_int_equal(n, all.n);
+    for (int64_t k = 0; k <= MODEL_CYCLES; k++) {
+        assert_listed(f, k, model_after(k));
+        for (size_t i = 0, j = 0; i < f->st.n_user_days; i++, j++) {
+            const tally_user_day_stats *u = &f->st.user_days[i];
+            while (j < all.n && (strcmp(all.rows[j].date, u->date) != 0 ||
+                                 strcmp(all.rows[j].user_id, u->user_id) != 0))
+                j++;
+            assert_true(j < all.n);
+            assert_true(same_user_day(u, &all.rows[j]));
+        }
+    }
+    free_rows(&all);
+    finish(f);
+}
+
+/* What the statements run on a connection cost: SQLite's virtual machine
+ * steps (work, whatever the machine's speed), and their text with the
+ * values bound, to ask SQLite for their plans. */
+typedef struct trace {
+    int64_t vm_steps;
+    char *sql[32];
+    size_t n_sql;
+} trace;
+
+static int on_profile(unsigned type, void *arg, void *p, void *x)
+{
+    trace *t = arg;
+    sqlite3_stmt *st = p;
+    t->vm_steps += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 0);
+    if (t->n_sql < sizeof(t->sql) / sizeof(t->sql[0])) {
+        char *sql = sqlite3_expanded_sql(st);
+        t->sql[t->n_sql++] = sql ? strdup(sql) : NULL;
+        sqlite3_free(sql);
+    }
+    return 0;
+}
+
+static void trace_start(fixture *f, trace *t)
+{
+    memset(t, 0, sizeof(*t));
+    assert_int_equal(sqlite3_trace_v2(f->db, SQLITE_TRACE_PROFILE, on_profile, t), SQLITE_OK);
+}
+
+/* Stop tracing; true if some traced statement's plan walks the user-days
+ * (all of them, or every user of a date range), and *seq_index whether
+ * one used the seq index. */
+static bool trace_stop(fixture *f, trace *t, bool *seq_index)
+{
+    sqlite3_trace_v2(f->db, 0, NULL, NULL);
+    bool walks = false;
+    *seq_index = false;
+    for (size_t i = 0; i < t->n_sql; i++) {
+        assert_non_null(t->sql[i]);
+        char *q;
+        assert_true(asprintf(&q, "EXPLAIN QUERY PLAN %s", t->sql[i]) > 0);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(f->db, q, -1, &st, NULL) == SQLITE_OK) {
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *d = (const char *)sqlite3_column_text(st, 3);
+                bool user_days = strstr(d, "daily_user_days") != NULL ||
+                                 strncmp(d, "SCAN u", 6) == 0 || strncmp(d, "SEARCH u ", 9) == 0;
+                if (strstr(d, "daily_user_days_seq") != NULL)
+                    *seq_index = true;
+                else if (user_days && (strncmp(d, "SCAN", 4) == 0 || strstr(d, "date>?") != NULL))
+                    walks = true;
+            }
+            sqlite3_finalize(st);
+        }
+        free(q);
+        free(t->sql[i]);
+    }
+    return walks;
+}
+
+/* days x users user-days, one flush a day, in cycle 1 (all closed,
+ * stamped 1), up to 2026-11-21. */
+static void feed_year(fixture *f, int days, int users)
+{
+    begin_seq(f, 1, "2026-11-22T03:00:00Z");
+    tally_record *r = calloc((size_t)users, sizeof(*r));
+    char(*ids)[16] = calloc((size_t)users, 16);
+    assert_non_null(r);
+    assert_non_null(ids);
+    for (int i = 0; i < users; i++)
+        snprintf(ids[i], 16, "user-%04d", i);
+    civil_date today;
+    assert_int_equal(civil_parse_date("2026-11-22", 10, &today), 0);
+    for (int day = days; day >= 1; day--) {
+        char date[CIVIL_DATE_LEN];
+        civil_format_date(civil_date_from_days(civil_days_from_date(today) - day), date);
+        for (int i = 0; i < users; i++)
+            r[i] = at_user(date, ids[i]);
+        feed(f, r, (size_t)users);
+    }
+    free(ids);
+    free(r);
+}
+
+/* The statistics cost what they list, not what the state keeps: with a
+ * year kept, nothing changed or one late row, the same work (SQLite's
+ * steps) for 100 or 300 users a day, and no plan walks the user-days. */
+static void test_stats_cost_follows_changes(void **state)
+{
+    enum { DAYS = 365 };
+    const int users[2] = {100, 300};
+    int64_t quiet[2], late[2];
+    for (int v = 0; v < 2; v++) {
+        fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+        feed_year(f, DAYS, users[v]);
+        begin_seq(f, 2, "2026-11-22T03:00:00Z"); /* nothing new */
+        trace t;
+        bool seq_index;
+        trace_start(f, &t);
+        assert_listed(f, 1, "");
+        quiet[v] = t.vm_steps;
+        assert_false(trace_stop(f, &t, &seq_index));
+        assert_true(seq_index);
+        assert_int_equal(f->st.n_days, DAYS);
+        assert_int_equal(f->st.summary.all_time_requests, (int64_t)DAYS * users[v]);
+
+        begin_seq(f, 3, "2026-11-22T03:00:00Z");
+        tally_record r = at_user("2026-06-01", "user-0007");
+        feed(f, &r, 1);
+        trace_start(f, &t);
+        assert_listed(f, 2, "2026-06-01 user-0007 2;");
+        late[v] = t.vm_steps;
+        assert_false(trace_stop(f, &t, &seq_index));
+        assert_true(seq_index);
+        finish(f);
+    }
+    assert_int_equal(quiet[0], quiet[1]);
+    assert_int_equal(late[0], late[1]);
+}
+
+/* Read q through the collector's history on db and compare it with
+ * want[0..n), every field: NULL when equal, every page full but the last,
+ * else what differed. No cmocka assert: threads call it too. */
+static const char *history_differs(const fixture *f, sqlite3 *db, const tally_history_query *q,
+                                   const tally_user_day_stats *want, size_t n)
+{
+    void *it;
+    if (f->p->collector.history_open(f->ctx, db, q, &it) != TALLY_HOST_OK)
+        return "history_open failed";
+    const size_t page_rows = q->page_rows ? q->page_rows : 1000;
+    size_t at = 0;
+    bool short_page = false;
+    const char *why = NULL;
+    for (int ends = 0; why == NULL && ends < 2;) {
+        tally_history_page page;
+        if (f->p->collector.history_next(it, &page) != TALLY_HOST_OK)
+            why = "history_next failed";
+        else if (page.n_counter_days != 0)
+            why = "counter days in a page of user-days";
+        else if (page.n_user_days == 0)
+            ends++; /* the end, and it stays the end */
+        else if (ends > 0 || short_page)
+            why = "rows after a short page or the end";
+        else if (page.n_user_days > page_rows)
+            why = "a page larger than page_rows";
+        short_page = page.n_user_days < page_rows;
+        for (size_t i = 0; why == NULL && i < page.n_user_days; i++, at++)
+            if (at >= n || !same_user_day(&page.user_days[i], &want[at]))
+                why = "a row differs from the statistics' (or is one too many)";
+    }
+    if (why == NULL && at != n)
+        why = "fewer rows than the statistics list";
+    f->p->collector.history_close(it);
+    return why;
+}
+
+/* The rows of s that a key and dates select. */
+static saved_rows select_rows(const saved_rows *s, const char *key, const char *from,
+                              const char *to)
+{
+    saved_rows out = {calloc(s->n + 1, sizeof(*out.rows)), 0};
+    assert_non_null(out.rows);
+    for (size_t i = 0; i < s->n; i++)
+        if ((key == NULL || strcmp(s->rows[i].user_id, key) == 0) &&
+            strcmp(s->rows[i].date, from) >= 0 && strcmp(s->rows[i].date, to) < 0)
+            out.rows[out.n++] = s->rows[i];
+    return out;
+}
+
+/* Every combination of a key, dates and changed_after selects from the
+ * statistics' list, every field alike; and each read costs what it
+ * selects: changed rows of everyone from the seq index, one user's from
+ * one lookup a day, never a walk over every user of the dates. */
+static void test_history_filters_and_plans(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    build_model(f);
+    const char *keys[] = {"u3", "u0", "u", NULL};
+    const char *ranges[][2] = {{"2026-11-12", "2026-11-15"}, {"2026-11-10", "2026-11-22"},
+                               {"2026-11-21", "2026-11-22"}, {"2026-11-15", "2026-11-15"}};
+    for (int64_t k = 0; k <= MODEL_CYCLES; k += 2) {
+        stats_after(f, k);
+        saved_rows want = save_rows(f->st.user_days, f->st.n_user_days);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            for (size_t j = 0; j < sizeof(ranges) / sizeof(ranges[0]); j++) {
+                saved_rows sel = select_rows(&want, keys[i], ranges[j][0], ranges[j][1]);
+                tally_history_query q = query(k, ranges[j][0], ranges[j][1], 2);
+                q.key = keys[i];
+                const char *why = history_differs(f, f->db, &q, sel.rows, sel.n);
+                if (why != NULL)
+                    fail_msg("changed_after %lld, key %s, %s..%s: %s", (long long)k,
+                             keys[i] ? keys[i] : "(all)", ranges[j][0], ranges[j][1], why);
+                free(sel.rows);
+            }
+        free_rows(&want);
+    }
+    struct {
+        int64_t after;
+        const char *key;
+        bool seq_index;
+    } plans[] = {{4, NULL, true}, {4, "u3", false}, {0, "u3", false}};
+    for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+        trace t;
+        bool seq_index;
+        void *it;
+        tally_history_query q = query(plans[i].after, "2026-11-10", "2026-11-22", 0);
+        q.key = plans[i].key;
+        trace_start(f, &t);
+        assert_int_equal(f->p->collector.history_open(f->ctx, f->db, &q, &it), TALLY_HOST_OK);
+        tally_history_page page;
+        do
+            assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+        while (page.n_user_days > 0);
+        f->p->collector.history_close(it);
+        if (trace_stop(f, &t, &seq_index))
+            fail_msg("read %zu walks every user of its dates", i);
+        assert_true(seq_index == plans[i].seq_index);
+    }
+    finish(f);
+}
+
+/* A read that fails half-way (here SQLite interrupted) fails from then
+ * on: it never starts over and hands out its first rows again. */
+static void test_history_failure_is_final(void **state)
+{
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    build_model(f);
+    void *it;
+    tally_history_query q = query(0, "2026-11-10", "2026-11-22", 2);
+    assert_int_equal(f->p->collector.history_open(f->ctx, f->db, &q, &it), TALLY_HOST_OK);
+    tally_history_page page;
+    assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+    assert_int_equal(page.n_user_days, 2);
+    sqlite3_interrupt(f->db);
+    assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_ERR);
+    assert_int_equal(page.n_user_days, 0);
+    assert_non_null(mock_host_log_find(f->h, "could not read the users' days"));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_ERR);
+        assert_int_equal(page.n_user_days, 0);
+    }
+    f->p->collector.history_close(it);
+    mock_host_log_clear(f->h);
+    finish(f);
+}
+
+/* An exporter thread reading the history on the pinned connection. */
+typedef struct reader {
+    const fixture *f;
+    sqlite3 *db;
+    const saved_rows *want;
+    size_t page_rows;
+    const char *why;
+} reader;
+
+static void *read_in_thread(void *arg)
+{
+    reader *r = arg;
+    for (int i = 0; i < 20 && r->why == NULL; i++) {
+        tally_history_query q = query(0, "2026-11-10", "2026-11-22", r->page_rows);
+        r->why = history_differs(r->f, r->db, &q, r->want->rows, r->want->n);
+    }
+    return NULL;
+}
+
+/* As the agent reads for a snapshot: one connection (serialized, shared
+ * by exporter threads) with a read transaction pinned before the next
+ * cycle commits. A read half-way through its pages when the collector
+ * commits goes on with the state it began on, and so do reads from four
+ * threads at once; a read begun after the transaction ends sees the
+ * commit. */
+static void test_history_pinned_across_pages_and_threads(void **state)
+{
+    char dir[] = "/tmp/test_daily.XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/tally.db", dir);
+    sqlite3 *view;
+    fixture *f = start_at("UTC", "2026-11-22T03:00:00Z", 400, path);
+    build_model(f);
+    stats_after(f, 0);
+    saved_rows before = save_rows(f->st.user_days, f->st.n_user_days);
+    assert_int_equal(sqlite3_open_v2(path, &view, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                                     NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(view,
+                                  "PRAGMA query_only = 1; BEGIN; "
+                                  "SELECT count(*) FROM daily_user_days",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    void *it;
+    tally_history_query q = query(0, "2026-11-10", "2026-11-22", 3);
+    assert_int_equal(f->p->collector.history_open(f->ctx, view, &q, &it), TALLY_HOST_OK);
+    tally_history_page page;
+    assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+    assert_int_equal(page.n_user_days, 3);
+    size_t at = 0;
+    for (size_t i = 0; i < page.n_user_days; i++)
+        assert_true(same_user_day(&page.user_days[i], &before.rows[at++]));
+
+    /* The next cycle commits late rows, for rows read already and not yet,
+     * and new users. */
+    exec(f, "BEGIN");
+    mock_host_set_cycle_seq(f->h, MODEL_CYCLES + 1);
+    tally_record late[] = {at_user("2026-11-10", "zz"), at_user("2026-11-11", "u0"),
+                           at_user("2026-11-21", "u9"), at_user("2026-11-21", "a")};
+    late[0].u.usage.input_tokens = 0;
+    feed(f, late, 4);
+    exec(f, "COMMIT");
+    assert_int_equal(seq_of(f, "2026-11-21", "a"), MODEL_CYCLES + 1);
+
+    do {
+        assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+        for (size_t i = 0; i < page.n_user_days; i++) {
+            assert_true(at < before.n);
+            assert_true(same_user_day(&page.user_days[i], &before.rows[at++]));
+        }
+    } while (page.n_user_days > 0);
+    assert_int_equal(at, before.n);
+    f->p->collector.history_close(it);
+
+    enum { THREADS = 4 };
+    pthread_t tid[THREADS];
+    reader rd[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        rd[i] = (reader){f, view, &before, (size_t)(1 + 5 * i), NULL};
+        assert_int_equal(pthread_create(&tid[i], NULL, read_in_thread, &rd[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(tid[i], NULL);
+        if (rd[i].why != NULL)
+            fail_msg("thread %d (page_rows %zu): %s", i, rd[i].page_rows, rd[i].why);
+    }
+    assert_int_equal(sqlite3_exec(view, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+
+    stats_after(f, 0);
+    saved_rows after = save_rows(f->st.user_days, f->st.n_user_days);
+    /* zz and a are new; u0 on the 11th and u9 on the 21st if the model had none. */
+    assert_int_equal(after.n,
+                     before.n + 2 + (model_total[1][0] == 0) + (model_total[11][9] == 0));
+    assert_null(history_differs(f, view, &q, after.rows, after.n));
+    sqlite3_close(view);
+    free_rows(&after);
+    free_rows(&before);
+    finish(f);
+    char wal[80], shm[80];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    snprintf(shm, sizeof(shm), "%s-shm", path);
+    unlink(path);
+    unlink(wal);
+    unlink(shm);
+    rmdir(dir);
+}
+
+/* The previous releases' own state (tests/state_before_versions.sql, as
+ * the release before schema_versions wrote it; and the same with the
+ * collector's tables recorded at version 1): migrated to version 2 with
+ * the seq index, its rows of seq 0 listed by changed_after 0, in history
+ * too, and by no other; a late row after it is stamped as any. */
+static void test_previous_release_state_migrates(void **state)
+{
+    char *sql = NULL;
+    size_t len = 0;
+    FILE *in = fopen(TALLY_TESTS_DIR "/state_before_versions.sql", "r");
+    assert_non_null(in);
+    assert_true(getdelim(&sql, &len, '\0', in) > 0);
+    fclose(in);
+    for (int versioned = 0; versioned <= 1; versioned++) {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        if (versioned)
+            assert_int_equal(sqlite3_exec(db,
+                                          "CREATE TABLE schema_versions (owner TEXT PRIMARY KEY,"
+                                          " version INTEGER NOT NULL) WITHOUT ROWID;"
+                                          "INSERT INTO schema_versions VALUES ('agent', 1), "
+                                          "('daily', 1), ('spool', 1);"
+                                          "PRAGMA user_version = 2",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+        fixture *f = start_on("Asia/Shanghai", "2026-11-22T03:00:00Z", 400, db);
+        assert_non_null(mock_host_log_find(f->h, versioned ? "migrated from version 1 to 2"
+                                                           : "migrated from version 0 to 2"));
+        sqlite3_stmt *st = prepared(db, "SELECT (SELECT version FROM schema_versions WHERE "
+                                        "owner = 'daily'), (SELECT count(*) FROM sqlite_master "
+                                        "WHERE name = 'daily_user_days_seq')");
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), 2);
+        assert_int_equal(sqlite3_column_int(st, 1), 1);
+        sqlite3_finalize(st);
+        assert_int_equal(seq_of(f, "2026-11-20", "u1"), 0);
+        assert_listed(f, 0, "2026-11-20 u1 400;2026-11-21 u2 405;");
+        assert_int_equal(f->st.user_days[1].day_start_utc, 1795190400);
+        tally_history_query q = query(0, "2026-11-01", "2026-11-22", 1);
+        assert_null(history_differs(f, db, &q, f->st.user_days, f->st.n_user_days));
+        assert_listed(f, 1, "");
+        begin_seq(f, 2, "2026-11-22T03:00:00Z");
+        tally_record r = usage("2026-11-20T10:00:00Z", "u1", "m", 200, NULL, 1, 1);
+        feed(f, &r, 1);
+        assert_listed(f, 1, "2026-11-20 u1 401;");
+        finish(f);
+    }
+    free(sql);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1017,6 +1667,15 @@ int main(void)
         cmocka_unit_test(test_history_pages),
         cmocka_unit_test(test_history_read_is_pinned),
         cmocka_unit_test(test_old_state_migrates),
+        cmocka_unit_test(test_recompute_restamps),
+        cmocka_unit_test(test_rollover_stamp_failure_says_what_to_do),
+        cmocka_unit_test(test_pruned_rows_gone),
+        cmocka_unit_test(test_changed_after_model),
+        cmocka_unit_test(test_stats_cost_follows_changes),
+        cmocka_unit_test(test_history_filters_and_plans),
+        cmocka_unit_test(test_history_failure_is_final),
+        cmocka_unit_test(test_history_pinned_across_pages_and_threads),
+        cmocka_unit_test(test_previous_release_state_migrates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,22 +22,35 @@
 int daily_ud_prepare(sqlite3 *db, int64_t changed_after, const char *from, const char *to,
                      const void *key, size_t key_len, sqlite3_stmt **st)
 {
-    /* Rows changed after a seq come from the seq index (INDEXED BY: the
-     * planner, without statistics, would walk the date range instead);
-     * every row, from the date range of the primary key. Never one
-     * statement with an OR: it would use neither. */
+    /* Each read names its path; SQLite's planner, without statistics on
+     * the tables, would take the date range of the primary key for all:
+     * - one user: the days in range, each joined to the user's row on the
+     *   primary key (date, user_id): a lookup a day, in order, however
+     *   many users a day has or how many rows changed;
+     * - every user's rows changed after a seq: the seq index (INDEXED BY),
+     *   then a sort: the rows changed, however many are kept;
+     * - every row: the date range of the primary key, already in order.
+     * Never one statement with an OR: it would use neither. */
     char sql[1024];
-    snprintf(sql, sizeof(sql),
-             UD_COLUMNS "FROM daily_user_days u %s JOIN daily_days d ON d.date = u.date "
-                        "WHERE u.date >= ?1 AND u.date < ?2 %s %s ORDER BY u.date, u.user_id",
-             changed_after > 0 ? "INDEXED BY daily_user_days_seq" : "",
-             changed_after > 0 ? "AND u.seq > ?3" : "", key != NULL ? "AND u.user_id = ?4" : "");
+    const char *changed = changed_after > 0 ? "AND u.seq > ?3" : "";
+    if (key != NULL)
+        snprintf(sql, sizeof(sql),
+                 UD_COLUMNS "FROM daily_days d CROSS JOIN daily_user_days u ON u.date = d.date "
+                            "WHERE d.date >= ?1 AND d.date < ?2 AND u.user_id = ?4 %s "
+                            "ORDER BY d.date",
+                 changed);
+    else
+        snprintf(sql, sizeof(sql),
+                 UD_COLUMNS "FROM daily_user_days u %s JOIN daily_days d ON d.date = u.date "
+                            "WHERE u.date >= ?1 AND u.date < ?2 %s ORDER BY u.date, u.user_id",
+                 changed_after > 0 ? "INDEXED BY daily_user_days_seq" : "", changed);
     if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(*st, 1, from, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(*st, 2, to, -1, SQLITE_TRANSIENT);
     if (changed_after > 0)
         sqlite3_bind_int64(*st, 3, changed_after);
+    /* The ids are stored as blobs: a text key would equal none. */
     if (key != NULL)
         sqlite3_bind_blob(*st, 4, key, (int)key_len, SQLITE_TRANSIENT);
     return 0;
@@ -123,6 +136,9 @@ typedef struct daily_history {
     daily_ud_batch page;
     size_t page_rows;
     int done;
+    /* A read failed: it stays failed. Stepped again, SQLite would start
+     * the statement over and hand out the first pages a second time. */
+    int failed;
 } daily_history;
 
 int daily_history_open(void *ctx, void *db, const tally_history_query *q, void **out)
@@ -153,9 +169,12 @@ int daily_history_next(void *arg, tally_history_page *page)
 {
     daily_history *it = arg;
     memset(page, 0, sizeof(*page));
+    if (it->failed)
+        return TALLY_HOST_ERR;
     if (it->done)
         return TALLY_HOST_OK;
     if (daily_ud_read(&it->page, it->st, it->page_rows, &it->done) != 0) {
+        it->failed = 1;
         it->d->api->log(it->d->host, TALLY_LOG_ERR,
                         "could not read the users' days from the state database: %s; the "
                         "export is tried again next cycle",

@@ -322,8 +322,12 @@ static int flush_days(daily_collector *d)
 static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
 {
     tally_day today;
-    if (d->api->day_of(d->host, d->api->now(d->host), &today) != TALLY_HOST_OK)
+    if (d->api->day_of(d->host, d->api->now(d->host), &today) != TALLY_HOST_OK) {
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "the business clock is outside the years 1900..9999, so no day can be told "
+                    "closed; the users' days are written when it is back: check --now");
         return -1;
+    }
     memcpy(out, today.date, TALLY_DATE_LEN);
     return 0;
 }
@@ -335,6 +339,8 @@ static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
 static int flush_user_days(daily_collector *d)
 {
     char today[TALLY_DATE_LEN];
+    if (daily_map_count(&d->user_days) == 0)
+        return 0;
     if (today_date(d, today) != 0)
         return -1;
     int64_t seq = d->api->cycle_seq(d->host);
@@ -443,6 +449,16 @@ static int exec_dates(daily_collector *d, const char *sql, const char *a, const 
     return rc;
 }
 
+/* Run a statement that returns no rows, ready for its next bindings:
+ * SQLite's code (SQLITE_DONE when it succeeded). */
+static int run_once(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 /* Days older than keep_days leave user_days and the per-day sets; their
  * day rows stay, because the summary counts every day. At most
  * DAILY_PRUNE_BATCH rows of each table go at a time, so a large backlog
@@ -455,9 +471,7 @@ int daily_store_prune(daily_collector *d, const char *before, bool *more)
         sqlite3_stmt *st = d->st_prune[i];
         sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, DAILY_PRUNE_BATCH);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
+        if (run_once(st) != SQLITE_DONE) {
             d->api->log(d->host, TALLY_LOG_ERR,
                         "could not prune the days before %s (keep_days) from %s in the state "
                         "database: %s; nothing of this batch was deleted, the next cycle tries "
@@ -476,7 +490,17 @@ int daily_store_stamp_day(daily_collector *d, const char *date)
     sqlite3_stmt *st = d->st_stamp;
     sqlite3_bind_int64(st, 1, d->api->cycle_seq(d->host));
     sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-    return step_done(d, st, "the closed day's users");
+    if (run_once(st) != SQLITE_DONE) {
+        /* The cycle commits without it (a rollover that fails is logged
+         * and passed over), so say how to get the day out after all. */
+        d->api->log(d->host, TALLY_LOG_ERR,
+                    "could not mark the users' days of %s, which just closed, as changed in the "
+                    "state database: %s; exporters that write only what changed miss them "
+                    "until they change again: run tallyd --recompute %s..%s",
+                    date, sqlite3_errmsg(d->db), date, date);
+        return -1;
+    }
+    return 0;
 }
 
 int daily_store_forget(daily_collector *d, const char *from, const char *to)
