@@ -123,7 +123,8 @@ void counter_days_close(counter_days_read *r)
     free(r);
 }
 
-int counter_days_all(sqlite3 *db, const counter_days_filter *f, tally_counter_day **out, size_t *n)
+int counter_days_all(sqlite3 *db, const counter_days_filter *f, size_t max, tally_counter_day **out,
+                     size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -133,7 +134,7 @@ int counter_days_all(sqlite3 *db, const counter_days_filter *f, tally_counter_da
     size_t cap = 0, k;
     const tally_counter_day *rows;
     int rc;
-    while ((rc = counter_days_next(r, &rows, &k)) == 0 && k > 0) {
+    while (*n <= max && (rc = counter_days_next(r, &rows, &k)) == 0 && k > 0) {
         if (*n + k > cap) {
             size_t c = cap ? cap : k;
             while (c < *n + k)

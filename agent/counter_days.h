@@ -39,10 +39,11 @@ int counter_days_next(counter_days_read *r, const tally_counter_day **rows, size
 void counter_days_close(counter_days_read *r);
 
 /* Every row of f at once, in memory of the caller's (free it with
- * counter_days_free): for the rows one cycle changed, which are few. 0,
- * or -1 (logged). */
-int counter_days_all(struct sqlite3 *db, const counter_days_filter *f, tally_counter_day **out,
-                     size_t *n);
+ * counter_days_free): for the rows one cycle changed, which are few. It
+ * stops once it holds more than max (a page more at most), so the caller
+ * sees *n > max and memory stays bounded. 0, or -1 (logged). */
+int counter_days_all(struct sqlite3 *db, const counter_days_filter *f, size_t max,
+                     tally_counter_day **out, size_t *n);
 void counter_days_free(tally_counter_day *rows, size_t n);
 
 #endif

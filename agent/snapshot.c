@@ -230,9 +230,21 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
                                    .up_to = seq,
                                    .from = s->oldest_kept,
                                    .to = r->today};
-    if (counter_days_all(state_db(a->state), &changed, &r->counter_days, &r->n_counter_days) != 0) {
+    if (counter_days_all(state_db(a->state), &changed, TALLY_STATS_MAX_CHANGED, &r->counter_days,
+                         &r->n_counter_days) != 0) {
         snap_ref_put(r);
         return NULL;
+    }
+    /* More changed than a snapshot carries (the collector said so, or the
+     * counter days are too many): neither list, and changed_after = seq
+     * says so; exporters page through the changes from history. */
+    if (r->stats.more_changed || r->n_counter_days > TALLY_STATS_MAX_CHANGED) {
+        s->changed_after = seq;
+        s->user_days = NULL;
+        s->n_user_days = 0;
+        counter_days_free(r->counter_days, r->n_counter_days);
+        r->counter_days = NULL;
+        r->n_counter_days = 0;
     }
     if (state_rejected_get(a->state, &s->rejected_rows) != 0)
         s->rejected_rows = 0;

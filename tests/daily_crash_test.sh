@@ -227,7 +227,7 @@ file "json"      { path = "$1/out.json" format = "json" }
 EOF
     [ -z "$SQLITE_DRIVER" ] || cat >>"$1/tallyd.conf" <<EOF
 file "split"     { path = "$1/split" format = "json" layout = "split" }
-file "ud"        { path = "$1/user_days.csv" format = "csv" csv_table = "user_days" }
+file "ud"        { path = "$1/user_days.csv" format = "csv" table = "user_days" }
 sql "dash"       { connection = "DRIVER=$SQLITE_DRIVER;Database=$1/dash.db" table_prefix = "tally_" }
 EOF
 }

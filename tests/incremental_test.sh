@@ -68,7 +68,7 @@ daily "stats" { keep_days = 400 }
 file "json" { path = "$d/summary.json" format = "json" }
 file "split" { path = "$d/split" format = "json" layout = "split" }
 file "prom" { path = "$d/summary.prom" format = "prometheus" }
-file "ud" { path = "$d/user_days.csv" format = "csv" csv_table = "user_days" }
+file "ud" { path = "$d/user_days.csv" format = "csv" table = "user_days" }
 sql "dash" { connection = "DRIVER=$SQLITE_DRIVER;Database=$d/dash.db" table_prefix = "tally_" }
 EOF
 }

@@ -70,6 +70,7 @@ struct tally_host {
     size_t n_hist_cd;
     int hist_fail_after; /* history_next fails after this many pages; -1: never */
     int hist_open;       /* reads open now */
+    const tally_snapshot *handed; /* history only of this one; NULL: any */
     state_entry *marks;
     size_t n_marks, cap_marks;
     bool marks_fail;
@@ -829,6 +830,11 @@ void mock_host_fail_history_after(tally_host *h, int pages)
     h->hist_fail_after = pages;
 }
 
+void mock_host_set_snapshot(tally_host *h, const tally_snapshot *snap)
+{
+    h->handed = snap;
+}
+
 int mock_host_history_open_count(const tally_host *h)
 {
     return h->hist_open;
@@ -867,6 +873,11 @@ static int host_history_open(tally_host *h, const tally_snapshot *snap,
         !date_ok(q->from_date) || !date_ok(q->to_date) || q->changed_after < 0 ||
         (q->key != NULL && strlen(q->key) >= 256))
         return TALLY_HOST_EINVAL;
+    if (h->handed != NULL && snap != h->handed) {
+        host_log(h, TALLY_LOG_ERR,
+                 "mock host: history_open of a snapshot that was not handed over (a copy?)");
+        return TALLY_HOST_EINVAL;
+    }
     tally_history *it = calloc(1, sizeof(*it));
     if (it == NULL)
         return TALLY_HOST_ERR;

@@ -116,6 +116,10 @@ void mock_host_set_history(tally_host *h, const tally_user_day_stats *user_days,
                            const tally_counter_day *counter_days, const int64_t *counter_day_seqs,
                            size_t n_counter_days);
 void mock_host_fail_history_after(tally_host *h, int pages);
+/* set_snapshot: history_open refuses (EINVAL, logged) any snapshot but
+ * snap, as the agent refuses all but export_snapshot's own pointer (NULL,
+ * the default: any). */
+void mock_host_set_snapshot(tally_host *h, const tally_snapshot *snap);
 int mock_host_history_open_count(const tally_host *h);
 const char *mock_host_mark(tally_host *h, const char *name);
 void mock_host_fail_marks(tally_host *h, bool fail);

@@ -15,18 +15,23 @@
 #     log, and the other sources and exporters go on;
 #   - test_odbc_source's PostgreSQL cases (a restart and a crash in the
 #     middle of a collect: every row exactly once);
+#   - test_sql_exporter's PostgreSQL cases (what changed only: a restart
+#     with nothing changed writes no user-day, a mark behind, the
+#     connection cut mid-transaction and the server stopped for a few
+#     cycles, another state, a target of the previous release);
 #   - tallyd running, the server restarted between cycles: the source and
 #     the exporter connect again and nothing is lost or doubled.
 #
-# usage: odbc_e2e_test.sh TALLYD PLUGIN_DIR TEST_ODBC_SOURCE SQLITE_DRIVER PG_DRIVER
+# usage: odbc_e2e_test.sh TALLYD PLUGIN_DIR TEST_ODBC_SOURCE SQLITE_DRIVER PG_DRIVER TEST_SQL_EXPORTER
 # Ends with "N passed, M failed". ODBC_KEEP=1 keeps the work directory.
 set -euo pipefail
 
-TALLYD=${1:?usage: $0 TALLYD PLUGIN_DIR TEST_ODBC_SOURCE SQLITE_DRIVER PG_DRIVER}
+TALLYD=${1:?usage: $0 TALLYD PLUGIN_DIR TEST_ODBC_SOURCE SQLITE_DRIVER PG_DRIVER TEST_SQL_EXPORTER}
 PLUGIN_DIR=${2:?}
 TEST_ODBC=${3:?}
 SQLITE_DRIVER=${4:?}
 PG_DRIVER=${5:?}
+TEST_SQL=${6:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(dirname "$HERE")
 PG=$HERE/pg_test.sh
@@ -108,7 +113,7 @@ odbc_sources() {
     done
 }
 
-for f in "$TALLYD" "$TEST_ODBC"; do
+for f in "$TALLYD" "$TEST_ODBC" "$TEST_SQL"; do
     [ -x "$f" ] || { fail "$f is not an executable; build first"; totals; exit 1; }
 done
 
@@ -209,13 +214,20 @@ SQL
 PGC="DRIVER=$PG_DRIVER;Server=127.0.0.1;Port=$port;Database=postgres;UID=tally"
 PW="password_file = \"$PGDIR/password\""
 
-out=$(TALLY_TEST_PG_DIR=$PGDIR TALLY_TEST_PG_SCRIPT=$PG "$TEST_ODBC" 2>&1) && rc=0 || rc=$?
-if [ "$rc" -eq 0 ] && ! grep -q SKIPPED <<<"$out"; then
-    pass "test_odbc_source on PostgreSQL: $(grep -c '^\[       OK \]' <<<"$out") cases (restart and crash mid-collect, retry_for, credentials, columns)"
-else
-    mapfile -t l < <(grep -v '^\[ *\(RUN\|OK\) ' <<<"$out" | tail -n 15)
-    fail "test_odbc_source on PostgreSQL" "${l[@]}"
-fi
+# pg_cases NAME PROGRAM WHAT: a cmocka program's cases, its PostgreSQL
+# ones included (none may skip).
+pg_cases() {
+    local out rc=0
+    out=$(TALLY_TEST_PG_DIR=$PGDIR TALLY_TEST_PG_SCRIPT=$PG "$2" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ] && ! grep -q SKIPPED <<<"$out"; then
+        pass "$1 on PostgreSQL: $(grep -c '^\[       OK \]' <<<"$out") cases ($3)"
+    else
+        mapfile -t l < <(grep -v '^\[ *\(RUN\|OK\) ' <<<"$out" | tail -n 15)
+        fail "$1 on PostgreSQL" "${l[@]}"
+    fi
+}
+pg_cases test_odbc_source "$TEST_ODBC" "restart and crash mid-collect, retry_for, credentials, columns"
+pg_cases test_sql_exporter "$TEST_SQL" "changed rows only: restarts, a mark behind, the connection cut mid-transaction, the server away, another state"
 
 conf pg "$(odbc_sources "$PGC" "$PW batch_rows = 400")"
 if once pg; then

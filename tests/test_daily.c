@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -87,11 +88,17 @@ static void finish(fixture *f)
     free(f);
 }
 
-static void stats(fixture *f)
+/* The statistics with the users' days changed after `after` (0: all). */
+static void stats_after(fixture *f, int64_t after)
 {
     free_stats(f);
-    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), &f->st),
+    assert_int_equal(f->p->collector.stats(f->ctx, mock_host_api()->now(f->h), after, &f->st),
                      TALLY_HOST_OK);
+}
+
+static void stats(fixture *f)
+{
+    stats_after(f, 0);
 }
 
 static tally_str str(const char *s)
@@ -505,6 +512,19 @@ static void assert_same_stats(const tally_stats *a, const tally_stats *b)
     assert_string_equal(a->oldest_kept, b->oldest_kept);
 }
 
+/* The rows of a table. */
+static int64_t count_rows(fixture *f, const char *table)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(f->db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* One cycle's start as the agent runs it: in a transaction of its own
  * (the mock host has none), committed or rolled back. */
 static void cycle(fixture *f, const char *today, bool commit)
@@ -526,8 +546,11 @@ static void test_prune_backlog_in_batches(void **state)
     fixture *full = start("UTC", "2026-11-22T03:00:00Z", 2);
     feed_backlog(f);
     feed_backlog(full);
+    /* More than a snapshot carries: the statistics say so, and list none. */
     stats(f);
-    assert_int_equal(f->st.n_user_days, BACKLOG + 6);
+    assert_int_equal(f->st.more_changed, 1);
+    assert_int_equal(f->st.n_user_days, 0);
+    assert_int_equal(count_rows(f, "daily_user_days"), BACKLOG + 6);
     mock_host_stop(&f->in);
     if (mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 2") != 0)
         fail_msg("restarting daily failed: %s", mock_host_parse_error());
@@ -692,6 +715,291 @@ static void test_many_distinct_models(void **state)
     finish(f);
 }
 
+/* ---- issue 12: what changed, and history pages ---- */
+
+/* "date user total" of every user-day in f->st, joined with ';'. */
+static void listed(const tally_user_day_stats *u, size_t n, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s %s %lld;", u[i].date, u[i].user_id,
+                 (long long)u[i].total_requests);
+    }
+}
+
+static void assert_listed(fixture *f, int64_t after, const char *want)
+{
+    char got[4096];
+    stats_after(f, after);
+    assert_int_equal(f->st.more_changed, 0);
+    listed(f->st.user_days, f->st.n_user_days, got, sizeof(got));
+    assert_string_equal(got, want);
+}
+
+/* A closed day's row carries the seq of the cycle that changed it; today's
+ * rows never count as changed; a late row changes only its own row. */
+static void test_changed_user_days(void **state)
+{
+    (void)state;
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    mock_host_set_cycle_seq(f->h, 5);
+    tally_record r[] = {
+        usage("2026-11-20T10:00:00Z", "a", "m", 200, NULL, 1, 0),
+        usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0),
+        usage("2026-11-21T11:00:00Z", "b", "m", 200, NULL, 1, 0),
+        usage("2026-11-22T01:00:00Z", "a", "m", 200, NULL, 1, 0), /* today */
+    };
+    feed(f, r, 4);
+    assert_listed(f, 0, "2026-11-20 a 1;2026-11-21 a 1;2026-11-21 b 1;");
+    assert_listed(f, 4, "2026-11-20 a 1;2026-11-21 a 1;2026-11-21 b 1;");
+    assert_listed(f, 5, "");
+    /* Cycle 6: a row of today only: nothing listed changed. */
+    mock_host_set_cycle_seq(f->h, 6);
+    tally_record t = usage("2026-11-22T02:00:00Z", "b", "m", 200, NULL, 1, 0);
+    feed(f, &t, 1);
+    assert_listed(f, 5, "");
+    /* Cycle 7: a late row for 11-20's user a. */
+    mock_host_set_cycle_seq(f->h, 7);
+    tally_record late = usage("2026-11-20T12:00:00Z", "a", "m", 200, NULL, 1, 0);
+    feed(f, &late, 1);
+    assert_listed(f, 6, "2026-11-20 a 2;");
+    assert_listed(f, 5, "2026-11-20 a 2;");
+    assert_listed(f, 4, "2026-11-20 a 2;2026-11-21 a 1;2026-11-21 b 1;");
+    /* The days and the totals stay whole whatever the seq. */
+    stats_after(f, 7);
+    assert_int_equal(f->st.n_user_days, 0);
+    assert_int_equal(f->st.n_days, 2);
+    assert_int_equal(f->st.summary.all_time_requests, 4);
+    assert_int_equal(f->st.today.total_requests, 2);
+    finish(f);
+}
+
+/* When today closes, its rows enter the lists with the rollover's seq. */
+static void test_rollover_stamps_the_day(void **state)
+{
+    (void)state;
+    fixture *f = start("UTC", "2026-11-21T03:00:00Z", 400);
+    mock_host_set_cycle_seq(f->h, 3);
+    tally_record r[] = {
+        usage("2026-11-21T01:00:00Z", "a", "m", 200, NULL, 1, 0),
+        usage("2026-11-21T02:00:00Z", "b", "m", 200, NULL, 1, 0),
+        usage("2026-11-22T02:00:00Z", "c", "m", 200, NULL, 1, 0), /* tomorrow */
+    };
+    feed(f, r, 3);
+    assert_listed(f, 0, "");
+    /* Midnight: cycle 4 closes 11-21. */
+    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
+    mock_host_set_cycle_seq(f->h, 4);
+    tally_day ended;
+    assert_int_equal(
+        mock_host_api()->day_of(f->h, ns_of("2026-11-21T10:00:00Z") / 1000000000, &ended), 0);
+    assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_OK);
+    assert_listed(f, 3, "2026-11-21 a 1;2026-11-21 b 1;");
+    assert_listed(f, 4, "");
+    finish(f);
+}
+
+/* More changed than a snapshot carries: none listed, and more_changed. */
+static void test_too_many_changed(void **state)
+{
+    (void)state;
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    size_t n = TALLY_STATS_MAX_CHANGED + 1;
+    tally_record *r = calloc(n, sizeof(*r));
+    char(*ids)[16] = calloc(n, sizeof(*ids));
+    assert_non_null(r);
+    assert_non_null(ids);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof(ids[i]), "u%06zu", i);
+        r[i] = usage("2026-11-21T10:00:00Z", ids[i], "m", 200, NULL, 1, 0);
+    }
+    feed(f, r, n);
+    stats_after(f, 0);
+    assert_int_equal(f->st.more_changed, 1);
+    assert_int_equal(f->st.n_user_days, 0);
+    assert_int_equal(f->st.summary.all_time_requests, (int64_t)n);
+    /* One fewer changed (a late row for one user in cycle 2) fits. */
+    mock_host_set_cycle_seq(f->h, 2);
+    feed(f, r, 1);
+    assert_listed(f, 1, "2026-11-21 u000000 2;");
+    free(ids);
+    free(r);
+    finish(f);
+}
+
+/* Every page of a history read, joined as `listed` does. */
+static void history_text(fixture *f, sqlite3 *db, const tally_history_query *q, char *out,
+                         size_t cap, size_t *pages)
+{
+    void *it;
+    assert_int_equal(f->p->collector.history_open(f->ctx, db, q, &it), TALLY_HOST_OK);
+    out[0] = '\0';
+    *pages = 0;
+    for (;;) {
+        tally_history_page page;
+        assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+        if (page.n_user_days == 0)
+            break;
+        assert_true(page.n_user_days <= (q->page_rows ? q->page_rows : 1000));
+        (*pages)++;
+        size_t len = strlen(out);
+        listed(page.user_days, page.n_user_days, out + len, cap - len);
+    }
+    /* The end stays the end. */
+    tally_history_page page;
+    assert_int_equal(f->p->collector.history_next(it, &page), TALLY_HOST_OK);
+    assert_int_equal(page.n_user_days, 0);
+    f->p->collector.history_close(it);
+}
+
+static tally_history_query query(int64_t after, const char *from, const char *to, size_t rows)
+{
+    tally_history_query q = {.struct_size = sizeof(q),
+                             .table = TALLY_HISTORY_USER_DAYS,
+                             .changed_after = after,
+                             .page_rows = rows};
+    snprintf(q.from_date, sizeof(q.from_date), "%s", from);
+    snprintf(q.to_date, sizeof(q.to_date), "%s", to);
+    return q;
+}
+
+/* History pages hold what the statistics list, in order, whatever the
+ * page size; filters by dates, key and seq. */
+static void test_history_pages(void **state)
+{
+    (void)state;
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
+    static const char *const users[] = {"z", "a", "m", "b", "y", "c", "x"};
+    tally_record r[21];
+    for (int i = 0; i < 21; i++)
+        r[i] = usage(i < 7 ? "2026-11-19T10:00:00Z" : i < 14 ? "2026-11-20T10:00:00Z"
+                                                             : "2026-11-21T10:00:00Z",
+                     users[i % 7], "m", 200, NULL, 1, 0);
+    feed(f, r, 21);
+    mock_host_set_cycle_seq(f->h, 2);
+    feed(f, &r[10], 1); /* 2026-11-20 b, late */
+    stats_after(f, 0);
+    char want[4096], got[4096];
+    listed(f->st.user_days, f->st.n_user_days, want, sizeof(want));
+    assert_int_equal(f->st.n_user_days, 21);
+    size_t sizes[] = {1, 7, 1000, 0}, pages;
+    for (size_t k = 0; k < 4; k++) {
+        tally_history_query q = query(0, "2026-11-19", "2026-11-22", sizes[k]);
+        history_text(f, f->db, &q, got, sizeof(got), &pages);
+        assert_string_equal(got, want);
+        size_t per = sizes[k] ? sizes[k] : 1000;
+        assert_int_equal(pages, (21 + per - 1) / per);
+    }
+    tally_history_query q = query(0, "2026-11-20", "2026-11-21", 3);
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-20 a 1;2026-11-20 b 2;2026-11-20 c 1;2026-11-20 m 1;"
+                             "2026-11-20 x 1;2026-11-20 y 1;2026-11-20 z 1;");
+    q = query(0, "2026-11-19", "2026-11-22", 2);
+    q.key = "y";
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-19 y 1;2026-11-20 y 1;2026-11-21 y 1;");
+    q = query(1, "2026-11-19", "2026-11-22", 2);
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-20 b 2;");
+    q = query(2, "2026-11-19", "2026-11-22", 2);
+    history_text(f, f->db, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "");
+    /* Only the users' days are the collector's to serve. */
+    q.table = TALLY_HISTORY_COUNTER_DAYS;
+    void *it = NULL;
+    assert_int_equal(f->p->collector.history_open(f->ctx, f->db, &q, &it), TALLY_HOST_EINVAL);
+    assert_null(it);
+    finish(f);
+}
+
+/* A read on another connection inside a read transaction sees the state
+ * as it was when the transaction began, while the collector commits a
+ * later cycle on its own connection (what the agent's snapshots rely on). */
+static void test_history_read_is_pinned(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tally-daily-pin.XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/tally.db", dir);
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->h = mock_host_new();
+    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
+    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
+    assert_non_null(f->p);
+    assert_int_equal(sqlite3_open(path, &f->db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+    mock_host_set_state_db(f->h, f->db);
+    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
+    f->ctx = f->in.ctx;
+    tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
+    assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    feed(f, &r, 1);
+    assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+
+    sqlite3 *view;
+    assert_int_equal(sqlite3_open_v2(path, &view, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(view, "BEGIN; SELECT count(*) FROM daily_days", NULL, NULL, NULL),
+                     SQLITE_OK);
+    mock_host_set_cycle_seq(f->h, 2);
+    tally_record more[] = {usage("2026-11-21T11:00:00Z", "a", "m", 200, NULL, 1, 0),
+                           usage("2026-11-21T11:00:00Z", "b", "m", 200, NULL, 1, 0)};
+    assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    feed(f, more, 2);
+    assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    char got[256];
+    size_t pages;
+    tally_history_query q = query(0, "2026-11-01", "2026-11-22", 10);
+    history_text(f, view, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-21 a 1;");
+    assert_int_equal(sqlite3_exec(view, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    history_text(f, view, &q, got, sizeof(got), &pages);
+    assert_string_equal(got, "2026-11-21 a 2;2026-11-21 b 1;");
+    sqlite3_close(view);
+    finish(f);
+    unlink(path);
+    char wal[300];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    unlink(wal);
+    snprintf(wal, sizeof(wal), "%s-shm", path);
+    unlink(wal);
+    rmdir(dir);
+}
+
+/* A state of the previous version (schema 1, no seq): migrated, its rows
+ * are listed as every row (changed_after 0) and as changed by no cycle. */
+static void test_old_state_migrates(void **state)
+{
+    (void)state;
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->h = mock_host_new();
+    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
+    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
+    assert_non_null(f->p);
+    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
+    /* What the previous release made: version 1 of owner "daily". */
+    mock_host_set_state_db(f->h, f->db);
+    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
+    f->ctx = f->in.ctx;
+    tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
+    feed(f, &r, 1);
+    mock_host_stop(&f->in);
+    assert_int_equal(sqlite3_exec(f->db,
+                                  "DROP INDEX daily_user_days_seq;"
+                                  "ALTER TABLE daily_user_days DROP COLUMN seq;"
+                                  "UPDATE schema_versions SET version = 1 WHERE owner = 'daily'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
+    f->ctx = f->in.ctx;
+    assert_non_null(mock_host_log_find(f->h, "migrated from version 1 to 2"));
+    assert_listed(f, 0, "2026-11-21 a 1;");
+    assert_listed(f, 1, "");
+    finish(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -712,6 +1020,12 @@ int main(void)
         cmocka_unit_test(test_dst_25_hour_day),
         cmocka_unit_test(test_many_requests_flush_early),
         cmocka_unit_test(test_many_distinct_models),
+        cmocka_unit_test(test_changed_user_days),
+        cmocka_unit_test(test_rollover_stamps_the_day),
+        cmocka_unit_test(test_too_many_changed),
+        cmocka_unit_test(test_history_pages),
+        cmocka_unit_test(test_history_read_is_pinned),
+        cmocka_unit_test(test_old_state_migrates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@
  * scripts.
  */
 #include "http.h"
-#include "mock_host.h"
+#include "http_test.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,25 +19,11 @@
 #include <cmocka.h>
 
 #include <jansson.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef TALLY_PLUGIN_BUILD_DIR
-#error "build with -DTALLY_PLUGIN_BUILD_DIR=<the build tree's plugin dir>"
-#endif
-#ifndef TALLY_TEST_SOURCE_DIR
-#error "build with -DTALLY_TEST_SOURCE_DIR=<tests/>"
-#endif
-
-static const tally_plugin *plugin;
-static void *plugin_dl;
-static char scratch[256];
 
 /* ---- check() ---- */
 
@@ -46,10 +32,10 @@ static char scratch[256];
 static void check_rejects(const char *body, ...)
 {
     tally_host *h = mock_host_new();
-    cfg_t *section = mock_host_section_at(plugin, "push", body, 7);
+    cfg_t *section = mock_host_section_at(http_plugin, "push", body, 7);
     if (section == NULL)
         fail_msg("config does not parse: %s", mock_host_parse_error());
-    if (mock_host_check(plugin, h, section) != TALLY_HOST_ERR)
+    if (mock_host_check(http_plugin, h, section) != TALLY_HOST_ERR)
         fail_msg("check accepted: %s", body);
     va_list ap;
     va_start(ap, body);
@@ -64,7 +50,7 @@ static void check_rejects(const char *body, ...)
             fail_msg("message lacks \"%s\": %s", w, line);
     va_end(ap);
     void *ctx = NULL;
-    assert_int_equal(plugin->init(h, mock_host_api(), section, &ctx), TALLY_HOST_ERR);
+    assert_int_equal(http_plugin->init(h, mock_host_api(), section, &ctx), TALLY_HOST_ERR);
     assert_null(ctx);
     mock_host_section_free(section);
     mock_host_free(h);
@@ -81,8 +67,8 @@ static void test_check_rejects(void **state)
     /* A password in a bad URL is not repeated. */
     check_rejects("url = \"gopher://u:hunter2@h/x\"", "'url'", NULL);
     tally_host *h = mock_host_new();
-    cfg_t *sec = mock_host_section(plugin, "push", "url = \"gopher://u:hunter2@h/x\"");
-    mock_host_check(plugin, h, sec);
+    cfg_t *sec = mock_host_section(http_plugin, "push", "url = \"gopher://u:hunter2@h/x\"");
+    mock_host_check(http_plugin, h, sec);
     for (size_t i = 0; i < mock_host_log_count(h); i++)
         assert_null(strstr(mock_host_log_text(h, i), "hunter2"));
     mock_host_section_free(sec);
@@ -110,6 +96,12 @@ static void test_check_rejects(void **state)
                   "/nonexistent/t", "cannot be read", NULL);
     check_rejects(HTTPS "ca_file = \"/nonexistent/ca.pem\"", "'ca_file'", "cannot be read", NULL);
     check_rejects(HTTPS "client_key = \"/etc/hostname\"", "'client_key' is set without", NULL);
+    check_rejects(URL "history = \"some\"", "'history'", "changed", "all", NULL);
+    check_rejects(URL "history = \"changed\" delivery = \"latest\"", "'history'",
+                  "delivery = \"latest\"", "take its changes with it", NULL);
+    check_rejects(URL "format = \"prometheus\" history = \"all\"", "'history'", "json and influx",
+                  NULL);
+    check_rejects(URL "headers = {\"X-Tally-Seq: 5\"}", "'headers'", "X-Tally-Seq", NULL);
     check_rejects(URL "tls_verify = false", "https URLs only", NULL);
     check_rejects(URL "ca_file = \"/etc/hostname\"", "https URLs only", NULL);
 }
@@ -125,20 +117,22 @@ static void test_check_accepts(void **state)
               "\"/etc/hostname\" headers = {\"X-Team: billing\", \"Content-Type: text/x\"}",
         URL "bearer_token_env = \"T\" delivery = \"latest\" timeout = 0.5 retry_wait = 0.01 "
             "spool_max_bytes = 1024",
+        URL "delivery = \"latest\" history = \"all\"",
+        URL "format = \"influx\" history = \"changed\"",
     };
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         tally_host *h = mock_host_new();
-        cfg_t *section = mock_host_section(plugin, "push", good[i]);
+        cfg_t *section = mock_host_section(http_plugin, "push", good[i]);
         if (section == NULL)
             fail_msg("does not parse: %s: %s", good[i], mock_host_parse_error());
-        if (mock_host_check(plugin, h, section) != 0)
+        if (mock_host_check(http_plugin, h, section) != 0)
             fail_msg("check refused %s: %s", good[i], mock_host_log_text(h, 0));
         assert_int_equal(mock_host_log_count(h), 0);
         mock_host_section_free(section);
         mock_host_free(h);
     }
     /* One help line per option. */
-    for (const tally_option *o = plugin->options; o->def.name != NULL; o++)
+    for (const tally_option *o = http_plugin->options; o->def.name != NULL; o++)
         if (o->help == NULL || o->help[0] == '\0')
             fail_msg("option %s has no help", o->def.name);
 }
@@ -200,84 +194,7 @@ static void test_url_shown_and_valid(void **state)
 
 /* ---- delivery, against the test receiver ---- */
 
-typedef struct receiver {
-    pid_t pid;
-    int port;
-    char log[PATH_MAX];
-} receiver;
-
-/* Start tests/http_receiver.py with plan; wait (bounded) until it listens. */
-static void receiver_start(receiver *r, const char *name, const char *plan)
-{
-    char ready[PATH_MAX];
-    snprintf(r->log, sizeof(r->log), "%s/%s.jsonl", scratch, name);
-    snprintf(ready, sizeof(ready), "%s/%s.ready", scratch, name);
-    unlink(ready);
-    r->pid = fork();
-    assert_true(r->pid >= 0);
-    if (r->pid == 0) {
-        execlp("python3", "python3", TALLY_TEST_SOURCE_DIR "/http_receiver.py", "--log", r->log,
-               "--ready", ready, "--plan", plan, (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 300; i++) {
-        FILE *f = fopen(ready, "r");
-        if (f != NULL) {
-            int ok = fscanf(f, "%d", &r->port) == 1;
-            fclose(f);
-            if (ok)
-                return;
-        }
-        usleep(20000);
-    }
-    fail_msg("the test receiver did not start within 6 s (python3 missing?)");
-}
-
-static void receiver_stop(receiver *r)
-{
-    kill(r->pid, SIGTERM);
-    waitpid(r->pid, NULL, 0);
-}
-
-/* The receiver's record, one JSON object per request. */
-static json_t *receiver_log(const receiver *r)
-{
-    json_t *all = json_array();
-    FILE *f = fopen(r->log, "r");
-    char line[1 << 16];
-    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
-        json_array_append_new(all, json_loads(line, 0, NULL));
-    if (f != NULL)
-        fclose(f);
-    return all;
-}
-
-static const char *rec_str(json_t *all, size_t i, const char *key)
-{
-    return json_string_value(json_object_get(json_array_get(all, i), key));
-}
-
-static const char *rec_header(json_t *all, size_t i, const char *name)
-{
-    return json_string_value(
-        json_object_get(json_object_get(json_array_get(all, i), "headers"), name));
-}
-
 typedef mock_host_instance inst;
-
-static void inst_open(inst *in, tally_host *h, const char *body)
-{
-    if (mock_host_start(in, plugin, h, "push", body) != 0)
-        fail_msg("%s", mock_host_parse_error());
-}
-
-/* Wait (bounded) until the spool is empty. */
-static void wait_delivered(tally_host *h)
-{
-    for (int i = 0; i < 1500 && mock_host_spool_items(h) > 0; i++)
-        usleep(10000);
-    assert_int_equal(mock_host_spool_items(h), 0);
-}
 
 static tally_snapshot snap_at(int64_t now)
 {
@@ -298,7 +215,7 @@ static void test_queue_retries_and_final(void **state)
     inst_open(&in, h, body);
     for (int i = 0; i < 3; i++) {
         tally_snapshot s = snap_at(1795316400 + i);
-        assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
+        assert_int_equal(http_plugin->exporter.export_snapshot(in.ctx, &s), 0);
     }
     wait_delivered(h);
     mock_host_stop(&in);
@@ -345,7 +262,7 @@ static void test_connection_reused_between_cycles(void **state)
     inst_open(&in, h, body);
     for (int i = 0; i < 3; i++) {
         tally_snapshot s = snap_at(1795316400 + 60 * i);
-        assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
+        assert_int_equal(http_plugin->exporter.export_snapshot(in.ctx, &s), 0);
         wait_delivered(h);
     }
     mock_host_stop(&in);
@@ -364,10 +281,8 @@ static void test_connection_reused_between_cycles(void **state)
 static void test_stop_keeps_payload_for_next_start(void **state)
 {
     /* A port nobody listens on: connections are refused. */
+    int port = receiver_dead_port();
     receiver r;
-    receiver_start(&r, "probe", "");
-    int port = r.port;
-    receiver_stop(&r);
     char body[256];
     snprintf(body, sizeof(body),
              "url = \"http://127.0.0.1:%d/in\" retry_wait = 0.01 max_retries = 2 timeout = 2 "
@@ -377,7 +292,7 @@ static void test_stop_keeps_payload_for_next_start(void **state)
     inst in;
     inst_open(&in, h, body);
     tally_snapshot s = snap_at(1795316400);
-    assert_int_equal(plugin->exporter.export_snapshot(in.ctx, &s), 0);
+    assert_int_equal(http_plugin->exporter.export_snapshot(in.ctx, &s), 0);
     /* Let the round give up: three refused connections. */
     for (int i = 0; i < 500 && mock_host_log_find(h, "still failing") == NULL; i++)
         usleep(10000);
@@ -405,33 +320,6 @@ static void test_stop_keeps_payload_for_next_start(void **state)
     mock_host_free(h);
 }
 
-/* ---- setup ---- */
-
-static int remove_all(const char *dir)
-{
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd);
-}
-
-static int group_setup(void **state)
-{
-    plugin = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "http", &plugin_dl);
-    if (plugin == NULL || strcmp(plugin->name, "http") != 0 ||
-        plugin->kind != TALLY_PLUGIN_EXPORTER)
-        return -1;
-    snprintf(scratch, sizeof(scratch), "/tmp/tally-http-test-XXXXXX");
-    return mkdtemp(scratch) != NULL ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    if (scratch[0] != '\0')
-        remove_all(scratch);
-    mock_host_unload(plugin_dl);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,5 +331,5 @@ int main(void)
         cmocka_unit_test(test_connection_reused_between_cycles),
         cmocka_unit_test(test_stop_keeps_payload_for_next_start),
     };
-    return cmocka_run_group_tests_name("http exporter", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("http exporter", tests, http_test_setup, http_test_teardown);
 }

@@ -17,6 +17,7 @@
  * tests/pg_test.sh (TALLY_TEST_PG_SCRIPT is that script); else skipped.
  */
 #include "mock_host.h"
+#include "pg_testutil.h"
 #include "plugin_test.h"
 
 #include <stdarg.h>
@@ -38,9 +39,6 @@
 #endif
 #ifndef TALLY_SQLITE_ODBC_DRIVER
 #error "build with -DTALLY_SQLITE_ODBC_DRIVER=<path of libsqlite3odbc.so>"
-#endif
-#ifndef TALLY_PG_ODBC_DRIVER
-#error "build with -DTALLY_PG_ODBC_DRIVER=<path of psqlodbcw.so>"
 #endif
 
 static const tally_plugin *plugin;
@@ -751,56 +749,20 @@ static void test_check_errors(void **state)
 
 /* ---- PostgreSQL ---- */
 
-static const char *pg_dir(void)
-{
-    return getenv("TALLY_TEST_PG_DIR");
-}
-
-static void pg_cmd(const char *what)
-{
-    char cmd[PATH_MAX * 3];
-    snprintf(cmd, sizeof(cmd), "bash '%s' %s '%s' >/dev/null", getenv("TALLY_TEST_PG_SCRIPT"), what,
-             pg_dir());
-    assert_int_equal(system(cmd), 0);
-}
-
-static void pg_sql(const char *text)
-{
-    char cmd[PATH_MAX * 3 + 4096];
-    snprintf(cmd, sizeof(cmd), "bash '%s' psql '%s' -c \"SET client_min_messages TO warning; %s\"",
-             getenv("TALLY_TEST_PG_SCRIPT"), pg_dir(), text);
-    assert_int_equal(system(cmd), 0);
-}
-
-/* The connection string of the test server; PWD as given (NULL: none). */
-static const char *pg_conn(const char *pwd)
-{
-    static char buf[PATH_MAX + 256];
-    char port_file[PATH_MAX];
-    snprintf(port_file, sizeof(port_file), "%s/port", pg_dir());
-    FILE *f = fopen(port_file, "r");
-    assert_non_null(f);
-    int port = 0;
-    assert_int_equal(fscanf(f, "%d", &port), 1);
-    fclose(f);
-    snprintf(buf, sizeof(buf), "DRIVER=%s;Server=127.0.0.1;Port=%d;Database=postgres;UID=tally%s%s",
-             TALLY_PG_ODBC_DRIVER, port, pwd ? ";PWD=" : "", pwd ? pwd : "");
-    return buf;
-}
-
 #define PG_ROWS 6000
 
 static int pg_setup(void **state)
 {
-    if (pg_dir() == NULL || getenv("TALLY_TEST_PG_SCRIPT") == NULL)
+    if (pg_test_dir() == NULL)
         return 0; /* the tests skip themselves */
     if (setup(state) != 0)
         return -1;
-    pg_sql("DROP TABLE IF EXISTS restart_usage; CREATE TABLE restart_usage (id text, created_at "
-           "timestamptz, input_tokens bigint); INSERT INTO restart_usage SELECT 'p' || "
-           "lpad(g::text, 4, '0'), timestamptz '2026-11-21 08:00:00+00' + (g / 100) * interval "
-           "'1 second', 1 FROM generate_series(1, 6000) g; CREATE INDEX ON restart_usage "
-           "(created_at, id)");
+    pg_test_sql(
+        "DROP TABLE IF EXISTS restart_usage; CREATE TABLE restart_usage (id text, created_at "
+        "timestamptz, input_tokens bigint); INSERT INTO restart_usage SELECT 'p' || "
+        "lpad(g::text, 4, '0'), timestamptz '2026-11-21 08:00:00+00' + (g / 100) * interval "
+        "'1 second', 1 FROM generate_series(1, 6000) g; CREATE INDEX ON restart_usage "
+        "(created_at, id)");
     return 0;
 }
 
@@ -808,25 +770,25 @@ static void restart_on_call(tally_host *h, size_t call, void *arg)
 {
     (void)h;
     if (call == *(size_t *)arg)
-        pg_cmd("restart");
+        pg_test_cmd("restart");
 }
 
 static void crash_on_call(tally_host *h, size_t call, void *arg)
 {
     (void)h;
     if (call == *(size_t *)arg)
-        pg_cmd("crash");
+        pg_test_cmd("crash");
 }
 
 static void pg_restart_case(void (*hook)(tally_host *, size_t, void *))
 {
-    if (pg_dir() == NULL)
+    if (pg_test_dir() == NULL)
         skip();
     inst in;
     start(&in,
           "connection = \"%s\" password_file = \"%s/password\" stream = \"usage\" "
           "table = \"restart_usage\" batch_rows = 500 retry_for = 60",
-          pg_conn(NULL), pg_dir());
+          pg_test_conn(NULL), pg_test_dir());
     size_t at = 4; /* in the middle: 2000 rows handed over, 4000 to come */
     mock_host_on_emit(in.h, hook, &at);
     collect(&in);
@@ -856,19 +818,19 @@ static void stop_on_call(tally_host *h, size_t call, void *arg)
 {
     (void)h;
     if (call == *(size_t *)arg)
-        pg_cmd("stop");
+        pg_test_cmd("stop");
 }
 
 static void test_pg_down_longer_than_retry_for(void **state)
 {
     (void)state;
-    if (pg_dir() == NULL)
+    if (pg_test_dir() == NULL)
         skip();
     inst in;
     start(&in,
           "connection = \"%s\" password_file = \"%s/password\" stream = \"usage\" "
           "table = \"restart_usage\" batch_rows = 1000 retry_for = 1",
-          pg_conn(NULL), pg_dir());
+          pg_test_conn(NULL), pg_test_dir());
     size_t at = 2;
     mock_host_on_emit(in.h, stop_on_call, &at);
     assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
@@ -878,7 +840,7 @@ static void test_pg_down_longer_than_retry_for(void **state)
      * watermark was not put. The next cycle reads everything. */
     assert_null(mock_host_state(in.h, "keyset"));
     mock_host_records_clear(in.h);
-    pg_cmd("restart");
+    pg_test_cmd("restart");
     collect(&in);
     assert_all_once(&in, "p", PG_ROWS);
     finish(&in);
@@ -887,11 +849,11 @@ static void test_pg_down_longer_than_retry_for(void **state)
 static void test_pg_wrong_password(void **state)
 {
     (void)state;
-    if (pg_dir() == NULL)
+    if (pg_test_dir() == NULL)
         skip();
     inst in;
     start(&in, "connection = \"%s\" stream = \"usage\" table = \"restart_usage\"",
-          pg_conn("not-the-password"));
+          pg_test_conn("not-the-password"));
     assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "password authentication failed");
     assert_logged(&in, ";PWD=***\" failed");
@@ -902,13 +864,13 @@ static void test_pg_wrong_password(void **state)
 static void test_pg_missing_column(void **state)
 {
     (void)state;
-    if (pg_dir() == NULL)
+    if (pg_test_dir() == NULL)
         skip();
     inst in;
     start(&in,
           "connection = \"%s\" password_file = \"%s/password\" stream = \"usage\" "
           "query = \"SELECT id, created_at, nonesuch FROM restart_usage\"",
-          pg_conn(NULL), pg_dir());
+          pg_test_conn(NULL), pg_test_dir());
     assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "column \"nonesuch\" does not exist");
     finish(&in);
@@ -916,7 +878,7 @@ static void test_pg_missing_column(void **state)
     start(&in,
           "connection = \"%s\" password_file = \"%s/password\" stream = \"usage\" "
           "query = \"SELECT id, created_at::date AS created_at FROM restart_usage\"",
-          pg_conn(NULL), pg_dir());
+          pg_test_conn(NULL), pg_test_dir());
     assert_int_equal(plugin->source.collect(in.ctx), TALLY_HOST_ERR);
     assert_logged(&in, "column created_at of the query is a date (no time of day)");
     finish(&in);

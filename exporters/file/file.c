@@ -1,9 +1,12 @@
 /*
  * file.c — the file exporter plugin: `file "name" { path = ... format = ... }`
- * writes every snapshot it receives to a file, rendered by exporters/format
- * and replaced atomically (file_write.c), at a path that may carry the
- * business date (file_path.c). It keeps no state between exports: a failed
- * export leaves the previous file and the next one simply tries again.
+ * writes the snapshots it receives to a file (layout "single") or, as
+ * JSON, to a directory of a small current file and a file per closed day
+ * (layout "split"), rendered by exporters/format and replaced atomically
+ * (file_write.c), at a path that may carry the business date
+ * (file_path.c). What it writes costs what changed since its mark (the
+ * host's record of what it last wrote): a failed export leaves the
+ * previous files and the mark, and the next one writes what is missing.
  */
 #include "file.h"
 
@@ -29,19 +32,8 @@ static int file_export_snapshot(void *vctx, const tally_snapshot *snap)
                       ctx->path_template);
         return TALLY_HOST_ERR;
     }
-    tally_format_opts opts = {.csv_table = ctx->csv_table};
-    char *text = NULL;
-    size_t len = 0;
-    if (tally_format_render(ctx->format, snap, &opts, &text, &len) != 0) {
-        ctx->api->log(ctx->host, TALLY_LOG_ERR,
-                      "cannot render the snapshot as %s for %s (out of memory); the previous "
-                      "file is kept and the next export tries again",
-                      tally_format_name(ctx->format), path);
-        free(path);
-        return TALLY_HOST_ERR;
-    }
-    int rc = file_write_atomic(ctx, path, text, len);
-    free(text);
+    int rc = ctx->layout == FILE_LAYOUT_SPLIT ? file_split_export(ctx, snap, path)
+                                              : file_single_export(ctx, snap, path);
     free(path);
     return rc;
 }
@@ -55,7 +47,8 @@ static void file_stop(void *ctx)
 TALLY_PLUGIN_DEFINE(
     .name = "file",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx",
+    .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx; json also "
+               "split into a file per day",
     .options = file_options,
     .check = file_conf_check,
     .init = file_init,

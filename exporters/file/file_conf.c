@@ -1,7 +1,8 @@
 /*
  * file_conf.c — the file exporter's options: the libconfuse table, the
- * checks libconfuse cannot make (names of formats and tables, an octal
- * mode, a required path), and building and freeing a file_ctx.
+ * checks libconfuse cannot make (names of formats, tables and layouts,
+ * an octal mode, a required path, split only for json), and building and
+ * freeing a file_ctx.
  * Messages say where through the host's config_error.
  */
 #include "file.h"
@@ -17,7 +18,7 @@ const tally_option file_options[] = {
     {CFG_STR("path", NULL, CFGF_NONE),
      "file to write (required); a strftime template expanded with the business zone's local "
      "time of the snapshot, e.g. \"/var/lib/tally/summary-%Y-%m-%d.json\"; its directory must "
-     "exist",
+     "exist. With layout = \"split\", the directory to write in (made 0750 if missing)",
      NULL},
     {CFG_STR("format", "json", CFGF_NONE), "json, prometheus, csv or influx", NULL},
     {CFG_STR("table", NULL, CFGF_NONE),
@@ -25,12 +26,18 @@ const tally_option file_options[] = {
      NULL},
     {CFG_STR("mode", "0644", CFGF_NONE),
      "file mode as octal digits, \"0000\" to \"0777\", whatever the umask", NULL},
+    {CFG_STR("layout", "single", CFGF_NONE),
+     "single: one document, written whole when anything but its times changed (every listed "
+     "row each time); split (json only): path is a directory of current.json, written every "
+     "cycle, and days/YYYY-MM-DD.json per closed day, written when that day changed",
+     NULL},
     TALLY_OPTION_END,
 };
 
 #define DEFAULT_CSV_TABLE "days"
 #define FORMAT_NAMES "json, prometheus, csv, influx"
 #define TABLE_NAMES "days, user_days, summary, today, combined, counters, counter_days"
+#define LAYOUT_NAMES "single, split"
 
 /* "0644" -> 0644. Octal digits only, at most 0777: setuid, setgid and
  * sticky bits make no sense on a summary file. */
@@ -50,7 +57,7 @@ static int parse_mode(const char *text, mode_t *out)
     return 0;
 }
 
-static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section)
+static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section, int split)
 {
     const char *path = cfg_getstr(section, "path");
     if (path == NULL) {
@@ -63,7 +70,7 @@ static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section)
         api->config_error(h, section, "option 'path' is empty; set it to the file to write");
         return TALLY_HOST_ERR;
     }
-    if (path[strlen(path) - 1] == '/') {
+    if (!split && path[strlen(path) - 1] == '/') {
         api->config_error(
             h, section,
             "option 'path' = \"%s\" names a directory; add the file name to write in it", path);
@@ -137,6 +144,28 @@ static int check_mode(tally_host *h, const tally_host_api *api, cfg_t *section)
     return 0;
 }
 
+/* layout: a known name, and split only with json (its files are JSON
+ * documents cut by member). */
+static int check_layout(tally_host *h, const tally_host_api *api, cfg_t *section,
+                        const tally_format *format, file_layout *layout)
+{
+    const char *name = cfg_getstr(section, "layout");
+    if (file_layout_from_name(name, layout) != 0) {
+        api->config_error(h, section,
+                          "option 'layout' = \"%s\" is unknown; use one of " LAYOUT_NAMES,
+                          name ? name : "");
+        return TALLY_HOST_ERR;
+    }
+    if (*layout == FILE_LAYOUT_SPLIT && format != NULL && *format != TALLY_FORMAT_JSON) {
+        api->config_error(h, section,
+                          "option 'layout' = \"split\" writes JSON files only (format is "
+                          "\"%s\"); set format = \"json\" or layout = \"single\"",
+                          tally_format_name(*format));
+        return TALLY_HOST_ERR;
+    }
+    return 0;
+}
+
 int file_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     /* Every problem is reported, not just the first, so one `tallyd -t`
@@ -151,7 +180,10 @@ int file_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
         rc = TALLY_HOST_ERR;
     if (check_mode(h, api, section) != 0)
         rc = TALLY_HOST_ERR;
-    if (check_path(h, api, section) != 0)
+    file_layout layout = FILE_LAYOUT_SINGLE;
+    if (check_layout(h, api, section, format_ok ? &format : NULL, &layout) != 0)
+        rc = TALLY_HOST_ERR;
+    if (check_path(h, api, section, layout == FILE_LAYOUT_SPLIT) != 0)
         rc = TALLY_HOST_ERR;
     return rc;
 }
@@ -169,6 +201,7 @@ int file_conf_create(tally_host *h, const tally_host_api *api, cfg_t *section, f
     ctx->api = api;
     tally_format_from_name(cfg_getstr(section, "format"), &ctx->format);
     parse_mode(cfg_getstr(section, "mode"), &ctx->mode);
+    file_layout_from_name(cfg_getstr(section, "layout"), &ctx->layout);
     const char *title = cfg_title(section);
     ctx->instance = strdup(title ? title : "");
     ctx->path_template = strdup(cfg_getstr(section, "path"));

@@ -4,8 +4,9 @@
  * completes a Pushgateway grouping key and writes URLs safe to log,
  * http_send.c makes one request with libcurl and says what became of it,
  * http_gzip.c compresses a body, http_worker.c is the delivery thread
- * (spool order, retries, backoff), and http.c is the plugin that ties
- * them together.
+ * (spool order, retries, backoff), http_changes.c keeps what the payloads
+ * cover (the rows changed since the payload before, and the mark that
+ * says so), and http.c is the plugin that ties them together.
  *
  * The plugin's export only renders the snapshot and puts it in the spool
  * (the agent's state database); the delivery thread sends what the spool
@@ -41,6 +42,15 @@ typedef struct http_ctx {
     long max_retries;
     int64_t spool_max_bytes;
     int spool_mode; /* TALLY_SPOOL_QUEUE or TALLY_SPOOL_REPLACE */
+    /* json and influx list the user-days and daily counter totals:
+     * history_all = every listed row in each payload, else the rows
+     * changed since the payload before (http_changes.c). */
+    int lists_history;
+    int history_all;
+    /* Held from reading the mark to spooling the payload with its new
+     * one, and by the delivery thread while it resets the mark: a reset
+     * never falls between the two. */
+    pthread_mutex_t mark_mu;
     int gzip;
     int tls_verify;
     char *ca_file, *client_cert, *client_key;
@@ -101,6 +111,34 @@ int http_gzip(const void *data, size_t len, void **out, size_t *out_len);
 
 /* http_send.c: send one spooled payload and classify the answer. */
 void http_send(http_ctx *ctx, const tally_spool_item *item, http_result *r);
+
+/* http_changes.c. The mark: "<state_id>:<seq>" of the snapshot whose
+ * payload was spooled last, or HTTP_MARK_RESYNC (no snapshot's: the next
+ * payload lists every row). */
+#define HTTP_MARK "spooled"
+#define HTTP_MARK_RESYNC "resync"
+
+/* What a spooled payload covers, from its meta. */
+typedef struct http_cover {
+    int lists_history; /* 0: prometheus, or a payload of an older tallyd */
+    char state_id[33];
+    int64_t changed_after, seq; /* the rows with changed_after < their seq <= seq */
+} http_cover;
+
+/* The seq the payload of s starts after, from the mark (0: every listed
+ * row); with history = "all", 0. Call with mark_mu held. 0, or
+ * TALLY_HOST_ERR when the mark cannot be read (logged). */
+int http_changes_since(http_ctx *ctx, const tally_snapshot *s, int64_t *changed_after);
+/* The mark that says s's payload is spooled. */
+void http_changes_mark(const tally_snapshot *s, char *out, size_t cap);
+/* Set the mark to HTTP_MARK_RESYNC, logging why (what was lost). Call
+ * with mark_mu held. 0 or TALLY_HOST_ERR (logged). */
+int http_changes_resync(http_ctx *ctx, const char *why);
+/* A payload's meta: its format and what it covers; and back. read: 0, or
+ * -1 for a meta that names no format. */
+void http_meta_write(tally_format f, const tally_snapshot *s, int64_t changed_after, char *out,
+                     size_t cap);
+int http_meta_read(const char *meta, tally_format *f, http_cover *cov);
 
 /* http_worker.c: start, wake and stop the delivery thread. */
 int http_worker_start(http_ctx *ctx);

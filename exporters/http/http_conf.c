@@ -2,7 +2,8 @@
  * http_conf.c — the http exporter's options: the libconfuse table, the
  * checks libconfuse cannot make (a usable URL, names of formats, methods
  * and modes, well-formed headers, positive times, TLS files that exist and
- * belong to an https URL), and building and freeing an http_ctx. Every
+ * belong to an https URL, a history mode that fits the format and the
+ * delivery), and building and freeing an http_ctx. Every
  * problem of a section is reported, not just the first, so one `tallyd -t`
  * shows all there is to fix; messages say where
  * (the host's config_error).
@@ -19,7 +20,8 @@
 #define MAX_RETRIES_LIMIT 100L
 #define MAX_TIMEOUT_S 3600.0
 
-/* `delivery` has no default in the table: it depends on the format. */
+/* `delivery` and `history` have no default in the table: they depend on
+ * the format and the delivery. */
 const tally_option http_options[] = {
     {CFG_STR("url", NULL, CFGF_NONE),
      "where to send each snapshot (required): an http:// or https:// URL; for a Prometheus "
@@ -56,6 +58,12 @@ const tally_option http_options[] = {
      "queue: every snapshot once, in order, with an Idempotency-Key (default for json and "
      "influx); latest: only the newest undelivered one (default for prometheus)",
      NULL},
+    {CFG_STR("history", NULL, CFGF_NONE),
+     "json and influx: changed: each payload lists the user-days and daily counter totals "
+     "changed since the payload before (default with delivery = queue); all: every listed row "
+     "in every payload, as large as the whole history (the default, and the only choice, with "
+     "delivery = latest)",
+     NULL},
     {CFG_FLOAT("retry_wait", 1.0, CFGF_NONE),
      "seconds of the first retry's backoff; each retry doubles it, with full jitter", NULL},
     {CFG_FLOAT("retry_max_wait", 300.0, CFGF_NONE),
@@ -68,7 +76,8 @@ const tally_option http_options[] = {
 
 /* Headers tally writes itself, or that only make sense from curl. */
 static const char *const reserved_headers[] = {
-    "Content-Length", "Content-Encoding", "Transfer-Encoding", "Host", "Idempotency-Key",
+    "Content-Length",  "Content-Encoding", "Transfer-Encoding", "Host",
+    "Idempotency-Key", "X-Tally-State",    "X-Tally-Seq",       "X-Tally-Changed-After",
 };
 
 static int check_format(tally_host *h, const tally_host_api *api, cfg_t *section,
@@ -111,6 +120,43 @@ static int one_of(const char *value, const char *a, const char *b)
     return value != NULL && (strcasecmp(value, a) == 0 || strcasecmp(value, b) == 0);
 }
 
+/* history: changed or all, for the formats that list history; changed
+ * cannot go with delivery = latest, whose replaced payloads would take
+ * their changes with them. */
+static int check_history(tally_host *h, const tally_host_api *api, cfg_t *section)
+{
+    const char *history = cfg_getstr(section, "history");
+    if (history == NULL)
+        return 0;
+    if (!one_of(history, "changed", "all")) {
+        api->config_error(h, section,
+                          "option 'history' = \"%s\" is unknown; use changed (what changed since "
+                          "the payload before) or all (every listed row, every time)",
+                          history);
+        return TALLY_HOST_ERR;
+    }
+    tally_format format;
+    const char *name = cfg_getstr(section, "format");
+    if (name != NULL && tally_format_from_name(name, &format) == 0 &&
+        format == TALLY_FORMAT_PROMETHEUS) {
+        api->config_error(h, section,
+                          "option 'history' applies to json and influx only (prometheus lists no "
+                          "history); remove it");
+        return TALLY_HOST_ERR;
+    }
+    const char *delivery = cfg_getstr(section, "delivery");
+    if (strcasecmp(history, "changed") == 0 && delivery != NULL &&
+        strcasecmp(delivery, "latest") == 0) {
+        api->config_error(h, section,
+                          "option 'history' = \"changed\" cannot go with delivery = \"latest\": "
+                          "a payload replaced before it is delivered would take its changes with "
+                          "it; use history = \"all\" (the default with latest) or delivery = "
+                          "\"queue\"");
+        return TALLY_HOST_ERR;
+    }
+    return 0;
+}
+
 static int check_names(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     int rc = 0;
@@ -134,6 +180,8 @@ static int check_names(tally_host *h, const tally_host_api *api, cfg_t *section)
                           delivery);
         rc = TALLY_HOST_ERR;
     }
+    if (check_history(h, api, section) != 0)
+        rc = TALLY_HOST_ERR;
     return rc;
 }
 
@@ -322,6 +370,9 @@ static void build_delivery(http_ctx *ctx, cfg_t *section)
     int latest = delivery != NULL ? strcasecmp(delivery, "latest") == 0
                                   : ctx->format == TALLY_FORMAT_PROMETHEUS;
     ctx->spool_mode = latest ? TALLY_SPOOL_REPLACE : TALLY_SPOOL_QUEUE;
+    const char *history = cfg_getstr(section, "history");
+    ctx->lists_history = ctx->format != TALLY_FORMAT_PROMETHEUS;
+    ctx->history_all = history != NULL ? strcasecmp(history, "all") == 0 : latest;
     ctx->method = strcasecmp(cfg_getstr(section, "method"), "PUT") == 0 ? "PUT" : "POST";
     ctx->gzip = strcasecmp(cfg_getstr(section, "compress"), "gzip") == 0;
     ctx->tls_verify = cfg_getbool(section, "tls_verify");
@@ -376,6 +427,7 @@ int http_conf_create(tally_host *h, const tally_host_api *api, cfg_t *section, h
     http_ctx *ctx = calloc(1, sizeof(*ctx));
     if (ctx == NULL)
         goto oom;
+    pthread_mutex_init(&ctx->mark_mu, NULL);
     ctx->host = h;
     ctx->api = api;
     tally_format_from_name(cfg_getstr(section, "format"), &ctx->format);
@@ -415,5 +467,6 @@ void http_conf_free(http_ctx *ctx)
     free(ctx->client_key);
     free(ctx->token_file);
     free(ctx->token_env);
+    pthread_mutex_destroy(&ctx->mark_mu);
     free(ctx);
 }

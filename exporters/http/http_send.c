@@ -23,6 +23,7 @@
 #include "civil/civil.h"
 
 #include <curl/curl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,12 @@ static struct curl_slist *request_headers(http_ctx *c, const tally_spool_item *i
     struct curl_slist *h = NULL;
     char line[256];
     tally_format f = c->format;
+    http_cover cov;
     /* The payload's own format: a reload may have changed the option. */
-    tally_format_from_name(it->meta, &f);
+    if (http_meta_read(it->meta, &f, &cov) != 0) {
+        f = c->format;
+        cov.lists_history = 0;
+    }
     if (!c->own_content_type) {
         snprintf(line, sizeof(line), "Content-Type: %s", tally_format_content_type(f));
         h = add(h, line, oom);
@@ -107,6 +112,18 @@ static struct curl_slist *request_headers(http_ctx *c, const tally_spool_item *i
     snprintf(line, sizeof(line), "Idempotency-Key: %s", it->key);
     h = add(h, line, oom);
     h = add(h, "User-Agent: tallyd/" TALLY_VERSION, oom);
+    /* What the user-days and daily counter totals of the payload are: the
+     * rows changed after X-Tally-Changed-After up to X-Tally-Seq (0:
+     * every listed row), of the state X-Tally-State. A receiver sees a gap
+     * where one payload's Changed-After is not the Seq of the one before. */
+    if (cov.lists_history) {
+        snprintf(line, sizeof(line), "X-Tally-State: %s", cov.state_id);
+        h = add(h, line, oom);
+        snprintf(line, sizeof(line), "X-Tally-Seq: %" PRId64, cov.seq);
+        h = add(h, line, oom);
+        snprintf(line, sizeof(line), "X-Tally-Changed-After: %" PRId64, cov.changed_after);
+        h = add(h, line, oom);
+    }
     /* curl would otherwise wait for "100 Continue" before larger bodies. */
     h = add(h, "Expect:", oom);
     for (size_t i = 0; i < c->n_headers; i++)

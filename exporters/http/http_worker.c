@@ -118,6 +118,31 @@ static void spool_state(http_ctx *c, tally_spool_stats *st)
         memset(st, 0, sizeof(*st));
 }
 
+/* Drop a payload refused for good. One that lists changes takes them
+ * with it: the mark is reset first, so that the next payload lists every
+ * row again even if tallyd stops between the two. 0, or -1 when the mark
+ * cannot be reset: then the payload stays, and the round ends. */
+static int forget_refused(http_ctx *c, const tally_spool_item *it, const char *what)
+{
+    tally_format f;
+    http_cover cov;
+    int lists = http_meta_read(it->meta, &f, &cov) == 0 && cov.lists_history;
+    int rc = 0;
+    if (lists) {
+        char why[900];
+        snprintf(why, sizeof(why), "payload %s (seq %" PRId64 ") was refused for good (%s)",
+                 it->key, cov.seq, what);
+        pthread_mutex_lock(&c->mark_mu);
+        rc = http_changes_resync(c, why);
+        if (rc == 0)
+            c->api->spool_drop(c->host, it->seq, TALLY_SPOOL_REJECTED);
+        pthread_mutex_unlock(&c->mark_mu);
+    } else {
+        c->api->spool_drop(c->host, it->seq, TALLY_SPOOL_REJECTED);
+    }
+    return rc == 0 ? 0 : -1;
+}
+
 /* Act on one answer. Returns 1 to go on with the round, 0 to end it. */
 static int settle(http_ctx *c, const tally_spool_item *it, const http_result *r, long *attempt)
 {
@@ -132,7 +157,8 @@ static int settle(http_ctx *c, const tally_spool_item *it, const http_result *r,
                     c->method, c->url_shown, it->key, it->len, r->status);
         return 1;
     case HTTP_FINAL:
-        c->api->spool_drop(c->host, it->seq, TALLY_SPOOL_REJECTED);
+        if (forget_refused(c, it, what) != 0)
+            return 0;
         spool_state(c, &st);
         c->api->log(c->host, TALLY_LOG_ERR,
                     "%s %s refused payload %s (%zu bytes) for good: %s; it was dropped (%" PRId64

@@ -2,13 +2,15 @@
  * sql.c — the sql exporter plugin: `sql "name" { connection = ... }`
  * upserts every snapshot's days, user-days and summary into the tables
  * stats_daily, stats_user_daily and stats_summary of a PostgreSQL or
- * SQLite database, where dashboards made for the original service look.
+ * SQLite database, where dashboards made for the original service look,
+ * and keeps its mark of what they hold in tally_export.
  *
  * It connects at the first export, on the exporter's own thread, and
- * keeps the connection. A snapshot is written in one transaction or not
- * at all; a failed export is logged and the next snapshot (which holds
- * everything the failed one did) tries again, reconnecting first when the
- * connection was lost.
+ * keeps the connection; after each connection it reads its mark. A
+ * snapshot is written in one transaction or not at all; a failed export
+ * is logged and the next snapshot tries again, reconnecting first when
+ * the connection was lost, and writes what changed since the mark, the
+ * failed snapshot's changes included.
  */
 #include "sql.h"
 
@@ -19,8 +21,10 @@ static void disconnect(sql_ctx *c)
 {
     odbc_conn_close(&c->conn);
     c->tables_ready = false;
-    /* Another connection may reach a database that holds other rows. */
+    /* Another connection may reach a database that holds other rows, and
+     * a commit cut off on its way holds or not: the mark will say. */
     sql_seen_reset(c);
+    c->mark_loaded = false;
 }
 
 static int connect_db(sql_ctx *c)
@@ -67,6 +71,8 @@ static int sql_export_snapshot(void *ctx, const tally_snapshot *snap)
         rc = connect_db(c);
     if (rc == ODBC_OK && !c->tables_ready)
         rc = sql_tables_ensure(c);
+    if (rc == ODBC_OK && !c->mark_loaded)
+        rc = sql_mark_load(c);
     if (rc == ODBC_OK) {
         /* Doubles as text in the C locale, whatever LC_NUMERIC says. */
         locale_t old = uselocale(c->c_locale);
@@ -101,7 +107,7 @@ static void sql_stop(void *ctx)
 TALLY_PLUGIN_DEFINE(
     .name = "sql",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "upsert days, user-days and the summary into stats_daily, stats_user_daily and " "stats_summary (PostgreSQL or SQLite, through unixODBC)",
+    .summary = "upsert the days, user-days and summary that changed into stats_daily, " "stats_user_daily and stats_summary (PostgreSQL or SQLite, through unixODBC)",
     .options = sql_options,
     .check = sql_conf_check,
     .init = sql_init,

@@ -18,8 +18,8 @@ const tally_option sql_options[] = {
     {CFG_STR("password_file", NULL, CFGF_NONE),
      "a file holding the password (one line), added to the connection as PWD", NULL},
     {CFG_STR("table_prefix", "", CFGF_NONE),
-     "put before the table names stats_daily, stats_user_daily and stats_summary (letters, "
-     "digits and '_'), e.g. \"tally_\"",
+     "put before the table names stats_daily, stats_user_daily, stats_summary and tally_export "
+     "(letters, digits and '_'), e.g. \"tally_\"",
      NULL},
     {CFG_BOOL("create_tables", cfg_true, CFGF_NONE),
      "create the tables when they are missing; with false they must exist", NULL},
@@ -32,6 +32,7 @@ static const char *const base_names[SQL_N_TABLES] = {
     [SQL_DAILY] = "stats_daily",
     [SQL_USER_DAILY] = "stats_user_daily",
     [SQL_SUMMARY] = "stats_summary",
+    [SQL_MARKS] = SQL_MARKS_TABLE,
 };
 
 static bool identifier_part(const char *s)

@@ -309,7 +309,16 @@ typedef struct tally_stats {
      * its keep_days): the snapshot's counter_days start there too. "" (a
      * collector that does not say): TALLY_KEEP_DAYS_DEFAULT days. */
     char oldest_kept[TALLY_DATE_LEN];
+    /* 1: more user-days changed than a snapshot carries
+     * (TALLY_STATS_MAX_CHANGED); user_days is then empty, and the
+     * snapshot says so (snapshot.h: changed_after = seq), so exporters
+     * read the changes from history, a page at a time. Memory stays
+     * bounded after a first cycle over a year of logs or a recompute. */
+    int more_changed;
 } tally_stats;
+
+/* The most changed user-days a collector lists in its stats. */
+#define TALLY_STATS_MAX_CHANGED 10000
 
 /* How many closed days are listed where nothing says otherwise: the daily
  * collector's default keep_days, and the snapshot's counter_days without

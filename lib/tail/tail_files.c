@@ -13,6 +13,7 @@
  * offset from one file to another.
  */
 #include "tail/tail.h"
+#include "hash/hash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -254,10 +255,7 @@ void tail_entries_prune(tail_entries *e, int64_t now)
 /* FNV-1a, 64 bits: a few KiB per file and cycle, no need for speed. */
 uint64_t tail_fingerprint(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
-    return h;
+    return hash_fnv1a(HASH_FNV1A_SEED, p, n);
 }
 
 /* Add a mark of the first len bytes, keeping them ordered and unique. */

@@ -94,7 +94,9 @@ static int prune_batch(daily_collector *d, const char *today)
     return TALLY_HOST_OK;
 }
 
-/* Once a day ends, the days that fall out of keep_days drop their
+/* Once a day ends, its users' rows enter the lists (stamped with the
+ * cycle's seq, so exporters see them as changed), and the days that fall
+ * out of keep_days drop their
  * per-user and per-value rows: one batch in a cycle, however many days
  * ended (the agent was down), the rest in the next cycles. */
 static int daily_rollover(void *ctx, const tally_day *ended)
@@ -102,6 +104,8 @@ static int daily_rollover(void *ctx, const tally_day *ended)
     daily_collector *d = ctx;
     int64_t n;
     char today[TALLY_DATE_LEN];
+    if (daily_store_stamp_day(d, ended->date) != 0)
+        return TALLY_HOST_ERR;
     if (d->pruned_at_rollover)
         return TALLY_HOST_OK;
     if (daily_date_number(ended->date, &n) != 0)
@@ -155,5 +159,8 @@ TALLY_PLUGIN_DEFINE(
         .recompute_begin = daily_recompute_begin,
         .stats = daily_stats,
         .free_stats = daily_free_stats,
+        .history_open = daily_history_open,
+        .history_next = daily_history_next,
+        .history_close = daily_history_close,
     });
 /* clang-format on */

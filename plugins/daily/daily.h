@@ -107,7 +107,8 @@ typedef struct daily_collector {
     bool pruned_at_rollover;
 
     /* Prepared statements, see daily_store.c. */
-    sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put;
+    sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put,
+        *st_stamp;
     sqlite3_stmt *st_prune[DAILY_N_PRUNE];
 } daily_collector;
 
@@ -210,9 +211,43 @@ void daily_store_close(daily_collector *d);
 int daily_store_flush(daily_collector *d);
 int daily_store_prune(daily_collector *d, const char *before_date, bool *more);
 int daily_store_forget(daily_collector *d, const char *from_date, const char *to_date);
+/* The day `date` closed in this cycle: its users' rows enter the lists
+ * and carry the cycle's seq. */
+int daily_store_stamp_day(daily_collector *d, const char *date);
+
+/* daily_history.c: the users' days read a batch at a time from any
+ * connection on the state (the collector's for its statistics, the
+ * host's for history pages): the rows of [from, to) changed after
+ * changed_after (0: every row), only key's when key is not NULL, by date
+ * and user_id. A batch owns its rows and one block of their user ids,
+ * reused by the next read. read: up to max rows; *done once the
+ * statement has no more. 0, or -1 (sqlite3_errmsg of the statement's
+ * connection, or out of memory). */
+typedef struct daily_ud_batch {
+    tally_user_day_stats *rows;
+    size_t n, cap;
+    char *ids;
+    size_t ids_len, ids_cap;
+    size_t *offs;
+    size_t offs_cap;
+    tally_fixed *costs; /* each row's total cost as stored, for daily_sums_report */
+    size_t costs_cap;
+} daily_ud_batch;
+/* Room for need items of size in *arr (doubling): 0, or -1. */
+int daily_grow(void **arr, size_t *cap, size_t need, size_t size);
+/* A cost stored as the column pair (whole, atto) at col. */
+tally_fixed daily_col_cost(sqlite3_stmt *st, int col);
+int daily_ud_prepare(sqlite3 *db, int64_t changed_after, const char *from, const char *to,
+                     const void *key, size_t key_len, sqlite3_stmt **st);
+int daily_ud_read(daily_ud_batch *b, sqlite3_stmt *st, size_t max, int *done);
+void daily_ud_batch_free(daily_ud_batch *b);
+/* The collector's history callbacks (plugin.h). */
+int daily_history_open(void *ctx, void *db, const tally_history_query *q, void **it);
+int daily_history_next(void *it, tally_history_page *page);
+void daily_history_close(void *it);
 
 /* daily_stats.c */
-int daily_stats(void *ctx, int64_t now_utc, tally_stats *out);
+int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *out);
 /* Free what daily_stats allocated: days, user_days, and the one block the
  * user ids are in (the agent copied what it keeps). */
 void daily_free_stats(void *ctx, tally_stats *st);

@@ -11,10 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tally_fixed col_cost(sqlite3_stmt *st, int col)
-{
-    return daily_fixed_join(sqlite3_column_int64(st, col), sqlite3_column_int64(st, col + 1));
-}
 
 /* Columns of daily_days in schema order, from column 2 (after date,
  * start_utc). */
@@ -26,8 +22,8 @@ static void read_sums(sqlite3_stmt *st, daily_sums *s)
     for (int t = 0; t < DAILY_N_TOKENS; t++)
         s->tokens[t] = sqlite3_column_int64(st, c++);
     for (int k = 0; k < DAILY_N_COSTS; k++, c += 2)
-        s->cost[k] = col_cost(st, c);
-    s->rt_sum = col_cost(st, c);
+        s->cost[k] = daily_col_cost(st, c);
+    s->rt_sum = daily_col_cost(st, c);
     c += 2;
     s->rt_count = sqlite3_column_int64(st, c++);
     s->fallback = sqlite3_column_int64(st, c++);
@@ -104,20 +100,6 @@ static int first_date(daily_collector *d, const tally_day *today, char out[TALLY
     return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    while (c < need)
-        c *= 2;
-    void *g = realloc(*arr, c * size);
-    if (g == NULL)
-        return -1;
-    *arr = g;
-    *cap = c;
-    return 0;
-}
 
 /* The business days listed, walked one after another from the first:
  * `next` is the next day to list, `on` false once the walk ended. */
@@ -137,7 +119,7 @@ static int walk_to(daily_collector *d, day_walk *w, tally_stats *out, const char
         int here = strcmp(w->next.date, until) == 0;
         if (here && s == NULL)
             return 0;
-        if (grow((void **)&out->days, &w->cap, out->n_days + 1, sizeof(*out->days)) != 0)
+        if (daily_grow((void **)&out->days, &w->cap, out->n_days + 1, sizeof(*out->days)) != 0)
             return -1;
         day_of_sums(here ? s : &zero, &w->next, &out->days[out->n_days++]);
         w->on = d->api->day_of(d->host, w->next.end_utc, &w->next) == TALLY_HOST_OK;
@@ -218,69 +200,49 @@ static int distinct_counts(daily_collector *d, const char *first, const char *to
     return rc == SQLITE_DONE ? 0 : fail(d, "distinct models and providers");
 }
 
-/* User ids go to one block after the rows are read, so the snapshot
- * frees two allocations however many users there are. */
-static int user_days(daily_collector *d, const char *first, const char *today, tally_stats *out)
+/* The users' days changed after changed_after (0: all), at most
+ * TALLY_STATS_MAX_CHANGED of them: with more, none and more_changed (the
+ * exporters page through them from history instead). The rows go over
+ * to *out with their one block of user ids, which daily_free_stats
+ * frees. */
+static int user_days(daily_collector *d, const char *first, const char *today,
+                     int64_t changed_after, tally_stats *out)
 {
     sqlite3_stmt *st;
-    if (query(d,
-              "SELECT u.date, d.start_utc, u.user_id, u.total, u.error, u.tok_input, "
-              "u.tok_output, u.tok_cache_creation, u.tok_cache_read, u.cost_total_w, "
-              "u.cost_total_a FROM daily_user_days u JOIN daily_days d ON d.date = u.date "
-              "WHERE u.date >= ?1 AND u.date < ?2 ORDER BY u.date, u.user_id",
-              &st) != 0)
-        return -1;
-    sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
-    size_t cap = 0, ids_len = 0, ids_cap = 0;
-    char *ids = NULL;
-    size_t *offs = NULL;
-    size_t offs_cap = 0;
-    int rc, failed = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t i = out->n_user_days;
-        const void *id = sqlite3_column_blob(st, 2);
-        size_t len = (size_t)sqlite3_column_bytes(st, 2);
-        if (grow((void **)&out->user_days, &cap, i + 1, sizeof(*out->user_days)) != 0 ||
-            grow((void **)&offs, &offs_cap, i + 1, sizeof(*offs)) != 0 ||
-            grow((void **)&ids, &ids_cap, ids_len + len + 1, 1) != 0) {
-            failed = 1;
-            break;
-        }
-        tally_user_day_stats *u = &out->user_days[i];
-        memset(u, 0, sizeof(*u));
-        snprintf(u->date, TALLY_DATE_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
-        u->day_start_utc = sqlite3_column_int64(st, 1);
-        offs[i] = ids_len;
-        if (len > 0)
-            memcpy(ids + ids_len, id, len);
-        ids[ids_len + len] = '\0';
-        ids_len += len + 1;
-        u->total_requests = sqlite3_column_int64(st, 3);
-        u->error_requests = sqlite3_column_int64(st, 4);
-        u->success_requests = u->total_requests - u->error_requests;
-        u->input_tokens = sqlite3_column_int64(st, 5);
-        u->output_tokens = sqlite3_column_int64(st, 6);
-        u->cache_creation_tokens = sqlite3_column_int64(st, 7);
-        u->cache_read_tokens = sqlite3_column_int64(st, 8);
-        u->total_cost = daily_fixed_to_double(col_cost(st, 9));
+    if (daily_ud_prepare(d->db, changed_after, first, today, NULL, 0, &st) != 0)
+        return fail(d, "the users' days");
+    daily_ud_batch b = {0};
+    int done = 0;
+    int rc = daily_ud_read(&b, st, TALLY_STATS_MAX_CHANGED + 1, &done);
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        daily_ud_batch_free(&b);
+        return fail(d, "the users' days");
+    }
+    if (b.n > TALLY_STATS_MAX_CHANGED) {
+        daily_ud_batch_free(&b);
+        out->more_changed = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < b.n; i++) {
+        const tally_user_day_stats *u = &b.rows[i];
         const daily_sums us = {.total = u->total_requests,
                                .error = u->error_requests,
                                .tokens = {u->input_tokens, u->output_tokens,
                                           u->cache_creation_tokens, u->cache_read_tokens},
-                               .cost = {col_cost(st, 9)}};
+                               .cost = {b.costs[i]}};
         daily_sums_report(d, "user day", u->date, &us);
-        out->n_user_days++;
     }
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < out->n_user_days; i++)
-        out->user_days[i].user_id = ids + offs[i];
-    free(offs);
-    if (out->n_user_days == 0)
-        free(ids);
-    if (failed)
-        return -1;
-    return rc == SQLITE_DONE ? 0 : fail(d, "the users' days");
+    if (b.n == 0) {
+        daily_ud_batch_free(&b);
+        return 0;
+    }
+    out->user_days = b.rows;
+    out->n_user_days = b.n;
+    /* The block starts with user_days[0].user_id (offset 0). */
+    free(b.offs);
+    free(b.costs);
+    return 0;
 }
 
 static int inventories(daily_collector *d, tally_inventory *inv)
@@ -314,7 +276,7 @@ void daily_free_stats(void *ctx, tally_stats *st)
     memset(st, 0, sizeof(*st));
 }
 
-int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
+int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *out)
 {
     daily_collector *d = ctx;
     memset(out, 0, sizeof(*out));
@@ -327,7 +289,8 @@ int daily_stats(void *ctx, int64_t now_utc, tally_stats *out)
     tally_inventory inv = {0};
     if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
         distinct_counts(d, first, today.date, out) != 0 ||
-        user_days(d, first, today.date, out) != 0 || inventories(d, &inv) != 0) {
+        user_days(d, first, today.date, changed_after, out) != 0 ||
+        inventories(d, &inv) != 0) {
         daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;
     }

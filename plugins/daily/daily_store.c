@@ -50,6 +50,11 @@ static const char *const steps[] = {
     "CREATE TABLE IF NOT EXISTS daily_inventory("
     " source TEXT NOT NULL, stream INTEGER NOT NULL, id BLOB NOT NULL, active INTEGER NOT NULL,"
     " PRIMARY KEY(source, stream, id)) WITHOUT ROWID;",
+    /* 2 (issue 12): a closed day's user row carries the seq of the cycle
+     * that last changed it (0: a day not closed yet, or a row from before
+     * this version), so a cycle reads what changed on the index. */
+    "ALTER TABLE daily_user_days ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX daily_user_days_seq ON daily_user_days(seq);",
 };
 #define DAILY_OWNER "daily"
 #define DAILY_SCHEMA_VERSION ((int)(sizeof(steps) / sizeof(steps[0])))
@@ -63,6 +68,7 @@ static const char *const day_costs[] = {
 static const char *const day_after[] = {"rt_count", "fallback", NULL};
 static const char *const user_costs[] = {"cost_total", NULL};
 static const char *const none[] = {NULL};
+static const char *const user_stamp[] = {"seq", NULL};
 
 #define ATTO_SQL "1000000000000000000"
 #define MAX_SQL "9223372036854775807"
@@ -113,7 +119,8 @@ static void cost_sql(char *set, size_t cap, const char *c)
  * saturated here is reported when the statistics read it
  * (daily_sums_report, daily_stats.c). */
 static void upsert_sql(char *buf, size_t cap, const char *table, const char *key, int n_key,
-                       const char *const *sums, const char *const *costs, const char *const *after)
+                       const char *const *sums, const char *const *costs, const char *const *after,
+                       const char *const *replaced)
 {
     char cols[1024] = "", vals[512] = "", set[16384] = "";
     int n = n_key;
@@ -130,6 +137,11 @@ static void upsert_sql(char *buf, size_t cap, const char *table, const char *key
     for (size_t i = 0; after[i]; i++, n++) {
         cat(cols, sizeof(cols), ",%s", after[i]);
         sum_sql(set, sizeof(set), after[i]);
+    }
+    /* Columns that take the new row's value instead of a sum. */
+    for (size_t i = 0; replaced[i]; i++, n++) {
+        cat(cols, sizeof(cols), ",%s", replaced[i]);
+        cat(set, sizeof(set), "%s=excluded.%s,", replaced[i], replaced[i]);
     }
     set[strlen(set) - 1] = '\0';
     for (int i = 0; i < n; i++)
@@ -188,10 +200,12 @@ int daily_store_open(daily_collector *d)
         d->api->log(d->host, TALLY_LOG_INFO, "its tables migrated from version %d to %d", from,
                     DAILY_SCHEMA_VERSION);
     char sql[24576];
-    upsert_sql(sql, sizeof(sql), "daily_days", "date,start_utc", 2, day_sums, day_costs, day_after);
+    upsert_sql(sql, sizeof(sql), "daily_days", "date,start_utc", 2, day_sums, day_costs, day_after,
+               none);
     if (prepare(d, sql, &d->st_day) != 0)
         return -1;
-    upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none);
+    upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
+               user_stamp);
     if (prepare(d, sql, &d->st_user_day) != 0 ||
         prepare(d, "INSERT OR IGNORE INTO daily_values(date,kind,value) VALUES(?,?,?)",
                 &d->st_value) != 0 ||
@@ -204,6 +218,7 @@ int daily_store_open(daily_collector *d)
         prepare(d,
                 "INSERT OR REPLACE INTO daily_inventory(source,stream,id,active) VALUES(?,?,?,?)",
                 &d->st_inv_put) != 0 ||
+        prepare(d, "UPDATE daily_user_days SET seq = ?1 WHERE date = ?2", &d->st_stamp) != 0 ||
         prune_open(d) != 0)
         return -1;
     return 0;
@@ -212,7 +227,7 @@ int daily_store_open(daily_collector *d)
 void daily_store_close(daily_collector *d)
 {
     sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_value,
-                           d->st_candidate, d->st_inv_delete, d->st_inv_put};
+                           d->st_candidate, d->st_inv_delete, d->st_inv_put, d->st_stamp};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)
@@ -295,9 +310,28 @@ static int flush_days(daily_collector *d)
     return 0;
 }
 
+/* The business date of the business clock's now: a row of a date before
+ * it belongs to a closed day. */
+static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
+{
+    tally_day today;
+    if (d->api->day_of(d->host, d->api->now(d->host), &today) != TALLY_HOST_OK)
+        return -1;
+    memcpy(out, today.date, TALLY_DATE_LEN);
+    return 0;
+}
+
+/* A closed day's row carries this cycle's seq: it changed what the lists
+ * show. Today's (and later) rows carry 0 until their day closes
+ * (daily_store_stamp_day), so the many writes of the day never count as
+ * changes of the lists. */
 static int flush_user_days(daily_collector *d)
 {
     sqlite3_stmt *st = d->st_user_day;
+    char today[TALLY_DATE_LEN];
+    if (today_date(d, today) != 0)
+        return -1;
+    int64_t seq = d->api->cycle_seq(d->host);
     for (size_t i = 0; i < daily_map_count(&d->user_days); i++) {
         size_t len;
         const char *key = daily_map_key(&d->user_days, i, &len);
@@ -312,6 +346,8 @@ static int flush_user_days(daily_collector *d)
         for (int t = 0; t < DAILY_N_TOKENS; t++)
             sqlite3_bind_int64(st, c++, s->tokens[t]);
         bind_cost(st, c, s->cost);
+        c += 2;
+        sqlite3_bind_int64(st, c, strcmp(d->days[slot].day.date, today) < 0 ? seq : 0);
         if (step_done(d, st, "a user's day") != 0)
             return -1;
     }
@@ -425,6 +461,14 @@ int daily_store_prune(daily_collector *d, const char *before, bool *more)
             *more = true;
     }
     return 0;
+}
+
+int daily_store_stamp_day(daily_collector *d, const char *date)
+{
+    sqlite3_stmt *st = d->st_stamp;
+    sqlite3_bind_int64(st, 1, d->api->cycle_seq(d->host));
+    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+    return step_done(d, st, "the closed day's users");
 }
 
 int daily_store_forget(daily_collector *d, const char *from, const char *to)
