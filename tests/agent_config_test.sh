@@ -462,10 +462,10 @@ db_case() { # db_case NAME DIR MESSAGE
 NEWER_HINT="a newer tally release wrote it; run that release (or a newer one) on this state_dir, or move the database away to start afresh"
 newer_db "$work/db_agent" "INSERT INTO schema_versions VALUES ('agent', 99); PRAGMA user_version = 2;"
 db_case db_agent_newer "$work/db_agent" \
-    "state database $work/db_agent/tally.db: the tables of 'agent' are at schema version 99, newer than this release knows (1): $NEWER_HINT"
+    "state database $work/db_agent/tally.db: the tables of 'agent' are at schema version 99, newer than this release knows (2): $NEWER_HINT"
 newer_db "$work/db_spool" "INSERT INTO schema_versions VALUES ('spool', 7); PRAGMA user_version = 2;"
 db_case db_spool_newer "$work/db_spool" \
-    "state database $work/db_spool/tally.db: the tables of 'spool' are at schema version 7, newer than this release knows (1): $NEWER_HINT"
+    "state database $work/db_spool/tally.db: the tables of 'spool' are at schema version 7, newer than this release knows (2): $NEWER_HINT"
 newer_db "$work/db_layout" "PRAGMA user_version = 3;"
 db_case db_layout_newer "$work/db_layout" \
     "state database $work/db_layout/tally.db: its layout version 3 is newer than this release knows (2): $NEWER_HINT"
@@ -568,7 +568,7 @@ list_has list_shm_region '  region (string, default "tally")'
 list_has list_shm_daily '  daily (list of strings, default {})'
 list_has list_shm_capacity '  capacity (integer, default 0)'
 list_has list_shm_help "      counters in the region if this source creates it (0 = libtally's default, 4096)"
-list_has list_file "file (exporter): write each snapshot to a file, atomically, as json, prometheus, csv or influx"
+list_has list_file "file (exporter): write each snapshot to a file, atomically, as json, prometheus, csv or influx; json also split into a file per day"
 list_has list_file_path '  path (string)'
 list_has list_file_format '  format (string, default "json")'
 list_has list_file_mode '  mode (string, default "0644")'
