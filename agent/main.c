@@ -386,6 +386,20 @@ static int check_start(const struct options *o, const conf *c)
     return bad ? -1 : 0;
 }
 
+/* --once promises one cycle, exported: its exports may take long (a
+ * first export of a year of history into a database, say), longer than
+ * the grace a shutdown gives. So it waits for them, each bounded by its
+ * own timeouts, for up to ONCE_EXPORT_S, or until a TERM or INT; then
+ * the shutdown's grace applies to what still runs. */
+#define ONCE_EXPORT_S 900
+
+static void once_drain(agent *a)
+{
+    for (int s = 0; s < ONCE_EXPORT_S && !got_term; s++)
+        if (exportq_drain(a->exports, 1000) == 0)
+            return;
+}
+
 static int run_loop(agent *a, const struct options *o)
 {
     double next = civil_mono_seconds();
@@ -403,7 +417,11 @@ static int run_loop(agent *a, const struct options *o)
         got_usr1 = 0;
         double started = civil_mono_seconds();
         cycle_run(a);
-        if (o->once || got_term)
+        if (o->once) {
+            once_drain(a);
+            break;
+        }
+        if (got_term)
             break;
         next = started + (double)a->conf->interval;
         while (!got_term && !got_hup && !got_usr1 && civil_mono_seconds() < next) {

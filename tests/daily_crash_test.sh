@@ -38,6 +38,7 @@ case $FORMAT in csv | jsonl) ;; *) echo "$0: FORMAT is csv or jsonl, not $FORMAT
 HERE=$(cd "$(dirname "$0")" && pwd)
 EXPECT=$HERE/json_expect.py
 source "$HERE/check_lib.sh"
+source "$HERE/outputs_lib.sh"
 export LC_ALL=C.UTF-8
 # check NAME GOT WANT: exact string comparison.
 check() {
@@ -372,14 +373,6 @@ else
     fail "the killed and restarted agent's JSON equals one clean run's (A = clean, B = killed)" "${lines[@]}"
 fi
 
-# sql_dump DIR: the sql exporter's tables, sorted, without its marks.
-sql_dump() {
-    local t
-    for t in tally_stats_daily tally_stats_user_daily tally_stats_summary; do
-        echo "== $t"
-        sqlite3 -csv "$1/dash.db" "SELECT * FROM $t ORDER BY 1, 2" | sort
-    done
-}
 # same NAME FILE-A FILE-B: byte for byte.
 same() {
     if cmp -s "$2" "$3"; then pass "$1"; else fail "$1" "$(diff "$2" "$3" | head -n 8)"; fi
@@ -394,6 +387,6 @@ if [ -n "$SQLITE_DRIVER" ]; then
         <(grep -v '"now"\|"generated_at"' "$C/split/current.json") \
         <(grep -v '"now"\|"generated_at"' "$A/split/current.json")
     same "the user-days CSV equals the clean run's" "$C/user_days.csv" "$A/user_days.csv"
-    same "the sql exporter's tables equal the clean run's" <(sql_dump "$C") <(sql_dump "$A")
+    same "the sql exporter's tables equal the clean run's" <(sql_dump "$C/dash.db") <(sql_dump "$A/dash.db")
 fi
 totals

@@ -29,6 +29,7 @@ DAYS=${5:?}
 USERS=${6:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/check_lib.sh"
+source "$HERE/outputs_lib.sh"
 export LC_ALL=C.UTF-8
 NOW1=2026-11-22T03:00:00Z
 NOW2=2026-11-22T15:59:59Z
@@ -86,14 +87,6 @@ once() {
 # without_times FILE: the file without its generated_at line.
 without_times() { grep -v '"generated_at"' "$1"; }
 
-# sql_dump DIR: the sql exporter's tables, sorted, without its own marks.
-sql_dump() {
-    local t
-    for t in tally_stats_daily tally_stats_user_daily tally_stats_summary; do
-        echo "== $t"
-        sqlite3 -csv "$1/dash.db" "SELECT * FROM $t ORDER BY 1, 2" | sort
-    done
-}
 
 # same_as_fresh STEP A FRESH: every output of A is the fresh agent's.
 same_as_fresh() {
@@ -119,10 +112,10 @@ same_as_fresh() {
         if cmp -s "$a/$f" "$b/$f"; then pass "$step: $f is the fresh agent's"
         else fail "$step: $f is the fresh agent's" "$(diff "$a/$f" "$b/$f" | head -n 8)"; fi
     done
-    if cmp -s <(sql_dump "$a") <(sql_dump "$b"); then
+    if cmp -s <(sql_dump "$a/dash.db") <(sql_dump "$b/dash.db"); then
         pass "$step: the SQL tables are the fresh agent's"
     else
-        fail "$step: the SQL tables are the fresh agent's" "$(diff <(sql_dump "$a") <(sql_dump "$b") | head -n 8)"
+        fail "$step: the SQL tables are the fresh agent's" "$(diff <(sql_dump "$a/dash.db") <(sql_dump "$b/dash.db") | head -n 8)"
     fi
 }
 

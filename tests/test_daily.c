@@ -39,7 +39,8 @@ static int64_t ns_of(const char *iso)
     return s * 1000000000 + nanos;
 }
 
-static fixture *start(const char *zone, const char *now, int keep_days)
+/* The collector on a state database at db_path (WAL for a file). */
+static fixture *start_at(const char *zone, const char *now, int keep_days, const char *db_path)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
@@ -49,7 +50,10 @@ static fixture *start(const char *zone, const char *now, int keep_days)
     mock_host_set_now(f->h, ns_of(now) / 1000000000);
     f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
     assert_non_null(f->p);
-    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(db_path, &f->db), SQLITE_OK);
+    if (strcmp(db_path, ":memory:") != 0)
+        assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL),
+                         SQLITE_OK);
     mock_host_set_state_db(f->h, f->db);
     char body[64];
     snprintf(body, sizeof(body), "keep_days = %d", keep_days);
@@ -57,6 +61,11 @@ static fixture *start(const char *zone, const char *now, int keep_days)
         fail_msg("starting daily failed: %s", mock_host_parse_error());
     f->ctx = f->in.ctx;
     return f;
+}
+
+static fixture *start(const char *zone, const char *now, int keep_days)
+{
+    return start_at(zone, now, keep_days, ":memory:");
 }
 
 /* Log lines at error level or worse: a test expects none. */
@@ -922,17 +931,7 @@ static void test_history_read_is_pinned(void **state)
     char dir[] = "/tmp/tally-daily-pin.XXXXXX", path[256];
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/tally.db", dir);
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    f->h = mock_host_new();
-    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
-    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
-    assert_non_null(f->p);
-    assert_int_equal(sqlite3_open(path, &f->db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
-    mock_host_set_state_db(f->h, f->db);
-    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
-    f->ctx = f->in.ctx;
+    fixture *f = start_at("UTC", "2026-11-22T03:00:00Z", 400, path);
     tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
     assert_int_equal(sqlite3_exec(f->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
     feed(f, &r, 1);
@@ -972,19 +971,10 @@ static void test_history_read_is_pinned(void **state)
 static void test_old_state_migrates(void **state)
 {
     (void)state;
-    fixture *f = calloc(1, sizeof(*f));
-    assert_non_null(f);
-    f->h = mock_host_new();
-    mock_host_set_now(f->h, ns_of("2026-11-22T03:00:00Z") / 1000000000);
-    f->p = mock_host_load(TALLY_PLUGIN_BUILD_DIR, "daily", &f->dl);
-    assert_non_null(f->p);
-    assert_int_equal(sqlite3_open(":memory:", &f->db), SQLITE_OK);
-    /* What the previous release made: version 1 of owner "daily". */
-    mock_host_set_state_db(f->h, f->db);
-    assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
-    f->ctx = f->in.ctx;
+    fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
     tally_record r = usage("2026-11-21T10:00:00Z", "a", "m", 200, NULL, 1, 0);
     feed(f, &r, 1);
+    /* Back to what the previous release made: version 1 of "daily". */
     mock_host_stop(&f->in);
     assert_int_equal(sqlite3_exec(f->db,
                                   "DROP INDEX daily_user_days_seq;"

@@ -83,13 +83,16 @@ static struct {
     int fail_on_page; /* 0: never */
     int pages, open, opened;
     int64_t last_changed_after;
+    const tally_snapshot *handed; /* the pointer history_open must get */
 } fake;
 
 static int fake_open(tally_host *h, const tally_snapshot *snap, const tally_history_query *q,
                      tally_history **out)
 {
     (void)h;
-    (void)snap;
+    /* The host finds a snapshot's history by the pointer export_snapshot
+     * was given: never a copy of it. */
+    assert_ptr_equal(snap, fake.handed);
     assert_true(q->struct_size >= sizeof(*q));
     tally_history *it = calloc(1, sizeof(*it));
     assert_non_null(it);
@@ -216,6 +219,7 @@ static void test_history_renders_as_arrays(void **state)
                                       .changed_after = 0};
             size_t want_len, got_len;
             char *want = rendered(f_all[i], &with, &plain, &want_len);
+            fake.handed = &without;
             char *got = rendered(f_all[i], &without, &hist, &got_len);
             assert_int_equal(got_len, want_len);
             assert_memory_equal(got, want, want_len);
@@ -235,6 +239,7 @@ static void test_history_changed_after(void **state)
     tally_snapshot s = snapshot(false);
     tally_format_opts o = {.host = fake_host, .api = &fake_api, .changed_after = 41};
     size_t len;
+    fake.handed = &s;
     free(rendered(TALLY_FORMAT_JSON, &s, &o, &len));
     assert_int_equal(fake.last_changed_after, 41);
 }
@@ -246,6 +251,7 @@ static void test_history_failure(void **state)
     (void)state;
     tally_snapshot s = snapshot(false);
     tally_format_opts o = {.host = fake_host, .api = &fake_api, .csv_table = "user_days"};
+    fake.handed = &s;
     for (size_t i = 0; i < 3; i++) {
         fake.fail_on_page = 3;
         fake.pages = 0;
@@ -270,6 +276,7 @@ static void test_sink_failure(void **state)
     (void)state;
     tally_snapshot s = snapshot(false);
     tally_format_opts o = {.host = fake_host, .api = &fake_api};
+    fake.handed = &s;
     collected c = {.fail_at = 2};
     assert_int_equal(tally_format_stream(TALLY_FORMAT_JSON, &s, &o, collect, &c), -1);
     assert_int_equal(c.pieces, 2);

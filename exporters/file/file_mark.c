@@ -8,9 +8,9 @@
  * seq is the snapshot's cycle: every user-day and daily counter total
  * changed after it is what the files lack. digest is a fingerprint of
  * what else decides the files' contents: where they go and in which
- * format and, for the single document, the snapshot's small part (the
- * days, the totals, the live counters; not now or generated_at, which
- * change every cycle and alone are not worth a rewrite). oldest_kept
+ * format and, for the single document, the snapshot's small part (now,
+ * the days, the totals, the live counters; not generated_at, the wall
+ * clock). oldest_kept
  * says which old day files the split layout has already removed.
  *
  * A mark of another state (a new state_dir), or one that cannot be read,
@@ -94,6 +94,12 @@ uint64_t file_digest(const file_ctx *ctx, const char *path, const tally_snapshot
     if (snap == NULL)
         return h;
     h = hash_str(h, snap->timezone);
+    /* now is in the document: a cycle at a later instant rewrites it, so
+     * the file always says how current it is. Only generated_at (the wall
+     * clock) is left out: a cycle at the same --now over nothing new
+     * keeps the file. */
+    h = hash_fnv1a(h, &snap->now_utc, sizeof(snap->now_utc));
+    h = hash_fnv1a(h, &snap->now_nsec, sizeof(snap->now_nsec));
     uint64_t n = snap->n_days;
     h = hash_fnv1a(h, &n, sizeof(n));
     for (size_t i = 0; i < snap->n_days; i++)

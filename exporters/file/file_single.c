@@ -4,7 +4,7 @@
  * file is written, so memory stays flat however many user-days are kept.
  *
  * Such a file costs every listed row each time it is written, so it is
- * written only when something in it besides now and generated_at changed
+ * written only when something in it besides generated_at changed
  * since the mark (file_mark.c): the small part's fingerprint, or a row of
  * a long list the format lists (file_changes.c); a cycle that changed
  * nothing of it only moves the mark. Prometheus text lists no

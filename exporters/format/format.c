@@ -195,11 +195,14 @@ static int render_into(tally_format f, const tally_snapshot *s, const tally_form
         return -1;
     locale_t old = uselocale(c);
 
+    tf_opts all = {.handed = s};
+    if (o != NULL)
+        all.pub = *o;
     tally_snapshot view;
     tally_counter_value *kept;
     int rc = shown_counters(s, &view, &kept);
     if (rc == 0)
-        rc = render(f, &view, o, table, b);
+        rc = render(f, &view, &all.pub, table, b);
     free(kept);
 
     uselocale(old);

@@ -43,6 +43,15 @@ typedef struct tf_rows {
     int ended, failed;
 } tf_rows;
 struct tally_format_opts;
+/* The options the renderers get: the caller's, and the snapshot it handed
+ * to tally_format_render or _stream. The renderers read a copy (see
+ * format.c), but the host knows a snapshot's history by the pointer
+ * export_snapshot was given, so history reads name this one. */
+#include "format.h"
+typedef struct tf_opts {
+    tally_format_opts pub; /* first: renderers get &pub */
+    const tally_snapshot *handed;
+} tf_opts;
 int tf_rows_open(tf_rows *r, const tally_snapshot *s, const struct tally_format_opts *o,
                  tf_table_id t);
 const void *tf_rows_next(tf_rows *r);

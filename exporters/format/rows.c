@@ -49,7 +49,9 @@ int tf_rows_open(tf_rows *r, const tally_snapshot *s, const tally_format_opts *o
     r->api = o->api;
     r->arr = NULL;
     r->n = 0;
-    if (o->api->history_open(o->host, s, &q, &r->it) != TALLY_HOST_OK) {
+    /* o is always render_into's tf_opts (format.c). */
+    const tf_opts *all = (const tf_opts *)(const void *)o;
+    if (o->api->history_open(o->host, all->handed, &q, &r->it) != TALLY_HOST_OK) {
         r->it = NULL;
         return -1;
     }
