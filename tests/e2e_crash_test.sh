@@ -28,7 +28,11 @@ expect_exit() {
 # --- before-commit, then a clean run ------------------------------------------
 D=$WORK/faults
 mkdir -p "$D"
-write_conf "$D" Asia/Shanghai 60 "$DAILY_CONF"
+# The single summary.json is rewritten only when more than its times
+# changed; the split layout's current.json is written every cycle, so its
+# now tells whether a cycle exported.
+write_conf "$D" Asia/Shanghai 60 "$DAILY_CONF" \
+    "file \"current\" { path = \"$D/split\" format = \"json\" layout = \"split\" }"
 once_ok "faults" "$D" 2026-11-22T10:00:00Z
 app "$D" 3 1000 0 $DAILY=1 api.requests.total=1 >"$D/app.log" 2>&1
 once "$D" 2026-11-22T16:00:00Z before-commit
@@ -55,7 +59,8 @@ expect_exit "after-commit at midnight" 99
 check "after-commit: the day is committed in the state" "$(db_days "$D" | grep " $DAILY ")" \
     "2026-11-22 $DAILY 3000
 2026-11-23 $DAILY 700"
-check "after-commit: no export happened" "$(jq_py "$D/summary.json" "d['now']")" '"2026-11-22T16:00:01Z"'
+check "after-commit: no export happened" "$(jq_py "$D/split/current.json" "d['now']")" \
+    '"2026-11-22T16:00:01Z"'
 app "$D" 1 40 0 $DAILY=1 >>"$D/app.log" 2>&1
 once_ok "faults" "$D" 2026-11-23T16:00:01Z
 check "after after-commit, the next run does not roll again" "$(days "$D" | grep " $DAILY ")" \

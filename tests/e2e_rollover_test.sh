@@ -90,7 +90,11 @@ check "shanghai: nothing left moved but unaccounted" "$(unaccounted "$D" $DAILY)
 # --- New York, the 25-hour day 2026-11-01 --------------------------------------
 D=$WORK/ny25
 mkdir -p "$D"
-write_conf "$D" America/New_York 60 "$DAILY_CONF"
+# The single summary.json is rewritten only when more than its times
+# changed; the split layout's current.json is written every cycle, so it
+# shows each snapshot's now.
+write_conf "$D" America/New_York 60 "$DAILY_CONF" \
+    "file \"current\" { path = \"$D/split\" format = \"json\" layout = \"split\" }"
 app "$D" 2 100 0 $DAILY=1 >"$D/app.log" 2>&1
 once_ok "ny25" "$D" 2026-11-01T03:59:59Z
 check "ny25 03:59:59Z: still 2026-10-31" "$(cutoff "$D")" '"2026-10-31T04:00:00Z"'
@@ -115,11 +119,11 @@ check "ny25 04:59:59Z: today still began at 04:00Z on Nov 1" "$(cutoff "$D")" '"
 # still that day, and the snapshot says the instant given, not 04:59:59.
 once_ok "ny25" "$D" 2026-11-02T04:59:59.999Z
 check "ny25 04:59:59.999Z: the snapshot's now keeps the fraction" \
-    "$(jq_py "$D/summary.json" "d['now']")" '"2026-11-02T04:59:59.999Z"'
+    "$(jq_py "$D/split/current.json" "d['now']")" '"2026-11-02T04:59:59.999Z"'
 check "ny25 04:59:59.999Z: still no rollover" "$(days_of "$D" $DAILY)" "2026-10-31=200"
 once_ok "ny25" "$D" 2026-11-02T00:59:59.5-04:00
 check "ny25 00:59:59.5-04:00: an offset and a half second, the same way" \
-    "$(jq_py "$D/summary.json" "d['now']")" '"2026-11-02T04:59:59.5Z"'
+    "$(jq_py "$D/split/current.json" "d['now']")" '"2026-11-02T04:59:59.5Z"'
 once_ok "ny25" "$D" 2026-11-02T05:00:00Z
 check "ny25 2026-11-02T05:00:00Z (midnight EST): 2026-11-01 credited, all 25 hours" \
     "$(days_of "$D" $DAILY)" "2026-10-31=200 2026-11-01=4777"

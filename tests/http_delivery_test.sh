@@ -183,10 +183,12 @@ write_conf "$D" UTC 1 '' \
 "$TALLYD" -c "$D/tallyd.conf" -f >>"$D/agent.log" 2>&1 &
 AGENT=$!
 E2E_PIDS+=("$AGENT")
-# generated_at of summary.json changes with every cycle (the wall clock).
+# The Prometheus file is written every cycle, and its generated timestamp
+# is the wall clock (summary.json is rewritten only when more than its
+# times changed).
 seen() {
     local g
-    g=$(jq_py "$D/summary.json" "d['generated_at']" 2>/dev/null) || return 1
+    g=$(grep '^tally_snapshot_generated_timestamp_seconds ' "$D/tally.prom" 2>/dev/null) || return 1
     grep -qxF -- "$g" "$D/generations" 2>/dev/null || echo "$g" >>"$D/generations"
     [ "$(wc -l <"$D/generations")" -ge 4 ] && [ -s "$RX_LOG" ]
 }

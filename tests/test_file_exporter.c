@@ -818,8 +818,8 @@ static void assert_file_renders(const char *path, tally_format f, const char *ta
     char *got = slurp(path, &got_len);
     assert_non_null(got);
     if (got_len != want_len || memcmp(got, want, want_len) != 0)
-        fail_msg("%s is not the full rendering of the state (%zu bytes, want %zu)", path,
-                 got_len, want_len);
+        fail_msg("%s is not the full rendering of the state (%zu bytes, want %zu)", path, got_len,
+                 want_len);
     free(want);
     free(got);
 }
@@ -1197,6 +1197,20 @@ static json_t *rows_of(json_t *list, const char *date)
     return out;
 }
 
+/* text (freed) without its first copy of line, which it must have. */
+static char *without_line(char *text, const char *line)
+{
+    const char *at = strstr(text, line);
+    assert_non_null(at);
+    size_t head = (size_t)(at - text), cut = strlen(line);
+    char *out = malloc(strlen(text) - cut + 1);
+    assert_non_null(out);
+    memcpy(out, text, head);
+    strcpy(out + head, at + cut);
+    free(text);
+    return out;
+}
+
 /* The split files under dir are what the full document of b's state says:
  * current.json its members but the two long lists, and a day file per
  * date with rows, holding that date's rows; nothing else in days/. */
@@ -1215,6 +1229,16 @@ static void check_split(const char *dir, const snap_buf *b)
                                            "days",     "summary",  "today",
                                            "combined", "counters", "rejected_rows"};
     assert_keys(path, cur, cur_keys, 9);
+    /* Byte for byte the single document but for its two lists' lines. */
+    tally_snapshot no_lists = b->s;
+    no_lists.n_user_days = no_lists.n_counter_days = 0;
+    char *want = render(TALLY_FORMAT_JSON, NULL, &no_lists, &len);
+    want = without_line(want, " \"user_days\": [],\n");
+    want = without_line(want, " \"counter_days\": [],\n");
+    char *got = slurp(path, NULL);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
     for (size_t i = 0; i < 9; i++)
         if (!json_equal(json_object_get(cur, cur_keys[i]), json_object_get(doc, cur_keys[i])))
             fail_msg("current.json's \"%s\" is not the full document's", cur_keys[i]);
@@ -1449,7 +1473,7 @@ static void test_split_history_failing_writes_nothing(void **state)
     free(before);
 
     /* A day's own read failing half way (the mark is the cycle before, so
-     * the arrays name the day; its one-row probe passes, its second page
+     * the arrays name the day; its read's first page passes, its second
      * fails) leaves the day file and no temporary file. */
     before = slurp(path, &len);
     ino = inode_of(path);
@@ -1553,14 +1577,63 @@ static void test_split_missing_parent(void **state)
     inst_close(&in);
 }
 
+/* An empty file at dir/leaf. */
+static void touch(const char *dir, const char *leaf)
+{
+    char path[PATH_MAX];
+    int fd = open(join(path, dir, leaf), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static int exists(const char *dir, const char *leaf)
+{
+    char path[PATH_MAX];
+    return access(join(path, dir, leaf), F_OK) == 0;
+}
+
+/* kill -9 during a write leaves its temporary file; an instance's first
+ * export removes such files of its own, and no other file. */
+static void test_first_export_sweeps_a_crash_s_temporary_files(void **state)
+{
+    char dir[PATH_MAX], path[PATH_MAX], split[PATH_MAX], days[PATH_MAX];
+    smkdir(dir, "sweep-single");
+    join(path, dir, "out");
+    touch(dir, "out.tmp.abc123");
+    touch(dir, "other.tmp.abc123");
+    touch(dir, "out.tmp.keep"); /* not a name tally makes */
+    char *body = body_for(path, "");
+    inst in;
+    inst_open(&in, body);
+    free(body);
+    snap_buf b;
+    snap_make(&b, 2, NOW_EXAMPLE);
+    assert_int_equal(inst_export(&in, &b), 0);
+    assert_false(exists(dir, "out.tmp.abc123"));
+    assert_true(exists(dir, "other.tmp.abc123"));
+    assert_true(exists(dir, "out.tmp.keep"));
+    inst_close(&in);
+
+    smkdir(split, "sweep-split");
+    assert_int_equal(mkdir(join(days, split, "days"), 0750), 0);
+    touch(split, "current.json.tmp.x1y2z3");
+    touch(days, "2026-11-20.json.tmp.x1y2z3");
+    touch(days, "notes.txt.tmp.x1y2z3");
+    split_open(&in, split, "");
+    assert_int_equal(inst_export(&in, &b), 0);
+    assert_false(exists(split, "current.json.tmp.x1y2z3"));
+    assert_false(exists(days, "2026-11-20.json.tmp.x1y2z3"));
+    assert_true(exists(days, "notes.txt.tmp.x1y2z3"));
+    snap_free(&b);
+    inst_close(&in);
+}
+
 static void test_check_layout(void **state)
 {
-    check_rejects("path = \"/tmp/x\" layout = \"many\"", "layout", "many", "single", "split",
-                  NULL);
-    check_rejects("path = \"/tmp/x\" format = \"prometheus\" layout = \"split\"", "layout",
-                  "json", "prometheus", NULL);
-    check_rejects("path = \"/tmp/x\" format = \"csv\" layout = \"split\"", "layout", "json",
-                  NULL);
+    check_rejects("path = \"/tmp/x\" layout = \"many\"", "layout", "many", "single", "split", NULL);
+    check_rejects("path = \"/tmp/x\" format = \"prometheus\" layout = \"split\"", "layout", "json",
+                  "prometheus", NULL);
+    check_rejects("path = \"/tmp/x\" format = \"csv\" layout = \"split\"", "layout", "json", NULL);
     /* A directory may end with a slash in the split layout only. */
     tally_host *h = mock_host_new();
     cfg_t *section = mock_host_section(plugin, "summary", "path = \"/tmp/x/\" layout = \"split\"");
@@ -1665,6 +1738,7 @@ int main(void)
         cmocka_unit_test(test_split_history_failing_writes_nothing),
         cmocka_unit_test(test_split_refuses_symlinks),
         cmocka_unit_test(test_split_missing_parent),
+        cmocka_unit_test(test_first_export_sweeps_a_crash_s_temporary_files),
         cmocka_unit_test(test_check_layout),
         cmocka_unit_test(test_mock_host_clock_and_parser),
     };

@@ -32,8 +32,12 @@ static int file_export_snapshot(void *vctx, const tally_snapshot *snap)
                       ctx->path_template);
         return TALLY_HOST_ERR;
     }
-    int rc = ctx->layout == FILE_LAYOUT_SPLIT ? file_split_export(ctx, snap, path)
-                                              : file_single_export(ctx, snap, path);
+    /* Exports of one instance run one at a time, on its thread. */
+    int sweep = !ctx->swept;
+    int rc = ctx->layout == FILE_LAYOUT_SPLIT ? file_split_export(ctx, snap, path, sweep)
+                                              : file_single_export(ctx, snap, path, sweep);
+    if (rc == 0)
+        ctx->swept = 1;
     free(path);
     return rc;
 }
@@ -47,8 +51,7 @@ static void file_stop(void *ctx)
 TALLY_PLUGIN_DEFINE(
     .name = "file",
     .kind = TALLY_PLUGIN_EXPORTER,
-    .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx; json also "
-               "split into a file per day",
+    .summary = "write each snapshot to a file, atomically, as json, prometheus, csv or influx",
     .options = file_options,
     .check = file_conf_check,
     .init = file_init,

@@ -36,6 +36,7 @@ typedef struct file_ctx {
     char *csv_table; /* csv only; NULL for the other formats */
     mode_t mode;     /* applied with fchmod, so the umask does not matter */
     file_layout layout;
+    int swept; /* an export succeeded: no temporary file of a crash is left */
 } file_ctx;
 
 /* file_conf.c: the option rows. */
@@ -57,10 +58,13 @@ int file_path_expand(tally_host *h, const tally_host_api *api, const char *tmpl,
 int file_path_format(const char *tmpl, const struct tm *tm, char **out);
 
 /* file_single.c, file_split.c: write snap in that layout at path (the
- * expanded template). 0, or TALLY_HOST_ERR (logged; what was not written
- * is written by a later export). */
-int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path);
-int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path);
+ * expanded template); with sweep (an instance's first export), first
+ * remove the temporary files a crash may have left there. 0, or
+ * TALLY_HOST_ERR (logged; what was not written is written by a later
+ * export). */
+int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path,
+                       int sweep);
+int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path, int sweep);
 
 /* file_mark.c: what the instance last wrote (see there). */
 typedef struct file_mark {
@@ -88,17 +92,14 @@ int file_mark_matches(const file_mark *m, const tally_snapshot *snap, uint64_t d
 
 /* file_changes.c: which long lists the instance's format lists. */
 void file_lists(const file_ctx *ctx, int *user_days, int *counter_days);
-/* Whether the history of table has a row changed after `after` with a
- * date in [from, to) ("": the listed ones): *found 0 or 1. 0, or
- * TALLY_HOST_ERR (logged). */
-int file_history_any(const file_ctx *ctx, const tally_snapshot *snap, tally_history_table table,
-                     int64_t after, const char *from, const char *to, int *found);
 /* Whether a row of a list the format lists changed after seq `after`
  * (at most snap's seq). 0, or TALLY_HOST_ERR (logged). */
 int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t after,
                        int *changed);
 /* The dates (sorted, each once) with a user-day or daily counter total
- * changed after mark's seq; every listed date when mark is NULL. 0, or
+ * changed after mark's seq; every date with one when mark is NULL. Each
+ * has rows in snap's state (a changed row is there), unless it is older
+ * than the oldest listed (gone since it changed). 0, or
  * TALLY_HOST_ERR (*d empty; a history read failed, logged by the host, or
  * out of memory). */
 typedef struct file_dates {
@@ -118,10 +119,10 @@ typedef struct file_members {
     const char *const *names; /* NULL-terminated */
     int keep;
     const char *date;
-    tally_format_sink out;
-    void *out_arg;
-    tf_buf line, held; /* the line being read; the last kept one */
-    int keeping;       /* whether the current member is kept */
+    tf_buf out;       /* what is passed on, a piece at a time */
+    tf_buf line;      /* a line cut between two pieces */
+    int keeping;      /* whether the current member is kept */
+    int after_member; /* a kept member ended; its separator is not written yet */
 } file_members;
 void file_members_init(file_members *m, const char *const *names, int keep, const char *date,
                        tally_format_sink out, void *out_arg);
@@ -161,9 +162,12 @@ int file_render_fill(void *arg, int fd);
  * directory; path names it in messages. 0 with *out open, or
  * TALLY_HOST_ERR (logged). */
 int file_dir_open(const file_ctx *ctx, int parent, const char *name, const char *path, int *out);
-/* Remove the day files (YYYY-MM-DD.json) of days_fd dated before oldest
- * ("": none). 0, or TALLY_HOST_ERR (logged). */
-int file_days_prune(const file_ctx *ctx, int days_fd, const char *days_path, const char *oldest);
+/* Remove from dir_fd the temporary files a crash left (file_write.c's
+ * names) of leaf, or of day files when leaf is NULL, and the day files
+ * (YYYY-MM-DD.json) dated before oldest (NULL or "": none). dir_path
+ * names it in messages. 0, or TALLY_HOST_ERR (logged). */
+int file_dir_sweep(const file_ctx *ctx, int dir_fd, const char *dir_path, const char *leaf,
+                   const char *oldest);
 
 /* file_write.c: replacing a file atomically.
  *
@@ -184,6 +188,11 @@ int file_write_at(const file_ctx *ctx, int dir_fd, const char *path, const char 
                   unsigned flags, file_fill_fn fill, void *arg);
 /* The same for a path, in its directory (which may be a symlink). */
 int file_write_path(const file_ctx *ctx, const char *path, file_fill_fn fill, void *arg);
+/* Remove the temporary files of path that a crash left beside it. 0, or
+ * TALLY_HOST_ERR (logged). */
+int file_sweep_path(const file_ctx *ctx, const char *path);
+/* Whether name is a temporary file's ("<base>.tmp.XXXXXX"), and its base's length. */
+int file_temp_name(const char *name, size_t *base_len);
 /* Remove leaf from dir_fd; 0 also when it is not there, or TALLY_HOST_ERR (logged). */
 int file_remove_at(const file_ctx *ctx, int dir_fd, const char *path, const char *leaf);
 /* fsync a directory after renames or removals in it: 0 or TALLY_HOST_ERR (logged). */

@@ -10,6 +10,7 @@
  */
 #include "file.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,23 +61,28 @@ static size_t page_len(tally_history_table table, const tally_history_page *page
     return table == TALLY_HISTORY_USER_DAYS ? page->n_user_days : page->n_counter_days;
 }
 
-int file_history_any(const file_ctx *ctx, const tally_snapshot *snap, tally_history_table table,
-                     int64_t after, const char *from, const char *to, int *found)
+/* The date of the first row of table changed after `after` and dated
+ * from `from` on ("": the oldest listed), in date (TALLY_DATE_LEN bytes):
+ * 1, 0 when there is none, or TALLY_HOST_ERR (logged). A one-row page. */
+static int first_date(const file_ctx *ctx, const tally_snapshot *snap, tally_history_table table,
+                      int64_t after, const char *from, char *date)
 {
-    *found = 0;
     tally_history *it;
-    if (history_open(ctx, snap, table, after, from, to, 1, &it) != 0)
+    if (history_open(ctx, snap, table, after, from, "", 1, &it) != 0)
         return TALLY_HOST_ERR;
     tally_history_page page;
-    int rc = ctx->api->history_next(it, &page);
-    if (rc == TALLY_HOST_OK)
-        *found = page_len(table, &page) > 0;
+    int rc = ctx->api->history_next(it, &page) == TALLY_HOST_OK ? 0 : TALLY_HOST_ERR;
+    if (rc == 0 && page_len(table, &page) > 0) {
+        const char *d =
+            table == TALLY_HISTORY_USER_DAYS ? page.user_days[0].date : page.counter_days[0].date;
+        snprintf(date, TALLY_DATE_LEN, "%.10s", d);
+        rc = 1;
+    }
     ctx->api->history_close(it);
-    return rc == TALLY_HOST_OK ? 0 : TALLY_HOST_ERR;
+    return rc;
 }
 
-int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t after,
-                       int *changed)
+int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t after, int *changed)
 {
     int ud, cd;
     file_lists(ctx, &ud, &cd);
@@ -87,11 +93,15 @@ int file_lists_changed(const file_ctx *ctx, const tally_snapshot *snap, int64_t 
         *changed = (ud && snap->n_user_days > 0) || (cd && snap->n_counter_days > 0);
         return 0;
     }
-    if (ud && file_history_any(ctx, snap, TALLY_HISTORY_USER_DAYS, after, "", "", changed) != 0)
+    char date[TALLY_DATE_LEN];
+    int found = 0;
+    if (ud)
+        found = first_date(ctx, snap, TALLY_HISTORY_USER_DAYS, after, "", date);
+    if (found == 0 && cd)
+        found = first_date(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, after, "", date);
+    if (found < 0)
         return TALLY_HOST_ERR;
-    if (!*changed && cd &&
-        file_history_any(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, after, "", "", changed) != 0)
-        return TALLY_HOST_ERR;
+    *changed = found;
     return 0;
 }
 
@@ -147,7 +157,7 @@ static int dates_from_history(const file_ctx *ctx, const tally_snapshot *snap,
         const char *last = "";
         for (size_t i = 0; i < n && rc == 0; i++) {
             const char *date = table == TALLY_HISTORY_USER_DAYS ? page.user_days[i].date
-                                                                 : page.counter_days[i].date;
+                                                                : page.counter_days[i].date;
             if (strncmp(date, last, TALLY_DATE_LEN) != 0)
                 rc = dates_add(d, date);
             last = date;
@@ -157,6 +167,22 @@ static int dates_from_history(const file_ctx *ctx, const tally_snapshot *snap,
     }
     ctx->api->history_close(it);
     return rc;
+}
+
+/* Every date of table that has a row, at one one-row read per date: the
+ * first row from each date found on. For everything (no mark), where
+ * paging through every row would read the whole list to learn a few
+ * hundred dates; a read with changed_after 0 seeks by date. */
+static int dates_by_seeking(const file_ctx *ctx, const tally_snapshot *snap,
+                            tally_history_table table, file_dates *d)
+{
+    char from[TALLY_DATE_LEN] = "", date[TALLY_DATE_LEN];
+    int found;
+    while ((found = first_date(ctx, snap, table, 0, from, date)) == 1) {
+        if (dates_add(d, date) != 0 || file_date_next(date, from) != 0)
+            return TALLY_HOST_ERR;
+    }
+    return found;
 }
 
 int file_dates_changed(const file_ctx *ctx, const tally_snapshot *snap, const file_mark *mark,
@@ -171,11 +197,14 @@ int file_dates_changed(const file_ctx *ctx, const tally_snapshot *snap, const fi
             rc = dates_add(d, snap->user_days[i].date);
         for (size_t i = 0; i < snap->n_counter_days && rc == 0; i++)
             rc = dates_add(d, snap->counter_days[i].date);
-    } else {
-        int64_t after = mark != NULL ? mark->seq : 0;
-        rc = dates_from_history(ctx, snap, TALLY_HISTORY_USER_DAYS, after, d);
+    } else if (mark != NULL) {
+        rc = dates_from_history(ctx, snap, TALLY_HISTORY_USER_DAYS, mark->seq, d);
         if (rc == 0)
-            rc = dates_from_history(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, after, d);
+            rc = dates_from_history(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, mark->seq, d);
+    } else {
+        rc = dates_by_seeking(ctx, snap, TALLY_HISTORY_USER_DAYS, d);
+        if (rc == 0)
+            rc = dates_by_seeking(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, d);
     }
     if (rc != 0) {
         file_dates_free(d);

@@ -2,7 +2,8 @@
  * file_dir.c — the split layout's directories: <path> and <path>/days,
  * made (0750, whatever the umask) when missing and opened without
  * following a symlink, so that every file written in them lands where the
- * config says; and removing the day files of days no longer listed.
+ * config says; and sweeping a directory of the day files of days no
+ * longer listed and of the temporary files a crash left.
  */
 #include "file.h"
 
@@ -51,42 +52,53 @@ int file_dir_open(const file_ctx *ctx, int parent, const char *name, const char 
     return 0;
 }
 
-/* Whether name is "YYYY-MM-DD.json" for a day that exists. */
-static int day_file_name(const char *name)
+/* Whether name[0..n) is "YYYY-MM-DD.json" for a day that exists. */
+static int day_file_name(const char *name, size_t n)
 {
     civil_date d;
-    return strlen(name) == DAY_FILE_LEN && strcmp(name + 10, ".json") == 0 &&
+    return n == DAY_FILE_LEN && memcmp(name + 10, ".json", 5) == 0 &&
            civil_parse_date(name, 10, &d) == 0;
 }
 
-int file_days_prune(const file_ctx *ctx, int days_fd, const char *days_path, const char *oldest)
+/* Whether name goes: a temporary file of leaf (leaf NULL: of a day
+ * file), or a day file dated before oldest. */
+static int swept(const char *name, const char *leaf, const char *oldest)
 {
-    if (oldest[0] == '\0')
-        return 0;
-    int fd = dup(days_fd);
+    size_t base;
+    if (file_temp_name(name, &base))
+        return leaf != NULL ? strlen(leaf) == base && memcmp(name, leaf, base) == 0
+                            : day_file_name(name, base);
+    return oldest != NULL && oldest[0] != '\0' && day_file_name(name, strlen(name)) &&
+           strncmp(name, oldest, 10) < 0;
+}
+
+int file_dir_sweep(const file_ctx *ctx, int dir_fd, const char *dir_path, const char *leaf,
+                   const char *oldest)
+{
+    int fd = dup(dir_fd);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (d == NULL) {
         if (fd >= 0)
             close(fd);
-        file_report(ctx, days_path, "listing the day files", errno);
+        file_report(ctx, dir_path, "listing the directory", errno);
         return TALLY_HOST_ERR;
     }
-    /* A dup shares its offset with days_fd: start from the beginning. */
+    /* A dup shares its offset with dir_fd: start from the beginning. */
     rewinddir(d);
     int rc = 0, removed = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (!day_file_name(e->d_name) || strncmp(e->d_name, oldest, 10) >= 0)
+        if (!swept(e->d_name, leaf, oldest))
             continue;
         char path[PATH_MAX];
-        snprintf(path, sizeof(path), "%s/%s", days_path, e->d_name);
-        if (file_remove_at(ctx, days_fd, path, e->d_name) != 0)
+        snprintf(path, sizeof(path), "%s/%s", dir_path, e->d_name);
+        if (file_remove_at(ctx, dir_fd, path, e->d_name) != 0)
             rc = TALLY_HOST_ERR;
         else
             removed = 1;
     }
     closedir(d);
-    if (removed && file_sync_dir(ctx, days_fd, days_path) != 0)
+    if (removed && file_sync_dir(ctx, dir_fd, dir_path) != 0)
         rc = TALLY_HOST_ERR;
     return rc;
 }

@@ -168,9 +168,9 @@ int file_mark_put(const file_ctx *ctx, const tally_snapshot *snap, uint64_t dige
                   const char *oldest_kept, const char *where)
 {
     char text[128];
-    int n = snprintf(text, sizeof(text), "%s:%" PRId64 ":%016" PRIx64 "%s%s", snap->state_id,
-                     snap->seq, digest, oldest_kept != NULL ? ":" : "",
-                     oldest_kept != NULL ? oldest_kept : "");
+    int n =
+        snprintf(text, sizeof(text), "%s:%" PRId64 ":%016" PRIx64 "%s%s", snap->state_id, snap->seq,
+                 digest, oldest_kept != NULL ? ":" : "", oldest_kept != NULL ? oldest_kept : "");
     if (n > 0 && (size_t)n < sizeof(text) &&
         ctx->api->mark_put(ctx->host, MARK_NAME, text) == TALLY_HOST_OK)
         return 0;

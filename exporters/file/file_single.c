@@ -39,8 +39,10 @@ static int up_to_date(const file_ctx *ctx, const tally_snapshot *snap, const cha
     return !changed;
 }
 
-int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path)
+int file_single_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path, int sweep)
 {
+    if (sweep && file_sweep_path(ctx, path) != 0)
+        return TALLY_HOST_ERR;
     uint64_t digest = file_digest(ctx, path, snap);
     file_mark mark;
     file_mark_get(ctx, &mark);

@@ -10,10 +10,11 @@
  *
  * The days that changed since the mark come from the snapshot's arrays or
  * the state's history (file_changes.c); each is written again whole from
- * the history of its one date, and a day left without rows loses its
- * file, as do days older than the oldest listed once that moves. The
- * mark goes last, after every file is in place: a crash between files
- * and mark writes the same files again next time, to the same contents.
+ * the history of its one date. Day files older than the oldest listed
+ * are removed once that moves, and the temporary files a crash left at
+ * an instance's first export. The mark goes last, after every file is in
+ * place: a crash between files and mark writes the same files again next
+ * time, to the same contents.
  */
 #include "file.h"
 
@@ -30,9 +31,8 @@ static const char *const long_lists[] = {"user_days", "counter_days", NULL};
 
 /* One JSON file: the two lists of date's rows alone, [date, next); or
  * (date NULL) the document without them. */
-static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd,
-                      const char *path, const char *leaf, unsigned flags, const char *date,
-                      const char *next)
+static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd, const char *path,
+                      const char *leaf, unsigned flags, const char *date, const char *next)
 {
     file_history history;
     file_history_init(&history, ctx, snap, date != NULL ? date : "", next != NULL ? next : "");
@@ -62,22 +62,8 @@ static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_f
     return file_write_at(ctx, dir_fd, path, leaf, flags, file_render_fill, &r);
 }
 
-/* Whether date has a user-day or a daily counter total: 1, 0, or
- * TALLY_HOST_ERR. */
-static int day_has_rows(const file_ctx *ctx, const tally_snapshot *snap, const char *date,
-                        const char *next)
-{
-    int found = 0;
-    if (file_history_any(ctx, snap, TALLY_HISTORY_USER_DAYS, 0, date, next, &found) != 0)
-        return TALLY_HOST_ERR;
-    if (!found &&
-        file_history_any(ctx, snap, TALLY_HISTORY_COUNTER_DAYS, 0, date, next, &found) != 0)
-        return TALLY_HOST_ERR;
-    return found;
-}
-
 /* days/<date>.json written anew from the history of that date, or
- * removed when the date has no row left. */
+ * removed when the date is no longer listed. */
 static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_fd,
                      const char *days_path, const char *date)
 {
@@ -95,13 +81,9 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
     /* file_split_export made sure a day file's path fits. */
     if (snprintf(path, sizeof(path), "%s/%s", days_path, leaf) >= (int)sizeof(path))
         return TALLY_HOST_ERR;
-    /* A day before the oldest listed has left the state: no read for it. */
-    int has = strncmp(date, snap->oldest_kept, TALLY_DATE_LEN) < 0
-                  ? 0
-                  : day_has_rows(ctx, snap, date, next);
-    if (has < 0)
-        return TALLY_HOST_ERR;
-    if (!has)
+    /* A day before the oldest listed has left the state: its file goes.
+     * Any other changed day has rows (file_dates_changed). */
+    if (strncmp(date, snap->oldest_kept, TALLY_DATE_LEN) < 0)
         return file_remove_at(ctx, days_fd, path, leaf);
 
     return write_part(ctx, snap, days_fd, path, leaf, FILE_NO_SYMLINK | FILE_NO_DIRSYNC, date,
@@ -140,7 +122,7 @@ static int write_current(const file_ctx *ctx, const tally_snapshot *snap, int di
     return write_part(ctx, snap, dir_fd, path, "current.json", FILE_NO_SYMLINK, NULL, NULL);
 }
 
-int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path)
+int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path, int sweep)
 {
     /* "out/" and "out" are one directory; without the slash, O_NOFOLLOW
      * sees a symlink named out instead of following it. */
@@ -166,8 +148,12 @@ int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const cha
     int valid = file_mark_matches(&mark, snap, digest);
     if (write_days(ctx, snap, valid ? &mark : NULL, days_fd, days_path) != 0)
         goto out;
-    if ((!valid || strcmp(mark.oldest_kept, snap->oldest_kept) != 0) &&
-        file_days_prune(ctx, days_fd, days_path, snap->oldest_kept) != 0)
+    /* Old days go when the oldest listed moved; a crash's temporary
+     * files at an instance's first export. */
+    int prune = !valid || strcmp(mark.oldest_kept, snap->oldest_kept) != 0;
+    if ((sweep && file_dir_sweep(ctx, dir_fd, dir_path, "current.json", NULL) != 0) ||
+        ((prune || sweep) &&
+         file_dir_sweep(ctx, days_fd, days_path, NULL, prune ? snap->oldest_kept : NULL) != 0))
         goto out;
     if (write_current(ctx, snap, dir_fd, dir_path) != 0)
         goto out;

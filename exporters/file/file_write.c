@@ -140,6 +140,15 @@ static int fill_temp(int fd, mode_t mode, file_fill_fn fill, void *arg, const ch
     return rc;
 }
 
+int file_temp_name(const char *name, size_t *base_len)
+{
+    size_t n = strlen(name), tail = sizeof(TMP_SUFFIX) - 1 + TMP_RANDOM;
+    if (n <= tail || memcmp(name + n - tail, TMP_SUFFIX, sizeof(TMP_SUFFIX) - 1) != 0)
+        return 0;
+    *base_len = n - tail;
+    return 1;
+}
+
 /* A new temporary file beside leaf, 0600, never through a symlink: its fd,
  * its name in tmp (cap bytes), or -1 with errno. */
 static int make_temp(int dirfd, const char *leaf, char *tmp, size_t cap)
@@ -229,27 +238,62 @@ int file_write_at(const file_ctx *ctx, int dirfd, const char *path, const char *
     return file_sync_dir(ctx, dirfd, path);
 }
 
-int file_write_path(const file_ctx *ctx, const char *path, file_fill_fn fill, void *arg)
+/* The directory of path, opened, and path's last component (malloc'd):
+ * 0, or TALLY_HOST_ERR (logged). The directory may be a symlink
+ * (/var/lib/tally -> /data/tally, say): it is the operator's, and only
+ * the file itself is replaced. */
+static int open_parent(const file_ctx *ctx, const char *path, int *dirfd, char **leaf)
 {
     char *dir_copy = strdup(path), *leaf_copy = strdup(path);
+    *dirfd = -1;
+    *leaf = NULL;
     if (dir_copy == NULL || leaf_copy == NULL) {
         free(dir_copy);
         free(leaf_copy);
         file_report(ctx, path, "allocating its name", ENOMEM);
         return TALLY_HOST_ERR;
     }
-    /* The directory may be a symlink (/var/lib/tally -> /data/tally, say):
-     * it is the operator's, and only the file itself is replaced. */
-    int dirfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = TALLY_HOST_ERR;
-    if (dirfd < 0)
-        file_report(ctx, path, "opening its directory", errno);
-    else
-        rc = file_write_at(ctx, dirfd, path, basename(leaf_copy), 0, fill, arg);
-    if (dirfd >= 0)
-        close(dirfd);
+    *dirfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int err = errno;
     free(dir_copy);
+    if (*dirfd < 0) {
+        free(leaf_copy);
+        file_report(ctx, path, "opening its directory", err);
+        return TALLY_HOST_ERR;
+    }
+    /* basename may return a pointer into leaf_copy: keep its own copy. */
+    *leaf = strdup(basename(leaf_copy));
     free(leaf_copy);
+    if (*leaf == NULL) {
+        close(*dirfd);
+        *dirfd = -1;
+        file_report(ctx, path, "allocating its name", ENOMEM);
+        return TALLY_HOST_ERR;
+    }
+    return 0;
+}
+
+int file_write_path(const file_ctx *ctx, const char *path, file_fill_fn fill, void *arg)
+{
+    int dirfd;
+    char *leaf;
+    if (open_parent(ctx, path, &dirfd, &leaf) != 0)
+        return TALLY_HOST_ERR;
+    int rc = file_write_at(ctx, dirfd, path, leaf, 0, fill, arg);
+    close(dirfd);
+    free(leaf);
+    return rc;
+}
+
+int file_sweep_path(const file_ctx *ctx, const char *path)
+{
+    int dirfd;
+    char *leaf;
+    if (open_parent(ctx, path, &dirfd, &leaf) != 0)
+        return TALLY_HOST_ERR;
+    int rc = file_dir_sweep(ctx, dirfd, path, leaf, NULL);
+    close(dirfd);
+    free(leaf);
     return rc;
 }
 

@@ -107,8 +107,8 @@ typedef struct daily_collector {
     bool pruned_at_rollover;
 
     /* Prepared statements, see daily_store.c. */
-    sqlite3_stmt *st_day, *st_user_day, *st_value, *st_candidate, *st_inv_delete, *st_inv_put,
-        *st_stamp;
+    sqlite3_stmt *st_day, *st_user_day, *st_user_day_open, *st_value, *st_candidate, *st_inv_delete,
+        *st_inv_put, *st_stamp;
     sqlite3_stmt *st_prune[DAILY_N_PRUNE];
 } daily_collector;
 

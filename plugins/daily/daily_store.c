@@ -206,7 +206,14 @@ int daily_store_open(daily_collector *d)
         return -1;
     upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
                user_stamp);
-    if (prepare(d, sql, &d->st_user_day) != 0 ||
+    if (prepare(d, sql, &d->st_user_day) != 0)
+        return -1;
+    /* Today's (and later) rows: the same sums, seq left alone (0 from
+     * the insert). Naming seq in the SET would rewrite its index entry on
+     * every update of the day's rows, most of an ingest's writes. */
+    upsert_sql(sql, sizeof(sql), "daily_user_days", "date,user_id", 2, day_sums, user_costs, none,
+               none);
+    if (prepare(d, sql, &d->st_user_day_open) != 0 ||
         prepare(d, "INSERT OR IGNORE INTO daily_values(date,kind,value) VALUES(?,?,?)",
                 &d->st_value) != 0 ||
         prepare(d,
@@ -226,8 +233,9 @@ int daily_store_open(daily_collector *d)
 
 void daily_store_close(daily_collector *d)
 {
-    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_value,
-                           d->st_candidate, d->st_inv_delete, d->st_inv_put, d->st_stamp};
+    sqlite3_stmt *all[] = {d->st_day,        d->st_user_day,   d->st_user_day_open,
+                           d->st_value,      d->st_candidate,  d->st_inv_delete,
+                           d->st_inv_put,    d->st_stamp};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)
@@ -327,7 +335,6 @@ static int today_date(daily_collector *d, char out[TALLY_DATE_LEN])
  * changes of the lists. */
 static int flush_user_days(daily_collector *d)
 {
-    sqlite3_stmt *st = d->st_user_day;
     char today[TALLY_DATE_LEN];
     if (today_date(d, today) != 0)
         return -1;
@@ -338,6 +345,8 @@ static int flush_user_days(daily_collector *d)
         const daily_user_sums *s = daily_map_value(&d->user_days, i);
         uint32_t slot;
         memcpy(&slot, key, 4);
+        bool closed = strcmp(d->days[slot].day.date, today) < 0;
+        sqlite3_stmt *st = closed ? d->st_user_day : d->st_user_day_open;
         int c = 1;
         sqlite3_bind_text(st, c++, d->days[slot].day.date, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, c++, key + 5, (int)(len - 5), SQLITE_STATIC);
@@ -346,8 +355,8 @@ static int flush_user_days(daily_collector *d)
         for (int t = 0; t < DAILY_N_TOKENS; t++)
             sqlite3_bind_int64(st, c++, s->tokens[t]);
         bind_cost(st, c, s->cost);
-        c += 2;
-        sqlite3_bind_int64(st, c, strcmp(d->days[slot].day.date, today) < 0 ? seq : 0);
+        if (closed)
+            sqlite3_bind_int64(st, c + 2, seq);
         if (step_done(d, st, "a user's day") != 0)
             return -1;
     }
