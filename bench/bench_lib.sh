@@ -22,7 +22,8 @@ bench_build() {
 
 # bench_measure NAME CMD...: runs CMD with stdout to $work/NAME.out and
 # stderr to $work/NAME.err; sets m_wall (s), m_cpu (user + system s, all
-# threads) and m_rss (peak KiB, from GNU time). A failing CMD ends the run.
+# threads, to the microsecond) and m_rss (peak KiB), from getrusage by
+# bench/rusage.py. A failing CMD ends the run.
 m_wall=0
 m_cpu=0
 m_rss=0
@@ -30,7 +31,7 @@ bench_measure() {
     local name=$1 t0 t1 rc=0
     shift
     t0=$(date +%s%N)
-    /usr/bin/time -f '%e %M %U %S' -o "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
+    python3 "$repo/bench/rusage.py" "$work/$name.time" "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
     t1=$(date +%s%N)
     if [ "$rc" -ne 0 ]; then
         say "$name failed (exit $rc): $*"
@@ -39,7 +40,7 @@ bench_measure() {
     fi
     m_wall=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f", ns / 1e9 }')
     m_rss=$(tail -n 1 "$work/$name.time" | awk '{ print $2 }')
-    m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.2f", $3 + $4 }')
+    m_cpu=$(tail -n 1 "$work/$name.time" | awk '{ printf "%.6f", $3 }')
 }
 
 # bench_scratch PREFIX: sets $work to a fresh directory under $TMPDIR

@@ -16,7 +16,7 @@
 # Every run starts from a copy of the prepared state and outputs (copying
 # is untimed); the 100 rows are cut off again after the run. The order of
 # the runs rotates from round to round. CPU (user + system), wall time and
-# peak RSS come from GNU time; the table shows medians, min and max, and
+# peak RSS come from getrusage (bench/rusage.py); the table shows medians, min and max, and
 # with --base the ratio this / base. Each run's Prometheus file is checked:
 # all rows counted, and today holds exactly the 100 new rows (or none).
 #
@@ -92,7 +92,6 @@ die() { printf 'run-cycle.sh: %s\n' "$*" >&2; exit 1; }
 . "$here/bench_lib.sh"
 
 # --- tools and trees ---------------------------------------------------------
-[ -x /usr/bin/time ] || die "/usr/bin/time missing: install Debian's time package (scripts/deps.sh)"
 targets="gen_usage tallyd plugin_csv plugin_daily plugin_file"
 # shellcheck disable=SC2086 # the targets are words
 build=$(bench_build "$build" $targets)
@@ -271,12 +270,12 @@ report_targets() {
     for k in nothing rows; do
         [ "$big" != "$small" ] || break
         eval "fn=\$med_this_${k}_${big}_cpu fr=\$med_this_${k}_${small}_cpu"
-        # "Flat": within 1.25x; a 10 ms floor keeps GNU time's 10 ms
-        # resolution from making two tiny figures look far apart.
+        # "Flat": within 1.25x; a 1 ms floor keeps noise in two tiny
+        # figures from looking like a trend.
         awk -v a="$fn" -v b="$fr" -v k="$([ "$k" = rows ] && echo "$new_rows rows" || echo nothing)" \
             -v big="$big" -v small="$small" 'BEGIN {
-            if (b < 0.010) b = 0.010
-            if (a < 0.010) a = 0.010
+            if (b < 0.001) b = 0.001
+            if (a < 0.001) a = 0.001
             printf "%-44s %10s  %-10s %s\n", sprintf("flat: CPU %d / %d days, %s", big, small, k),
                 sprintf("%.2fx", a / b), "<= 1.25x", a / b <= 1.25 ? "PASS" : "MISS" }'
     done
@@ -303,7 +302,7 @@ table="$work/table.txt"
     echo "config: csv -> daily -> file json (this: layout $layout; base: one document) + file prometheus; timezone $tz, --now $now"
     echo "data: gen_usage --seed $seed --users $users, $per_user_day rows a day per 1,000 users, days ending $end_day;" \
         "new rows: --row-seed $((seed + 1)), $today"
-    echo "$rounds round$([ "$rounds" -gt 1 ] && echo s), medians; CPU = user + system (GNU time, 10 ms resolution)"
+    echo "$rounds round$([ "$rounds" -gt 1 ] && echo s), medians; CPU = user + system (getrusage, microseconds)"
 } >"$table"
 
 new=$(cached "new-u$users-s$seed" --rows "$new_rows" --seed "$seed" --row-seed $((seed + 1)) --users "$users" \

@@ -68,8 +68,8 @@ struct tally_host {
     const tally_counter_day *hist_cd;
     const int64_t *hist_cd_seq;
     size_t n_hist_cd;
-    int hist_fail_after; /* history_next fails after this many pages; -1: never */
-    int hist_open;       /* reads open now */
+    int hist_fail_after;          /* history_next fails after this many pages; -1: never */
+    int hist_open;                /* reads open now */
     const tally_snapshot *handed; /* history only of this one; NULL: any */
     state_entry *marks;
     size_t n_marks, cap_marks;

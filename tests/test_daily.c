@@ -882,8 +882,9 @@ static void test_history_pages(void **state)
     static const char *const users[] = {"z", "a", "m", "b", "y", "c", "x"};
     tally_record r[21];
     for (int i = 0; i < 21; i++)
-        r[i] = usage(i < 7 ? "2026-11-19T10:00:00Z" : i < 14 ? "2026-11-20T10:00:00Z"
-                                                             : "2026-11-21T10:00:00Z",
+        r[i] = usage(i < 7    ? "2026-11-19T10:00:00Z"
+                     : i < 14 ? "2026-11-20T10:00:00Z"
+                              : "2026-11-21T10:00:00Z",
                      users[i % 7], "m", 200, NULL, 1, 0);
     feed(f, r, 21);
     mock_host_set_cycle_seq(f->h, 2);

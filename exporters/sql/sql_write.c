@@ -19,6 +19,8 @@
  */
 #include "sql.h"
 
+#include "hash/hash.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,17 +142,14 @@ static void put_value(const sql_ctx *c, tf_buf *b, const sql_col *col, const voi
     }
 }
 
-/* FNV-1a, 64 bits: enough to tell a changed row from the same one. */
+/* FNV-1a (lib/hash): enough to tell a changed row from the same one. */
 static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3u;
-    }
+    h = hash_fnv1a(h, p, n);
     return h ? h : 1; /* 0 marks an empty slot */
 }
 
-#define HASH_SEED 0xcbf29ce484222325u
+#define HASH_SEED HASH_FNV1A_SEED
 
 /* ---- statements ---- */
 

@@ -490,10 +490,10 @@ typedef struct tally_plugin {
 
 /* The size of an ABI 4 descriptor and host table: the least the agent
  * and a plugin accept. */
-#define TALLY_PLUGIN_V4_SIZE (offsetof(tally_plugin, cycle_begin) + sizeof(((tally_plugin *)0)->cycle_begin))
+#define TALLY_PLUGIN_V4_SIZE                                                                       \
+    (offsetof(tally_plugin, cycle_begin) + sizeof(((tally_plugin *)0)->cycle_begin))
 #define TALLY_HOST_API_V4_SIZE                                                                     \
-    (offsetof(tally_host_api, spool_push_marked) +                                              \
-     sizeof(((tally_host_api *)0)->spool_push_marked))
+    (offsetof(tally_host_api, spool_push_marked) + sizeof(((tally_host_api *)0)->spool_push_marked))
 
 /* Declare a plugin's descriptor, with the ABI version, the size and the
  * build record filled in:

@@ -106,8 +106,8 @@ typedef struct tally_snapshot {
      * rows with changed_after < their seq <= seq, and changed_after is the
      * cycle before (seq - 1) — or seq itself, with the two arrays empty,
      * when more changed than a snapshot carries (a first cycle over a year
-     * of logs, a --recompute: plugin.h, TALLY_STATS_MAX_CHANGED). An exporter that keeps its own mark (the seq
-     * it last delivered, with state_id) uses the arrays when its mark is
+     * of logs, a --recompute: plugin.h, TALLY_STATS_MAX_CHANGED). An exporter that keeps its own
+     * mark (the seq it last delivered, with state_id) uses the arrays when its mark is
      * changed_after, and otherwise reads the rows changed after its mark,
      * or all of them, with the history callbacks. */
     int64_t seq, changed_after;

@@ -325,7 +325,7 @@ static int glob_error(const char *path, int err)
 }
 
 int tail_found_glob(tally_host *h, const tally_host_api *api, const char *pattern,
-                   const char *skip_path, tail_found **out, size_t *n)
+                    const char *skip_path, tail_found **out, size_t *n)
 {
     glob_t g;
     memset(&g, 0, sizeof(g));
@@ -422,8 +422,8 @@ int tail_found_prefix(tail_found *f, const char **why)
         *why = "out of memory";
         return -1;
     }
-    if (tail_input_prefix(f->fd, f->gz, f->prefix, TAIL_FP_BYTES, &f->prefix_len, &f->prefix_complete,
-                         why) != 0)
+    if (tail_input_prefix(f->fd, f->gz, f->prefix, TAIL_FP_BYTES, &f->prefix_len,
+                          &f->prefix_complete, why) != 0)
         return -1;
     f->prefix_read = true;
     return 0;
@@ -444,7 +444,7 @@ bool tail_files_continues(tail_found *f, const tail_entry *en)
 }
 
 bool tail_files_same_content(const tail_entry *en, const char *prefix, size_t prefix_len,
-                            uint64_t size, bool gz)
+                             uint64_t size, bool gz)
 {
     if (!gz && size < en->offset)
         return false;
@@ -568,8 +568,8 @@ static int start_entry(tail_entries *e, tail_found *f, size_t fi, int64_t now, c
     return 0;
 }
 
-int tail_files_restart(tail_entries *e, size_t i, const char *prefix, size_t prefix_len, int64_t now,
-                      size_t *out)
+int tail_files_restart(tail_entries *e, size_t i, const char *prefix, size_t prefix_len,
+                       int64_t now, size_t *out)
 {
     tail_entry *old = &e->v[i];
     char *header = old->header ? strdup(old->header) : NULL;
@@ -607,7 +607,7 @@ static int move_path(tail_entry *en, const char *path)
 }
 
 int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, tail_found *f,
-                    size_t nf, int64_t now)
+                     size_t nf, int64_t now)
 {
     for (size_t i = 0; i < e->n; i++)
         e->v[i].found = -1;
@@ -646,7 +646,8 @@ int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, 
                      "%s no longer holds what was read from it (truncated by copytruncate, or "
                      "replaced): a copy of the old content is read on from byte %" PRIu64,
                      f[fi].path, en->offset);
-            /* The writer may go on without a header row (a header format reads such a file with this header). */
+            /* The writer may go on without a header row (a header format reads such a file with
+             * this header). */
             if (en->header != NULL && (f[fi].old_header = strdup(en->header)) == NULL)
                 return -1;
             en->retired = true;
@@ -677,7 +678,7 @@ int tail_files_match(tally_host *h, const tally_host_api *api, tail_entries *e, 
 }
 
 int tail_files_place(tally_host *h, const tally_host_api *api, tail_entries *e, tail_found *f,
-                    size_t fi, int64_t now)
+                     size_t fi, int64_t now)
 {
     tail_found *x = &f[fi];
     const char *why = NULL;

@@ -153,8 +153,8 @@ extern const char *const daily_cost_names[DAILY_N_COSTS];
  * Inline: every usage row is added through these, and inlined the
  * compiler adds the record's fields straight in, with no row struct
  * cleared and copied per row (an out-of-line call cost the ingest ~15%). */
-static inline void daily_sums_add(daily_collector *d, daily_sums *to, const daily_sums *s, const char *scope,
-                    const char *date)
+static inline void daily_sums_add(daily_collector *d, daily_sums *to, const daily_sums *s,
+                                  const char *scope, const char *date)
 {
     if (daily_add_i64(&to->total, s->total))
         daily_saturated(d, scope, date, "requests");
@@ -174,8 +174,8 @@ static inline void daily_sums_add(daily_collector *d, daily_sums *to, const dail
         daily_saturated(d, scope, date, "fallbacks");
 }
 
-static inline void daily_user_sums_add(daily_collector *d, daily_user_sums *to, const daily_user_sums *s,
-                         const char *date)
+static inline void daily_user_sums_add(daily_collector *d, daily_user_sums *to,
+                                       const daily_user_sums *s, const char *date)
 {
     if (daily_add_i64(&to->total, s->total))
         daily_saturated(d, "user day", date, "requests");

@@ -16,7 +16,7 @@
 
 /* The columns every read returns, in daily_ud_read's order. */
 #define UD_COLUMNS                                                                                 \
-    "SELECT u.date, d.start_utc, u.user_id, u.total, u.error, u.tok_input, u.tok_output, "       \
+    "SELECT u.date, d.start_utc, u.user_id, u.total, u.error, u.tok_input, u.tok_output, "         \
     "u.tok_cache_creation, u.tok_cache_read, u.cost_total_w, u.cost_total_a "
 
 int daily_ud_prepare(sqlite3 *db, int64_t changed_after, const char *from, const char *to,

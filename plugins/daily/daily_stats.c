@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Columns of daily_days in schema order, from column 2 (after date,
  * start_utc). */
 static void read_sums(sqlite3_stmt *st, daily_sums *s)
@@ -99,7 +98,6 @@ static int first_date(daily_collector *d, const tally_day *today, char out[TALLY
     sqlite3_finalize(st);
     return 0;
 }
-
 
 /* The business days listed, walked one after another from the first:
  * `next` is the next day to list, `on` false once the walk ended. */
@@ -289,8 +287,7 @@ int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *
     tally_inventory inv = {0};
     if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
         distinct_counts(d, first, today.date, out) != 0 ||
-        user_days(d, first, today.date, changed_after, out) != 0 ||
-        inventories(d, &inv) != 0) {
+        user_days(d, first, today.date, changed_after, out) != 0 || inventories(d, &inv) != 0) {
         daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;
     }

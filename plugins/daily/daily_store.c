@@ -233,9 +233,8 @@ int daily_store_open(daily_collector *d)
 
 void daily_store_close(daily_collector *d)
 {
-    sqlite3_stmt *all[] = {d->st_day,        d->st_user_day,   d->st_user_day_open,
-                           d->st_value,      d->st_candidate,  d->st_inv_delete,
-                           d->st_inv_put,    d->st_stamp};
+    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_user_day_open, d->st_value,
+                           d->st_candidate, d->st_inv_delete, d->st_inv_put,       d->st_stamp};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)

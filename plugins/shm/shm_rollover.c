@@ -27,6 +27,8 @@
  */
 #include "shm.h"
 
+#include "hash/hash.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +59,7 @@ static void moved_name(const char *name, char *buf, size_t cap)
         snprintf(buf, cap, SHM_MOVED_PREFIX "%s", name);
         return;
     }
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 0x100000001b3ull;
+    uint64_t h = hash_fnv1a(HASH_FNV1A_SEED, name, strlen(name));
     snprintf(buf, cap, SHM_MOVED_PREFIX "#%016" PRIx64, h);
 }
 
