@@ -53,7 +53,8 @@ static const char *query_problem(const tally_history_query *q)
 }
 
 /* The query as read: "" dates filled in, both clamped to the listed days
- * [oldest_kept, today), the page size settled. */
+ * [oldest_kept, today) of the agent's own snapshot (not what a copy an
+ * exporter passed may say), the page size settled. */
 static void settle(const snap_ref *r, tally_history_query *q)
 {
     if (q->from_date[0] == '\0' || strcmp(q->from_date, r->s.oldest_kept) < 0)
@@ -124,9 +125,10 @@ int history_open(tally_host *h, const tally_snapshot *snap, const tally_history_
     snap_ref *r = snap_ref_find(snap);
     if (r == NULL) {
         log_msg(TALLY_LOG_ERR,
-                "%s: history_open: not a snapshot tallyd handed over (pass export_snapshot's "
-                "own pointer, not a copy)",
-                h->who);
+                "%s: history_open: the snapshot of cycle %lld of state %.32s is not one tallyd "
+                "handed over, or it is gone (read history during export_snapshot, or keep a "
+                "read open)",
+                h->who, (long long)snap->seq, snap->state_id);
         return TALLY_HOST_EINVAL;
     }
     tally_history *it = calloc(1, sizeof(*it));

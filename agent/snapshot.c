@@ -170,7 +170,10 @@ snap_ref *snap_ref_find(const tally_snapshot *snap)
 {
     pthread_mutex_lock(&live_mu);
     snap_ref *r = live;
-    while (r != NULL && &r->s != snap)
+    /* Exporters hand back the snapshot or a copy of it with some members
+     * changed (exporters/format does): known by its cycle and state. */
+    while (r != NULL && &r->s != snap &&
+           (r->s.seq != snap->seq || strncmp(r->s.state_id, snap->state_id, STATE_ID_LEN) != 0))
         r = r->next_live;
     if (r != NULL)
         atomic_fetch_add(&r->refs, 1);

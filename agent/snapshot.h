@@ -45,8 +45,9 @@ typedef struct snap_ref {
 snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec);
 void snap_ref_get(snap_ref *r);
 void snap_ref_put(snap_ref *r);
-/* The live snapshot whose `s` is snap, with a reference taken for the
- * caller, or NULL: not a snapshot the agent handed out (or gone). */
+/* The live snapshot snap is (or is a copy of: the same seq and
+ * state_id), with a reference taken for the caller, or NULL: not a
+ * snapshot the agent handed out, or one gone. */
 snap_ref *snap_ref_find(const tally_snapshot *snap);
 
 #endif

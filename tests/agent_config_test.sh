@@ -568,7 +568,7 @@ list_has list_shm_region '  region (string, default "tally")'
 list_has list_shm_daily '  daily (list of strings, default {})'
 list_has list_shm_capacity '  capacity (integer, default 0)'
 list_has list_shm_help "      counters in the region if this source creates it (0 = libtally's default, 4096)"
-list_has list_file "file (exporter): write each snapshot to a file, atomically, as json, prometheus, csv or influx; json also split into a file per day"
+list_has list_file "file (exporter): write each snapshot to a file, atomically, as json, prometheus, csv or influx"
 list_has list_file_path '  path (string)'
 list_has list_file_format '  format (string, default "json")'
 list_has list_file_mode '  mode (string, default "0644")'

@@ -696,16 +696,33 @@ static void test_history_refuses_bad_queries(void **unused)
     assert_int_equal(host_api.history_open(h, &r->s, &bad, &it), TALLY_HOST_EINVAL);
     assert_int_equal(host_api.history_open(h, &r->s, NULL, &it), TALLY_HOST_EINVAL);
     assert_int_equal(host_api.history_open(h, NULL, &q, &it), TALLY_HOST_EINVAL);
-    /* A copy of a snapshot is not one tallyd handed over. */
+    /* A snapshot that is no cycle's tallyd handed over, or of another
+     * state. */
     tally_snapshot copy = r->s;
+    copy.seq = r->s.seq + 1;
     assert_int_equal(host_api.history_open(h, &copy, &q, &it), TALLY_HOST_EINVAL);
     assert_null(it);
+    copy.seq = r->s.seq;
+    copy.state_id[0] = copy.state_id[0] == 'f' ? '0' : 'f';
+    assert_int_equal(host_api.history_open(h, &copy, &q, &it), TALLY_HOST_EINVAL);
+    /* A copy of it, with members changed (as exporters/format makes),
+     * reads as the snapshot, by the agent's own dates. */
+    copy = r->s;
+    copy.n_counters = 0;
+    snprintf(copy.oldest_kept, sizeof(copy.oldest_kept), "1999-01-01");
+    copy.now_utc += 400 * DAY;
+    assert_int_equal(host_api.history_open(h, &copy, &q, &it), TALLY_HOST_OK);
+    host_api.history_close(it);
+    it = NULL;
     assert_int_equal(host_api.history_next(NULL, NULL), TALLY_HOST_EINVAL);
     host_api.history_close(NULL);
     /* The good one opens. */
     assert_int_equal(host_api.history_open(h, &r->s, &q, &it), TALLY_HOST_OK);
     host_api.history_close(it);
+    /* Once the snapshot is gone, so is its history. */
+    copy = r->s;
     snap_ref_put(r);
+    assert_int_equal(host_api.history_open(h, &copy, &q, &it), TALLY_HOST_EINVAL);
 }
 
 /* Every row of an open read that is left, as read_all shows them. */
