@@ -105,6 +105,11 @@ same_as_fresh() {
         fail "$step: split current.json is the fresh agent's" \
             "$(diff <(without_times "$a/split/current.json") <(without_times "$b/split/current.json") | head -n 8)"
     fi
+    if cmp -s "$a/split/days.json" "$b/split/days.json"; then
+        pass "$step: split days.json is the fresh agent's"
+    else
+        fail "$step: split days.json is the fresh agent's" "$(diff "$a/split/days.json" "$b/split/days.json" | head -n 8)"
+    fi
     if diff -r "$a/split/days" "$b/split/days" >"$WORK/split.diff" 2>&1; then
         pass "$step: split day files are the fresh agent's ($(ls "$a/split/days" | wc -l) files)"
     else

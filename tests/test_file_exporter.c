@@ -1226,23 +1226,31 @@ static void check_split(const char *dir, const snap_buf *b)
     char path[PATH_MAX], days[PATH_MAX];
     json_t *cur = load_json(join(path, dir, "current.json"));
     static const char *const cur_keys[] = {"timezone", "now",      "generated_at",
-                                           "days",     "summary",  "today",
-                                           "combined", "counters", "rejected_rows"};
-    assert_keys(path, cur, cur_keys, 9);
-    /* Byte for byte the single document but for its two lists' lines. */
+                                           "summary",  "today",    "combined",
+                                           "counters", "rejected_rows"};
+    assert_keys(path, cur, cur_keys, 8);
+    /* Byte for byte the single document but for its three lists' lines. */
     tally_snapshot no_lists = b->s;
-    no_lists.n_user_days = no_lists.n_counter_days = 0;
+    no_lists.n_days = no_lists.n_user_days = no_lists.n_counter_days = 0;
     char *want = render(TALLY_FORMAT_JSON, NULL, &no_lists, &len);
+    want = without_line(want, " \"days\": [],\n");
     want = without_line(want, " \"user_days\": [],\n");
     want = without_line(want, " \"counter_days\": [],\n");
     char *got = slurp(path, NULL);
     assert_string_equal(got, want);
     free(got);
     free(want);
-    for (size_t i = 0; i < 9; i++)
+    for (size_t i = 0; i < 8; i++)
         if (!json_equal(json_object_get(cur, cur_keys[i]), json_object_get(doc, cur_keys[i])))
             fail_msg("current.json's \"%s\" is not the full document's", cur_keys[i]);
     json_decref(cur);
+    /* days.json: the days list alone, the full document's. */
+    json_t *days_doc = load_json(join(path, dir, "days.json"));
+    static const char *const days_keys[] = {"days"};
+    assert_keys(path, days_doc, days_keys, 1);
+    if (!json_equal(json_object_get(days_doc, "days"), json_object_get(doc, "days")))
+        fail_msg("days.json's days are not the full document's");
+    json_decref(days_doc);
 
     join(days, dir, "days");
     int n_files = 0;
@@ -1378,6 +1386,33 @@ static void test_split_late_change_rewrites_that_day(void **state)
         assert_int_equal(day_inode(dir, b.days[i].date), ino[i]);
     assert_mark_seq(&in, 5);
     assert_int_equal(mock_host_history_open_count(in.h), 0);
+    snap_free(&b);
+    inst_close(&in);
+}
+
+/* days.json is written when a listed day changed, or is gone; a cycle
+ * that changed no day keeps it (a year of days costs more to render than
+ * the rest of a quiet cycle). */
+static void test_split_days_list_written_when_a_day_changed(void **state)
+{
+    char dir[PATH_MAX], days[PATH_MAX];
+    inst in;
+    snap_buf b;
+    split_start(&in, dir, "split-days", &b, 3);
+    join(days, dir, "days.json");
+    int64_t ino = inode_of(days);
+    next_cycle(&b, 2);
+    assert_int_equal(inst_export(&in, &b), 0);
+    assert_int_equal(inode_of(days), ino);
+    b.days[1].total_requests++;
+    next_cycle(&b, 3);
+    assert_int_equal(inst_export(&in, &b), 0);
+    assert_true(inode_of(days) != ino);
+    check_split(dir, &b);
+    assert_int_equal(unlink(days), 0);
+    next_cycle(&b, 4);
+    assert_int_equal(inst_export(&in, &b), 0);
+    check_split(dir, &b);
     snap_free(&b);
     inst_close(&in);
 }
@@ -1733,6 +1768,7 @@ int main(void)
         cmocka_unit_test(test_single_file_too_large_keeps_the_file),
         cmocka_unit_test(test_split_files_and_contents),
         cmocka_unit_test(test_split_late_change_rewrites_that_day),
+        cmocka_unit_test(test_split_days_list_written_when_a_day_changed),
         cmocka_unit_test(test_split_prunes_days_no_longer_kept),
         cmocka_unit_test(test_split_crash_between_files_and_mark),
         cmocka_unit_test(test_split_history_failing_writes_nothing),

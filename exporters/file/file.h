@@ -80,6 +80,8 @@ int file_layout_from_name(const char *name, file_layout *out);
 /* The fingerprint of where and how the instance writes (path, format,
  * csv table, layout) and, unless snap is NULL, of snap's small part. */
 uint64_t file_digest(const file_ctx *ctx, const char *path, const tally_snapshot *snap);
+/* The fingerprint of snap's days list alone (the split layout's days.json). */
+uint64_t file_days_digest(const tally_snapshot *snap);
 /* The mark, or found = 0 (none, or one that cannot be read: warned). */
 void file_mark_get(const file_ctx *ctx, file_mark *m);
 /* Record snap as written, with oldest_kept unless NULL; where names the

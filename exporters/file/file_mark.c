@@ -115,6 +115,15 @@ uint64_t file_digest(const file_ctx *ctx, const char *path, const tally_snapshot
     return hash_text(h, snap->oldest_kept, strnlen(snap->oldest_kept, TALLY_DATE_LEN));
 }
 
+uint64_t file_days_digest(const tally_snapshot *snap)
+{
+    uint64_t h = HASH_FNV1A_SEED, n = snap->n_days;
+    h = hash_fnv1a(h, &n, sizeof(n));
+    for (size_t i = 0; i < snap->n_days; i++)
+        h = hash_row(h, &snap->days[i], TF_DAYS);
+    return h;
+}
+
 /* "<32 hex>:<seq>:<16 hex>[:<YYYY-MM-DD>]" into *m; 0 or -1. */
 static int parse(const char *text, file_mark *m)
 {

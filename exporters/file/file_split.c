@@ -2,8 +2,13 @@
  * file_split.c — layout = "split" (json): what a cycle writes follows
  * what changed, not what the state keeps.
  *
- *     <path>/current.json          the document without its two long
- *                                  lists: small, written every cycle
+ *     <path>/current.json          the document without its lists
+ *                                  (days, user_days, counter_days):
+ *                                  small, written every cycle
+ *     <path>/days.json             {"days": [...]}, every listed day,
+ *                                  written when one of them changed (a
+ *                                  day closing, a late row): a fingerprint
+ *                                  of the days is kept in the mark "days"
  *     <path>/days/YYYY-MM-DD.json  {"date", "user_days", "counter_days"}
  *                                  of one closed business day, written
  *                                  when a row of that day changed
@@ -28,11 +33,18 @@
 #include "civil/civil.h"
 
 static const char *const long_lists[] = {"user_days", "counter_days", NULL};
+static const char *const all_lists[] = {"days", "user_days", "counter_days", NULL};
+static const char *const days_list[] = {"days", NULL};
 
-/* One JSON file: the two lists of date's rows alone, [date, next); or
- * (date NULL) the document without them. */
+/* Which file write_part writes. */
+typedef enum part { PART_DAY, PART_CURRENT, PART_DAYS } part;
+
+/* One JSON file: a day's (the two long lists of date's rows alone,
+ * [date, next)), current.json (the document without its lists) or
+ * days.json (the days list alone). */
 static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd, const char *path,
-                      const char *leaf, unsigned flags, const char *date, const char *next)
+                      const char *leaf, unsigned flags, part which, const char *date,
+                      const char *next)
 {
     file_history history;
     file_history_init(&history, ctx, snap, date != NULL ? date : "", next != NULL ? next : "");
@@ -40,11 +52,16 @@ static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_f
     file_render r = {
         .format = TALLY_FORMAT_JSON,
         .snap = &view,
-        .members = long_lists,
-        .keep = date != NULL,
+        .members = which == PART_DAY ? long_lists : which == PART_CURRENT ? all_lists : days_list,
+        .keep = which != PART_CURRENT,
         .date = date,
     };
-    if (date != NULL) {
+    if (which == PART_CURRENT) {
+        /* Rendered only to be dropped. */
+        view.days = NULL;
+        view.n_days = 0;
+    }
+    if (which == PART_DAY) {
         /* Nothing else is kept: rendering it would be wasted. */
         view.days = NULL;
         view.n_days = 0;
@@ -86,8 +103,8 @@ static int write_day(const file_ctx *ctx, const tally_snapshot *snap, int days_f
     if (strncmp(date, snap->oldest_kept, TALLY_DATE_LEN) < 0)
         return file_remove_at(ctx, days_fd, path, leaf);
 
-    return write_part(ctx, snap, days_fd, path, leaf, FILE_NO_SYMLINK | FILE_NO_DIRSYNC, date,
-                      next);
+    return write_part(ctx, snap, days_fd, path, leaf, FILE_NO_SYMLINK | FILE_NO_DIRSYNC, PART_DAY,
+                      date, next);
 }
 
 /* Every day file that changed since the mark (NULL: no mark, every day). */
@@ -112,14 +129,43 @@ static int write_days(const file_ctx *ctx, const tally_snapshot *snap, const fil
     return rc;
 }
 
-/* current.json: the document without its two long lists. */
+/* current.json: the document without its lists. */
 static int write_current(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd,
                          const char *dir_path)
 {
     char path[PATH_MAX];
     if (snprintf(path, sizeof(path), "%s/current.json", dir_path) >= (int)sizeof(path))
         return TALLY_HOST_ERR;
-    return write_part(ctx, snap, dir_fd, path, "current.json", FILE_NO_SYMLINK, NULL, NULL);
+    return write_part(ctx, snap, dir_fd, path, "current.json", FILE_NO_SYMLINK, PART_CURRENT, NULL,
+                      NULL);
+}
+
+/* days.json, when the days' fingerprint is not the one its mark "days"
+ * holds (or the file is gone): every day listed is small, yet rendering
+ * a year of them as JSON costs more than the rest of a quiet cycle, and
+ * they change about once a day. The mark goes after the file. */
+static int write_days_list(const file_ctx *ctx, const tally_snapshot *snap, int dir_fd,
+                           const char *dir_path)
+{
+    char path[PATH_MAX], want[64], *had = NULL;
+    if (snprintf(path, sizeof(path), "%s/days.json", dir_path) >= (int)sizeof(path))
+        return TALLY_HOST_ERR;
+    snprintf(want, sizeof(want), "%s:%016llx", snap->state_id,
+             (unsigned long long)file_days_digest(snap));
+    int same = ctx->api->mark_get(ctx->host, "days", &had) == TALLY_HOST_OK &&
+               strcmp(had, want) == 0 && faccessat(dir_fd, "days.json", F_OK, 0) == 0;
+    free(had);
+    if (same)
+        return 0;
+    if (write_part(ctx, snap, dir_fd, path, "days.json", FILE_NO_SYMLINK, PART_DAYS, NULL, NULL) !=
+        0)
+        return TALLY_HOST_ERR;
+    if (ctx->api->mark_put(ctx->host, "days", want) != TALLY_HOST_OK) {
+        ctx->api->log(ctx->host, TALLY_LOG_WARNING,
+                      "could not record that %s is written; it is written again next cycle",
+                      path);
+    }
+    return 0;
 }
 
 int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const char *path, int sweep)
@@ -152,10 +198,12 @@ int file_split_export(const file_ctx *ctx, const tally_snapshot *snap, const cha
      * files at an instance's first export. */
     int prune = !valid || strcmp(mark.oldest_kept, snap->oldest_kept) != 0;
     if ((sweep && file_dir_sweep(ctx, dir_fd, dir_path, "current.json", NULL) != 0) ||
+        (sweep && file_dir_sweep(ctx, dir_fd, dir_path, "days.json", NULL) != 0) ||
         ((prune || sweep) &&
          file_dir_sweep(ctx, days_fd, days_path, NULL, prune ? snap->oldest_kept : NULL) != 0))
         goto out;
-    if (write_current(ctx, snap, dir_fd, dir_path) != 0)
+    if (write_days_list(ctx, snap, dir_fd, dir_path) != 0 ||
+        write_current(ctx, snap, dir_fd, dir_path) != 0)
         goto out;
     rc = file_mark_put(ctx, snap, digest, snap->oldest_kept, dir_path);
 out:
