@@ -26,6 +26,8 @@ static void read_sums(sqlite3_stmt *st, daily_sums *s)
     c += 2;
     s->rt_count = sqlite3_column_int64(st, c++);
     s->fallback = sqlite3_column_int64(st, c++);
+    s->models = sqlite3_column_int64(st, c++);
+    s->providers = sqlite3_column_int64(st, c++);
 }
 
 static void totals_of(const daily_sums *s, tally_totals *t)
@@ -64,6 +66,8 @@ static void day_of_sums(const daily_sums *s, const tally_day *day, tally_day_sta
     /* DESIGN.md: a day with no usage rows is all zeros, fallback_count
      * included, whatever its candidates say. */
     out->fallback_count = s->total > 0 ? s->fallback : 0;
+    out->unique_models = s->models;
+    out->unique_providers = s->providers;
 }
 
 static int fail(daily_collector *d, const char *what)
@@ -157,46 +161,6 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
     return walk_to(d, &w, out, today->date, NULL);
 }
 
-static tally_day_stats *find_day(tally_stats *out, const char *date)
-{
-    size_t lo = 0, hi = out->n_days;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(out->days[mid].date, date);
-        if (c == 0)
-            return &out->days[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-static int distinct_counts(daily_collector *d, const char *first, const char *today,
-                           tally_stats *out)
-{
-    sqlite3_stmt *st;
-    if (query(d,
-              "SELECT date, kind, count(*) FROM daily_values WHERE date >= ?1 AND date < ?2 "
-              "GROUP BY date, kind",
-              &st) != 0)
-        return -1;
-    sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        tally_day_stats *day = find_day(out, (const char *)sqlite3_column_text(st, 0));
-        if (day == NULL)
-            continue;
-        if (sqlite3_column_int(st, 1) == DAILY_VALUE_MODEL)
-            day->unique_models = sqlite3_column_int64(st, 2);
-        else
-            day->unique_providers = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : fail(d, "distinct models and providers");
-}
 
 /* The users' days changed after changed_after (0: all), at most
  * TALLY_STATS_MAX_CHANGED of them: with more, none and more_changed (the
@@ -286,7 +250,6 @@ int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *
     daily_sums closed = {0}, from_today = {0};
     tally_inventory inv = {0};
     if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
-        distinct_counts(d, first, today.date, out) != 0 ||
         user_days(d, first, today.date, changed_after, out) != 0 || inventories(d, &inv) != 0) {
         daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;
