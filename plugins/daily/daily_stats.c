@@ -104,27 +104,42 @@ static int first_date(daily_collector *d, const tally_day *today, char out[TALLY
 }
 
 /* The business days listed, walked one after another from the first:
- * `next` is the next day to list, `on` false once the walk ended. */
+ * `next` is the date of the next day to list, `on` false once the walk
+ * ended. A day with a row lists the start stored with it; only a day
+ * without one (a zero day) asks the zone where it starts, so a year of
+ * days costs no year of time zone lookups each cycle. */
 typedef struct day_walk {
-    tally_day next;
+    char next[TALLY_DATE_LEN];
     bool on;
     size_t cap;
 } day_walk;
 
-/* List every day before `until` as zeros, then the day `until` itself with
- * sums s if s is given. 0, or -1 when memory runs out. */
+/* List every day before `until` as zeros, then the day `until` itself,
+ * which starts at until_start, with sums s if s is given. 0, or -1 when
+ * memory runs out. */
 static int walk_to(daily_collector *d, day_walk *w, tally_stats *out, const char *until,
-                   const daily_sums *s)
+                   int64_t until_start, const daily_sums *s)
 {
     static const daily_sums zero;
-    while (w->on && strcmp(w->next.date, until) <= 0) {
-        int here = strcmp(w->next.date, until) == 0;
+    while (w->on && strcmp(w->next, until) <= 0) {
+        int here = strcmp(w->next, until) == 0;
         if (here && s == NULL)
             return 0;
+        tally_day day;
+        if (here) {
+            memcpy(day.date, w->next, TALLY_DATE_LEN);
+            day.start_utc = until_start;
+        } else if (daily_day_by_date(d, w->next, &day) != 0) {
+            w->on = false;
+            break;
+        }
         if (daily_grow((void **)&out->days, &w->cap, out->n_days + 1, sizeof(*out->days)) != 0)
             return -1;
-        day_of_sums(here ? s : &zero, &w->next, &out->days[out->n_days++]);
-        w->on = d->api->day_of(d->host, w->next.end_utc, &w->next) == TALLY_HOST_OK;
+        day_of_sums(here ? s : &zero, &day, &out->days[out->n_days++]);
+        int64_t n;
+        w->on = daily_date_number(w->next, &n) == 0;
+        if (w->on)
+            daily_date_string(n + 1, w->next);
     }
     return 0;
 }
@@ -137,8 +152,8 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
     sqlite3_stmt *st;
     if (query(d, "SELECT * FROM daily_days ORDER BY date", &st) != 0)
         return -1;
-    day_walk w = {.on = false};
-    w.on = strcmp(first, today->date) < 0 && daily_day_by_date(d, first, &w.next) == 0;
+    day_walk w = {.on = strcmp(first, today->date) < 0};
+    memcpy(w.next, first, TALLY_DATE_LEN);
     int rc, failed = 0;
     while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *date = (const char *)sqlite3_column_text(st, 0);
@@ -151,14 +166,14 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
         }
         daily_sums_add(d, closed, &s, "summary", today->date);
         if (strcmp(date, first) >= 0)
-            failed = walk_to(d, &w, out, date, &s) != 0;
+            failed = walk_to(d, &w, out, date, sqlite3_column_int64(st, 1), &s) != 0;
     }
     sqlite3_finalize(st);
     if (failed)
         return -1;
     if (rc != SQLITE_DONE)
         return fail(d, "the days");
-    return walk_to(d, &w, out, today->date, NULL);
+    return walk_to(d, &w, out, today->date, 0, NULL);
 }
 
 
