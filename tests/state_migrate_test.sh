@@ -79,7 +79,7 @@ if diff -u "$d/before" "$d/after" >"$d/diff"; then
 else
     fail old_rows_survive "rows changed" "$(cat "$d/diff")"
 fi
-check old_versions_recorded "2 agent=2 daily=2 spool=2" "$(versions "$d/state/tally.db")"
+check old_versions_recorded "2 agent=2 daily=3 spool=2" "$(versions "$d/state/tally.db")"
 check old_migration_logged "3" "$(grep -c "migrated from version 0 to " "$d/log1")"
 check old_days_in_summary "[('2026-11-20', 406), ('2026-11-21', 405)]" \
     "$(json "$d" "[(x['date'], x['total_requests']) for x in d['days']]")"
@@ -96,7 +96,7 @@ status=0
 "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >"$d/log2" 2>&1 || status=$?
 check again_exit_0 0 "$status"
 check again_nothing_migrated 0 "$(grep -c "migrated" "$d/log2")"
-check again_versions "2 agent=2 daily=2 spool=2" "$(versions "$d/state/tally.db")"
+check again_versions "2 agent=2 daily=3 spool=2" "$(versions "$d/state/tally.db")"
 rows "$d/state/tally.db" >"$d/after2"
 if diff -u "$d/before" "$d/after2" >"$d/diff2"; then pass again_rows_same; else fail again_rows_same "$(cat "$d/diff2")"; fi
 
@@ -107,7 +107,7 @@ conf "$d"
 status=0
 "$TALLYD" -c "$d/tallyd.conf" --once --now "$NOW" >"$d/log" 2>&1 || status=$?
 check new_exit_0 0 "$status"
-check new_versions "2 agent=2 daily=2 spool=2" "$(versions "$d/state/tally.db")"
+check new_versions "2 agent=2 daily=3 spool=2" "$(versions "$d/state/tally.db")"
 
 # ---- the collector's tables from a newer release ------------------------------
 d="$work/newer"
@@ -122,7 +122,7 @@ rm -f "$d/summary.json"
 status=0
 "$TALLYD" -c "$d/tallyd.conf" --once --now 2026-11-23T03:00:00Z >"$d/log" 2>&1 || status=$?
 check newer_daily_exit_1 1 "$status"
-want="daily \"stats\": state database $d/state/tally.db: the tables of 'daily' are at schema version 5, newer than this release knows (2): a newer tally release wrote it; run that release (or a newer one) on this state_dir, or move the database away to start afresh"
+want="daily \"stats\": state database $d/state/tally.db: the tables of 'daily' are at schema version 5, newer than this release knows (3): a newer tally release wrote it; run that release (or a newer one) on this state_dir, or move the database away to start afresh"
 if grep -qF -- "$want" "$d/log"; then pass newer_daily_message; else fail newer_daily_message "missing: $want" "$(cat "$d/log")"; fi
 rows "$d/state/tally.db" >"$d/after"
 sqlite3 "$d/state/tally.db" "SELECT value FROM plugin_state WHERE key = 'last_day'" >>"$d/after"

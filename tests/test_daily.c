@@ -989,13 +989,19 @@ static void test_old_state_migrates(void **state)
     assert_int_equal(sqlite3_exec(f->db,
                                   "DROP INDEX daily_user_days_seq;"
                                   "ALTER TABLE daily_user_days DROP COLUMN seq;"
+                                  "ALTER TABLE daily_days DROP COLUMN models;"
+                                  "ALTER TABLE daily_days DROP COLUMN providers;"
                                   "UPDATE schema_versions SET version = 1 WHERE owner = 'daily'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(mock_host_start(&f->in, f->p, f->h, "stats", "keep_days = 400"), 0);
     f->ctx = f->in.ctx;
-    assert_non_null(mock_host_log_find(f->h, "migrated from version 1 to 2"));
+    assert_non_null(mock_host_log_find(f->h, "migrated from version 1 to 3"));
     assert_listed(f, 0, "2026-11-21 a 1;");
+    /* Step 3 counted the day's distinct values from the stored ones. */
+    assert_int_equal(f->st.n_days, 1);
+    assert_int_equal(f->st.days[0].unique_models, 1);
+    assert_int_equal(f->st.days[0].unique_providers, 1);
     assert_listed(f, 1, "");
     finish(f);
 }
@@ -1617,13 +1623,13 @@ static void test_previous_release_state_migrates(void **state)
                                           NULL, NULL, NULL),
                              SQLITE_OK);
         fixture *f = start_on("Asia/Shanghai", "2026-11-22T03:00:00Z", 400, db);
-        assert_non_null(mock_host_log_find(f->h, versioned ? "migrated from version 1 to 2"
-                                                           : "migrated from version 0 to 2"));
+        assert_non_null(mock_host_log_find(f->h, versioned ? "migrated from version 1 to 3"
+                                                           : "migrated from version 0 to 3"));
         sqlite3_stmt *st = prepared(db, "SELECT (SELECT version FROM schema_versions WHERE "
                                         "owner = 'daily'), (SELECT count(*) FROM sqlite_master "
                                         "WHERE name = 'daily_user_days_seq')");
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), 2);
+        assert_int_equal(sqlite3_column_int(st, 0), 3);
         assert_int_equal(sqlite3_column_int(st, 1), 1);
         sqlite3_finalize(st);
         assert_int_equal(seq_of(f, "2026-11-20", "u1"), 0);

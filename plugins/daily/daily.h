@@ -57,6 +57,8 @@ typedef struct daily_sums {
     tally_fixed rt_sum;
     int64_t rt_count;
     int64_t fallback;
+    /* A stored day's distinct models and providers (read, never added). */
+    int64_t models, providers;
 } daily_sums;
 
 typedef struct daily_user_sums {
@@ -108,7 +110,7 @@ typedef struct daily_collector {
 
     /* Prepared statements, see daily_store.c. */
     sqlite3_stmt *st_day, *st_user_day, *st_user_day_open, *st_value, *st_candidate, *st_inv_delete,
-        *st_inv_put, *st_stamp;
+        *st_inv_put, *st_stamp, *st_value_count;
     sqlite3_stmt *st_prune[DAILY_N_PRUNE];
 } daily_collector;
 

@@ -26,6 +26,8 @@ static void read_sums(sqlite3_stmt *st, daily_sums *s)
     c += 2;
     s->rt_count = sqlite3_column_int64(st, c++);
     s->fallback = sqlite3_column_int64(st, c++);
+    s->models = sqlite3_column_int64(st, c++);
+    s->providers = sqlite3_column_int64(st, c++);
 }
 
 static void totals_of(const daily_sums *s, tally_totals *t)
@@ -64,6 +66,8 @@ static void day_of_sums(const daily_sums *s, const tally_day *day, tally_day_sta
     /* DESIGN.md: a day with no usage rows is all zeros, fallback_count
      * included, whatever its candidates say. */
     out->fallback_count = s->total > 0 ? s->fallback : 0;
+    out->unique_models = s->models;
+    out->unique_providers = s->providers;
 }
 
 static int fail(daily_collector *d, const char *what)
@@ -100,27 +104,42 @@ static int first_date(daily_collector *d, const tally_day *today, char out[TALLY
 }
 
 /* The business days listed, walked one after another from the first:
- * `next` is the next day to list, `on` false once the walk ended. */
+ * `next` is the date of the next day to list, `on` false once the walk
+ * ended. A day with a row lists the start stored with it; only a day
+ * without one (a zero day) asks the zone where it starts, so a year of
+ * days costs no year of time zone lookups each cycle. */
 typedef struct day_walk {
-    tally_day next;
+    char next[TALLY_DATE_LEN];
     bool on;
     size_t cap;
 } day_walk;
 
-/* List every day before `until` as zeros, then the day `until` itself with
- * sums s if s is given. 0, or -1 when memory runs out. */
+/* List every day before `until` as zeros, then the day `until` itself,
+ * which starts at until_start, with sums s if s is given. 0, or -1 when
+ * memory runs out. */
 static int walk_to(daily_collector *d, day_walk *w, tally_stats *out, const char *until,
-                   const daily_sums *s)
+                   int64_t until_start, const daily_sums *s)
 {
     static const daily_sums zero;
-    while (w->on && strcmp(w->next.date, until) <= 0) {
-        int here = strcmp(w->next.date, until) == 0;
+    while (w->on && strcmp(w->next, until) <= 0) {
+        int here = strcmp(w->next, until) == 0;
         if (here && s == NULL)
             return 0;
+        tally_day day;
+        if (here) {
+            memcpy(day.date, w->next, TALLY_DATE_LEN);
+            day.start_utc = until_start;
+        } else if (daily_day_by_date(d, w->next, &day) != 0) {
+            w->on = false;
+            break;
+        }
         if (daily_grow((void **)&out->days, &w->cap, out->n_days + 1, sizeof(*out->days)) != 0)
             return -1;
-        day_of_sums(here ? s : &zero, &w->next, &out->days[out->n_days++]);
-        w->on = d->api->day_of(d->host, w->next.end_utc, &w->next) == TALLY_HOST_OK;
+        day_of_sums(here ? s : &zero, &day, &out->days[out->n_days++]);
+        int64_t n;
+        w->on = daily_date_number(w->next, &n) == 0;
+        if (w->on)
+            daily_date_string(n + 1, w->next);
     }
     return 0;
 }
@@ -133,8 +152,8 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
     sqlite3_stmt *st;
     if (query(d, "SELECT * FROM daily_days ORDER BY date", &st) != 0)
         return -1;
-    day_walk w = {.on = false};
-    w.on = strcmp(first, today->date) < 0 && daily_day_by_date(d, first, &w.next) == 0;
+    day_walk w = {.on = strcmp(first, today->date) < 0};
+    memcpy(w.next, first, TALLY_DATE_LEN);
     int rc, failed = 0;
     while (!failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *date = (const char *)sqlite3_column_text(st, 0);
@@ -147,56 +166,16 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
         }
         daily_sums_add(d, closed, &s, "summary", today->date);
         if (strcmp(date, first) >= 0)
-            failed = walk_to(d, &w, out, date, &s) != 0;
+            failed = walk_to(d, &w, out, date, sqlite3_column_int64(st, 1), &s) != 0;
     }
     sqlite3_finalize(st);
     if (failed)
         return -1;
     if (rc != SQLITE_DONE)
         return fail(d, "the days");
-    return walk_to(d, &w, out, today->date, NULL);
+    return walk_to(d, &w, out, today->date, 0, NULL);
 }
 
-static tally_day_stats *find_day(tally_stats *out, const char *date)
-{
-    size_t lo = 0, hi = out->n_days;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(out->days[mid].date, date);
-        if (c == 0)
-            return &out->days[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
-}
-
-static int distinct_counts(daily_collector *d, const char *first, const char *today,
-                           tally_stats *out)
-{
-    sqlite3_stmt *st;
-    if (query(d,
-              "SELECT date, kind, count(*) FROM daily_values WHERE date >= ?1 AND date < ?2 "
-              "GROUP BY date, kind",
-              &st) != 0)
-        return -1;
-    sqlite3_bind_text(st, 1, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, today, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        tally_day_stats *day = find_day(out, (const char *)sqlite3_column_text(st, 0));
-        if (day == NULL)
-            continue;
-        if (sqlite3_column_int(st, 1) == DAILY_VALUE_MODEL)
-            day->unique_models = sqlite3_column_int64(st, 2);
-        else
-            day->unique_providers = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : fail(d, "distinct models and providers");
-}
 
 /* The users' days changed after changed_after (0: all), at most
  * TALLY_STATS_MAX_CHANGED of them: with more, none and more_changed (the
@@ -286,7 +265,6 @@ int daily_stats(void *ctx, int64_t now_utc, int64_t changed_after, tally_stats *
     daily_sums closed = {0}, from_today = {0};
     tally_inventory inv = {0};
     if (build_days(d, &today, first, out, &closed, &from_today) != 0 ||
-        distinct_counts(d, first, today.date, out) != 0 ||
         user_days(d, first, today.date, changed_after, out) != 0 || inventories(d, &inv) != 0) {
         daily_free_stats(ctx, out);
         return TALLY_HOST_ERR;

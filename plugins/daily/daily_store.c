@@ -55,6 +55,16 @@ static const char *const steps[] = {
      * this version), so a cycle reads what changed on the index. */
     "ALTER TABLE daily_user_days ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX daily_user_days_seq ON daily_user_days(seq);",
+    /* 3: each day's distinct models and providers kept in its row,
+     * counted when a value is first seen that day, so the statistics of
+     * every listed day do not count them again each cycle (a GROUP BY
+     * over every value of a year was most of a quiet cycle's work). */
+    "ALTER TABLE daily_days ADD COLUMN models INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE daily_days ADD COLUMN providers INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE daily_days SET"
+    " models = (SELECT count(*) FROM daily_values v WHERE v.date = daily_days.date AND v.kind = 109),"
+    " providers = (SELECT count(*) FROM daily_values v WHERE v.date = daily_days.date"
+    " AND v.kind = 112);",
 };
 #define DAILY_OWNER "daily"
 #define DAILY_SCHEMA_VERSION ((int)(sizeof(steps) / sizeof(steps[0])))
@@ -226,6 +236,10 @@ int daily_store_open(daily_collector *d)
                 "INSERT OR REPLACE INTO daily_inventory(source,stream,id,active) VALUES(?,?,?,?)",
                 &d->st_inv_put) != 0 ||
         prepare(d, "UPDATE daily_user_days SET seq = ?1 WHERE date = ?2", &d->st_stamp) != 0 ||
+        prepare(d,
+                "UPDATE daily_days SET models = models + (?2 = 109), providers = providers + "
+                "(?2 = 112) WHERE date = ?1",
+                &d->st_value_count) != 0 ||
         prune_open(d) != 0)
         return -1;
     return 0;
@@ -234,7 +248,8 @@ int daily_store_open(daily_collector *d)
 void daily_store_close(daily_collector *d)
 {
     sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_user_day_open, d->st_value,
-                           d->st_candidate, d->st_inv_delete, d->st_inv_put,       d->st_stamp};
+                           d->st_candidate, d->st_inv_delete, d->st_inv_put,       d->st_stamp,
+                           d->st_value_count};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)
@@ -368,13 +383,21 @@ static int flush_user_days(daily_collector *d)
     return 0;
 }
 
+/* A value seen on a day; the first time, the day's count of its kind
+ * goes up by one (the day's row is written: flush_days ran first). */
 static int put_value(daily_collector *d, const char *date, int kind, const char *v, uint32_t len)
 {
     sqlite3_stmt *st = d->st_value;
     sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, kind);
     sqlite3_bind_blob(st, 3, v, (int)len, SQLITE_STATIC);
-    return step_done(d, st, "a distinct model or provider");
+    if (step_done(d, st, "a distinct model or provider") != 0)
+        return -1;
+    if (sqlite3_changes(d->db) == 0)
+        return 0;
+    sqlite3_bind_text(d->st_value_count, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_int(d->st_value_count, 2, kind);
+    return step_done(d, d->st_value_count, "a day's count of models or providers");
 }
 
 /* Each (model, provider) pair, see put_values in daily_agg.c. */
