@@ -33,7 +33,7 @@ SELECT 'plugin_state', * FROM plugin_state WHERE NOT (instance = 'tallyd' AND ke
 SELECT 'counter_days', date, name, value FROM counter_days ORDER BY 2, 3;
 SELECT 'spool_instances', * FROM spool_instances ORDER BY 2;
 SELECT 'spool', instance, seq, created, meta, bytes, hex(payload) FROM spool ORDER BY 2, 3;
-SELECT 'daily_days', * FROM daily_days ORDER BY 2;
+SELECT 'daily_days', date, start_utc, total, error, tok_input, tok_output, tok_cache_creation, tok_cache_read, cost_total_w, cost_total_a, cost_actual_w, cost_actual_a, cost_input_w, cost_input_a, cost_output_w, cost_output_a, cost_cache_creation_w, cost_cache_creation_a, cost_cache_read_w, cost_cache_read_a, rt_w, rt_a, rt_count, fallback FROM daily_days ORDER BY 2;
 SELECT 'daily_user_days', date, hex(user_id), total, error, tok_input, tok_output, tok_cache_creation, tok_cache_read, cost_total_w, cost_total_a FROM daily_user_days ORDER BY 2, 3;
 SELECT 'daily_values', date, kind, hex(value) FROM daily_values ORDER BY 2, 3, 4;
 SELECT 'daily_candidates', date, hex(request_id), n FROM daily_candidates ORDER BY 2, 3;
