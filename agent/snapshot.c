@@ -187,7 +187,6 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
     if (r == NULL)
         return NULL;
     atomic_init(&r->refs, 1);
-    live_add(r);
     /* First, while nothing has written since the commit. */
     r->view = view_open(state_path(a->state), seq);
     /* The counters move from the cycle into the snapshot. */
@@ -257,6 +256,10 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
     s->n_counters = r->n_counters;
     s->counter_days = r->counter_days;
     s->n_counter_days = r->n_counter_days;
+    /* Findable by exporters (snap_ref_find) only once every field it
+     * compares is written: the list's lock orders those writes before
+     * any reader's. */
+    live_add(r);
     return r;
 }
 
@@ -272,10 +275,12 @@ void snap_ref_put(snap_ref *r)
     pthread_mutex_lock(&live_mu);
     int last = atomic_fetch_sub(&r->refs, 1) == 1;
     if (last) {
+        /* A snapshot whose build failed was never listed. */
         snap_ref **p = &live;
-        while (*p != r)
+        while (*p != NULL && *p != r)
             p = &(*p)->next_live;
-        *p = r->next_live;
+        if (*p != NULL)
+            *p = r->next_live;
     }
     pthread_mutex_unlock(&live_mu);
     if (!last)
