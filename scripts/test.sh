@@ -34,17 +34,19 @@ suite() {
   failed=$((failed + fails))
 }
 
-export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1
+# abort_on_error=0: an ASan or LSan report still ends the process with a
+# non-zero status and its "ERROR: ...Sanitizer" text, which the tests look
+# for; but LeakSanitizer's own tracer dies at exit in a few tallyd runs
+# that stop on a plugin's config error ("Tracer caught signal 11", a
+# failure of the checker, not a report), and with abort it turned their
+# expected exit status 1 into 134. Not understood yet (see the issue 12
+# note); it does not hide a report.
+export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 suite normal build "" -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
-# A test that fails under ASan runs once more: LeakSanitizer's own tracer
-# now and then dies at exit on these shared machines ("Tracer caught
-# signal 11", exit 134, a process with no thread but its own), which is
-# no report about tally. A real leak or memory error is deterministic and
-# fails the second run too; TSan's suite gets no second run.
-suite asan+ubsan build-asan "--repeat until-pass:2" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON -DTALLY_BENCH=OFF
+suite asan+ubsan build-asan "" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_SANITIZE=ON -DTALLY_BENCH=OFF
 # TSan is slower by an order of magnitude: the tests scale their loops down.
 TALLY_TEST_SCALE=8 suite tsan build-tsan "-L concurrent" -- -DCMAKE_BUILD_TYPE=Debug -DTALLY_TSAN=ON -DTALLY_BENCH=OFF
 
