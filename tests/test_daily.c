@@ -1089,9 +1089,8 @@ static void test_rollover_stamp_failure_says_what_to_do(void **state)
     tally_day ended;
     mock_host_set_cycle_seq(f->h, 2);
     mock_host_set_now(f->h, ns_of("2026-11-23T03:00:00Z") / 1000000000);
-    assert_int_equal(mock_host_api()->day_of(f->h, ns_of("2026-11-22T10:00:00Z") / 1000000000,
-                                             &ended),
-                     0);
+    assert_int_equal(
+        mock_host_api()->day_of(f->h, ns_of("2026-11-22T10:00:00Z") / 1000000000, &ended), 0);
     assert_int_equal(f->p->rollover(f->ctx, &ended), TALLY_HOST_ERR);
     assert_non_null(mock_host_log_find(
         f->h, "could not mark the users' days of 2026-11-22, which just closed, as changed in "
@@ -1421,8 +1420,10 @@ static void test_history_filters_and_plans(void **state)
     fixture *f = start("UTC", "2026-11-22T03:00:00Z", 400);
     build_model(f);
     const char *keys[] = {"u3", "u0", "u", NULL};
-    const char *ranges[][2] = {{"2026-11-12", "2026-11-15"}, {"2026-11-10", "2026-11-22"},
-                               {"2026-11-21", "2026-11-22"}, {"2026-11-15", "2026-11-15"}};
+    const char *ranges[][2] = {{"2026-11-12", "2026-11-15"},
+                               {"2026-11-10", "2026-11-22"},
+                               {"2026-11-21", "2026-11-22"},
+                               {"2026-11-15", "2026-11-15"}};
     for (int64_t k = 0; k <= MODEL_CYCLES; k += 2) {
         stats_after(f, k);
         saved_rows want = save_rows(f->st.user_days, f->st.n_user_days);
@@ -1524,9 +1525,9 @@ static void test_history_pinned_across_pages_and_threads(void **state)
     build_model(f);
     stats_after(f, 0);
     saved_rows before = save_rows(f->st.user_days, f->st.n_user_days);
-    assert_int_equal(sqlite3_open_v2(path, &view, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                                     NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_open_v2(path, &view, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_exec(view,
                                   "PRAGMA query_only = 1; BEGIN; "
                                   "SELECT count(*) FROM daily_user_days",
@@ -1580,8 +1581,7 @@ static void test_history_pinned_across_pages_and_threads(void **state)
     stats_after(f, 0);
     saved_rows after = save_rows(f->st.user_days, f->st.n_user_days);
     /* zz and a are new; u0 on the 11th and u9 on the 21st if the model had none. */
-    assert_int_equal(after.n,
-                     before.n + 2 + (model_total[1][0] == 0) + (model_total[11][9] == 0));
+    assert_int_equal(after.n, before.n + 2 + (model_total[1][0] == 0) + (model_total[11][9] == 0));
     assert_null(history_differs(f, view, &q, after.rows, after.n));
     sqlite3_close(view);
     free_rows(&after);

@@ -1225,9 +1225,8 @@ static void check_split(const char *dir, const snap_buf *b)
 
     char path[PATH_MAX], days[PATH_MAX];
     json_t *cur = load_json(join(path, dir, "current.json"));
-    static const char *const cur_keys[] = {"timezone", "now",      "generated_at",
-                                           "summary",  "today",    "combined",
-                                           "counters", "rejected_rows"};
+    static const char *const cur_keys[] = {"timezone", "now",      "generated_at", "summary",
+                                           "today",    "combined", "counters",     "rejected_rows"};
     assert_keys(path, cur, cur_keys, 8);
     /* Byte for byte the single document but for its three lists' lines. */
     tally_snapshot no_lists = b->s;

@@ -193,7 +193,8 @@ static void test_wrong_types(void **state)
     jsonl_line *p = parser(TALLY_STREAM_USAGE, NULL);
     assert_bad(p, "{\"created_at\":1,\"input_tokens\":{\"n\":1}}",
                "input_tokens: an object where a number is expected");
-    assert_bad(p, "{\"created_at\":1,\"model\":[\"a\"]}", "model: an array where a string is expected");
+    assert_bad(p, "{\"created_at\":1,\"model\":[\"a\"]}",
+               "model: an array where a string is expected");
     assert_bad(p, "{\"created_at\":[]}", "created_at: an array where a time is expected");
     jsonl_line_free(p);
 }

@@ -52,7 +52,9 @@ static int write_part(const file_ctx *ctx, const tally_snapshot *snap, int dir_f
     file_render r = {
         .format = TALLY_FORMAT_JSON,
         .snap = &view,
-        .members = which == PART_DAY ? long_lists : which == PART_CURRENT ? all_lists : days_list,
+        .members = which == PART_DAY       ? long_lists
+                   : which == PART_CURRENT ? all_lists
+                                           : days_list,
         .keep = which != PART_CURRENT,
         .date = date,
     };
@@ -162,8 +164,7 @@ static int write_days_list(const file_ctx *ctx, const tally_snapshot *snap, int 
         return TALLY_HOST_ERR;
     if (ctx->api->mark_put(ctx->host, "days", want) != TALLY_HOST_OK) {
         ctx->api->log(ctx->host, TALLY_LOG_WARNING,
-                      "could not record that %s is written; it is written again next cycle",
-                      path);
+                      "could not record that %s is written; it is written again next cycle", path);
     }
     return 0;
 }

@@ -176,7 +176,6 @@ static int build_days(daily_collector *d, const tally_day *today, const char *fi
     return walk_to(d, &w, out, today->date, 0, NULL);
 }
 
-
 /* The users' days changed after changed_after (0: all), at most
  * TALLY_STATS_MAX_CHANGED of them: with more, none and more_changed (the
  * exporters page through them from history instead). The rows go over

@@ -62,7 +62,8 @@ static const char *const steps[] = {
     "ALTER TABLE daily_days ADD COLUMN models INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE daily_days ADD COLUMN providers INTEGER NOT NULL DEFAULT 0;"
     "UPDATE daily_days SET"
-    " models = (SELECT count(*) FROM daily_values v WHERE v.date = daily_days.date AND v.kind = 109),"
+    " models = (SELECT count(*) FROM daily_values v WHERE v.date = daily_days.date AND v.kind = "
+    "109),"
     " providers = (SELECT count(*) FROM daily_values v WHERE v.date = daily_days.date"
     " AND v.kind = 112);",
 };
@@ -247,9 +248,9 @@ int daily_store_open(daily_collector *d)
 
 void daily_store_close(daily_collector *d)
 {
-    sqlite3_stmt *all[] = {d->st_day,       d->st_user_day,   d->st_user_day_open, d->st_value,
-                           d->st_candidate, d->st_inv_delete, d->st_inv_put,       d->st_stamp,
-                           d->st_value_count};
+    sqlite3_stmt *all[] = {d->st_day,     d->st_user_day,  d->st_user_day_open,
+                           d->st_value,   d->st_candidate, d->st_inv_delete,
+                           d->st_inv_put, d->st_stamp,     d->st_value_count};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         sqlite3_finalize(all[i]);
     for (int i = 0; i < DAILY_N_PRUNE; i++)

@@ -295,8 +295,7 @@ int jsonl_line_parse(jsonl_line *p, const char *line, size_t len, rec_value row[
             continue;
         }
         if (rc == 2)
-            return refuse(p, k, "%s on the way to it, where an object is expected",
-                          type_name(v));
+            return refuse(p, k, "%s on the way to it, where an object is expected", type_name(v));
         if (value_text(p, k, v, &row[k->field]) != JSONL_ROW)
             return JSONL_BAD;
         if (k->kind == REC_K_STR)
