@@ -1,14 +1,11 @@
 /*
  * file_history.c — the history exporters/format reads while it writes a
- * file, through an API table of the exporter's own, for two reasons:
- *
- * - The host finds a snapshot's read of the state by the very pointer
- *   export_snapshot was given, while format (and the split layout) render
- *   copies of it (fewer counters, no days). This table's history_open
- *   always names the snapshot the exporter was handed.
- * - A day file is the rows of one date, yet tally_format_opts names no
- *   dates (format reads every listed one). This table's history_open
- *   narrows the query to the date range it was made with.
+ * file, through an API table of the exporter's own: a day file is the
+ * rows of one date, yet tally_format_opts names no dates (format reads
+ * every listed one), so this table's history_open narrows the query to
+ * the date range it was made with. It also names the snapshot
+ * export_snapshot was given rather than the copy format renders (the
+ * host would find that copy by its cycle and state too, after a search).
  *
  * Format is handed this table as its api and the file_history itself as
  * its host, which history_open turns back into the real host. The pages,
