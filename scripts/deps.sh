@@ -26,6 +26,13 @@ packages=(
   time                 # bench/: GNU time measures peak RSS
   unixodbc-dev odbcinst  # the odbc source and the sql exporter (unixODBC)
   libsqliteodbc        # odbc/sql tests: the SQLite ODBC driver on a file the test makes
+  python3-dev python3-venv python3-pip python3-setuptools python3-wheel
+                       # bindings/python: the CPython extension, built by pip in a venv
+                       # (no index: --no-build-isolation uses Debian's setuptools)
+  python3-pytest       # bindings/python's tests
+  python3-fastapi python3-uvicorn gunicorn python3-httpx  # tally.asgi and the example app
+  python3-prometheus-client  # bench/: the Python peer (multiprocess mode)
+  apache2-utils        # ab -n: an exact number of requests on a real uvicorn/gunicorn app in the tests
   postgresql odbc-postgresql  # odbc/sql tests and bench/run-odbc.sh: a real PostgreSQL (initdb in a temp dir)
 )
 

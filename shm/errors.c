@@ -57,6 +57,20 @@ const char *tally_strerror(int err)
         return "region file shrank while in use: something with write access truncated it "
                "(libtally never does); its counters are lost. Check who can write it (ls -l), "
                "then open the region again";
+    case TALLY_EOWNER:
+        return "region is owned by a user this process does not trust (not itself, not root, "
+               "not the configured owner): anyone who owns it can truncate it under every "
+               "process that maps it; remove it if it is not yours, or configure its owner";
+    case TALLY_EMODE:
+        return "region is writable by every user (mode o+w): anyone could truncate it; "
+               "chmod o-w it, or remove it so it is created again with a safe mode";
+    case TALLY_ERDONLY:
+        return "region is attached read-only: adds, resets and new counters need write "
+               "access; open it read-write as a member of its group";
+    case TALLY_EGROUP:
+        return "could not give the new region its group: the creating user must be a member "
+               "of that group (or root); add it to the group or create the region as its "
+               "owner";
     case TALLY_EREPLACED:
         return "region was removed or replaced since it was opened: close it and open it again "
                "to see the new one";

@@ -49,10 +49,19 @@ enum {
     TALLY_EISDIR = -1015,     /* a region path names a directory */
     TALLY_ESPECIAL = -1016,   /* a region path names a FIFO, socket or device */
     TALLY_ESHRUNK = -1017,    /* the region's file shrank under its mapping */
+    TALLY_EOWNER = -1018,     /* region owned by a user the caller does not trust */
+    TALLY_EMODE = -1019,      /* region writable by every user (o+w): anyone could break it */
+    TALLY_ERDONLY = -1020,    /* a write to a region attached read-only */
+    TALLY_EGROUP = -1021,     /* the region's group could not be set (caller not a member?) */
 };
 
 /* tally_open_opts.flags */
 #define TALLY_OPEN_NOCREATE 0x1u /* attach only; a missing region is an error */
+#define TALLY_OPEN_RDONLY 0x2u   /* attach read-only (implies NOCREATE): values and
+                                  * names only; adds, resets and new names fail with
+                                  * TALLY_ERDONLY */
+#define TALLY_OPEN_GROUP 0x4u    /* create the region in group opts.group */
+#define TALLY_OPEN_OWNER 0x8u    /* trust a region owned by opts.owner as well */
 
 typedef struct tally_region tally_region;
 
@@ -64,10 +73,16 @@ typedef struct tally_counter {
     uint32_t stripe_shift;  /* log2 of the byte distance between stripes */
 } tally_counter;
 
+/* Who is trusted: an existing region is attached only if its owner is the
+ * caller (effective uid), root, or opts.owner with TALLY_OPEN_OWNER, and
+ * only if it is not writable by every user; anyone else who could write it
+ * could truncate it under every process that maps it. */
 typedef struct tally_open_opts {
     uint32_t capacity; /* counters; used only when creating; 0 = default (4096) */
-    mode_t mode;       /* file mode when creating; 0 = 0660 */
+    mode_t mode;       /* file mode when creating, whatever the umask; 0 = 0660 */
     uint32_t flags;    /* TALLY_OPEN_* */
+    gid_t group;       /* with TALLY_OPEN_GROUP: the group a created region gets */
+    uid_t owner;       /* with TALLY_OPEN_OWNER: a further trusted owner */
 } tally_open_opts;
 
 typedef struct tally_info {
@@ -78,6 +93,7 @@ typedef struct tally_info {
     uint64_t overflow; /* registrations refused because the region was full */
     uint64_t size;     /* bytes mapped */
     int created;       /* 1 if this tally_open created the region */
+    int readonly;      /* 1 if attached with TALLY_OPEN_RDONLY */
     char path[256];    /* file backing the region */
 } tally_info;
 
@@ -97,6 +113,11 @@ int tally_counter_get(tally_region *r, const char *name, tally_counter **out);
 int tally_counter_find(tally_region *r, const char *name, tally_counter **out);
 int64_t tally_value(const tally_counter *c);
 int64_t tally_reset(tally_counter *c);
+/* For callers that cannot inline tally_add (ctypes, cgo, Rust, Node):
+ * the same add as a call, and a reset that reports errors. Both return 0,
+ * or TALLY_ERDONLY for a handle of a region attached read-only. */
+int tally_counter_add(tally_counter *c, int64_t n);
+int tally_counter_reset(tally_counter *c, int64_t *old);
 int tally_add_name(tally_region *r, const char *name, int64_t n);
 int tally_foreach(tally_region *r, const char *prefix,
                   int (*fn)(const char *name, int64_t value, void *arg), void *arg);
