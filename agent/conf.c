@@ -288,9 +288,11 @@ int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
 /* text (len bytes, from file): scanned, then parsed into cfg from the
  * blanked text under file's name (cfg_parse_fp names what it parses after
  * cfg->filename). A CFG_* code. */
+static int quiet; /* conf_used_plugins' parse: nothing is reported */
+
 static int parse_text(cfg_t *cfg, const char *file, char *text, size_t len)
 {
-    struct scan sc = {.file = file, .report = 1};
+    struct scan sc = {.file = file, .report = !quiet};
     if (scan_text(&sc, text, len) != 0)
         return CFG_PARSE_ERROR;
     if (len == 0)
@@ -310,10 +312,10 @@ static int parse_file(cfg_t *cfg, const char *file)
     char *text;
     char why[1024];
     int rc = conf_text_read(file, &text, &len, why, sizeof(why));
-    if (rc == CONF_TEXT_UNREADABLE)
+    if (rc == CONF_TEXT_UNREADABLE && !quiet)
         log_msg(TALLY_LOG_ERR, "config %s: cannot read: %s; give an existing file with -c", file,
                 why);
-    else if (rc != CONF_TEXT_OK)
+    else if (rc != CONF_TEXT_OK && !quiet)
         log_msg(TALLY_LOG_ERR, "config %s", why);
     if (rc != CONF_TEXT_OK)
         return CFG_FILE_ERROR;
@@ -378,6 +380,52 @@ static int conf_include(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
     free(text);
     free(path);
     return rc == CFG_SUCCESS ? 0 : 1;
+}
+
+static void no_errors(cfg_t *cfg, const char *fmt, va_list ap)
+{
+    (void)cfg;
+    (void)fmt;
+    (void)ap;
+}
+
+/* A table in which every plugin file is a section that takes any option,
+ * and any other name is an option: enough for libconfuse to find the
+ * sections without the plugins' own tables. A section of a name that is
+ * no plugin file does not parse, and neither does a nested section:
+ * then every plugin is loaded and the real parse says what is wrong. */
+int conf_used_plugins(const char *file, const char *const *stems, size_t n, unsigned char *used)
+{
+    cfg_opt_t any[] = {CFG_STR("__unknown", NULL, CFGF_NONE), CFG_END()};
+    cfg_opt_t *opts = calloc(n + 3, sizeof(*opts));
+    if (opts == NULL)
+        return -1;
+    cfg_opt_t unknown = CFG_STR("__unknown", NULL, CFGF_NONE);
+    cfg_opt_t include = CFG_FUNC("include", conf_include);
+    cfg_opt_t end = CFG_END();
+    size_t k = 0;
+    opts[k++] = unknown;
+    opts[k++] = include;
+    for (size_t i = 0; i < n; i++) {
+        used[i] = 0;
+        if (strcmp(stems[i], "include") == 0 || strcmp(stems[i], "__unknown") == 0)
+            continue;
+        cfg_opt_t sec = CFG_SEC(stems[i], any, CFGF_MULTI | CFGF_TITLE | CFGF_IGNORE_UNKNOWN);
+        opts[k++] = sec;
+    }
+    opts[k] = end;
+    cfg_t *cfg = cfg_init(opts, CFGF_IGNORE_UNKNOWN);
+    free(opts);
+    if (cfg == NULL)
+        return -1;
+    cfg_set_error_function(cfg, no_errors);
+    quiet = 1;
+    int rc = parse_file(cfg, file);
+    quiet = 0;
+    for (size_t i = 0; rc == CFG_SUCCESS && i < n; i++)
+        used[i] = cfg_getopt(cfg, stems[i]) != NULL && cfg_size(cfg, stems[i]) > 0;
+    cfg_free(cfg);
+    return rc == CFG_SUCCESS ? 0 : -1;
 }
 
 /* Checked where it is set, so the message has the file and line; a file

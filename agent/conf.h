@@ -38,6 +38,13 @@ typedef struct conf {
  * -2 (logged) if it is not safe to parse (see conf_text.h). */
 int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line);
 
+/* Which plugin files (names without ".so") the sections of file and its
+ * includes use: used[i] is 1 for each stems[i] that names a section. 0
+ * on success; -1 if the file does not parse without the plugins' own
+ * option tables (a section of a name that no file has, say): the caller
+ * then loads every plugin. Reports nothing: conf_load does. */
+int conf_used_plugins(const char *file, const char *const *stems, size_t n, unsigned char *used);
+
 /* Parse and check file against the plugins; plugin_dir is the directory
  * they were loaded from (the file must not name another). Each plugin
  * checks its sections; at most one collector. 0 or -1, with every problem

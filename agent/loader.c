@@ -185,10 +185,10 @@ static int writers_ok(const char *what, const char *path, const struct stat *st)
     return 1;
 }
 
-static void load_one(plugin_set *set, const char *name)
+/* The checks that need no dlopen: not a symlink, a regular file, safe
+ * writers. 1 if path may be loaded; refusals are logged and counted. */
+static int file_ok(plugin_set *set, const char *path)
 {
-    char path[sizeof(set->dir) + 256];
-    snprintf(path, sizeof(path), "%s/%s", set->dir, name);
     struct stat st;
     /* lstat: a symlink could lead anywhere, so it is never followed. */
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
@@ -200,17 +200,22 @@ static void load_one(plugin_set *set, const char *name)
                 "the plugin dir itself: copy the plugin there instead; not loaded",
                 path, n > 0 ? to : "?");
         set->refused++;
-        return;
+        return 0;
     }
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
         log_msg(TALLY_LOG_ERR, "plugin %s: not a regular file; not loaded", path);
         set->refused++;
-        return;
+        return 0;
     }
     if (!writers_ok("plugin", path, &st)) {
         set->refused++;
-        return;
+        return 0;
     }
+    return 1;
+}
+
+static void load_one(plugin_set *set, const char *path)
+{
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL) {
         log_msg(TALLY_LOG_ERR, "plugin %s: cannot load: %s; not loaded", path, dlerror());
@@ -249,7 +254,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int loader_scan(const char *dir, plugin_set **out)
+int loader_scan(const char *dir, loader_choose_fn choose, void *arg, plugin_set **out)
 {
     *out = NULL;
     plugin_set *set = calloc(1, sizeof(*set));
@@ -286,12 +291,30 @@ int loader_scan(const char *dir, plugin_set **out)
     }
     closedir(d);
     qsort(names, n, sizeof(*names), by_name);
+    /* The chooser sees the names without ".so"; without one, or if it
+     * cannot tell, every plugin loads. */
+    unsigned char *load = calloc(n ? n : 1, 1);
+    char **stems = calloc(n ? n : 1, sizeof(*stems));
+    int all = choose == NULL || load == NULL || stems == NULL;
+    for (size_t i = 0; !all && i < n; i++)
+        if ((stems[i] = strndup(names[i], strlen(names[i]) - 3)) == NULL)
+            all = 1;
+    if (!all && choose((const char *const *)stems, n, load, arg) != 0)
+        all = 1;
     for (size_t i = 0; i < n; i++) {
-        if (names[i] != NULL)
-            load_one(set, names[i]);
+        char path[sizeof(set->dir) + 256];
+        snprintf(path, sizeof(path), "%s/%s", set->dir, names[i]);
+        /* Every file is checked, loaded or not: one that anyone may
+         * replace is worth saying even while no section uses it. */
+        if (file_ok(set, path) && (all || load[i]))
+            load_one(set, path);
         free(names[i]);
+        if (stems != NULL)
+            free(stems[i]);
     }
     free(names);
+    free(stems);
+    free(load);
     *out = set;
     return 0;
 }
@@ -308,6 +331,7 @@ void loader_free(plugin_set *set)
 {
     if (set == NULL)
         return;
+    loader_free(set->older);
     for (size_t i = 0; i < set->n; i++) {
         free(set->v[i].opts);
         dlclose(set->v[i].handle);

@@ -155,6 +155,20 @@ static int parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
+/* loader_choose_fn: the plugins whose sections the config file (arg)
+ * uses; -1 (load all) when it does not parse without them. */
+static int used_by_config(const char *const *stems, size_t n, unsigned char *load, void *arg)
+{
+    return conf_used_plugins(arg, stems, n, load);
+}
+
+/* -t and --list-plugins check and list every plugin; a running agent
+ * loads only those its config uses. */
+static loader_choose_fn chooser(const struct options *o)
+{
+    return o->test_only || o->list_plugins ? NULL : used_by_config;
+}
+
 static int load_plugins(const struct options *o, plugin_set **out, char *dir, size_t cap)
 {
     int line = 0, from_file = 0;
@@ -164,7 +178,7 @@ static int load_plugins(const struct options *o, plugin_set **out, char *dir, si
         return -1; /* the config file itself is refused, and said why */
     else if (from_file != 1)
         snprintf(dir, cap, "%s", TALLY_PLUGIN_DIR);
-    if (loader_scan(dir, out) == 0)
+    if (loader_scan(dir, chooser(o), (void *)o->conf_file, out) == 0)
         return 0;
     /* Say where the directory came from, so the right thing gets fixed. */
     if (o->plugin_dir != NULL)
@@ -305,21 +319,33 @@ static void stop_agent(agent *a)
 static void reload(agent *a, const struct options *o)
 {
     conf *fresh = NULL;
+    plugin_set *plugins = NULL;
     log_msg(TALLY_LOG_INFO, "reloading %s", o->conf_file);
-    /* A new state_dir must be this agent's alone before anything uses it. */
-    if (conf_load(o->conf_file, a->plugins, a->plugins->dir, &fresh) != 0 ||
+    /* The new config may use plugins the old one did not: they load into
+     * a set of their own (dlopen shares the ones both use). A new
+     * state_dir must be this agent's alone before anything uses it. */
+    if (loader_scan(a->plugins->dir, chooser(o), (void *)o->conf_file, &plugins) != 0 ||
+        conf_load(o->conf_file, plugins, plugins->dir, &fresh) != 0 ||
         startcheck_run(fresh, NULL) != 0 || runlock_move(run_lock, fresh->state_dir) != 0) {
         log_msg(TALLY_LOG_ERR, "reload of %s failed (see above); keeping the running config",
                 o->conf_file);
         conf_free(fresh);
+        loader_free(plugins);
         return;
     }
     conf *old = a->conf;
+    plugin_set *old_plugins = a->plugins;
     stop_agent(a);
     a->conf = fresh;
+    a->plugins = plugins;
     apply_conf(fresh, o->verbose);
     if (start_agent(a) == 0) {
         conf_free(old);
+        /* An abandoned export thread may still run the old plugins' code. */
+        if (abandoned_exports)
+            plugins->older = old_plugins;
+        else
+            loader_free(old_plugins);
         log_msg(TALLY_LOG_INFO, "reloaded %s", o->conf_file);
         return;
     }
@@ -328,6 +354,11 @@ static void reload(agent *a, const struct options *o)
     stop_agent(a);
     conf_free(fresh);
     a->conf = old;
+    a->plugins = old_plugins;
+    if (abandoned_exports)
+        old_plugins->older = plugins;
+    else
+        loader_free(plugins);
     apply_conf(old, o->verbose);
     if (runlock_move(run_lock, old->state_dir) != 0) {
         got_term = 1; /* the old state_dir is someone else's now */

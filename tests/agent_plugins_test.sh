@@ -230,6 +230,52 @@ else
 fi
 unset TALLY_TEST_MARKER
 
+# ---- a running agent loads the plugins its config uses ---------------------
+# -t checks every plugin in the dir; --once and the daemon dlopen only those
+# whose sections the config has (an agent that reads a region and writes a
+# file must not map libcurl), yet every file is still checked for who may
+# write it. ctor/constructor.so's constructor marks that it was loaded.
+marker="$work/constructor.ran"
+export TALLY_TEST_MARKER=$marker
+plugin_dir used ctor/constructor.so
+config uses_file 'file "f" { path = "'"$work"'/used.prom" format = "prometheus" }\n'
+run -c "$work/uses_file.conf" -f --once -v --plugin-dir "$work/used"
+expect used_once_runs 0 "plugin $work/used/file.so: loaded 'file' (exporter)"
+expect_not used_once_no_shm "loaded 'shm'"
+ctor_never_ran used_once_constructor_not_loaded
+run -c "$work/uses_file.conf" -t -v --plugin-dir "$work/used"
+expect used_t_loads_all 0 "plugin $work/used/shm.so: loaded 'shm' (source)"
+expect used_t_config_ok 0 "$work/uses_file.conf: config OK (1 plugin instance)"
+rm -f "$marker"
+# A section of a name no plugin file has: every plugin loads, and the
+# real parse names the section.
+config uses_nothing 'nosuch "x" { a = 1 }\n'
+run -c "$work/uses_nothing.conf" -f --once --plugin-dir "$work/used"
+expect used_unknown_section 1 "$work/uses_nothing.conf:2: no such option 'nosuch'"
+rm -f "$marker"
+# An unused plugin that its group may write is still refused, by name.
+chmod 0775 "$work/used/shm.so"
+run -c "$work/uses_file.conf" -f --once --plugin-dir "$work/used"
+expect used_unloaded_still_checked 0 "plugin $work/used/shm.so is writable by its group (mode 0775)"
+chmod 0755 "$work/used/shm.so"
+# A HUP whose config adds a section of a plugin not loaded yet loads it.
+mkdir -p "$work/used_state"
+printf 'state_dir = "%s"\ninterval = 1\nfile "f" { path = "%s" format = "prometheus" }\n' \
+    "$work/used_state" "$work/used.prom" >"$work/used_hup.conf"
+"$TALLYD" -c "$work/used_hup.conf" -f -v --plugin-dir "$work/used" >"$work/used_hup.log" 2>&1 &
+hup_pid=$!
+PIDS+=("$hup_pid")
+log_has() { grep -qF -- "$2" "$1"; }
+check used_hup_started wait_for 10 log_has "$work/used_hup.log" "loaded 'file'"
+printf 'shm "c" { region = "%s" }\n' "$work/used_region" >>"$work/used_hup.conf"
+kill -HUP "$hup_pid"
+check used_hup_reloaded wait_for 10 log_has "$work/used_hup.log" "reloaded $work/used_hup.conf"
+check used_hup_loaded_shm log_has "$work/used_hup.log" "plugin $work/used/shm.so: loaded 'shm' (source)"
+check used_hup_region_made wait_for 10 test -s "$work/used_region"
+kill -TERM "$hup_pid"
+wait "$hup_pid" 2>/dev/null || true
+unset TALLY_TEST_MARKER
+
 # ---- a plugin dir that does not exist ------------------------------------
 run -c "$work/plain.conf" -t --plugin-dir "$work/nope"
 expect missing_dir_flag 1 \

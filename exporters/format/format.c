@@ -82,6 +82,15 @@ int tally_format_csv_table_valid(const char *table)
     return tf_table_from_name(table, &id);
 }
 
+int tally_format_lists_days(tally_format f, const char *csv_table)
+{
+    tf_table_id table = TF_DAYS;
+    if (f == TALLY_FORMAT_CSV && csv_table != NULL && tf_table_from_name(csv_table, &table) != 0)
+        return 0;
+    return f == TALLY_FORMAT_JSON || f == TALLY_FORMAT_INFLUX ||
+           (f == TALLY_FORMAT_CSV && table == TF_DAYS);
+}
+
 static int render(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
                   tf_table_id table, tf_buf *b)
 {

@@ -45,6 +45,10 @@ const char *tally_format_name(tally_format f);
 const char *tally_format_content_type(tally_format f);
 /* 0 if table names a csv table, else -1. */
 int tally_format_csv_table_valid(const char *table);
+/* 1 if f's text (with csv_table, for CSV; NULL: the days table) shows
+ * the snapshot's days, else 0: what a fingerprint of the text must take
+ * in. */
+int tally_format_lists_days(tally_format f, const char *csv_table);
 
 /* Render s; *out is malloc'd and NUL terminated, *len its length without
  * the NUL. Returns 0, or -1 (out of memory, bad options, or a history
