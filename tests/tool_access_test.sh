@@ -21,21 +21,10 @@ cleanup() {
 trap cleanup EXIT
 unset TALLY_REGION
 
-passed=0
-failed=0
-pass() {
-    printf 'ok   %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL %s\n' "$1"
-    shift
-    printf '       %s\n' "$@"
-    failed=$((failed + 1))
-}
+source "$(dirname "$0")/check_lib.sh"
 if [[ $(id -u) != 0 ]] || ! command -v setpriv >/dev/null || ! id nobody >/dev/null 2>&1; then
     fail "setup" "needs root, setpriv(1) and the user nobody"
-    echo "$passed passed, $failed failed"
+    totals
     exit 1
 fi
 NOGROUP=$(id -gn nobody)
@@ -62,11 +51,6 @@ expect() {
         fail "$1" "status: $status (want $2)" "stdout: $out" "want:   $3" "stderr: $err" \
             "want:   $4"
     fi
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
 }
 # perm_of NAME: the region's mode and owner:group, as stat shows them.
 perm_of() { stat -c '%a %U:%G' "/dev/shm/$1"; }
@@ -174,5 +158,4 @@ as_nobody -r "$R" list
 expect "list by a user who may not even read: refused, with what to do" 2 "" \
     "tally: region '$R' (/dev/shm/$R -rw-r----- root:root; $hint): Permission denied"
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+totals
