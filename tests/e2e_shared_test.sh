@@ -152,4 +152,8 @@ check "reader: readonly = true: --once exits 0" "$?" 0
 check "reader: readonly = true: the agent exports the region's counter" "$(counter "$D" c.x)" 6
 check "reader: the region is not written" "$(md5sum <"/dev/shm/$N")" "$before"
 
+# Under a sanitizer build, a report in any agent's or tool's output fails.
+check "no sanitizer report from the agents or the tool" \
+    "$(cat "$WORK"/*/agent.log "$WORK"/*/watch.err | grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:')" 0
+
 finish
