@@ -29,38 +29,17 @@ if [[ $(id -u) != 0 ]] || ! command -v setpriv >/dev/null || ! id nobody >/dev/n
 fi
 NOGROUP=$(id -gn nobody)
 
-# t ARGS...: run the tool as root; sets status, out and err.
-t() {
-    status=0
-    "$T" "$@" >"$work/out" 2>"$work/err" || status=$?
-    out=$(cat "$work/out")
-    err=$(cat "$work/err")
-}
-# as_nobody ARGS...: the same as nobody, in no supplementary group.
+source "$(dirname "$0")/tool_lib.sh"
+# as_nobody ARGS...: t, as nobody, in no supplementary group.
 as_nobody() {
-    status=0
-    setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$T" "$@" >"$work/out" 2>"$work/err" ||
-        status=$?
-    out=$(cat "$work/out")
-    err=$(cat "$work/err")
-}
-expect() {
-    if [[ $status == "$2" && $out == "$3" && $err == "$4" ]]; then
-        pass "$1"
-    else
-        fail "$1" "status: $status (want $2)" "stdout: $out" "want:   $3" "stderr: $err" \
-            "want:   $4"
-    fi
+    run_cmd setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$T" "$@"
 }
 # perm_of NAME: the region's mode and owner:group, as stat shows them.
 perm_of() { stat -c '%a %U:%G' "/dev/shm/$1"; }
 
 # --- creation: group and mode, whatever the umask ---------------------------
 G=$P-group
-status=0
-(umask 077 && "$T" -r "$G" add --group "$NOGROUP" a.b 3) >"$work/out" 2>"$work/err" || status=$?
-out=$(cat "$work/out")
-err=$(cat "$work/err")
+run_cmd bash -c 'umask 077 && exec "$0" "$@"' "$T" -r "$G" add --group "$NOGROUP" a.b 3
 expect "add --group under umask 077 succeeds" 0 "" ""
 check "the region is 0660 in the group, not 0600" test "$(perm_of "$G")" == "660 root:$NOGROUP"
 (umask 077 && "$T" -r "$P-mode" add -g "$(getent group "$NOGROUP" | cut -d: -f3)" -m 0640 x)
