@@ -86,6 +86,7 @@ struct tally_region {
      * one per table slot up front cost a maximum-capacity region 128 MiB
      * of memory on every attach, however few counters it held. */
     _Atomic(tally_counter *) *handle_chunks;
+    uint32_t handle_flags; /* TALLY__COUNTER_* every handle of this region carries */
     int created;
     int by_name;        /* a POSIX shm name: its path is opened without following links */
     dev_t dev;          /* the file mapped, to tell when the path names another */
@@ -114,13 +115,18 @@ static inline _Atomic uint64_t *tally_name_word(const tally_region *r, uint32_t 
 
 #define HANDLE_CHUNK 1024u /* handles allocated together */
 
+/* tally_counter.flags: what the exported functions check before a write.
+ * tally_add (inline, compiled into applications) never reads them. */
+#define TALLY__COUNTER_RDONLY 0x1u /* its region is attached read-only */
+
 /* The handle of a slot, as kept for tally_counter_get's callers. */
 static inline tally_counter tally_handle_of(const tally_region *r, uint32_t slot)
 {
     return (tally_counter){
-        .cell0 = (_Atomic int64_t *)(r->values + (size_t)slot * sizeof(int64_t)),
+        .cell0 = (int64_t *)(r->values + (size_t)slot * sizeof(int64_t)),
         .cpu_mask = r->stripes - 1,
         .stripe_shift = r->stripe_shift,
+        .flags = r->handle_flags,
     };
 }
 
