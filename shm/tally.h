@@ -9,7 +9,8 @@
  *
  * The header is C11 and C++11..20 alike (g++ and clang++): the inline add
  * uses the GCC/clang __atomic builtins on a plain int64_t, which both
- * languages share, and still compiles to one `lock xadd` (x86-64).
+ * languages share, and still compiles to one `lock add` on x86-64 (the
+ * cxx_header test disassembles it).
  *
  * ABI: tally_add() is compiled into every application, and with it the
  * layout of tally_counter's first three fields and of the region's cells.

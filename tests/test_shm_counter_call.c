@@ -71,8 +71,8 @@ static void test_null_handle_is_einval(void **state)
     assert_int_equal(tally_counter_reset(NULL, NULL), TALLY_EINVAL);
 }
 
-/* The region helper's read-only attach sets handle_flags; here a second
- * attach gets it by hand, so the calls are tested on their own. */
+/* A read-only attach (TALLY_OPEN_RDONLY) gives its handles this flag; here
+ * a second attach gets it by hand, so the calls are tested on their own. */
 static void test_readonly_handle_refuses_writes(void **state)
 {
     tally_region *rw = open_scratch("ro");
