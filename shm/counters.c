@@ -242,9 +242,12 @@ int tally_add_name(tally_region *r, const char *name, int64_t n)
     return 0;
 }
 
-static _Atomic int64_t *cell(const tally_counter *c, uint32_t stripe)
+/* Cells are plain int64_t in the public handle, so that tally.h is C++ as
+ * well as C; every access to one, here and in tally_add, is an __atomic
+ * builtin, so they are atomic objects in all but type. */
+static int64_t *cell(const tally_counter *c, uint32_t stripe)
 {
-    return (_Atomic int64_t *)((char *)c->cell0 + ((size_t)stripe << c->stripe_shift));
+    return (int64_t *)((char *)c->cell0 + ((size_t)stripe << c->stripe_shift));
 }
 
 int64_t tally_value(const tally_counter *c)
@@ -252,7 +255,7 @@ int64_t tally_value(const tally_counter *c)
     /* Sum as unsigned: cells wrap modulo 2^64 like the atomic adds do. */
     uint64_t sum = 0;
     for (uint32_t s = 0; s <= c->cpu_mask; s++)
-        sum += (uint64_t)atomic_load_explicit(cell(c, s), memory_order_relaxed);
+        sum += (uint64_t)__atomic_load_n(cell(c, s), __ATOMIC_RELAXED);
     return (int64_t)sum;
 }
 
@@ -262,8 +265,35 @@ int64_t tally_reset(tally_counter *c)
      * cell's swap (taken here) or after it (kept), never in both or neither. */
     uint64_t sum = 0;
     for (uint32_t s = 0; s <= c->cpu_mask; s++)
-        sum += (uint64_t)atomic_exchange_explicit(cell(c, s), 0, memory_order_relaxed);
+        sum += (uint64_t)__atomic_exchange_n(cell(c, s), 0, __ATOMIC_RELAXED);
     return (int64_t)sum;
+}
+
+/* The exported twins of tally_add and tally_reset, for callers that cannot
+ * inline (FFI) or that must hear about a read-only region: there the
+ * inline versions would fault on the read-only mapping. */
+int tally_counter_add(tally_counter *c, int64_t n)
+{
+    if (c == NULL)
+        return TALLY_EINVAL;
+    if (c->flags & TALLY__COUNTER_RDONLY)
+        return TALLY_ERDONLY;
+    tally_add(c, n);
+    return 0;
+}
+
+int tally_counter_reset(tally_counter *c, int64_t *old)
+{
+    if (old != NULL)
+        *old = 0;
+    if (c == NULL)
+        return TALLY_EINVAL;
+    if (c->flags & TALLY__COUNTER_RDONLY)
+        return TALLY_ERDONLY;
+    int64_t was = tally_reset(c);
+    if (old != NULL)
+        *old = was;
+    return 0;
 }
 
 /* A published record a reader may show: its name is valid, and it is the

@@ -119,11 +119,15 @@ static inline _Atomic uint64_t *tally_name_word(const tally_region *r, uint32_t 
 
 #define HANDLE_CHUNK 1024u /* handles allocated together */
 
+/* tally_counter.flags: what the exported functions check before a write.
+ * tally_add (inline, compiled into applications) never reads them. */
+#define TALLY__COUNTER_RDONLY 0x1u /* its region is attached read-only */
+
 /* The handle of a slot, as kept for tally_counter_get's callers. */
 static inline tally_counter tally_handle_of(const tally_region *r, uint32_t slot)
 {
     return (tally_counter){
-        .cell0 = (_Atomic int64_t *)(r->values + (size_t)slot * sizeof(int64_t)),
+        .cell0 = (int64_t *)(r->values + (size_t)slot * sizeof(int64_t)),
         .cpu_mask = r->stripes - 1,
         .stripe_shift = r->stripe_shift,
         .flags = r->readonly ? TALLY__COUNTER_RDONLY : 0u,

@@ -6,11 +6,20 @@
  * Readers (tally_value, tally_foreach, tally_reset) sum the cells. Every
  * function that can fail returns 0 or a negative code; tally_strerror()
  * explains it. System errors are -errno.
+ *
+ * The header is C11 and C++11..20 alike (g++ and clang++): the inline add
+ * uses the GCC/clang __atomic builtins on a plain int64_t, which both
+ * languages share, and still compiles to one `lock add` on x86-64 (the
+ * cxx_header test disassembles it).
+ *
+ * ABI: tally_add() is compiled into every application, and with it the
+ * layout of tally_counter's first three fields and of the region's cells.
+ * Both are versioned with the library's soname (libtally.so.1): a change
+ * to either is a new soname, never a silent change under old binaries.
  */
 #ifndef TALLY_H
 #define TALLY_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,7 +32,12 @@
 #endif
 
 #ifdef __cplusplus
+/* Casts in the inline functions, spelled so that C++ code built with
+ * -Wold-style-cast includes this header cleanly. */
+#define TALLY__CAST(kind, type, expr) kind<type>(expr)
 extern "C" {
+#else
+#define TALLY__CAST(kind, type, expr) ((type)(expr))
 #endif
 
 #define TALLY_NAME_MAX 64 /* bytes of UTF-8 in a counter name */
@@ -66,12 +80,15 @@ enum {
 typedef struct tally_region tally_region;
 
 /* A counter handle: process-local, valid until tally_close() of its region.
- * Its fields are private; they are here only so tally_add() can be inline. */
+ * Its fields are private; they are here only so tally_add() can be inline.
+ * The library allocates every handle, so fields may grow at the end; the
+ * first three are ABI (see above). The cells are only ever accessed
+ * atomically (__atomic builtins, here and in the library). */
 typedef struct tally_counter {
-    _Atomic int64_t *cell0; /* this counter's cell for CPU 0 */
-    uint32_t cpu_mask;      /* stripes - 1 */
-    uint32_t stripe_shift;  /* log2 of the byte distance between stripes */
-    uint32_t flags;         /* private: TALLY__COUNTER_* (never read by tally_add) */
+    int64_t *cell0;        /* this counter's cell for CPU 0 */
+    uint32_t cpu_mask;     /* stripes - 1 */
+    uint32_t stripe_shift; /* log2 of the byte distance between stripes */
+    uint32_t flags;        /* library-private (layout.h); tally_add never reads it */
 } tally_counter;
 
 /* Who is trusted: an existing region is attached only if its owner is the
@@ -119,7 +136,10 @@ int64_t tally_value(const tally_counter *c);
 int64_t tally_reset(tally_counter *c);
 /* For callers that cannot inline tally_add (ctypes, cgo, Rust, Node):
  * the same add as a call, and a reset that reports errors. Both return 0,
- * or TALLY_ERDONLY for a handle of a region attached read-only. */
+ * or TALLY_ERDONLY for a handle of a region attached read-only, or
+ * TALLY_EINVAL for a NULL handle. tally_counter_reset stores the old value
+ * in *old (which may be NULL), 0 on failure. tally_add and tally_reset on
+ * a read-only handle fault instead: the mapping is not writable. */
 int tally_counter_add(tally_counter *c, int64_t n);
 int tally_counter_reset(tally_counter *c, int64_t *old);
 int tally_add_name(tally_region *r, const char *name, int64_t n);
@@ -158,24 +178,28 @@ const char *tally_strerror(int err);
 static inline uint32_t tally__cpu(void)
 {
 #ifdef TALLY_HAVE_RSEQ
-    const struct rseq *rs =
-        (const struct rseq *)((const char *)__builtin_thread_pointer() + __rseq_offset);
-    return *(const volatile uint32_t *)&rs->cpu_id_start;
+    /* Volatile: the kernel rewrites it when the thread migrates. */
+    const volatile struct rseq *rs = TALLY__CAST(
+        reinterpret_cast, const volatile struct rseq *,
+        TALLY__CAST(static_cast, const char *, __builtin_thread_pointer()) + __rseq_offset);
+    return rs->cpu_id_start;
 #else
     return 0;
 #endif
 }
 
 /* Add n to a counter: one relaxed atomic add on this CPU's cell. Cores never
- * share a cell's cache line, so hot counters do not bounce between cores. */
+ * share a cell's cache line, so hot counters do not bounce between cores.
+ * The cell's address is cell0 + (cpu << shift) bytes. */
 static inline void tally_add(tally_counter *c, int64_t n)
 {
-    _Atomic int64_t *cell =
-        (_Atomic int64_t *)((char *)c->cell0 +
-                            ((size_t)(tally__cpu() & c->cpu_mask) << c->stripe_shift));
-    atomic_fetch_add_explicit(cell, n, memory_order_relaxed);
+    size_t off = TALLY__CAST(static_cast, size_t, tally__cpu() & c->cpu_mask) << c->stripe_shift;
+    int64_t *cell = TALLY__CAST(reinterpret_cast, int64_t *,
+                                TALLY__CAST(reinterpret_cast, char *, c->cell0) + off);
+    __atomic_fetch_add(cell, n, __ATOMIC_RELAXED);
 }
 
+#undef TALLY__CAST
 #ifdef __cplusplus
 }
 #endif

@@ -51,6 +51,13 @@ check "runs against the shared library" test "$(LD_LIBRARY_PATH="$(dirname "$(fi
 check "compiles with pkg-config (static)" cc -std=c11 -Wall -Werror "$prefix/app.c" -o "$prefix/app-static" $(pkg-config --cflags tally) $(pkg-config --variable=libdir tally)/libtally.a
 check "static app shares the region" test "$("$prefix/app-static" "$region")" = 2000
 check "installed tool reads it" test "$("$prefix/bin/tally" --region "$region" get app.requests)" = 2000
+# The C++ example as a user builds it, on the same region.
+example="$(cd "$(dirname "$0")/.." && pwd)/examples/cxx/counters.cc"
+# shellcheck disable=SC2046
+check "C++ example compiles with pkg-config" c++ -std=c++11 -Wall -Wextra -pedantic -Werror "$example" -o "$prefix/counters" $(pkg-config --cflags tally) $(pkg-config --variable=libdir tally)/libtally.a
+cxx_out=$("$prefix/counters" "$region" || true)
+check "C++ example counts into the region" grep -qx "api.requests.total 3" <<<"$cxx_out"
+check "C++ example lists the C app's counter" grep -qx "app.requests 2000" <<<"$cxx_out"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -328,7 +328,7 @@ static void test_hostile_names(void **state)
     assert_int_equal(tally_open(&r, path, &nocreate), 0);
     tally_counter *kept;
     assert_int_equal(tally_counter_find(r, "kept", &kept), 0);
-    uint32_t kept_slot = (uint32_t)(kept->cell0 - (_Atomic int64_t *)r->values);
+    uint32_t kept_slot = (uint32_t)(kept->cell0 - (int64_t *)r->values);
     tally_close(r);
     const char *raw[] = {"\033[2Jwipe", "a\xff", "a\xfe", "kept", "fine"};
     for (uint32_t i = 0, slot = last; i < 5; i++, slot--) {
