@@ -286,6 +286,27 @@ typedef struct tally_host_api {
                              int mode, int64_t max_bytes, const char *mark_name,
                              const char *mark_value, int64_t *seq, int64_t *overflowed);
 
+    /* ---- appended in ABI 4 (issue 14); test with TALLY_API_HAS ---- */
+
+    /* Sources and exporters, any thread: set a figure of this instance for
+     * the agent's own metrics (snapshot.h, tally_instance_stats), shown
+     * from the next snapshot on: bytes_read_total and lag_bytes for a file
+     * source, watermark_age_seconds for a database, region_capacity,
+     * region_used and region_overflow_total for a region. name is
+     * [a-z][a-z0-9_]* (a counter's ends in _total); the latest value set
+     * under a name is the one shown; help is one line (copied). Never
+     * the agent's own names (records_total, ...: those it keeps itself).
+     * TALLY_HOST_EINVAL for a bad name or kind. */
+    int (*metric)(tally_host *h, const char *name, tally_metric_kind kind, double value,
+                  const char *help);
+
+    /* Exporters that answer between cycles (serve): keep snap, and the
+     * read of the state its history pages through, alive after
+     * export_snapshot returns, until snapshot_release. Any thread. A kept
+     * snapshot pins its state read: keep the newest only. */
+    int (*snapshot_hold)(tally_host *h, const tally_snapshot *snap);
+    void (*snapshot_release)(tally_host *h, const tally_snapshot *snap);
+
     /* Append new callbacks here, never between. */
 } tally_host_api;
 

@@ -75,6 +75,62 @@ typedef struct tally_counter_day {
     int64_t value;
 } tally_counter_day;
 
+/* The agent's own figures (issue 14), as of the snapshot's cycle. */
+typedef enum tally_metric_kind {
+    TALLY_METRIC_COUNTER = 1, /* a total that only grows (resets with the agent) */
+    TALLY_METRIC_GAUGE = 2,   /* a level: lag, backlog, capacity */
+} tally_metric_kind;
+
+typedef struct tally_metric {
+    const char *name; /* [a-z][a-z0-9_]*, counters end in _total: "records_total" */
+    const char *help; /* one line, for # HELP */
+    tally_metric_kind kind;
+    double value;
+} tally_metric;
+
+/* One plugin instance's figures: those the agent keeps for every
+ * instance of its kind (a source's records_total, rejected_rows_total,
+ * errors_total; an exporter's exports_ok_total, exports_failed_total and,
+ * if it spools, spool_items, spool_bytes, spool_delivered_total,
+ * spool_rejected_total, spool_overflowed_total), then those the plugin
+ * reported with the host's metric callback (plugin.h), sorted by name. */
+typedef struct tally_instance_stats {
+    const char *plugin;   /* its section name: "csv" */
+    const char *instance; /* its section title: "usage" */
+    int kind;             /* tally_plugin_kind (plugin.h): 1 source, 2 collector, 3 exporter */
+    const tally_metric *metrics;
+    size_t n_metrics;
+} tally_instance_stats;
+
+typedef struct tally_agent_stats {
+    const char *version;        /* tallyd's version */
+    uint32_t plugin_abi;        /* TALLY_PLUGIN_ABI_VERSION */
+    int64_t start_utc;          /* wall clock at start, UNIX seconds */
+    int64_t cycles_ok, cycles_failed; /* since start */
+    double last_cycle_seconds;  /* wall time of the cycle this snapshot is from */
+    int64_t last_success_utc;   /* wall clock when a cycle last committed; 0 never */
+    int64_t interval;           /* seconds between cycles */
+    const tally_instance_stats *instances; /* in config order */
+    size_t n_instances;
+} tally_agent_stats;
+
+/* Region counter names to Prometheus names and labels (issue 14), from the
+ * config's map sections, in config order; the first rule that matches a
+ * counter wins. Every Prometheus output applies the same rules
+ * (exporters/format; lib/metricmap matches). */
+typedef struct tally_metric_map_rule {
+    const char *match;       /* a dotted glob: '*' is one part without '.', e.g. "llm.*.tokens" */
+    const char *name;        /* the metric name, e.g. "llm_tokens_total" */
+    const char *const *labels; /* "model=$1": $N is the N-th '*' of match */
+    size_t n_labels;
+} tally_metric_map_rule;
+
+typedef struct tally_metric_map {
+    const tally_metric_map_rule *rules;
+    size_t n_rules;
+    int drop_unmatched; /* 1: a counter no rule matches is left out; 0: tally_region_value{name=...} */
+} tally_metric_map;
+
 typedef struct tally_snapshot {
     const char *timezone;        /* IANA name */
     int64_t now_utc;             /* the business clock (honours --now) */
@@ -119,6 +175,11 @@ typedef struct tally_snapshot {
      * totals); older rows have left the state (keep_days), and an output
      * that lists everything drops them too. */
     char oldest_kept[TALLY_DATE_LEN];
+
+    /* ---- appended in ABI 4 (issue 14): the agent on itself, and the
+     * names region counters take in Prometheus outputs ---- */
+    const struct tally_agent_stats *agent; /* never NULL from tallyd */
+    const struct tally_metric_map *map;    /* NULL: no rules, every counter keeps its form */
 } tally_snapshot;
 
 #endif
