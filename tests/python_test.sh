@@ -29,5 +29,6 @@ if [ "$sanitize" = asan ]; then
 fi
 # From the build tree, so that the source tree's bindings/python/tally
 # (without the compiled module) is not what `import tally` finds.
+export PYTHONDONTWRITEBYTECODE=1
 cd "$work"
 exec "$venv/bin/python" -m pytest -p no:cacheprovider -q -ra "$src/bindings/python/tests"
