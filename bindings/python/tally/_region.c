@@ -252,14 +252,21 @@ static PyObject *Region_get(RegionObject *self, PyObject *const *args, Py_ssize_
     return PyLong_FromLongLong(tally_value(c));
 }
 
+/* The handle of a counter that must exist: -1 with tally.NoCounter (a
+ * KeyError) or another error set otherwise. */
+static int existing(RegionObject *self, PyObject *name, tally_counter **out)
+{
+    int rc = handle(self, name, 0, out);
+    if (rc == TALLY_ENOCOUNTER)
+        tallypy_raise(rc, "counter", name);
+    return rc == 0 ? 0 : -1;
+}
+
 static PyObject *Region_subscript(RegionObject *self, PyObject *name)
 {
     CHECK_OPEN(self);
     tally_counter *c;
-    int rc = handle(self, name, 0, &c);
-    if (rc == TALLY_ENOCOUNTER)
-        return tallypy_raise(rc, "counter", name);
-    if (rc != 0)
+    if (existing(self, name, &c) != 0)
         return NULL;
     return PyLong_FromLongLong(tally_value(c));
 }
@@ -281,10 +288,7 @@ static PyObject *Region_reset(RegionObject *self, PyObject *name)
 {
     CHECK_OPEN(self);
     tally_counter *c;
-    int rc = handle(self, name, 0, &c);
-    if (rc == TALLY_ENOCOUNTER)
-        return tallypy_raise(rc, "counter", name);
-    if (rc != 0)
+    if (existing(self, name, &c) != 0)
         return NULL;
     if (self->readonly)
         return tallypy_raise(TALLY_ERDONLY, "counter", name);

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -25,7 +26,7 @@ class Server:
         self.proc = None
 
     def __enter__(self):
-        self.log = open(os.path.join(self.cwd, f"server-{self.port}.log"), "w+")
+        self.log = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60

@@ -1,17 +1,17 @@
 """tally.asgi.TallyMiddleware: names from route templates, every request
 counted once, in-process and under real uvicorn and gunicorn workers."""
 import os
-import textwrap
 import threading
 
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 import tally
+from asgi_app import make_app
 from conftest import scaled
 from servers import ab, free_port, gunicorn, server_env, uvicorn
 from tally.asgi import TallyMiddleware, route_name
@@ -32,35 +32,8 @@ def test_route_names():
     assert len(cut.encode()) <= 40 and tally.name_valid(cut)
 
 
-def fastapi_app(region, **kwargs):
-    app = FastAPI()
-
-    @app.get("/")
-    async def root():
-        return {"ok": True}
-
-    @app.get("/items/{item_id}")
-    async def item(item_id: int):
-        return {"id": item_id}
-
-    @app.post("/items")
-    async def create():
-        return {"made": True}
-
-    @app.get("/unavailable")
-    async def unavailable():
-        raise HTTPException(status_code=503)
-
-    @app.get("/crash")
-    async def crash():
-        raise RuntimeError("the app failed")
-
-    app.add_middleware(TallyMiddleware, region=region, **kwargs)
-    return app
-
-
 def test_fastapi_counts(region):
-    client = TestClient(fastapi_app(region), raise_server_exceptions=False)
+    client = TestClient(make_app(region), raise_server_exceptions=False)
     for i in range(5):
         assert client.get(f"/items/{i}").status_code == 200
     assert client.get("/").status_code == 200
@@ -128,7 +101,7 @@ def test_route_names_are_bounded(region):
 
 
 def test_region_by_name_opens_on_first_request(path):
-    mw = TallyMiddleware(fastapi_app(path).router, region=path)
+    mw = TallyMiddleware(make_app(path).router, region=path)
     assert not os.path.exists(path)
     TestClient(mw).get("/")
     with tally.Region(path, create=False) as r:
@@ -141,38 +114,10 @@ def test_bad_prefix(region):
 
 
 def test_lifespan_and_websocket_pass_through(region):
-    app = fastapi_app(region)
+    app = make_app(region)
     with TestClient(app) as client:  # runs the lifespan protocol
         client.get("/")
     assert region["api.requests.total"] == 1
-
-
-APP = """
-import os
-import tally
-from fastapi import FastAPI
-from tally.asgi import TallyMiddleware
-
-app = FastAPI()
-
-@app.get("/")
-async def root():
-    return {"ok": True}
-
-@app.get("/items/{item_id}")
-async def item(item_id: int):
-    return {"id": item_id}
-
-@app.post("/orders")
-async def order():
-    return {"made": True}
-
-# Open before the fork (gunicorn --preload), or by name in each worker.
-region = os.environ["TALLY_TEST_REGION"]
-if os.environ.get("TALLY_TEST_OPEN_EARLY"):
-    region = tally.Region(region)
-app.add_middleware(TallyMiddleware, region=region)
-"""
 
 
 def load_and_check(tmp_path, server, region_path):
@@ -198,7 +143,7 @@ def load_and_check(tmp_path, server, region_path):
         stop.set()
         t.join()
     assert ab(base + "/", n) == (n, 0, 0)
-    assert ab(base + "/orders", n, post=str(body)) == (n, 0, 0)
+    assert ab(base + "/items", n, post=str(body)) == (n, 0, 0)
     assert ab(base + "/missing/page", n) == (n, 0, n)
     got = r.items("api.")
     r.close()
@@ -207,7 +152,7 @@ def load_and_check(tmp_path, server, region_path):
         "api.requests.today": 4 * n - sum(taken),
         "api.requests.items.{item_id}": n,
         "api.requests.root": n,
-        "api.requests.orders": n,
+        "api.requests.items": n,
         "api.requests.unmatched": n,
         "api.requests.method.GET": 3 * n,
         "api.requests.method.POST": n,
@@ -216,24 +161,21 @@ def load_and_check(tmp_path, server, region_path):
     }, server.output()
 
 
-@pytest.fixture
-def app_dir(tmp_path):
-    (tmp_path / "app_under_test.py").write_text(textwrap.dedent(APP))
-    return str(tmp_path)
+APP_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def test_uvicorn_four_workers(tmp_path, app_dir):
+def test_uvicorn_four_workers(tmp_path):
     region = str(tmp_path / "region")
     port = free_port()
     env = server_env(TALLY_TEST_REGION=region)
-    with uvicorn(app_dir, "app_under_test:app", port, 4, env) as server:
+    with uvicorn(APP_DIR, "asgi_app:app", port, 4, env) as server:
         load_and_check(tmp_path, server, region)
 
 
-def test_gunicorn_four_workers_preloaded(tmp_path, app_dir):
+def test_gunicorn_four_workers_preloaded(tmp_path):
     """The region opened once in the master, before gunicorn forks."""
     region = str(tmp_path / "region")
     port = free_port()
     env = server_env(TALLY_TEST_REGION=region, TALLY_TEST_OPEN_EARLY="1")
-    with gunicorn(app_dir, "app_under_test:app", port, 4, env, preload=True) as server:
+    with gunicorn(APP_DIR, "asgi_app:app", port, 4, env, preload=True) as server:
         load_and_check(tmp_path, server, region)
