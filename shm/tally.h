@@ -80,7 +80,8 @@ typedef struct tally_counter {
  * could truncate it under every process that maps it. */
 typedef struct tally_open_opts {
     uint32_t capacity; /* counters; used only when creating; 0 = default (4096) */
-    mode_t mode;       /* file mode when creating, whatever the umask; 0 = 0660 */
+    mode_t mode;       /* file mode when creating, whatever the umask; 0 = 0660;
+                        * o+w is TALLY_EINVAL (a region no one may attach) */
     uint32_t flags;    /* TALLY_OPEN_* */
     gid_t group;       /* with TALLY_OPEN_GROUP: the group a created region gets */
     uid_t owner;       /* with TALLY_OPEN_OWNER: a further trusted owner */
@@ -103,7 +104,9 @@ typedef struct tally_info {
  * the same path (after a reboot, or a removal) from the one it read before:
  * the new one's counters started again from zero. */
 typedef struct tally_identity {
-    uint64_t id;         /* random, never 0, the same in every process */
+    uint64_t id;         /* random, the same in every process; 0 only through a
+                          * read-only attach of a region made before identities,
+                          * until a writer attaches */
     int64_t created_utc; /* creation time, UNIX seconds; 0 = unknown (the
                           * region predates identities) */
 } tally_identity;

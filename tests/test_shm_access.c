@@ -111,8 +111,7 @@ static void test_world_writable_mode_refused(void **state)
 
 static int drop_to_nobody(void)
 {
-    return setgroups(0, NULL) == 0 && setgid(nogroup_gid) == 0 && setuid(nobody_uid) == 0 ? 0
-                                                                                         : -1;
+    return setgroups(0, NULL) == 0 && setgid(nogroup_gid) == 0 && setuid(nobody_uid) == 0 ? 0 : -1;
 }
 
 /* As nobody, in a directory nobody may write: creating a region in root's

@@ -21,62 +21,25 @@ cleanup() {
 trap cleanup EXIT
 unset TALLY_REGION
 
-passed=0
-failed=0
-pass() {
-    printf 'ok   %s\n' "$1"
-    passed=$((passed + 1))
-}
-fail() {
-    printf 'FAIL %s\n' "$1"
-    shift
-    printf '       %s\n' "$@"
-    failed=$((failed + 1))
-}
+source "$(dirname "$0")/check_lib.sh"
 if [[ $(id -u) != 0 ]] || ! command -v setpriv >/dev/null || ! id nobody >/dev/null 2>&1; then
     fail "setup" "needs root, setpriv(1) and the user nobody"
-    echo "$passed passed, $failed failed"
+    totals
     exit 1
 fi
 NOGROUP=$(id -gn nobody)
 
-# t ARGS...: run the tool as root; sets status, out and err.
-t() {
-    status=0
-    "$T" "$@" >"$work/out" 2>"$work/err" || status=$?
-    out=$(cat "$work/out")
-    err=$(cat "$work/err")
-}
-# as_nobody ARGS...: the same as nobody, in no supplementary group.
+source "$(dirname "$0")/tool_lib.sh"
+# as_nobody ARGS...: t, as nobody, in no supplementary group.
 as_nobody() {
-    status=0
-    setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$T" "$@" >"$work/out" 2>"$work/err" ||
-        status=$?
-    out=$(cat "$work/out")
-    err=$(cat "$work/err")
-}
-expect() {
-    if [[ $status == "$2" && $out == "$3" && $err == "$4" ]]; then
-        pass "$1"
-    else
-        fail "$1" "status: $status (want $2)" "stdout: $out" "want:   $3" "stderr: $err" \
-            "want:   $4"
-    fi
-}
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
+    run_cmd setpriv --reuid=nobody --regid="$NOGROUP" --clear-groups "$T" "$@"
 }
 # perm_of NAME: the region's mode and owner:group, as stat shows them.
 perm_of() { stat -c '%a %U:%G' "/dev/shm/$1"; }
 
 # --- creation: group and mode, whatever the umask ---------------------------
 G=$P-group
-status=0
-(umask 077 && "$T" -r "$G" add --group "$NOGROUP" a.b 3) >"$work/out" 2>"$work/err" || status=$?
-out=$(cat "$work/out")
-err=$(cat "$work/err")
+run_cmd bash -c 'umask 077 && exec "$0" "$@"' "$T" -r "$G" add --group "$NOGROUP" a.b 3
 expect "add --group under umask 077 succeeds" 0 "" ""
 check "the region is 0660 in the group, not 0600" test "$(perm_of "$G")" == "660 root:$NOGROUP"
 (umask 077 && "$T" -r "$P-mode" add -g "$(getent group "$NOGROUP" | cut -d: -f3)" -m 0640 x)
@@ -174,5 +137,4 @@ as_nobody -r "$R" list
 expect "list by a user who may not even read: refused, with what to do" 2 "" \
     "tally: region '$R' (/dev/shm/$R -rw-r----- root:root; $hint): Permission denied"
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+totals

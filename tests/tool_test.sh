@@ -30,23 +30,7 @@ fail() {
     failed=$((failed + 1))
 }
 
-# t ARGS...: run the tool; sets status, out and err.
-t() {
-    status=0
-    "$T" "$@" >"$work/out" 2>"$work/err" || status=$?
-    out=$(cat "$work/out")
-    err=$(cat "$work/err")
-}
-
-# expect NAME STATUS STDOUT STDERR: the last run, compared exactly.
-expect() {
-    if [[ $status == "$2" && $out == "$3" && $err == "$4" ]]; then
-        pass "$1"
-    else
-        fail "$1" "status: $status (want $2)" "stdout: $out" "want:   $3" "stderr: $err" \
-            "want:   $4"
-    fi
-}
+source "$(dirname "$0")/tool_lib.sh"
 
 # wait_or_kill PID SECONDS: wait for a background PID, killing it if it is
 # still running after SECONDS, so a hung watch fails the test instead of

@@ -33,7 +33,7 @@ void perm_region_describe(const char *region, char *buf, size_t cap);
 
 /* What to do about EACCES on a region, after its description. */
 #define PERM_REGION_ACCESS_HINT                                                                    \
-    "to read it, be its owner or in its group (or ask for o+r); to write it, be its owner or "    \
+    "to read it, be its owner or in its group (or ask for o+r); to write it, be its owner or "     \
     "in its group with g+w"
 
 #endif
