@@ -1,13 +1,13 @@
 """read_all.py — one timed read of every counter, for run-python.sh.
 
-    python read_all.py KIND TARGET WORKERS COUNTERS [TOOL]
+    python read_all.py KIND TARGET WORKERS COUNTERS READS [TOOL]
 
 Reads the COUNTERS counters that workers.py left in TARGET after WORKERS
 workers, once untimed (files and pages into the cache, lazy imports done:
-the steady state of a scrape endpoint or a dashboard), then once timed,
-and checks that every counter j holds WORKERS * (j + 1). Prints one JSON
-line with the CPU time (user + system, kernel time included) and the wall
-time of the timed read. Exit 1 when a value is wrong.
+the steady state of a scrape endpoint or a dashboard), then READS times
+timed, and checks every read: counter j must hold WORKERS * (j + 1).
+Prints one JSON line with the median CPU time (user + system, kernel time
+included) and wall time of the timed reads. Exit 1 when a value is wrong.
 
   tally-items  tally.Region(TARGET, readonly=True).items(prefix), in process
   tally-list   the built tool, `TOOL -r TARGET list PREFIX`, a process of
@@ -19,6 +19,7 @@ time of the timed read. Exit 1 when a value is wrong.
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -92,23 +93,27 @@ READERS = {"tally-items": read_tally_items, "tally-list": read_tally_list, "prom
 
 
 def main(argv):
-    if len(argv) not in (5, 6) or argv[1] not in READERS:
-        sys.stderr.write(f"usage: read_all.py {{{'|'.join(READERS)}}} TARGET WORKERS COUNTERS [TOOL]\n")
+    if len(argv) not in (6, 7) or argv[1] not in READERS:
+        sys.stderr.write(f"usage: read_all.py {{{'|'.join(READERS)}}} TARGET WORKERS COUNTERS READS [TOOL]\n")
         return 2
-    kind, target, workers, counters = argv[1], argv[2], int(argv[3]), int(argv[4])
-    tool = argv[5] if len(argv) == 6 else None
+    kind, target, workers, counters, reads = argv[1], argv[2], int(argv[3]), int(argv[4]), int(argv[5])
+    tool = argv[6] if len(argv) == 7 else None
     made = READERS[kind](target, tool)
     read, values = made[0], made[1]
     child = made[2] if len(made) > 2 else None
-    read()  # untimed: caches warm, imports done
-    c0, w0 = time.process_time_ns(), time.perf_counter_ns()
-    out = read()
-    c1, w1 = time.process_time_ns(), time.perf_counter_ns()
-    cpu = child["cpu_ns"] if child is not None else c1 - c0
     want = expected(workers, counters)
-    got = values(out)
-    exact = got == want
-    print(json.dumps({"kind": kind, "workers": workers, "cpu_ns": cpu, "wall_ns": w1 - w0,
+    read()  # untimed: caches warm, imports done
+    cpus, walls, exact, got = [], [], True, want
+    for _ in range(reads):
+        c0, w0 = time.process_time_ns(), time.perf_counter_ns()
+        out = read()
+        c1, w1 = time.process_time_ns(), time.perf_counter_ns()
+        cpus.append(child["cpu_ns"] if child is not None else c1 - c0)
+        walls.append(w1 - w0)
+        got = values(out)
+        exact = exact and got == want
+    print(json.dumps({"kind": kind, "workers": workers, "reads": reads,
+                      "cpu_ns": statistics.median(cpus), "wall_ns": statistics.median(walls),
                       "exact": exact}))
     if not exact:
         wrong = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
