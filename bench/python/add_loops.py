@@ -97,46 +97,39 @@ def prom_multiprocess_total():
     return total
 
 
-def loop_prom_mp(ops, _dir):
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        raise RuntimeError("prom-mp needs PROMETHEUS_MULTIPROC_DIR set before the import")
+def prom_counter(kind, multiprocess, labels=()):
+    """A Counter, once the environment is what KIND needs: the multiprocess
+    mode is chosen by PROMETHEUS_MULTIPROC_DIR when the library is imported."""
+    if bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR")) != multiprocess:
+        raise RuntimeError(f"{kind} must run {'with' if multiprocess else 'without'} "
+                           "PROMETHEUS_MULTIPROC_DIR set before the import")
     from prometheus_client import Counter
 
-    c = Counter(PROM_NAME, "Requests served")
+    return Counter(PROM_NAME, "Requests served", list(labels))
+
+
+def prom_inc_loop(ops, multiprocess):
+    c = prom_counter("prom-mp" if multiprocess else "prom-single", multiprocess)
     gc.disable()
     t0 = time.thread_time_ns()
     for _ in range(ops):
         c.inc()
     t1 = time.thread_time_ns()
-    return t1 - t0, "cpu", prom_multiprocess_total()
+    if multiprocess:
+        return t1 - t0, "cpu", prom_multiprocess_total()
+    from prometheus_client import REGISTRY
+
+    return t1 - t0, "cpu", REGISTRY.get_sample_value(PROM_NAME + "_total")
 
 
 def loop_prom_mp_labels(ops, _dir):
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        raise RuntimeError("prom-mp-labels needs PROMETHEUS_MULTIPROC_DIR set before the import")
-    from prometheus_client import Counter
-
-    c = Counter(PROM_NAME, "Requests served", ["method", "route", "status"])
+    c = prom_counter("prom-mp-labels", True, ["method", "route", "status"])
     gc.disable()
     t0 = time.thread_time_ns()
     for _ in range(ops):
         c.labels("GET", "/api/novels/{id}", "2xx").inc()
     t1 = time.thread_time_ns()
     return t1 - t0, "cpu", prom_multiprocess_total()
-
-
-def loop_prom_single(ops, _dir):
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        raise RuntimeError("prom-single must run without PROMETHEUS_MULTIPROC_DIR")
-    from prometheus_client import REGISTRY, Counter
-
-    c = Counter(PROM_NAME, "Requests served")
-    gc.disable()
-    t0 = time.thread_time_ns()
-    for _ in range(ops):
-        c.inc()
-    t1 = time.thread_time_ns()
-    return t1 - t0, "cpu", REGISTRY.get_sample_value(PROM_NAME + "_total")
 
 
 def sqlite_loop(ops, dir_, synchronous):
@@ -174,9 +167,9 @@ LOOPS = {
     "floor": loop_floor,
     "tally-handle": loop_tally_handle,
     "tally-name": loop_tally_name,
-    "prom-mp": loop_prom_mp,
+    "prom-mp": lambda ops, _d: prom_inc_loop(ops, True),
     "prom-mp-labels": loop_prom_mp_labels,
-    "prom-single": loop_prom_single,
+    "prom-single": lambda ops, _d: prom_inc_loop(ops, False),
     "sqlite-wal": lambda ops, d: sqlite_loop(ops, d, "NORMAL"),
     "sqlite-wal-full": lambda ops, d: sqlite_loop(ops, d, "FULL"),
 }
