@@ -206,7 +206,7 @@ def report(b, args):
     out.append("")
     out.append("targets (issue 13):")
     h = med[REF]
-    mp = med["prom-mp"] * 1.0
+    mp = med["prom-mp"]
     last, first = b.workers[-1], b.workers[0]
 
     def target(what, value, bound, ok):
