@@ -200,7 +200,11 @@ static int handle_of(tally_region *r, const char *name, int create, tally_counte
 {
     if (r == NULL || out == NULL)
         return TALLY_EINVAL;
-    int64_t slot = slot_of(r, name, create);
+    /* Read-only: a registered name has its handle; registering would
+     * write (the tag, the record, the overflow count), so it is refused. */
+    int64_t slot = slot_of(r, name, create && !r->readonly);
+    if (slot == TALLY_ENOCOUNTER && create)
+        return TALLY_ERDONLY;
     if (slot < 0)
         return (int)slot;
     return handle_at(r, (uint32_t)slot, out);
@@ -220,6 +224,8 @@ int tally_add_name(tally_region *r, const char *name, int64_t n)
 {
     if (r == NULL || name == NULL)
         return TALLY_EINVAL;
+    if (r->readonly)
+        return TALLY_ERDONLY;
     size_t len = strnlen(name, TALLY_NAME_MAX + 1);
     if (len == 0 || len > TALLY_NAME_MAX)
         return TALLY_ENAME;

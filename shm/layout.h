@@ -71,6 +71,9 @@ struct tally_slot {
     _Atomic uint64_t head[HEAD_WORDS];
 };
 
+/* tally_counter.flags: the handle's region is attached read-only. */
+#define TALLY__COUNTER_RDONLY 0x1u
+
 struct tally_region {
     uint8_t *base;
     size_t size;
@@ -87,10 +90,12 @@ struct tally_region {
      * of memory on every attach, however few counters it held. */
     _Atomic(tally_counter *) *handle_chunks;
     int created;
+    int readonly;       /* TALLY_OPEN_RDONLY: mapped PROT_READ; nothing here writes it */
     int by_name;        /* a POSIX shm name: its path is opened without following links */
     dev_t dev;          /* the file mapped, to tell when the path names another */
     ino_t ino;
     uint64_t id;        /* the header's identity once open (it never changes after) */
+    int64_t created_utc; /* the header's, read once under the guard at open */
     char path[256];
 };
 
@@ -121,6 +126,7 @@ static inline tally_counter tally_handle_of(const tally_region *r, uint32_t slot
         .cell0 = (_Atomic int64_t *)(r->values + (size_t)slot * sizeof(int64_t)),
         .cpu_mask = r->stripes - 1,
         .stripe_shift = r->stripe_shift,
+        .flags = r->readonly ? TALLY__COUNTER_RDONLY : 0u,
     };
 }
 

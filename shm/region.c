@@ -201,20 +201,30 @@ static int publish(int fd, const char *tmp_name, const char *path)
     return rc == 0 ? 0 : -errno;
 }
 
+/* The new region's group and mode, set on the unpublished file, so no
+ * process ever sees it with others: fchmod, not the open mode, so the mode
+ * does not depend on the umask; fchown first, since it may clear the
+ * set-group-id bit a mode asks for. */
+static int set_access(int fd, const tally_open_opts *o)
+{
+    if ((o->flags & TALLY_OPEN_GROUP) && fchown(fd, (uid_t)-1, o->group) != 0)
+        return errno == EPERM || errno == EINVAL ? TALLY_EGROUP : -errno;
+    return fchmod(fd, o->mode) == 0 ? 0 : -errno;
+}
+
 /* Build a complete region and link it at path. Returns its fd, or -EEXIST
  * when another process published first. */
-static int create_region(const char *path, uint32_t capacity, mode_t mode)
+static int create_region(const char *path, const tally_open_opts *o)
 {
     char tmp_name[300];
     int fd = open_unpublished(path, tmp_name, sizeof(tmp_name));
     if (fd < 0)
         return fd;
     struct tally_header h;
-    header_init(&h, capacity, default_stripes());
-    int rc = 0;
-    /* fchmod, not the open mode: the mode must not depend on the umask. */
-    if (fchmod(fd, mode) != 0 || ftruncate(fd, (off_t)h.total_size) != 0 ||
-        pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
+    header_init(&h, o->capacity, default_stripes());
+    int rc = set_access(fd, o);
+    if (rc == 0 && (ftruncate(fd, (off_t)h.total_size) != 0 ||
+                    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)))
         rc = errno ? -errno : -EIO;
     if (rc == 0)
         rc = publish(fd, tmp_name, path);
@@ -227,16 +237,22 @@ static int create_region(const char *path, uint32_t capacity, mode_t mode)
     return fd;
 }
 
-/* A region made before identities gets one now; every opener that races
- * here agrees on the first one stored. The first access to the mapping:
- * the file may have shrunk since its size was checked (guard.c). */
-static int stamp_identity(void *arg)
+/* The first accesses to the mapping, so guarded: the file may have shrunk
+ * since its size was checked (guard.c). A region made before identities
+ * gets one now, unless attached read-only (then its identity reads 0
+ * until a writer stamps it); every opener that races here agrees on the
+ * first one stored. The identity is kept, so that tally_identity_get
+ * never touches the mapping. */
+static int read_identity(void *arg)
 {
-    struct tally_header *h = arg;
+    tally_region *r = arg;
+    struct tally_header *h = r->hdr;
     uint64_t none = 0;
-    if (atomic_load_explicit(&h->id, memory_order_acquire) == 0)
+    if (!r->readonly && atomic_load_explicit(&h->id, memory_order_acquire) == 0)
         atomic_compare_exchange_strong_explicit(&h->id, &none, new_identity(),
                                                 memory_order_acq_rel, memory_order_acquire);
+    r->id = atomic_load_explicit(&h->id, memory_order_acquire);
+    r->created_utc = h->created_utc;
     return 0;
 }
 
@@ -270,12 +286,27 @@ static int path_kind(const char *path, int by_name)
     return kind_of(st.st_mode);
 }
 
-static int map_region(int fd, tally_region *r)
+/* Whom an existing region is trusted from (tally.h): whoever owns it, or
+ * may write it while not in its group, can truncate it under every
+ * process that maps it; the group is the deployment's choice. Checked on
+ * the descriptor, before anything is read from the file. */
+static int trust_check(const struct stat *st, const tally_open_opts *o)
+{
+    int trusted = st->st_uid == geteuid() || st->st_uid == 0 ||
+                  ((o->flags & TALLY_OPEN_OWNER) && st->st_uid == o->owner);
+    if (!trusted)
+        return TALLY_EOWNER;
+    return (st->st_mode & S_IWOTH) ? TALLY_EMODE : 0;
+}
+
+static int map_region(int fd, tally_region *r, const tally_open_opts *o)
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
         return -errno;
     int rc = kind_of(st.st_mode);
+    if (rc == 0)
+        rc = trust_check(&st, o);
     if (rc != 0)
         return rc;
     r->dev = st.st_dev;
@@ -288,7 +319,8 @@ static int map_region(int fd, tally_region *r)
     rc = validate_header(&h, (uint64_t)st.st_size);
     if (rc != 0)
         return rc;
-    void *base = mmap(NULL, h.total_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int prot = r->readonly ? PROT_READ : PROT_READ | PROT_WRITE;
+    void *base = mmap(NULL, h.total_size, prot, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED)
         return -errno;
     struct tally_geometry g;
@@ -308,13 +340,12 @@ static int map_region(int fd, tally_region *r)
         munmap(base, h.total_size);
         return -ENOMEM;
     }
-    rc = tally_guard_run(r->base, r->size, stamp_identity, r->hdr);
+    rc = tally_guard_run(r->base, r->size, read_identity, r);
     if (rc != 0) {
         munmap(base, h.total_size);
         free(r->handle_chunks);
         return rc;
     }
-    r->id = atomic_load_explicit(&r->hdr->id, memory_order_acquire);
     return 0;
 }
 
@@ -330,8 +361,11 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
         o.capacity = TALLY_DEFAULT_CAPACITY;
     if (o.mode == 0)
         o.mode = 0660;
-    if (o.capacity > TALLY_MAX_CAPACITY || (o.mode & ~07777) != 0)
+    /* A mode with o+w makes a region no one may attach (trust_check). */
+    if (o.capacity > TALLY_MAX_CAPACITY || (o.mode & ~07777) != 0 || (o.mode & S_IWOTH))
         return TALLY_EINVAL;
+    if (o.flags & TALLY_OPEN_RDONLY)
+        o.flags |= TALLY_OPEN_NOCREATE;
 
     tally_region *r = calloc(1, sizeof(*r));
     if (r == NULL)
@@ -339,6 +373,7 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
     int rc = resolve_path(name, r->path, sizeof(r->path));
     int shm = rc == 0 && strchr(name, '/') == NULL;
     r->by_name = shm;
+    r->readonly = (o.flags & TALLY_OPEN_RDONLY) != 0;
     int fd = -1;
     /* Another process may publish, or remove, the region between our
      * attempts to open and to create it; a few rounds settle any race. */
@@ -348,7 +383,8 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
             break;
         /* O_NONBLOCK: a FIFO swapped in after the check must not block
          * the open; map_region refuses it. */
-        fd = open(r->path, O_RDWR | O_CLOEXEC | O_NONBLOCK | (shm ? O_NOFOLLOW : 0));
+        fd = open(r->path, (r->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK |
+                               (shm ? O_NOFOLLOW : 0));
         if (fd >= 0)
             break;
         if (errno == ELOOP && shm)
@@ -358,7 +394,7 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
         else if (o.flags & TALLY_OPEN_NOCREATE)
             rc = TALLY_ENOREGION;
         else {
-            fd = create_region(r->path, o.capacity, o.mode);
+            fd = create_region(r->path, &o);
             if (fd >= 0)
                 r->created = 1;
             else if (fd != -EEXIST)
@@ -373,7 +409,7 @@ int tally_open(tally_region **out, const char *name, const tally_open_opts *opts
             rc = -EAGAIN;
     }
     if (rc == 0)
-        rc = map_region(fd, r);
+        rc = map_region(fd, r, &o);
     if (fd >= 0)
         close(fd);
     if (rc != 0) {
@@ -411,6 +447,7 @@ int tally_info_get(tally_region *r, tally_info *out)
     out->overflow = atomic_load_explicit(&r->hdr->overflow, memory_order_relaxed);
     out->size = r->size;
     out->created = r->created;
+    out->readonly = r->readonly;
     snprintf(out->path, sizeof(out->path), "%s", r->path);
     return 0;
 }
@@ -419,8 +456,8 @@ int tally_identity_get(tally_region *r, tally_identity *out)
 {
     if (r == NULL || out == NULL)
         return TALLY_EINVAL;
-    out->id = atomic_load_explicit(&r->hdr->id, memory_order_acquire);
-    out->created_utc = r->hdr->created_utc;
+    out->id = r->id;
+    out->created_utc = r->created_utc;
     return 0;
 }
 

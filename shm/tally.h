@@ -71,6 +71,7 @@ typedef struct tally_counter {
     _Atomic int64_t *cell0; /* this counter's cell for CPU 0 */
     uint32_t cpu_mask;      /* stripes - 1 */
     uint32_t stripe_shift;  /* log2 of the byte distance between stripes */
+    uint32_t flags;         /* private: TALLY__COUNTER_* (never read by tally_add) */
 } tally_counter;
 
 /* Who is trusted: an existing region is attached only if its owner is the

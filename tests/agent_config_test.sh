@@ -246,6 +246,29 @@ bad shm_region_empty 3 "in shm \"c\": region must not be empty: give a name or a
 shm "c" { region = "" }
 EOF
 
+bad shm_group_unknown 3 "in shm \"c\": group 'no-such-group-here': no such group on this machine; give a group name or number (see /etc/group), or leave it out for the agent's own group" <<'EOF'
+shm "c" { group = "no-such-group-here" }
+EOF
+
+bad shm_owner_unknown 3 "in shm \"c\": owner 'no-such-user-here': no such user on this machine; give the user name or number of the application that may create the region" <<'EOF'
+shm "c" { owner = "no-such-user-here" }
+EOF
+
+bad shm_mode_not_octal 3 "in shm \"c\": mode '0680' is not a region mode; give octal digits from \"0001\" to \"0777\", e.g. mode = \"0660\"" <<'EOF'
+shm "c" { mode = "0680" }
+EOF
+
+bad shm_mode_world_writable 3 "in shm \"c\": mode '0666' lets every user write the region, and libtally attaches no such region (anyone could truncate it); use \"0660\" with a group" <<'EOF'
+shm "c" { mode = "0666" }
+EOF
+
+bad shm_readonly_daily 6 "in shm \"c\": readonly = true cannot go with daily: the rollover zeroes daily counters, which needs write access; drop daily, or readonly and give the agent write access (the region's group)" <<'EOF'
+shm "c" {
+    readonly = true
+    daily = {"d.x"}
+}
+EOF
+
 # ---- the file exporter's checks -----------------------------------------------
 
 bad file_without_path 5 "in file \"summary\": option 'path' is required; set path = \"/var/lib/tally/summary.json\"" <<'EOF'

@@ -5,13 +5,17 @@
  * Only `add` may create a region, as an application would. Every other
  * command attaches with TALLY_OPEN_NOCREATE: looking at a region must never
  * bring one into being, or a typo in --region would leave a stray empty
- * region behind and report it as having no counters.
+ * region behind and report it as having no counters. The commands that
+ * only look (list, get, watch) attach read-only when read-write is not
+ * allowed, so a monitoring user needs only read access.
  *
  * Options may come before or after the command, but a word that looks like
  * a negative number is an operand, never an option: `tally add x -5` must
  * subtract 5, not complain about an option called -5.
  */
 #include "tool.h"
+
+#include "perm/perm.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DEFAULT_REGION "tally"
 #define MAX_INTERVAL 86400.0 /* seconds; anything longer is surely a typo */
@@ -33,6 +38,16 @@ enum {
     OPT_INTERVAL = 1u << 1,
     OPT_COUNT = 1u << 2,
     OPT_CAPACITY = 1u << 3,
+    OPT_GROUP = 1u << 4,
+    OPT_MODE = 1u << 5,
+};
+#define OPT_LAST OPT_MODE
+
+/* How a command attaches to its region. */
+enum attach {
+    ATTACH_READ,   /* read-write if allowed, else read-only; never creates */
+    ATTACH_WRITE,  /* read-write; never creates */
+    ATTACH_CREATE, /* read-write, creating a missing region */
 };
 
 struct tool_opts {
@@ -41,6 +56,8 @@ struct tool_opts {
     double interval;
     long long count;
     uint32_t capacity;
+    gid_t group; /* with OPT_GROUP */
+    mode_t mode; /* with OPT_MODE */
 };
 
 struct command {
@@ -69,6 +86,9 @@ static const char usage_text[] =
     "  -i, --interval S   watch: seconds between refreshes (default 1; fractions ok)\n"
     "  -n, --count N      watch: stop after N refreshes (default: at SIGINT)\n"
     "  -c, --capacity N   add: counters in a region that add creates (default 4096)\n"
+    "  -g, --group G      add: the group (name or number) of a region add creates\n"
+    "  -m, --mode M       add: the octal mode of a region add creates, whatever the\n"
+    "                     umask (default 0660; o+w is refused)\n"
     "  -h, --help         print this help and exit\n"
     "\n"
     "Exit status: 0 success, 1 no such counter, 2 usage or region error.\n";
@@ -115,11 +135,53 @@ static int parse_interval(const char *s, double *out)
     return 0;
 }
 
-static int region_open(const struct tool_opts *o, int create, tally_region **out)
+/* Refused for who owns the region or who may use it: the message shows
+ * its owner, group and mode as ls -l would, and what to do. */
+static int region_fail(const struct tool_opts *o, int rc)
 {
-    tally_open_opts opts = {.capacity = o->capacity, .flags = create ? 0 : TALLY_OPEN_NOCREATE};
+    if (rc != TALLY_EOWNER && rc != TALLY_EMODE && rc != -EACCES && rc != -EPERM)
+        return tool_fail(rc, "region '%s'", o->region);
+    char desc[700];
+    perm_region_describe(o->region, desc, sizeof(desc));
+    if (rc == TALLY_EOWNER || rc == TALLY_EMODE)
+        return tool_fail(rc, "region '%s' (%s)", o->region, desc);
+    return tool_fail(rc, "region '%s' (%s; " PERM_REGION_ACCESS_HINT ")", o->region, desc);
+}
+
+/* A region's mode: octal, no set-id or sticky bits, and not o+w, which
+ * would make a region libtally refuses to attach (anyone could truncate
+ * it). */
+static int parse_mode(const char *s, mode_t *out)
+{
+    if (perm_mode_parse(s, 0777, out) != 0)
+        return usage_error("mode '%s': not a file mode; give octal digits from 0000 to 0777, "
+                           "e.g. 0660",
+                           s);
+    if (*out & S_IWOTH)
+        return usage_error("mode '%s': gives every user write access, and libtally attaches no "
+                           "such region (anyone could truncate it); use 0660 with --group",
+                           s);
+    if (*out == 0)
+        return usage_error("mode '%s': nobody could read the region; e.g. 0660", s);
+    return 0;
+}
+
+static int region_open(const struct tool_opts *o, enum attach how, tally_region **out)
+{
+    tally_open_opts opts = {
+        .capacity = o->capacity,
+        .mode = o->mode,
+        .flags = how == ATTACH_CREATE ? 0 : TALLY_OPEN_NOCREATE,
+        .group = o->group,
+    };
+    if (o->given & OPT_GROUP)
+        opts.flags |= TALLY_OPEN_GROUP;
     int rc = tally_open(out, o->region, &opts);
-    return rc == 0 ? 0 : tool_fail(rc, "region '%s'", o->region);
+    if (rc == -EACCES && how == ATTACH_READ) {
+        opts.flags |= TALLY_OPEN_RDONLY;
+        rc = tally_open(out, o->region, &opts);
+    }
+    return rc == 0 ? 0 : region_fail(o, rc);
 }
 
 /* Find a counter without registering it. */
@@ -217,11 +279,11 @@ static int region_job_run(void *arg)
 
 /* Open the region, do body's work on it under libtally's SIGBUS guard (a
  * region file truncated under us must not kill the tool), close it. */
-static int with_region(const struct tool_opts *o, int create, char **args,
+static int with_region(const struct tool_opts *o, enum attach how, char **args,
                        int (*body)(struct region_job *j), int64_t value)
 {
     struct region_job j = {.o = o, .args = args, .value = value, .body = body};
-    int status = region_open(o, create, &j.r);
+    int status = region_open(o, how, &j.r);
     if (status != 0)
         return status;
     int rc = tally_guarded(j.r, region_job_run, &j);
@@ -252,7 +314,7 @@ static int list_body(struct region_job *j)
 
 static int cmd_list(const struct tool_opts *o, char **args)
 {
-    return with_region(o, 0, args, list_body, 0);
+    return with_region(o, ATTACH_READ, args, list_body, 0);
 }
 
 static int get_body(struct region_job *j)
@@ -272,7 +334,7 @@ static int get_body(struct region_job *j)
 
 static int cmd_get(const struct tool_opts *o, char **args)
 {
-    return with_region(o, 0, args, get_body, 0);
+    return with_region(o, ATTACH_READ, args, get_body, 0);
 }
 
 static int add_body(struct region_job *j)
@@ -295,7 +357,7 @@ static int cmd_add(const struct tool_opts *o, char **args)
     int rc = tally_name_valid(args[0]);
     if (rc != 0)
         return tool_fail(rc, "counter '%s'", args[0]);
-    return with_region(o, 1, args, add_body, n);
+    return with_region(o, ATTACH_CREATE, args, add_body, n);
 }
 
 static int reset_body(struct region_job *j)
@@ -309,7 +371,7 @@ static int reset_body(struct region_job *j)
 
 static int cmd_reset(const struct tool_opts *o, char **args)
 {
-    return with_region(o, 0, args, reset_body, 0);
+    return with_region(o, ATTACH_WRITE, args, reset_body, 0);
 }
 
 static int watch_body(struct region_job *j)
@@ -326,13 +388,13 @@ static int watch_body(struct region_job *j)
 
 static int cmd_watch(const struct tool_opts *o, char **args)
 {
-    return with_region(o, 0, args, watch_body, 0);
+    return with_region(o, ATTACH_READ, args, watch_body, 0);
 }
 
 static const struct command commands[] = {
     {"list", 0, 1, OPT_JSON, cmd_list},
     {"get", 1, 1, OPT_JSON, cmd_get},
-    {"add", 1, 2, OPT_CAPACITY, cmd_add},
+    {"add", 1, 2, OPT_CAPACITY | OPT_GROUP | OPT_MODE, cmd_add},
     {"reset", 1, 1, 0, cmd_reset},
     {"watch", 0, 1, OPT_INTERVAL | OPT_COUNT, cmd_watch},
 };
@@ -343,6 +405,8 @@ static const struct option long_options[] = {
     {"interval", required_argument, NULL, 'i'},
     {"count", required_argument, NULL, 'n'},
     {"capacity", required_argument, NULL, 'c'},
+    {"group", required_argument, NULL, 'g'},
+    {"mode", required_argument, NULL, 'm'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -356,6 +420,10 @@ static const char *option_name(unsigned bit)
         return "--interval";
     case OPT_COUNT:
         return "--count";
+    case OPT_GROUP:
+        return "--group";
+    case OPT_MODE:
+        return "--mode";
     default:
         return "--capacity";
     }
@@ -389,6 +457,14 @@ static int option_set(struct tool_opts *o, int c, char **argv)
         if (status == 0)
             o->capacity = (uint32_t)v;
         return status;
+    case 'g':
+        o->given |= OPT_GROUP;
+        if (perm_group_parse(optarg, &o->group) != 0)
+            return usage_error("group '%s': no such group; give a group name or number", optarg);
+        return 0;
+    case 'm':
+        o->given |= OPT_MODE;
+        return parse_mode(optarg, &o->mode);
     case 'h':
         return -1;
     case ':':
@@ -423,7 +499,7 @@ static int args_parse(struct tool_opts *o, int argc, char **argv, char **ops, in
             break;
         }
         /* '+': stop at operands, which the loop above takes in turn. */
-        int c = getopt_long(argc, argv, "+:r:ji:n:c:h", long_options, NULL);
+        int c = getopt_long(argc, argv, "+:r:ji:n:c:g:m:h", long_options, NULL);
         if (c == -1)
             break;
         int status = option_set(o, c, argv);
@@ -441,7 +517,7 @@ static int command_check(const struct command *cmd, const struct tool_opts *o, i
         return usage_error("%s: missing NAME", cmd->name);
     if (nargs > cmd->max_args)
         return usage_error("%s: too many arguments", cmd->name);
-    for (unsigned bit = OPT_JSON; bit <= OPT_CAPACITY; bit <<= 1)
+    for (unsigned bit = OPT_JSON; bit <= OPT_LAST; bit <<= 1)
         if ((o->given & bit) && !(cmd->accepts & bit))
             return usage_error("option '%s' does not apply to '%s'", option_name(bit), cmd->name);
     return 0;

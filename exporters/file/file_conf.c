@@ -6,6 +6,8 @@
  * Messages say where through the host's config_error.
  */
 #include "file.h"
+#include "perm/perm.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,23 +41,8 @@ const tally_option file_options[] = {
 #define TABLE_NAMES "days, user_days, summary, today, combined, counters, counter_days"
 #define LAYOUT_NAMES "single, split"
 
-/* "0644" -> 0644. Octal digits only, at most 0777: setuid, setgid and
- * sticky bits make no sense on a summary file. */
-static int parse_mode(const char *text, mode_t *out)
-{
-    if (text == NULL || text[0] == '\0')
-        return TALLY_HOST_ERR;
-    unsigned long v = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p < '0' || *p > '7')
-            return TALLY_HOST_ERR;
-        v = v * 8 + (unsigned long)(*p - '0');
-        if (v > 0777) /* checked per digit, so it never overflows */
-            return TALLY_HOST_ERR;
-    }
-    *out = (mode_t)v;
-    return 0;
-}
+/* Setuid, setgid and sticky bits make no sense on a summary file. */
+#define FILE_MODE_MAX 0777
 
 static int check_path(tally_host *h, const tally_host_api *api, cfg_t *section, int split)
 {
@@ -133,7 +120,7 @@ static int check_mode(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
     const char *text = cfg_getstr(section, "mode");
     mode_t mode;
-    if (parse_mode(text, &mode) != 0) {
+    if (perm_mode_parse(text, FILE_MODE_MAX, &mode) != 0) {
         api->config_error(
             h, section,
             "option 'mode' = \"%s\" is not a file mode; give octal digits from \"0000\" "
@@ -200,7 +187,7 @@ int file_conf_create(tally_host *h, const tally_host_api *api, cfg_t *section, f
     ctx->host = h;
     ctx->api = api;
     tally_format_from_name(cfg_getstr(section, "format"), &ctx->format);
-    parse_mode(cfg_getstr(section, "mode"), &ctx->mode);
+    perm_mode_parse(cfg_getstr(section, "mode"), FILE_MODE_MAX, &ctx->mode);
     file_layout_from_name(cfg_getstr(section, "layout"), &ctx->layout);
     const char *title = cfg_title(section);
     ctx->instance = strdup(title ? title : "");

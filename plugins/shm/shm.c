@@ -92,6 +92,7 @@ TALLY_PLUGIN_DEFINE(
     .kind = TALLY_PLUGIN_SOURCE,
     .summary = "the counters of a libtally shared-memory region, and daily totals of some",
     .options = shm_options,
+    .check = shm_conf_check,
     .init = shm_init,
     .rollover = shm_rollover,
     .stop = shm_stop,

@@ -7,6 +7,7 @@
 #define TALLY_PLUGIN_SHM_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "tally.h"
 #include "tally/plugin.h"
@@ -18,7 +19,8 @@ typedef struct shm_source {
     tally_host *host;
     const tally_host_api *api;
     char *region_name;
-    uint32_t capacity;
+    tally_open_opts open; /* how the region is opened: mode, group, owner,
+                           * read-only (options group, mode, owner, readonly) */
     char **daily; /* names, or prefixes ending in '*' */
     size_t n_daily;
     tally_region *region; /* NULL until it opens */
@@ -30,6 +32,8 @@ typedef struct shm_source {
 } shm_source;
 
 extern const tally_option shm_options[];
+/* Checks across options (readonly with daily), for tallyd -t too. */
+int shm_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section);
 int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm_source **out);
 void shm_conf_free(shm_source *s);
 

@@ -4,7 +4,10 @@
  */
 #include "shm.h"
 
+#include "perm/perm.h"
+
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 /* A daily entry: a counter name, or a prefix of one followed by '*'. */
@@ -62,6 +65,58 @@ static int check_capacity(tally_host *h, const tally_host_api *api, cfg_t *secti
     return TALLY_HOST_OK;
 }
 
+static int check_group(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
+{
+    const char *group = cfg_getstr(section, name);
+    gid_t gid;
+    if (group[0] != '\0' && perm_group_parse(group, &gid) != 0) {
+        api->config_error(h, section,
+                          "group '%s': no such group on this machine; give a group name or number "
+                          "(see /etc/group), or leave it out for the agent's own group",
+                          group);
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
+static int check_owner(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
+{
+    const char *owner = cfg_getstr(section, name);
+    uid_t uid;
+    if (owner[0] != '\0' && perm_user_parse(owner, &uid) != 0) {
+        api->config_error(h, section,
+                          "owner '%s': no such user on this machine; give the user name or number "
+                          "of the application that may create the region",
+                          owner);
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
+/* Octal, no set-id or sticky bits, someone may read it, and not o+w:
+ * libtally attaches no region every user may write (anyone could
+ * truncate it). */
+static int check_mode(tally_host *h, const tally_host_api *api, cfg_t *section, const char *name)
+{
+    const char *text = cfg_getstr(section, name);
+    mode_t mode;
+    if (perm_mode_parse(text, 0777, &mode) != 0 || mode == 0) {
+        api->config_error(h, section,
+                          "mode '%s' is not a region mode; give octal digits from \"0001\" to "
+                          "\"0777\", e.g. mode = \"0660\"",
+                          text);
+        return TALLY_HOST_ERR;
+    }
+    if (mode & S_IWOTH) {
+        api->config_error(h, section,
+                          "mode '%s' lets every user write the region, and libtally attaches no "
+                          "such region (anyone could truncate it); use \"0660\" with a group",
+                          text);
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
 const tally_option shm_options[] = {
     {CFG_STR("region", "tally", CFGF_NONE),
      "the region: a POSIX shared memory name (/dev/shm/NAME), or a file path if it contains "
@@ -74,8 +129,50 @@ const tally_option shm_options[] = {
     {CFG_INT("capacity", 0, CFGF_NONE),
      "counters in the region if this source creates it (0 = libtally's default, 4096)",
      check_capacity},
+    {CFG_STR("group", "", CFGF_NONE),
+     "the group (name or number) of the region if this source creates it; empty = the agent's "
+     "group. Put the agent and the applications in it",
+     check_group},
+    {CFG_STR("mode", "0660", CFGF_NONE),
+     "the octal mode of the region if this source creates it, whatever the umask; o+w is refused",
+     check_mode},
+    {CFG_STR("owner", "", CFGF_NONE),
+     "a user (name or number) trusted to own the region besides the agent's user and root: the "
+     "application's, when it may create the region first",
+     check_owner},
+    {CFG_BOOL("readonly", cfg_false, CFGF_NONE),
+     "attach read-only (never create, never write): for an agent that may only read the region; "
+     "not with daily, whose rollover zeroes counters",
+     NULL},
     TALLY_OPTION_END,
 };
+
+int shm_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
+{
+    if (cfg_getbool(section, "readonly") && cfg_size(section, "daily") > 0) {
+        api->config_error(h, section,
+                          "readonly = true cannot go with daily: the rollover zeroes daily "
+                          "counters, which needs write access; drop daily, or readonly and give "
+                          "the agent write access (the region's group)");
+        return TALLY_HOST_ERR;
+    }
+    return TALLY_HOST_OK;
+}
+
+/* The open options the checked section asks for. */
+static void open_opts_of(cfg_t *section, tally_open_opts *o)
+{
+    mode_t mode = 0660;
+    perm_mode_parse(cfg_getstr(section, "mode"), 0777, &mode);
+    o->capacity = (uint32_t)cfg_getint(section, "capacity");
+    o->mode = mode;
+    if (perm_group_parse(cfg_getstr(section, "group"), &o->group) == 0)
+        o->flags |= TALLY_OPEN_GROUP;
+    if (perm_user_parse(cfg_getstr(section, "owner"), &o->owner) == 0)
+        o->flags |= TALLY_OPEN_OWNER;
+    if (cfg_getbool(section, "readonly"))
+        o->flags |= TALLY_OPEN_RDONLY;
+}
 
 int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm_source **out)
 {
@@ -85,7 +182,7 @@ int shm_conf_build(tally_host *h, const tally_host_api *api, cfg_t *section, shm
     s->host = h;
     s->api = api;
     s->region_name = strdup(cfg_getstr(section, "region"));
-    s->capacity = (uint32_t)cfg_getint(section, "capacity");
+    open_opts_of(section, &s->open);
     s->n_daily = cfg_size(section, "daily");
     s->daily = calloc(s->n_daily ? s->n_daily : 1, sizeof(*s->daily));
     int ok = s->region_name != NULL && s->daily != NULL;

@@ -7,13 +7,36 @@
  */
 #include "shm.h"
 
+#include "perm/perm.h"
+
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 
+/* Why the region could not be opened; refused for who owns it or who may
+ * use it, with its owner, group and mode as ls -l shows them. */
+static void log_open_error(shm_source *s, int rc)
+{
+    char desc[700];
+    if (rc != TALLY_EOWNER && rc != TALLY_EMODE && rc != -EACCES && rc != -EPERM) {
+        s->api->log(s->host, TALLY_LOG_ERR, "region '%s': %s", s->region_name, tally_strerror(rc));
+        return;
+    }
+    perm_region_describe(s->region_name, desc, sizeof(desc));
+    if (rc == TALLY_EOWNER || rc == TALLY_EMODE)
+        s->api->log(s->host, TALLY_LOG_ERR, "region '%s' (%s): %s", s->region_name, desc,
+                    tally_strerror(rc));
+    else
+        s->api->log(s->host, TALLY_LOG_ERR,
+                    "region '%s' (%s): %s; " PERM_REGION_ACCESS_HINT
+                    " (the agent's unit: SupplementaryGroups=), or set readonly = true if the "
+                    "agent only reads it",
+                    s->region_name, desc, tally_strerror(rc));
+}
+
 static int open_region(shm_source *s)
 {
-    tally_open_opts o = {.capacity = s->capacity};
-    int rc = tally_open(&s->region, s->region_name, &o);
+    int rc = tally_open(&s->region, s->region_name, &s->open);
     tally_identity id;
     if (rc == 0 && (rc = tally_identity_get(s->region, &id)) != 0) {
         tally_close(s->region);
@@ -22,8 +45,7 @@ static int open_region(shm_source *s)
     if (rc != 0) {
         /* A region another layout wrote is reported, never read. */
         if (rc != s->last_open_error)
-            s->api->log(s->host, TALLY_LOG_ERR, "region '%s': %s", s->region_name,
-                        tally_strerror(rc));
+            log_open_error(s, rc);
         s->last_open_error = rc;
         s->region = NULL;
         return -1;
@@ -39,6 +61,7 @@ struct carry_arg {
     shm_source *s;
     tally_region *from, *to;
     int64_t lost;
+    tally_info info; /* of the new region */
 };
 
 /* A daily counter's count since the last rollover, moved from the old
@@ -70,6 +93,12 @@ static int carry_guarded(void *arg)
     return tally_guarded(c->to, carry_all, c);
 }
 
+static int info_of(void *arg)
+{
+    struct carry_arg *c = arg;
+    return tally_info_get(c->to, &c->info);
+}
+
 int shm_region_ready(shm_source *s)
 {
     if (s->region == NULL)
@@ -83,7 +112,7 @@ int shm_region_ready(shm_source *s)
                         s->region_name, tally_strerror(rc));
         return 0;
     }
-    struct carry_arg c = {s, s->region, NULL, 0};
+    struct carry_arg c = {.s = s, .from = s->region};
     s->region = NULL;
     if (open_region(s) != 0) {
         /* Logged once by open_region; the old region's daily counts wait
@@ -92,13 +121,16 @@ int shm_region_ready(shm_source *s)
         return -1;
     }
     c.to = s->region;
-    tally_info info;
-    tally_info_get(c.to, &info);
+    /* Guarded: the new file may already be cut short (the next collect
+     * says so); its path is then the name's. */
+    rc = tally_guarded(c.to, info_of, &c);
     s->api->log(s->host, TALLY_LOG_WARNING,
                 "region '%s' was removed or replaced while open (path %s); reading the one there "
                 "now: its counters start again from zero",
-                s->region_name, info.path);
-    if (tally_guarded(c.from, carry_guarded, &c) == TALLY_ESHRUNK)
+                s->region_name, rc == 0 ? c.info.path : s->region_name);
+    /* A read-only source has no daily counters to carry, and may not write. */
+    int readonly = (s->open.flags & TALLY_OPEN_RDONLY) != 0;
+    if (!readonly && tally_guarded(c.from, carry_guarded, &c) == TALLY_ESHRUNK)
         s->api->log(s->host, TALLY_LOG_ERR,
                     "region '%s': carrying the daily counts of the region it replaced: %s; what "
                     "they gathered since the last rollover is lost",

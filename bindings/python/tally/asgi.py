@@ -18,15 +18,16 @@ Each HTTP request adds 1 to five counters (with prefix "api"):
                                   daily = { "api.requests.today" })
 
 Route templates, never raw paths: a name per URL would fill the region
-with /items/1, /items/2, ... The template comes from the router's match
-(FastAPI puts the route in the scope; for plain Starlette the endpoint is
-looked up in the router's routes). A mounted sub-application's routes get
-the mount's path in front as it was matched, so a mount path with
-parameters would make a name per value: for that reason, and against any
-other surprise, at most max_routes distinct templates get a name of their
-own and the rest count under "other". Counters are registered on first
-use and their handles kept, so a request costs a few dict lookups and
-five atomic adds.
+with /items/1, /items/2, ... The template comes from the router's match:
+FastAPI puts the matched route in the scope; for plain Starlette the
+endpoint's route is looked up in the router's routes (mounts included),
+or matched again when one endpoint serves several routes. A FastAPI
+application mounted in another gets the mount's path in front as it was
+matched, so a mount path with parameters would make a name per value:
+for that reason, and against any other surprise, at most max_routes
+distinct templates get a name of their own and the rest count under
+"other". Counters are registered on first use and their handles kept, so
+a request costs a few dict lookups and five atomic adds.
 
 The region is a tally.Region, or a name or path that each process opens
 on its first request (so workers that fork, or start afresh, each open
@@ -63,19 +64,52 @@ def route_name(template, room=NAME_MAX):
     return cut + digest
 
 
-def _endpoint_templates(routes, prefix=""):
-    """endpoint -> template for a Starlette router's routes (and mounts')."""
-    found = {}
+_AMBIGUOUS = object()
+
+
+def _route_template(route):
+    # A Mount's path_format ends in "/{path}", its path is only the prefix.
+    if getattr(route, "routes", None) is not None and hasattr(route, "app"):
+        return getattr(route, "path", "")
+    return getattr(route, "path_format", None) or getattr(route, "path", "")
+
+
+def _endpoint_templates(routes, prefix="", found=None):
+    """endpoint -> full template for a Starlette router's routes and its
+    mounts'; an endpoint serving two routes maps to _AMBIGUOUS."""
+    found = {} if found is None else found
     for route in routes:
-        path = getattr(route, "path_format", None) or getattr(route, "path", "")
+        template = prefix + _route_template(route)
         sub = getattr(route, "routes", None)
         if sub:
-            for endpoint, template in _endpoint_templates(sub, prefix + path).items():
-                found.setdefault(endpoint, template)
+            _endpoint_templates(sub, template, found)
         endpoint = getattr(route, "endpoint", None)
         if endpoint is not None:
-            found.setdefault(endpoint, prefix + path)
+            old = found.get(endpoint)
+            found[endpoint] = template if old in (None, template) else _AMBIGUOUS
     return found
+
+
+def _match(routes, path, method):
+    """The template of the route a Starlette router picks for path, by
+    matching again (only for an endpoint that serves several routes)."""
+    partial = None
+    for route in routes:
+        try:
+            match, child = route.matches({"type": "http", "path": path, "method": method,
+                                          "root_path": "", "headers": []})
+        except Exception:  # a route type that needs more of the scope
+            continue
+        name = getattr(match, "name", "")
+        if name == "FULL":
+            sub = getattr(route, "routes", None)
+            if sub is None:
+                return _route_template(route)
+            inner = _match(sub, child.get("path", ""), method)
+            return None if inner is None else _route_template(route) + inner
+        if name == "PARTIAL" and partial is None:
+            partial = _route_template(route)
+    return partial
 
 
 class TallyMiddleware:
@@ -100,23 +134,27 @@ class TallyMiddleware:
             self._region = Region(self._region_name)
         return self._region
 
-    def _route_of(self, scope, root):
-        """The matched route's template, or None when nothing matched; root
-        is the scope's root_path when the request reached the middleware."""
-        route = scope.get("route")
-        template = getattr(route, "path_format", None) or getattr(route, "path", None)
-        if template is None and "endpoint" in scope:
-            router = scope.get("router")
-            table = self._endpoints.get(id(router))
-            if table is None:
-                table = _endpoint_templates(getattr(router, "routes", ()))
-                self._endpoints[id(router)] = table
-            template = table.get(scope["endpoint"])
-        if template is None:
+    def _route_of(self, scope, entry):
+        """The matched route's template, or None when nothing matched;
+        entry is (root_path, path) as the request reached the middleware
+        (routers rewrite both on the way to a mounted application)."""
+        route = scope.get("route")  # FastAPI's matched route
+        if route is not None:
+            # Relative to a mounted FastAPI application's own root: the
+            # mount's matched path (the grown root_path) goes in front.
+            return scope.get("root_path", "")[len(entry[0]):] + _route_template(route)
+        endpoint = scope.get("endpoint")  # Starlette's: look up its route
+        if endpoint is None:
             return None
-        # Inside a mounted application the route's path is relative to the
-        # mount, whose matched path the router appended to root_path.
-        return scope.get("root_path", "")[len(root):] + template
+        router = scope.get("router")
+        routes = getattr(router, "routes", ())
+        table = self._endpoints.get(id(router))
+        if table is None:
+            table = self._endpoints[id(router)] = _endpoint_templates(routes)
+        template = table.get(endpoint)
+        if template is _AMBIGUOUS:
+            template = _match(routes, entry[1], scope.get("method", ""))
+        return template
 
     def _route_part(self, template):
         if template is None:
@@ -129,8 +167,8 @@ class TallyMiddleware:
             part = self._routes[template] = route_name(template, room)
         return part
 
-    def _count(self, scope, root, status):
-        route = self._route_part(self._route_of(scope, root))
+    def _count(self, scope, entry, status):
+        route = self._route_part(self._route_of(scope, entry))
         method = scope.get("method", "")
         method = method if method in _METHODS else "other"
         status_class = f"{status // 100}xx" if 100 <= status <= 599 else "other"
@@ -151,13 +189,13 @@ class TallyMiddleware:
         # The adds happen when the response starts, before its first byte
         # leaves: a client that has its response finds the request counted.
         counted = False
-        root = scope.get("root_path", "")
+        entry = (scope.get("root_path", ""), scope.get("path", ""))
 
         async def send_counted(message):
             nonlocal counted
             if not counted and message["type"] == "http.response.start":
                 counted = True
-                self._count(scope, root, message["status"])
+                self._count(scope, entry, message["status"])
             await send(message)
 
         try:
@@ -165,7 +203,7 @@ class TallyMiddleware:
         except BaseException:
             if not counted:
                 counted = True
-                self._count(scope, root, 500)
+                self._count(scope, entry, 500)
             raise
         if not counted:  # the server answers 500 to an app that sent nothing
-            self._count(scope, root, 500)
+            self._count(scope, entry, 500)
