@@ -64,7 +64,14 @@ bench_cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     rm -rf "$work"
+    [ -z "${shm:-}" ] || rm -rf "$shm"
     exit "$rc"
+}
+
+# bench_scratch_shm PREFIX: sets $shm to a fresh directory under /dev/shm
+# (a tmpfs: regions live in memory), removed with $work by bench_cleanup.
+bench_scratch_shm() {
+    shm=$(mktemp -d "/dev/shm/$1.XXXXXX")
 }
 
 # bench_cached_csv GEN CACHE NAME GEN-ARGS...: prints CACHE/NAME-KEY.csv,
