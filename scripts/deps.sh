@@ -33,6 +33,8 @@ packages=(
   python3-fastapi python3-uvicorn gunicorn python3-httpx  # tally.asgi and the example app
   python3-prometheus-client  # bench/: the Python peer (multiprocess mode)
   apache2-utils        # ab -n: an exact number of requests on a real uvicorn/gunicorn app in the tests
+  libmicrohttpd-dev    # the serve exporter: /metrics, the JSON API, health checks
+  libsystemd-dev       # sd_notify: readiness, status and the watchdog under Type=notify
   postgresql odbc-postgresql  # odbc/sql tests and bench/run-odbc.sh: a real PostgreSQL (initdb in a temp dir)
 )
 
