@@ -15,7 +15,7 @@
 #   100 rows  tallyd --once after the 100 rows are appended to the CSV
 # Every run starts from a copy of the prepared state and outputs (copying
 # is untimed); the 100 rows are cut off again after the run. The order of
-# the runs rotates from round to round. CPU (user + system), wall time and
+# the runs (every size, tree and cycle) rotates from round to round. CPU (user + system), wall time and
 # peak RSS come from wait4 (bench_rusage, CPU to the microsecond); the table shows medians, min and max, and
 # with --base the ratio this / base. Each run's Prometheus file is checked:
 # all rows counted, and today holds exactly the 100 new rows (or none).
@@ -132,13 +132,16 @@ cached() {
 }
 
 # --- the prepared state of one tree -----------------------------------------
-# Every run of tree T works in $work/run-T with the same config, so a copy
-# of $work/prep-T is the state and outputs exactly as the preparation left
-# them. The CSV is one file ($work/usage.csv) for every tree: the state
-# knows it by device and inode.
-csv="$work/usage.csv"
-write_conf() { # TREE DIR
-    local d="$work/run-$1" json
+# Every run of tree T at D days works in $work/run-T-D with the same
+# config, so a copy of $work/prep-T-D is the state and outputs exactly as
+# the preparation left them. Each size has one CSV ($work/usage-D.csv) for
+# every tree: the state knows it by device and inode. Every size stays
+# prepared until the end, so the rounds interleave sizes as well as trees
+# and a change in the machine's load falls on all of them alike.
+csv_of() { echo "$work/usage-$1.csv"; }
+declare -A csv_bytes rows_of
+write_conf() { # TREE DIR DAYS
+    local d="$work/run-$1-$3" json
     mkdir -p "$d/state"
     if [ "$1" = base ]; then
         json="path = \"$d/summary.json\" format = \"json\""
@@ -151,7 +154,7 @@ write_conf() { # TREE DIR
 timezone = "$tz"
 state_dir = "$d/state"
 plugin_dir = "$2/lib/tally"
-csv "usage" { path = "$csv" stream = "usage" }
+csv "usage" { path = "$(csv_of "$3")" stream = "usage" }
 daily "stats" { keep_days = 400 }
 file "json" { $json }
 file "prom" { path = "$d/summary.prom" format = "prometheus" }
@@ -159,9 +162,9 @@ EOF
 }
 
 # prom_sum FILE METRIC: the sum of a metric's samples in a Prometheus file.
-# json_stats TREE: the user-days the JSON output lists, and its bytes.
+# json_stats TREE DAYS: the user-days the JSON output lists, and its bytes.
 json_stats() {
-    local d="$work/run-$1"
+    local d="$work/run-$1-$2"
     if [ -d "$d/split" ]; then
         cat "$d/split/days/"*.json 2>/dev/null | grep -c '"user_id"' || true
         du -sb "$d/split" | cut -f1
@@ -175,51 +178,53 @@ prom_sum() {
     awk -v m="$2" '$1 ~ "^" m "[{ ]" || $1 == m { s += $2 } END { printf "%d\n", s }' "$1"
 }
 
-# check_counts TREE NAME TOTAL TODAY: the run's Prometheus file counts
+# check_counts TREE DAYS NAME TOTAL TODAY: the run's Prometheus file counts
 # TOTAL rows in all, TODAY of them today.
 check_counts() {
-    local p="$work/run-$1/summary.prom" got_total got_today
-    [ -s "$p" ] || die "$2: tallyd wrote no $p (log: $work/$2.err)"
+    local p="$work/run-$1-$2/summary.prom" got_total got_today
+    [ -s "$p" ] || die "$3: tallyd wrote no $p (log: $work/$3.err)"
     got_total=$(prom_sum "$p" tally_requests_total)
     got_today=$(prom_sum "$p" tally_today_requests)
-    if [ "$got_total" -ne "$3" ] || [ "$got_today" -ne "$4" ]; then
-        die "$2: $p counts $got_total rows ($got_today today), expected $3 ($4 today); log: $work/$2.err"
+    if [ "$got_total" -ne "$4" ] || [ "$got_today" -ne "$5" ]; then
+        die "$3: $p counts $got_total rows ($got_today today), expected $4 ($5 today); log: $work/$3.err"
     fi
 }
 
 prepare() { # TREE DIR DAYS
-    local t=$1 name="prep-$1-$3"
-    rm -rf "$work/run-$t" "$work/prep-$t"
-    write_conf "$t" "$2"
-    bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t/tallyd.conf" --once --now "$now"
-    check_counts "$t" "$name" "$rows" 0
+    local t=$1 d=$3 name="prep-$1-$3"
+    rm -rf "$work/run-$t-$d" "$work/prep-$t-$d"
+    write_conf "$t" "$2" "$d"
+    bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t-$d/tallyd.conf" --once --now "$now"
+    check_counts "$t" "$d" "$name" "${rows_of[$d]}" 0
     local ud db json
-    { read -r ud; read -r json; } < <(json_stats "$t")
-    db=$(du -sk "$work/run-$t/state" | cut -f1)
+    { read -r ud; read -r json; } < <(json_stats "$t" "$d")
+    db=$(du -sk "$work/run-$t-$d/state" | cut -f1)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$3" "$t" "$ud" "$db" "$json" "$m_wall" "$m_rss" >>"$preps"
     say "$t, $3 days: state built in ${m_wall} s ($ud user-days, state $((db / 1024)) MiB, JSON $((json / 1048576)) MiB)"
-    mv "$work/run-$t" "$work/prep-$t"
+    mv "$work/run-$t-$d" "$work/prep-$t-$d"
 }
 
 # --- one measured run ---------------------------------------------------------
 run_cycle() { # TREE DIR DAYS KIND ROUND
-    local t=$1 name="$1-$3-$4-$5"
-    rm -rf "$work/run-$t"
-    cp -a "$work/prep-$t" "$work/run-$t"
+    local t=$1 d=$3 name="$1-$3-$4-$5" csv
+    csv=$(csv_of "$d")
+    rm -rf "$work/run-$t-$d"
+    cp -a "$work/prep-$t-$d" "$work/run-$t-$d"
     # Untimed: the copy's pages are dirty in the page cache, and the
     # cycle's first fsync of the state would otherwise write back the
     # whole copied database (51 MiB at 365 days) on the agent's account,
     # a cost no running agent pays: its state is not a fresh copy.
-    sync -f "$work/run-$t/state"
+    sync -f "$work/run-$t-$d/state"
     if [ "$4" = rows ]; then
         cat "$new" >>"$csv"
-        bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t/tallyd.conf" --once --now "$now"
-        truncate -s "$csv_bytes" "$csv"
-        check_counts "$t" "$name" $((rows + new_rows)) "$new_rows"
+        bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t-$d/tallyd.conf" --once --now "$now"
+        truncate -s "${csv_bytes[$d]}" "$csv"
+        check_counts "$t" "$d" "$name" $((${rows_of[$d]} + new_rows)) "$new_rows"
     else
-        bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t/tallyd.conf" --once --now "$now"
-        check_counts "$t" "$name" "$rows" 0
+        bench_measure "$name" "$2/agent/tallyd" -c "$work/run-$t-$d/tallyd.conf" --once --now "$now"
+        check_counts "$t" "$d" "$name" "${rows_of[$d]}" 0
     fi
+    rm -rf "$work/run-$t-$d"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$3" "$t" "$4" "$5" "$m_cpu" "$m_wall" "$m_rss" >>"$runs"
     rm -f "$work/$name.out" "$work/$name.err" "$work/$name.time"
 }
@@ -315,34 +320,34 @@ table="$work/table.txt"
 new=$(cached "new-u$users-s$seed" --rows "$new_rows" --seed "$seed" --row-seed $((seed + 1)) --users "$users" \
     --days 1 --end "$today" --no-header)
 for d in "${size_list[@]}"; do
-    rows=$(((d * users * per_user_day + 500) / 1000))
-    printf '%s\t%s\n' "$d" "$rows" >>"$sizes_tsv"
-    src=$(cached "usage-d$d-u$users-s$seed" --rows "$rows" --seed "$seed" --users "$users" --days "$d" --end "$end_day")
-    cp "$src" "$csv"
-    csv_bytes=$(stat -c %s "$csv")
+    rows_of[$d]=$(((d * users * per_user_day + 500) / 1000))
+    printf '%s\t%s\n' "$d" "${rows_of[$d]}" >>"$sizes_tsv"
+    src=$(cached "usage-d$d-u$users-s$seed" --rows "${rows_of[$d]}" --seed "$seed" --users "$users" --days "$d" --end "$end_day")
+    cp "$src" "$(csv_of "$d")"
+    csv_bytes[$d]=$(stat -c %s "$(csv_of "$d")")
     for i in "${!trees[@]}"; do
         prepare "${trees[$i]}" "${dirs[$i]}" "$d"
     done
-    # The runs of a round: every tree x both cycles, rotated each round.
-    plan=()
+done
+# The runs of a round: every size x tree x cycle, rotated each round.
+plan=()
+for d in "${size_list[@]}"; do
     for k in nothing rows; do
         for i in "${!trees[@]}"; do
-            plan+=("$i:$k")
+            plan+=("$d:$i:$k")
         done
     done
-    for r in $(seq 1 "$rounds"); do
-        say "$d days, round $r of $rounds"
-        for j in "${!plan[@]}"; do
-            p=${plan[$(((r - 1 + j) % ${#plan[@]}))]}
-            i=${p%%:*}
-            run_cycle "${trees[$i]}" "${dirs[$i]}" "$d" "${p#*:}" "$r"
-        done
+done
+for r in $(seq 1 "$rounds"); do
+    say "round $r of $rounds"
+    for j in "${!plan[@]}"; do
+        p=${plan[$(((r - 1 + j) % ${#plan[@]}))]}
+        IFS=: read -r d i k <<<"$p"
+        run_cycle "${trees[$i]}" "${dirs[$i]}" "$d" "$k" "$r"
     done
+done
+for d in "${size_list[@]}"; do
     report_size "$d" >>"$table"
-    for t in "${trees[@]}"; do
-        rm -rf "$work/prep-$t" "$work/run-$t"
-    done
-    rm -f "$csv"
 done
 report_targets >>"$table"
 
