@@ -12,12 +12,11 @@
  * holds a duplicate Prometheus would refuse. The agent logs such counters
  * once per change (agent/snapshot_map.c); rendering has no log.
  *
- * Costs per rendering: one match per counter (no regex, no allocation),
+ * Costs per rendering: two matches per counter (no regex, no allocation),
  * a stable counting sort by family, and a hash table of series keys.
  */
 #include "format_priv.h"
 
-#include "hash/hash.h"
 #include "metricmap/metricmap.h"
 
 #include <inttypes.h>
@@ -28,14 +27,11 @@
 typedef struct mapped {
     const tally_snapshot *s;
     metricmap *mm;
-    uint32_t *order;  /* counter indexes, by family, then counter order */
-    size_t *start;    /* family f's are order[start[f] .. start[f + 1]) */
+    uint32_t *order; /* counter indexes, by family, then counter order */
+    size_t *start;   /* family f's are order[start[f] .. start[f + 1]) */
     uint32_t *unmatched;
     size_t n_unmatched;
-    /* series keys: open addressing, slots a power of two */
-    uint64_t *key_hash;
-    uint32_t *key_at; /* counter index + 1; 0 empty */
-    size_t slots;
+    metricmap_keys *keys; /* the series written so far */
 } mapped;
 
 static const char *counter_name(const tally_snapshot *s, size_t i)
@@ -43,77 +39,9 @@ static const char *counter_name(const tally_snapshot *s, size_t i)
     return s->counters[i].name != NULL ? s->counters[i].name : "";
 }
 
-static void hash_put(void *arg, const char *p, size_t n)
-{
-    uint64_t *h = arg;
-    *h = hash_fnv1a(*h, p, n);
-}
-
-static void text_put(void *arg, const char *p, size_t n)
-{
-    tf_buf_add(arg, p, n);
-}
-
 static void escaped_put(void *arg, const char *p, size_t n)
 {
     tf_prom_label_value(arg, p, n);
-}
-
-/* A series' key: its family, then each label value and a NUL (names hold
- * none), hashed. */
-static uint64_t series_hash(const mapped *m, const char *name, const metricmap_hit *hit)
-{
-    uint64_t h = hash_fnv1a(HASH_FNV1A_SEED, &hit->family, sizeof(hit->family));
-    for (size_t i = 0; i < metricmap_family_n_labels(m->mm, hit->family); i++) {
-        metricmap_label_value(m->mm, name, hit, i, hash_put, &h);
-        h = hash_fnv1a(h, "", 1);
-    }
-    return h;
-}
-
-/* The label values of a series as one text, for telling two apart whose
- * keys hash alike. -1: out of memory. */
-static int series_text(const mapped *m, const char *name, tf_buf *out)
-{
-    metricmap_hit hit;
-    tf_buf_init(out);
-    if (!metricmap_match(m->mm, name, &hit))
-        return -1;
-    tf_buf_add(out, (const char *)&hit.family, sizeof(hit.family));
-    for (size_t i = 0; i < metricmap_family_n_labels(m->mm, hit.family); i++) {
-        metricmap_label_value(m->mm, name, &hit, i, text_put, out);
-        tf_buf_add(out, "", 1);
-    }
-    return out->failed ? -1 : 0;
-}
-
-static int same_series(const mapped *m, size_t a, size_t b)
-{
-    tf_buf ta, tb;
-    tf_buf_init(&ta);
-    tf_buf_init(&tb);
-    int same = series_text(m, counter_name(m->s, a), &ta) == 0 &&
-               series_text(m, counter_name(m->s, b), &tb) == 0 && ta.len == tb.len &&
-               memcmp(ta.p, tb.p, ta.len) == 0;
-    tf_buf_free(&ta);
-    tf_buf_free(&tb);
-    return same;
-}
-
-/* 1 if counter i is the first of its series (now noted), 0 if one
- * before it gave the same series. */
-static int first_of_series(mapped *m, size_t i, const metricmap_hit *hit)
-{
-    uint64_t h = series_hash(m, counter_name(m->s, i), hit);
-    for (size_t k = (size_t)h & (m->slots - 1);; k = (k + 1) & (m->slots - 1)) {
-        if (m->key_at[k] == 0) {
-            m->key_hash[k] = h;
-            m->key_at[k] = (uint32_t)i + 1;
-            return 1;
-        }
-        if (m->key_hash[k] == h && same_series(m, m->key_at[k] - 1, i))
-            return 0;
-    }
 }
 
 static void mapped_free(mapped *m)
@@ -122,8 +50,7 @@ static void mapped_free(mapped *m)
     free(m->order);
     free(m->start);
     free(m->unmatched);
-    free(m->key_hash);
-    free(m->key_at);
+    metricmap_keys_free(m->keys);
 }
 
 /* Match every counter and group them: 0, or -1 (out of memory, or rules
@@ -140,11 +67,8 @@ static int mapped_build(mapped *m, const tally_snapshot *s)
     m->order = malloc((n + 1) * sizeof(*m->order));
     m->unmatched = malloc((n + 1) * sizeof(*m->unmatched));
     m->start = calloc(nf + 2, sizeof(*m->start));
-    for (m->slots = 16; m->slots < 2 * n; m->slots *= 2)
-        ;
-    m->key_hash = malloc(m->slots * sizeof(*m->key_hash));
-    m->key_at = calloc(m->slots, sizeof(*m->key_at));
-    if (fam == NULL || !m->order || !m->unmatched || !m->start || !m->key_hash || !m->key_at) {
+    if (fam == NULL || !m->order || !m->unmatched || !m->start ||
+        metricmap_keys_new(m->mm, n, &m->keys) != 0) {
         free(fam);
         return -1;
     }
@@ -180,7 +104,7 @@ static void family_samples(mapped *m, size_t f, tf_buf *b)
         size_t i = m->order[k];
         const char *cname = counter_name(m->s, i);
         metricmap_hit hit;
-        if (!metricmap_match(m->mm, cname, &hit) || !first_of_series(m, i, &hit))
+        if (!metricmap_match(m->mm, cname, &hit) || !metricmap_keys_first(m->keys, cname, &hit))
             continue;
         tf_buf_puts(b, name);
         for (size_t l = 0; l < n_labels; l++) {

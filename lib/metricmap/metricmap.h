@@ -83,4 +83,15 @@ typedef void (*metricmap_put)(void *arg, const char *s, size_t n);
 void metricmap_label_value(const metricmap *mm, const char *name, const metricmap_hit *hit,
                            size_t i, metricmap_put put, void *arg);
 
+/* The series given so far, to keep the first counter of each: a map the
+ * config's checks passed never gives two, but outputs do not count on it.
+ * keys_new: room for n counters (0, or -1 out of memory). keys_first: 1
+ * if name, which hit matched, is the first of its series (now noted), 0
+ * if one before it gave the same; calls beyond n must not happen. The
+ * names must stay valid while keys lives. */
+typedef struct metricmap_keys metricmap_keys;
+int metricmap_keys_new(const metricmap *mm, size_t n, metricmap_keys **out);
+int metricmap_keys_first(metricmap_keys *k, const char *name, const metricmap_hit *hit);
+void metricmap_keys_free(metricmap_keys *k);
+
 #endif
