@@ -19,20 +19,6 @@ trap 'rm -rf "$work"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/config_check_lib.sh"
 
-# The two lines every config starts with, so line numbers in the tables
-# below count from 3 for the first line of a body.
-header() {
-    printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$PLUGINS"
-}
-
-# bad NAME LINE MESSAGE < BODY: the config is header + BODY; tallyd -t must
-# exit 1 and print "FILE:LINE: MESSAGE".
-bad() {
-    local name=$1 line=$2 msg=$3 file="$work/$1.conf"
-    { header; cat; } >"$file"
-    check_t "$name" "$file" 1 "$file:$line: $msg"
-}
-
 # ---- broken configs: the globals ----------------------------------------
 
 # The plugins as tallyd lists them, in its order: "csv (plugin), daily (plugin), ...".

@@ -1,5 +1,5 @@
 # config_check_lib.sh — `tallyd -t` checks the config tests share: sourced
-# after check_lib.sh, never run; needs TALLYD set.
+# after check_lib.sh, never run; needs TALLYD, PLUGINS and work set.
 
 # sanitizer_report < OUTPUT: OUTPUT holds an ASan, LSan or UBSan report
 # (in a sanitizer build, a report is a failure even with the right status).
@@ -26,4 +26,18 @@ check_t() {
     else
         pass "$name"
     fi
+}
+
+# The two lines every config starts with, so line numbers in the tables
+# below count from 3 for the first line of a body.
+header() {
+    printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$PLUGINS"
+}
+
+# bad NAME LINE MESSAGE < BODY: the config is header + BODY; tallyd -t must
+# exit 1 and print "FILE:LINE: MESSAGE".
+bad() {
+    local name=$1 line=$2 msg=$3 file="$work/$1.conf"
+    { header; cat; } >"$file"
+    check_t "$name" "$file" 1 "$file:$line: $msg"
 }

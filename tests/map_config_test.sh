@@ -17,18 +17,6 @@ trap 'rm -rf "$work"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/config_check_lib.sh"
 
-# Two lines, so a body's first line is line 3.
-header() {
-    printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$PLUGINS"
-}
-
-# bad NAME LINE MESSAGE < BODY: header + BODY is refused with FILE:LINE: MESSAGE.
-bad() {
-    local file="$work/$1.conf"
-    { header; cat; } >"$file"
-    check_t "$1" "$file" 1 "$file:$2: $3"
-}
-
 # good NAME < BODY: header + BODY passes.
 good() {
     local file="$work/$1.conf"
