@@ -106,6 +106,17 @@ static int validate_log_level(cfg_t *cfg, cfg_opt_t *opt)
     return 0;
 }
 
+static int validate_log_format(cfg_t *cfg, cfg_opt_t *opt)
+{
+    log_format format;
+    const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+    if (log_parse_format(v, &format) != 0) {
+        cfg_error(cfg, "log_format '%s' is not one of text, logfmt, json", v);
+        return -1;
+    }
+    return 0;
+}
+
 static int validate_log(cfg_t *cfg, cfg_opt_t *opt)
 {
     const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
@@ -456,6 +467,7 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         CFG_STR("plugin_dir", TALLY_PLUGIN_DIR, CFGF_NONE),
         CFG_STR("log_level", "info", CFGF_NONE),
         CFG_STR("log", "stderr", CFGF_NONE),
+        CFG_STR("log_format", "text", CFGF_NONE),
         CFG_FUNC("include", conf_include),
     };
     size_t ng = sizeof(globals) / sizeof(globals[0]);
@@ -479,6 +491,7 @@ static void set_validators(cfg_t *cfg)
     cfg_set_validate_func(cfg, "interval", validate_interval);
     cfg_set_validate_func(cfg, "log_level", validate_log_level);
     cfg_set_validate_func(cfg, "log", validate_log);
+    cfg_set_validate_func(cfg, "log_format", validate_log_format);
     cfg_set_validate_func(cfg, "state_dir", validate_path);
     cfg_set_validate_func(cfg, "plugin_dir", validate_plugin_dir);
 }
@@ -578,6 +591,7 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     c->log_target = cfg_getstr(c->cfg, "log");
     c->interval = cfg_getint(c->cfg, "interval");
     log_parse_level(cfg_getstr(c->cfg, "log_level"), &c->log_level);
+    log_parse_format(cfg_getstr(c->cfg, "log_format"), &c->log_format);
     if (collect_instances(c, plugins) != 0) {
         conf_free(c);
         return -1;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "loader.h"
+#include "log.h"
 
 typedef struct conf_instance {
     const loaded_plugin *plugin;
@@ -28,6 +29,7 @@ typedef struct conf {
     char state_dir_at[4200];
     long interval;
     int log_level;
+    log_format log_format;
     conf_instance *inst;
     size_t n_inst;
 } conf;

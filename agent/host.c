@@ -21,7 +21,8 @@ static void h_log(tally_host *h, int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_vmsg(level, h->who, fmt, ap);
+    log_vmsg(level, h->plugin->desc.name, h->section != NULL ? cfg_title(h->section) : NULL, fmt,
+             ap);
     va_end(ap);
 }
 

@@ -196,6 +196,7 @@ static void apply_conf(const conf *c, int verbose)
 {
     clock_set_zone(c->timezone);
     log_set_target(c->log_target);
+    log_set_format(c->log_format);
     log_set_level(verbose ? TALLY_LOG_DEBUG : c->log_level);
 }
 
