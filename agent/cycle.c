@@ -9,6 +9,7 @@
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
+#include "notify.h"
 #include "snapshot.h"
 
 #include <stdlib.h>
@@ -151,6 +152,8 @@ static void collect_all(agent *a)
         } else {
             state_release_savepoint(a->state);
         }
+        /* A cycle with many sources to read still proves it moves. */
+        notify_watchdog();
     }
 }
 
