@@ -151,16 +151,18 @@ static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
  * every include) is read here first: a scan that follows libconfuse's
  * lexer (comments, "..." and '...' strings with backslash escapes, ${VAR})
  * reports what is left open at the end, blanks the comments (newlines
- * kept, so lines stay true), and notes the plugin_dir set outside any
- * section (plugins must be loaded before the real parse). libconfuse then
+ * kept, so lines stay true), and notes the value of one global option
+ * set outside any section: plugin_dir (plugins must be loaded before the
+ * real parse) or log_format (the lines before the real parse follow it). libconfuse then
  * parses the blanked text under the file's own name.
  */
 struct scan {
     const char *file;
     int report; /* log what is left open */
-    char *dir;  /* plugin_dir found, if cap > 0 */
+    const char *key; /* the global option looked for, or NULL */
+    char *value;     /* its value found, if cap > 0 */
     size_t cap;
-    int found, line; /* found: 1 if plugin_dir was set; line: where */
+    int found, line; /* found: 1 if key was set; line: where */
 };
 
 static int is_word_char(const char *t, size_t i, size_t n)
@@ -176,13 +178,13 @@ static void scan_open(struct scan *sc, int line, const char *what)
         log_msg(TALLY_LOG_ERR, "%s:%d: %s", sc->file, line, what);
 }
 
-/* A plugin_dir value: words at depth 0 go through pd (0 nothing, 1 after
- * `plugin_dir`, 2 after its `=`). */
+/* key's value: words at depth 0 go through pd (0 nothing, 1 after key,
+ * 2 after its `=`). */
 static void scan_value(struct scan *sc, int *pd, const char *v, size_t len, int line)
 {
     if (*pd == 2 && sc->cap > 0 && len < sc->cap) {
-        memcpy(sc->dir, v, len);
-        sc->dir[len] = '\0';
+        memcpy(sc->value, v, len);
+        sc->value[len] = '\0';
         sc->found = 1;
         sc->line = line;
     }
@@ -259,7 +261,8 @@ static int scan_text(struct scan *sc, char *t, size_t n)
             size_t from = i;
             while (i < n && is_word_char(t, i, n))
                 i++;
-            if (depth == 0 && i - from == 10 && memcmp(t + from, "plugin_dir", 10) == 0)
+            if (depth == 0 && sc->key != NULL && i - from == strlen(sc->key) &&
+                memcmp(t + from, sc->key, i - from) == 0)
                 pd = 1;
             else
                 scan_value(sc, &pd, t + from, i - from, line);
@@ -276,16 +279,17 @@ static int scan_text(struct scan *sc, char *t, size_t n)
     return 0;
 }
 
-int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
+/* report: whether a refused file is logged (once, by the first caller). */
+static int prescan(const char *file, const char *key, char *buf, size_t cap, int *line, int report)
 {
-    struct scan sc = {.file = file, .dir = buf, .cap = cap};
+    struct scan sc = {.file = file, .key = key, .value = buf, .cap = cap};
     size_t len;
     char *text;
     char why[1024];
     /* A file that cannot be read conf_load reports; one refused fails
      * here, before a plugin dir it may not even name is tried. */
     int rc = conf_text_read(file, &text, &len, why, sizeof(why));
-    if (rc == CONF_TEXT_REFUSED)
+    if (rc == CONF_TEXT_REFUSED && report)
         log_msg(TALLY_LOG_ERR, "config %s", why);
     if (rc != CONF_TEXT_OK)
         return rc == CONF_TEXT_REFUSED ? -2 : -1;
@@ -294,6 +298,19 @@ int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
     if (line != NULL)
         *line = sc.line;
     return sc.found;
+}
+
+int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
+{
+    return prescan(file, "plugin_dir", buf, cap, line, 1);
+}
+
+int conf_prescan_log_format(const char *file, log_format *format)
+{
+    char name[16];
+    if (prescan(file, "log_format", name, sizeof(name), NULL, 0) != 1)
+        return -1;
+    return log_parse_format(name, format);
 }
 
 /* text (len bytes, from file): scanned, then parsed into cfg from the

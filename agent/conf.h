@@ -40,6 +40,14 @@ typedef struct conf {
  * -2 (logged) if it is not safe to parse (see conf_text.h). */
 int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line);
 
+/* The log_format a config file sets at its top level, found before the
+ * real parse, so that the lines logged before it (loading the plugins,
+ * the config's own errors) have the format of those after. 0 with
+ * *format set, or -1 if none is found (or it is not a format: conf_load
+ * says where), the file refused (logged by conf_prescan_plugin_dir) or
+ * unreadable. */
+int conf_prescan_log_format(const char *file, log_format *format);
+
 /* Which plugin files (names without ".so") the sections of file and its
  * includes use: used[i] is 1 for each stems[i] that names a section. 0
  * on success; -1 if the file does not parse without the plugins' own

@@ -499,6 +499,9 @@ int main(int argc, char **argv)
         return 1;
     if (o.verbose)
         log_set_level(TALLY_LOG_DEBUG);
+    log_format format;
+    if (conf_prescan_log_format(o.conf_file, &format) == 0)
+        log_set_format(format);
     agent a = {0};
     char dir[4096];
     if (load_plugins(&o, &a.plugins, dir, sizeof(dir)) != 0)
