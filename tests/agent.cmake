@@ -100,3 +100,7 @@ add_test(NAME agent_logs
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_logs_test.sh
           $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} ${TALLY_SQLITE_ODBC_DRIVER})
 set_tests_properties(agent_logs PROPERTIES LABELS "agent" TIMEOUT 300)
+
+# Issue 14 part 5: READY, STATUS, RELOADING, STOPPING and the watchdog's
+# pings, against a stand-in for systemd's notify socket.
+tally_agent_script(agent_notify agent_notify_test.sh 300)
