@@ -21,8 +21,11 @@ static void h_log(tally_host *h, int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_vmsg(level, h->plugin->desc.name, h->section != NULL ? cfg_title(h->section) : NULL, fmt,
-             ap);
+    if (h->plugin != NULL)
+        log_vmsg(level, h->plugin->desc.name, h->section != NULL ? cfg_title(h->section) : NULL,
+                 fmt, ap);
+    else /* a bare host (a unit test's): its name is all there is */
+        log_vmsg(level, h->who, NULL, fmt, ap);
     va_end(ap);
 }
 

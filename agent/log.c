@@ -110,7 +110,9 @@ void log_set_level(int level)
 
 void log_set_format(log_format format)
 {
+    pthread_mutex_lock(&lock); /* export threads read it while they log */
     current_format = format;
+    pthread_mutex_unlock(&lock);
 }
 
 int log_level(void)
@@ -180,9 +182,7 @@ void log_vmsg(int level, const char *plugin, const char *instance, const char *f
         return;
     char text[2048];
     vsnprintf(text, sizeof(text), fmt, ap);
-    log_entry e = {level_name(level), plugin, NULL, text, NULL};
-    if (plugin != NULL)
-        e.instance = instance != NULL ? instance : "";
+    log_entry e = {level_name(level), plugin, instance, text, NULL};
     pthread_mutex_lock(&lock);
     emit(level, &e);
     pthread_mutex_unlock(&lock);

@@ -31,7 +31,8 @@ int log_level(void);
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A plugin's line: plugin and instance are fields of their own in logfmt
- * and JSON, `plugin "instance": ` before the text otherwise. */
+ * and JSON, `plugin "instance": ` before the text otherwise (`plugin: `
+ * without an instance). */
 void log_vmsg(int level, const char *plugin, const char *instance, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 

@@ -11,8 +11,10 @@ static void write_text(FILE *out, const log_entry *e)
 {
     if (e->stamp != NULL)
         fprintf(out, "%s tallyd %s: ", e->stamp, e->level);
-    if (e->plugin != NULL)
+    if (e->plugin != NULL && e->instance != NULL)
         fprintf(out, "%s \"%s\": ", e->plugin, e->instance);
+    else if (e->plugin != NULL)
+        fprintf(out, "%s: ", e->plugin);
     fputs(e->text, out);
 }
 
@@ -75,10 +77,10 @@ static void write_logfmt(FILE *out, const log_entry *e)
         logfmt_pair(out, "", "ts", e->stamp, 0);
     logfmt_pair(out, e->stamp != NULL ? " " : "", "level", e->level, 0);
     logfmt_pair(out, " ", "msg", e->text, 1);
-    if (e->plugin != NULL) {
+    if (e->plugin != NULL)
         logfmt_pair(out, " ", "plugin", e->plugin, 0);
+    if (e->plugin != NULL && e->instance != NULL)
         logfmt_pair(out, " ", "instance", e->instance, 0);
-    }
 }
 
 /* jansson takes only UTF-8; a message with other bytes (a file name
@@ -109,10 +111,10 @@ static int write_json(FILE *out, const log_entry *e)
         bad |= json_object_set_new(o, "level", json_text(e->level));
         bad |= json_object_set_new(o, "msg", json_text(e->text));
     }
-    if (!bad && e->plugin != NULL) {
+    if (!bad && e->plugin != NULL)
         bad |= json_object_set_new(o, "plugin", json_text(e->plugin));
+    if (!bad && e->plugin != NULL && e->instance != NULL)
         bad |= json_object_set_new(o, "instance", json_text(e->instance));
-    }
     char *line = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (line == NULL)

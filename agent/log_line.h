@@ -13,7 +13,9 @@
 
 typedef struct log_entry {
     const char *level; /* "error", "warning", "info", "debug" */
-    const char *plugin, *instance; /* both NULL for the agent itself */
+    /* Both NULL for the agent itself; instance NULL for a host that has
+     * only a name (plugin then holds it). */
+    const char *plugin, *instance;
     const char *text;
     /* The line's time as RFC 3339 UTC, or NULL where the sink stamps
      * lines itself (syslog, the journal). */
