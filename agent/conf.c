@@ -95,26 +95,18 @@ static int validate_interval(cfg_t *cfg, cfg_opt_t *opt)
     return 0;
 }
 
-static int validate_log_level(cfg_t *cfg, cfg_opt_t *opt)
+/* log_level and log_format: one of the names log.h knows. */
+static int validate_log_name(cfg_t *cfg, cfg_opt_t *opt)
 {
     int level;
-    const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
-    if (log_parse_level(v, &level) != 0) {
-        cfg_error(cfg, "log_level '%s' is not one of error, warning, info, debug", v);
-        return -1;
-    }
-    return 0;
-}
-
-static int validate_log_format(cfg_t *cfg, cfg_opt_t *opt)
-{
     log_format format;
     const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
-    if (log_parse_format(v, &format) != 0) {
-        cfg_error(cfg, "log_format '%s' is not one of text, logfmt, json", v);
-        return -1;
-    }
-    return 0;
+    int is_level = strcmp(opt->name, "log_level") == 0;
+    if ((is_level ? log_parse_level(v, &level) : log_parse_format(v, &format)) == 0)
+        return 0;
+    cfg_error(cfg, "%s '%s' is not one of %s", opt->name, v,
+              is_level ? "error, warning, info, debug" : "text, logfmt, json");
+    return -1;
 }
 
 static int validate_log(cfg_t *cfg, cfg_opt_t *opt)
@@ -506,9 +498,9 @@ static void set_validators(cfg_t *cfg)
 {
     cfg_set_validate_func(cfg, "timezone", validate_timezone);
     cfg_set_validate_func(cfg, "interval", validate_interval);
-    cfg_set_validate_func(cfg, "log_level", validate_log_level);
+    cfg_set_validate_func(cfg, "log_level", validate_log_name);
     cfg_set_validate_func(cfg, "log", validate_log);
-    cfg_set_validate_func(cfg, "log_format", validate_log_format);
+    cfg_set_validate_func(cfg, "log_format", validate_log_name);
     cfg_set_validate_func(cfg, "state_dir", validate_path);
     cfg_set_validate_func(cfg, "plugin_dir", validate_plugin_dir);
 }

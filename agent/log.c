@@ -25,44 +25,52 @@ static int to_syslog;
 static int to_journal = -1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The TALLY_LOG_* values are syslog's, and so sd-daemon's "<N>". */
-static const struct {
+/* A name in the config and the value it stands for. The TALLY_LOG_*
+ * values are syslog's, and so sd-daemon's "<N>". */
+typedef struct {
     const char *name;
-    int level;
-} levels[] = {
+    int value;
+} named;
+
+static const named levels[] = {
     {"error", TALLY_LOG_ERR},
     {"warning", TALLY_LOG_WARNING},
     {"info", TALLY_LOG_INFO},
     {"debug", TALLY_LOG_DEBUG},
+    {NULL, 0},
 };
 
-static const struct {
-    const char *name;
-    log_format format;
-} formats[] = {
+static const named formats[] = {
     {"text", LOG_FORMAT_TEXT},
     {"logfmt", LOG_FORMAT_LOGFMT},
     {"json", LOG_FORMAT_JSON},
+    {NULL, 0},
 };
+
+static const named *by_name(const named *t, const char *name)
+{
+    for (; t->name != NULL; t++)
+        if (strcmp(name, t->name) == 0)
+            return t;
+    return NULL;
+}
 
 int log_parse_level(const char *name, int *level)
 {
-    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-        if (strcmp(name, levels[i].name) == 0) {
-            *level = levels[i].level;
-            return 0;
-        }
-    return -1;
+    const named *n = by_name(levels, name);
+    if (n == NULL)
+        return -1;
+    *level = n->value;
+    return 0;
 }
 
 int log_parse_format(const char *name, log_format *format)
 {
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-        if (strcmp(name, formats[i].name) == 0) {
-            *format = formats[i].format;
-            return 0;
-        }
-    return -1;
+    const named *n = by_name(formats, name);
+    if (n == NULL)
+        return -1;
+    *format = (log_format)n->value;
+    return 0;
 }
 
 /* systemd's way (systemd.exec(5)): JOURNAL_STREAM is "DEVICE:INODE" of
@@ -122,9 +130,9 @@ int log_level(void)
 
 static const char *level_name(int level)
 {
-    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-        if (levels[i].level == level)
-            return levels[i].name;
+    for (const named *n = levels; n->name != NULL; n++)
+        if (n->value == level)
+            return n->name;
     return "log";
 }
 

@@ -34,30 +34,18 @@ static int logfmt_bare(const char *v)
  * string parser) understands; bytes above 0x7f pass as they are. */
 static void logfmt_quoted(FILE *out, const char *v)
 {
+    /* Each byte of `plain` is written as a backslash and the byte of
+     * `named` at its place. */
+    static const char plain[] = "\"\\\n\r\t", named[] = "\"\\nrt";
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*p < ' ' || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
+        const char *at = strchr(plain, *p);
+        if (at != NULL)
+            fprintf(out, "\\%c", named[at - plain]);
+        else if (*p < ' ' || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
     }
     fputc('"', out);
 }

@@ -104,3 +104,9 @@ set_tests_properties(agent_logs PROPERTIES LABELS "agent" TIMEOUT 300)
 # Issue 14 part 5: READY, STATUS, RELOADING, STOPPING and the watchdog's
 # pings, against a stand-in for systemd's notify socket.
 tally_agent_script(agent_notify agent_notify_test.sh 300)
+
+# One log line in each log_format, byte for byte (agent/log_line.c).
+add_executable(test_log_line test_log_line.c)
+target_link_libraries(test_log_line PRIVATE tallyd_core PkgConfig::CMOCKA)
+add_test(NAME test_log_line COMMAND test_log_line)
+set_tests_properties(test_log_line PROPERTIES LABELS "agent" TIMEOUT 60)
