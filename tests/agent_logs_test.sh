@@ -55,13 +55,18 @@ EOF
 }
 
 # once DIR [ARGS...]: one cycle, stderr alone in DIR/err (stdout apart),
-# under the environment the caller set; sets status.
+# under the environment the caller set; sets status ("sanitizer report"
+# when a sanitizer build reported, which no check expects).
 once() {
     local d=$1
     shift
     status=0
     timeout -s KILL 60 "$TALLYD" -c "$d/tallyd.conf" --once --now 2026-11-22T03:00:00Z "$@" \
         >"$d/out" 2>"$d/err" || status=$?
+    # In a sanitizer build a report fails the run whatever its status.
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$d/err"; then
+        status="sanitizer report"
+    fi
 }
 
 # dev_ino FILE: FILE's device and inode the way JOURNAL_STREAM gives them.

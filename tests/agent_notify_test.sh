@@ -99,6 +99,16 @@ seen() {
     messages "$1" | grep -qE -- "$2"
 }
 
+# clean NAME DIR: the agent's log has no sanitizer report (a sanitizer
+# build's).
+clean() {
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$2/log"; then
+        fail "$1" "$(cat "$2/log")"
+    else
+        pass "$1"
+    fi
+}
+
 # ---- READY, STATUS, RELOADING, STOPPING ----------------------------------------
 lifecycle_case() {
     local d
@@ -126,6 +136,7 @@ lifecycle_case() {
     # No watchdog was asked for.
     check life_no_watchdog [ "$(count "$d" 'WATCHDOG=1')" == 0 ]
     check life_all_from_main_pid [ "$(messages "$d" | cut -f 1 | sort -u)" == "$pid" ]
+    clean life_clean_log "$d"
 }
 
 # ---- the watchdog ---------------------------------------------------------------
@@ -142,6 +153,7 @@ watchdog_case() {
     check watchdog_from_main_pid [ "$(messages "$d" | cut -f 1 | sort -u)" == "$pid" ]
     stop "$pid" 30
     check watchdog_term_exit_0 [ "$status" == 0 ]
+    clean watchdog_clean_log "$d"
 
     # The watchdog is another process's (WATCHDOG_PID names pid 1): none.
     d=$(case_dir watchdog_other)
@@ -169,6 +181,7 @@ unset_case() {
     stop "$pid" 30
     check unset_term_exit_0 [ "$status" == 0 ]
     check unset_nothing_sent [ "$(messages "$d" | wc -l)" == 0 ]
+    clean unset_clean_log "$d"
 }
 
 lifecycle_case
