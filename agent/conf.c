@@ -145,12 +145,12 @@ static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
  * reports what is left open at the end, blanks the comments (newlines
  * kept, so lines stay true), and notes the value of one global option
  * set outside any section: plugin_dir (plugins must be loaded before the
- * real parse) or log_format (the lines before the real parse follow it). libconfuse then
- * parses the blanked text under the file's own name.
+ * real parse) or log_format (the lines logged before it follow it too).
+ * libconfuse then parses the blanked text under the file's own name.
  */
 struct scan {
     const char *file;
-    int report; /* log what is left open */
+    int report;      /* log what is left open */
     const char *key; /* the global option looked for, or NULL */
     char *value;     /* its value found, if cap > 0 */
     size_t cap;

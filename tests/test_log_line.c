@@ -28,8 +28,8 @@ static const char *line(log_format format, const log_entry *e)
 }
 
 static const log_entry agent_line = {"info", NULL, NULL, "stopped", "2026-11-22T03:00:00Z"};
-static const log_entry plugin_line = {"warning", "csv", "my usage", "no file matches /a b/\"q\"*.csv",
-                                      "2026-11-22T03:00:00.123Z"};
+static const log_entry plugin_line = {
+    "warning", "csv", "my usage", "no file matches /a b/\"q\"*.csv", "2026-11-22T03:00:00.123Z"};
 
 static void test_text(void **unused)
 {
@@ -57,13 +57,18 @@ static void test_logfmt(void **unused)
                         "msg=\"no file matches /a b/\\\"q\\\"*.csv\" plugin=csv "
                         "instance=\"my usage\"");
     /* Every byte a reader could mistake is escaped; UTF-8 passes. */
-    log_entry e = {"error", "odbc", "a=b", "1\n2\t3\r4\\5\x01" "6\x7f" "7 \xc3\xa9", NULL};
+    log_entry e = {"error", "odbc", "a=b",
+                   "1\n2\t3\r4\\5\x01"
+                   "6\x7f"
+                   "7 \xc3\xa9",
+                   NULL};
     assert_string_equal(line(LOG_FORMAT_LOGFMT, &e),
                         "level=error msg=\"1\\n2\\t3\\r4\\\\5\\u00016\\u007f7 \xc3\xa9\" "
                         "plugin=odbc instance=\"a=b\"");
     /* An empty value is quoted, so the next key is not taken for it. */
     e = (log_entry){"info", "csv", "", "x", NULL};
-    assert_string_equal(line(LOG_FORMAT_LOGFMT, &e), "level=info msg=\"x\" plugin=csv instance=\"\"");
+    assert_string_equal(line(LOG_FORMAT_LOGFMT, &e),
+                        "level=info msg=\"x\" plugin=csv instance=\"\"");
 }
 
 static void test_json(void **unused)
