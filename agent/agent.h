@@ -32,6 +32,12 @@ struct tally_host {
      * around each call and find `stopped` set once stop may have run. */
     pthread_rwlock_t life;
     int stopped;
+    /* What this instance did in the cycle under way (or the last one),
+     * for its report (cycle_report.h); zeroed as each cycle begins. */
+    struct {
+        int64_t records, rejected, counters;
+        int failed;
+    } cycle;
 };
 
 typedef struct agent {
@@ -56,6 +62,13 @@ typedef struct agent {
      * commit), counted since start, from the export threads too: --once
      * exits 1 if any did. */
     atomic_uint failures;
+    /* How the last cycle ended, for its report (cycle_report.h). */
+    struct {
+        int ran, ok;
+        int64_t seq; /* 0 when it committed nothing */
+        int64_t at_utc;
+        double seconds;
+    } last_cycle;
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

@@ -100,15 +100,18 @@ static int validate_interval(cfg_t *cfg, cfg_opt_t *opt)
     return 0;
 }
 
-static int validate_log_level(cfg_t *cfg, cfg_opt_t *opt)
+/* log_level and log_format: one of the names log.h knows. */
+static int validate_log_name(cfg_t *cfg, cfg_opt_t *opt)
 {
     int level;
+    log_format format;
     const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
-    if (log_parse_level(v, &level) != 0) {
-        cfg_error(cfg, "log_level '%s' is not one of error, warning, info, debug", v);
-        return -1;
-    }
-    return 0;
+    int is_level = strcmp(opt->name, "log_level") == 0;
+    if ((is_level ? log_parse_level(v, &level) : log_parse_format(v, &format)) == 0)
+        return 0;
+    cfg_error(cfg, "%s '%s' is not one of %s", opt->name, v,
+              is_level ? "error, warning, info, debug" : "text, logfmt, json");
+    return -1;
 }
 
 static int validate_log(cfg_t *cfg, cfg_opt_t *opt)
@@ -145,16 +148,18 @@ static int validate_path(cfg_t *cfg, cfg_opt_t *opt)
  * every include) is read here first: a scan that follows libconfuse's
  * lexer (comments, "..." and '...' strings with backslash escapes, ${VAR})
  * reports what is left open at the end, blanks the comments (newlines
- * kept, so lines stay true), and notes the plugin_dir set outside any
- * section (plugins must be loaded before the real parse). libconfuse then
- * parses the blanked text under the file's own name.
+ * kept, so lines stay true), and notes the value of one global option
+ * set outside any section: plugin_dir (plugins must be loaded before the
+ * real parse) or log_format (the lines logged before it follow it too).
+ * libconfuse then parses the blanked text under the file's own name.
  */
 struct scan {
     const char *file;
-    int report; /* log what is left open */
-    char *dir;  /* plugin_dir found, if cap > 0 */
+    int report;      /* log what is left open */
+    const char *key; /* the global option looked for, or NULL */
+    char *value;     /* its value found, if cap > 0 */
     size_t cap;
-    int found, line; /* found: 1 if plugin_dir was set; line: where */
+    int found, line; /* found: 1 if key was set; line: where */
 };
 
 static int is_word_char(const char *t, size_t i, size_t n)
@@ -170,13 +175,13 @@ static void scan_open(struct scan *sc, int line, const char *what)
         log_msg(TALLY_LOG_ERR, "%s:%d: %s", sc->file, line, what);
 }
 
-/* A plugin_dir value: words at depth 0 go through pd (0 nothing, 1 after
- * `plugin_dir`, 2 after its `=`). */
+/* key's value: words at depth 0 go through pd (0 nothing, 1 after key,
+ * 2 after its `=`). */
 static void scan_value(struct scan *sc, int *pd, const char *v, size_t len, int line)
 {
     if (*pd == 2 && sc->cap > 0 && len < sc->cap) {
-        memcpy(sc->dir, v, len);
-        sc->dir[len] = '\0';
+        memcpy(sc->value, v, len);
+        sc->value[len] = '\0';
         sc->found = 1;
         sc->line = line;
     }
@@ -253,7 +258,8 @@ static int scan_text(struct scan *sc, char *t, size_t n)
             size_t from = i;
             while (i < n && is_word_char(t, i, n))
                 i++;
-            if (depth == 0 && i - from == 10 && memcmp(t + from, "plugin_dir", 10) == 0)
+            if (depth == 0 && sc->key != NULL && i - from == strlen(sc->key) &&
+                memcmp(t + from, sc->key, i - from) == 0)
                 pd = 1;
             else
                 scan_value(sc, &pd, t + from, i - from, line);
@@ -270,16 +276,17 @@ static int scan_text(struct scan *sc, char *t, size_t n)
     return 0;
 }
 
-int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
+/* report: whether a refused file is logged (once, by the first caller). */
+static int prescan(const char *file, const char *key, char *buf, size_t cap, int *line, int report)
 {
-    struct scan sc = {.file = file, .dir = buf, .cap = cap};
+    struct scan sc = {.file = file, .key = key, .value = buf, .cap = cap};
     size_t len;
     char *text;
     char why[1024];
     /* A file that cannot be read conf_load reports; one refused fails
      * here, before a plugin dir it may not even name is tried. */
     int rc = conf_text_read(file, &text, &len, why, sizeof(why));
-    if (rc == CONF_TEXT_REFUSED)
+    if (rc == CONF_TEXT_REFUSED && report)
         log_msg(TALLY_LOG_ERR, "config %s", why);
     if (rc != CONF_TEXT_OK)
         return rc == CONF_TEXT_REFUSED ? -2 : -1;
@@ -288,6 +295,19 @@ int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
     if (line != NULL)
         *line = sc.line;
     return sc.found;
+}
+
+int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line)
+{
+    return prescan(file, "plugin_dir", buf, cap, line, 1);
+}
+
+int conf_prescan_log_format(const char *file, log_format *format)
+{
+    char name[16];
+    if (prescan(file, "log_format", name, sizeof(name), NULL, 0) != 1)
+        return -1;
+    return log_parse_format(name, format);
 }
 
 /* text (len bytes, from file): scanned, then parsed into cfg from the
@@ -466,6 +486,7 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         CFG_STR("plugin_dir", TALLY_PLUGIN_DIR, CFGF_NONE),
         CFG_STR("log_level", "info", CFGF_NONE),
         CFG_STR("log", "stderr", CFGF_NONE),
+        CFG_STR("log_format", "text", CFGF_NONE),
         CFG_FUNC("include", conf_include),
     };
     size_t ng = sizeof(globals) / sizeof(globals[0]);
@@ -488,8 +509,9 @@ static void set_validators(cfg_t *cfg)
 {
     cfg_set_validate_func(cfg, "timezone", validate_timezone);
     cfg_set_validate_func(cfg, "interval", validate_interval);
-    cfg_set_validate_func(cfg, "log_level", validate_log_level);
+    cfg_set_validate_func(cfg, "log_level", validate_log_name);
     cfg_set_validate_func(cfg, "log", validate_log);
+    cfg_set_validate_func(cfg, "log_format", validate_log_name);
     cfg_set_validate_func(cfg, "state_dir", validate_path);
     cfg_set_validate_func(cfg, "plugin_dir", validate_plugin_dir);
     conf_map_validators(cfg);
@@ -590,6 +612,7 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     c->log_target = cfg_getstr(c->cfg, "log");
     c->interval = cfg_getint(c->cfg, "interval");
     log_parse_level(cfg_getstr(c->cfg, "log_level"), &c->log_level);
+    log_parse_format(cfg_getstr(c->cfg, "log_format"), &c->log_format);
     if (conf_map_load(c->cfg, file, &c->map) != 0 || collect_instances(c, plugins) != 0) {
         conf_free(c);
         return -1;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "loader.h"
+#include "log.h"
 
 typedef struct conf_instance {
     const loaded_plugin *plugin;
@@ -28,6 +29,7 @@ typedef struct conf {
     char state_dir_at[4200];
     long interval;
     int log_level;
+    log_format log_format;
     conf_instance *inst;
     size_t n_inst;
     struct conf_map *map; /* the map sections (conf_map.h); NULL: none */
@@ -38,6 +40,14 @@ typedef struct conf {
  * buf and *line set if found, 0 if not, -1 if the file cannot be read,
  * -2 (logged) if it is not safe to parse (see conf_text.h). */
 int conf_prescan_plugin_dir(const char *file, char *buf, size_t cap, int *line);
+
+/* The log_format a config file sets at its top level, found before the
+ * real parse, so that the lines logged before it (loading the plugins,
+ * the config's own errors) have the format of those after. 0 with
+ * *format set, or -1 if none is found (or it is not a format: conf_load
+ * says where), the file refused (logged by conf_prescan_plugin_dir) or
+ * unreadable. */
+int conf_prescan_log_format(const char *file, log_format *format);
 
 /* Which plugin files (names without ".so") the sections of file and its
  * includes use: used[i] is 1 for each stems[i] that names a section. 0

@@ -3,10 +3,13 @@
  */
 #include "cycle.h"
 
+#include "civil/civil.h"
 #include "clock.h"
+#include "cycle_report.h"
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
+#include "notify.h"
 #include "snapshot.h"
 
 #include <stdlib.h>
@@ -48,6 +51,7 @@ static int roll_days(agent *a, const tally_day *today)
                 if (wants(h, 1) && h->plugin->desc.rollover(h->ctx, &d) != TALLY_HOST_OK) {
                     log_msg(TALLY_LOG_ERR, "%s: rollover of %s failed (see above)", h->who, d.date);
                     a->failures++;
+                    h->cycle.failed = 1;
                 }
             }
             /* The day's totals are listed from now on: changed by this
@@ -99,6 +103,7 @@ static void begin_all(agent *a, const tally_day *today)
             log_msg(TALLY_LOG_ERR, "%s: cycle_begin failed (see above); the next cycle tries again",
                     h->who);
             a->failures++;
+            h->cycle.failed = 1;
             state_rollback_savepoint(a->state);
         } else {
             state_release_savepoint(a->state);
@@ -139,6 +144,7 @@ static void collect_all(agent *a)
             log_msg(TALLY_LOG_ERR,
                     "%s: collect failed (see above); its data waits for the next cycle", h->who);
             a->failures++;
+            h->cycle.failed = 1;
             collector_discard(a);
             state_rollback_savepoint(a->state);
             while (a->n_counters > counters_before)
@@ -146,6 +152,8 @@ static void collect_all(agent *a)
         } else {
             state_release_savepoint(a->state);
         }
+        /* A cycle with many sources to read still proves it moves. */
+        notify_watchdog();
     }
 }
 
@@ -199,18 +207,21 @@ int cycle_recompute(agent *a, int64_t from, int64_t to)
     return 0;
 }
 
-static int cycle_steps(agent *a);
+static int cycle_steps(agent *a, int64_t *seq);
 
 int cycle_run(agent *a)
 {
-    int rc = cycle_steps(a);
+    int64_t started = civil_mono_ns(), at = clock_now(), seq = 0;
+    cycle_report_begin(a);
+    int rc = cycle_steps(a, &seq);
     if (rc != 0)
         a->failures++;
+    cycle_report_end(a, rc, seq, at, (double)(civil_mono_ns() - started) / 1e9);
     return rc;
 }
 
 /* The cycle: roll the days, begin, collect, commit, snapshot, hand to export. */
-static int cycle_steps(agent *a)
+static int cycle_steps(agent *a, int64_t *committed_seq)
 {
     int32_t now_nsec;
     int64_t now = clock_now_frac(&now_nsec);
@@ -238,6 +249,7 @@ static int cycle_steps(agent *a)
     }
     int64_t seq = a->cycle_seq;
     a->cycle_seq = 0;
+    *committed_seq = seq;
     fault_point("after-commit");
     snap_ref *s = snap_build(a, seq, now, now_nsec);
     if (s == NULL) {

@@ -21,7 +21,11 @@ static void h_log(tally_host *h, int level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_vmsg(level, h->who, fmt, ap);
+    if (h->plugin != NULL)
+        log_vmsg(level, h->plugin->desc.name, h->section != NULL ? cfg_title(h->section) : NULL,
+                 fmt, ap);
+    else /* a bare host (a unit test's): its name is all there is */
+        log_vmsg(level, h->who, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -94,6 +98,7 @@ static int h_emit_counter(tally_host *h, const char *name, int64_t value)
     if (copy == NULL)
         return TALLY_HOST_ERR;
     a->counters[a->n_counters++] = (tally_counter_value){copy, value};
+    h->cycle.counters++;
     return TALLY_HOST_OK;
 }
 
@@ -214,6 +219,7 @@ static int h_emit_records(tally_host *h, const tally_record *recs, size_t n)
         return TALLY_HOST_OK; /* no collector configured: records have nowhere to go */
     if (a->recomputing)
         return consume_in_range(a, c, h->instance, recs, n);
+    h->cycle.records += (int64_t)n;
     return c->plugin->desc.collector.consume(c->ctx, h->instance, recs, n);
 }
 
@@ -245,6 +251,7 @@ static int h_count_rejected(tally_host *h, int64_t n)
         return TALLY_HOST_EINVAL;
     if (n == 0 || a->recomputing)
         return TALLY_HOST_OK;
+    h->cycle.rejected += n;
     return state_rejected_add(a->state, n) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 

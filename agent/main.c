@@ -14,9 +14,11 @@
 #include "clock.h"
 #include "conf.h"
 #include "cycle.h"
+#include "cycle_report.h"
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
+#include "notify.h"
 #include "runlock.h"
 #include "spool.h"
 #include "startcheck.h"
@@ -196,6 +198,7 @@ static void apply_conf(const conf *c, int verbose)
 {
     clock_set_zone(c->timezone);
     log_set_target(c->log_target);
+    log_set_format(c->log_format);
     log_set_level(verbose ? TALLY_LOG_DEBUG : c->log_level);
 }
 
@@ -259,12 +262,14 @@ static void install_signals(sigset_t *blocked)
     sigprocmask(SIG_BLOCK, blocked, NULL);
 }
 
-/* Sleep until next_cycle (monotonic) or the business day's end, whichever
- * comes first, or until a signal arrives. */
+/* Sleep until next_cycle (monotonic), the business day's end or the
+ * watchdog's next ping, whichever comes first, or until a signal arrives. */
 static void sleep_until(double next_cycle)
 {
     tally_day today;
-    double wait = next_cycle - civil_mono_seconds();
+    double now = civil_mono_seconds(), wait = next_cycle - now;
+    if (notify_watchdog_due() - now < wait)
+        wait = notify_watchdog_due() - now;
     if (clock_day_of(clock_now(), &today) == 0) {
         /* A little past midnight, so the cycle sees the new day. */
         double to_midnight = (double)(today.end_utc - clock_now()) + 0.05;
@@ -431,14 +436,29 @@ static void once_drain(agent *a)
             return;
 }
 
+/* The last cycle's summary for systemd; READY after the first. */
+static void notify_cycle_done(const agent *a)
+{
+    char status[512];
+    cycle_report_status(a, status, sizeof(status));
+    notify_cycle(status);
+}
+
 static int run_loop(agent *a, const struct options *o)
 {
     double next = civil_mono_seconds();
     for (;;) {
         if (got_hup) {
             got_hup = 0;
+            notify_reloading();
             reload(a, o);
+            char status[512];
+            cycle_report_status(a, status, sizeof(status));
+            if (!got_term) /* a reload that left nothing running */
+                notify_reloaded(status);
         }
+        if (got_term)
+            notify_stopping();
         /* Only when a failed reload left nothing running; a TERM that came
          * while sleeping still gets the cycle below: TERM finishes with a
          * last cycle and export, so nothing counted since the previous
@@ -448,17 +468,21 @@ static int run_loop(agent *a, const struct options *o)
         got_usr1 = 0;
         double started = civil_mono_seconds();
         cycle_run(a);
+        notify_cycle_done(a);
         if (o->once) {
             once_drain(a);
             break;
         }
-        if (got_term)
+        if (got_term) {
+            notify_stopping();
             break;
+        }
         next = started + (double)a->conf->interval;
         while (!got_term && !got_hup && !got_usr1 && civil_mono_seconds() < next) {
             tally_day before;
             clock_day_of(clock_now(), &before);
             sleep_until(next);
+            notify_watchdog();
             tally_day after;
             /* Midnight passed: run the cycle that rolls the day over now. */
             if (clock_day_of(clock_now(), &after) == 0 && strcmp(after.date, before.date) != 0)
@@ -475,6 +499,9 @@ int main(int argc, char **argv)
         return 1;
     if (o.verbose)
         log_set_level(TALLY_LOG_DEBUG);
+    log_format format;
+    if (conf_prescan_log_format(o.conf_file, &format) == 0)
+        log_set_format(format);
     agent a = {0};
     char dir[4096];
     if (load_plugins(&o, &a.plugins, dir, sizeof(dir)) != 0)
@@ -533,6 +560,7 @@ int main(int argc, char **argv)
         return 1;
     sigset_t blocked;
     install_signals(&blocked);
+    notify_init();
     int rc = 0;
     if (start_agent(&a) != 0)
         rc = 1;
@@ -540,6 +568,7 @@ int main(int argc, char **argv)
         rc = 1;
     else
         run_loop(&a, &o);
+    notify_stopping();
     stop_agent(&a);
     runlock_release(lock);
     /* One cycle run for a script or a timer: its status says whether

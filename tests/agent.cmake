@@ -92,3 +92,21 @@ set_tests_properties(test_history PROPERTIES LABELS "agent;concurrent" TIMEOUT 1
 
 # Each committed cycle's seq and the state's id, through the real tallyd.
 tally_agent_script(cycle_seq cycle_seq_test.sh 120)
+
+# Issue 14 part 4: journald priorities (JOURNAL_STREAM), log_format logfmt
+# and json parsed line by line, and -v's line per cycle (a failing odbc
+# source on an empty SQLite file among them).
+add_test(NAME agent_logs
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/agent_logs_test.sh
+          $<TARGET_FILE:tallyd> ${TALLY_PLUGIN_BUILD_DIR} ${TALLY_SQLITE_ODBC_DRIVER})
+set_tests_properties(agent_logs PROPERTIES LABELS "agent" TIMEOUT 300)
+
+# Issue 14 part 5: READY, STATUS, RELOADING, STOPPING and the watchdog's
+# pings, against a stand-in for systemd's notify socket.
+tally_agent_script(agent_notify agent_notify_test.sh 300)
+
+# One log line in each log_format, byte for byte (agent/log_line.c).
+add_executable(test_log_line test_log_line.c)
+target_link_libraries(test_log_line PRIVATE tallyd_core PkgConfig::CMOCKA)
+add_test(NAME test_log_line COMMAND test_log_line)
+set_tests_properties(test_log_line PROPERTIES LABELS "agent" TIMEOUT 60)

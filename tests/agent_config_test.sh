@@ -32,7 +32,7 @@ if [[ $plugin_list == *"daily (plugin)"* ]]; then
 else
     fail plugin_list_from_list_plugins "tallyd --list-plugins named no daily plugin" "got: $plugin_list"
 fi
-VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), $plugin_list"
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, log_format, include(FILE), $plugin_list"
 
 bad unknown_global 4 "no such option 'intervall'; $VALID_ROOT" <<'EOF'
 timezone = "UTC"

@@ -52,7 +52,7 @@ expect_not() {
     fi
 }
 
-VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), file (plugin), shm (plugin)"
+VALID_ROOT="valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, log_format, include(FILE), file (plugin), shm (plugin)"
 config plain ''
 config uses_shm 'shm "c" { region = "'"$work"'/region" }\n'
 
@@ -142,7 +142,7 @@ run -c "$work/uses_shm.conf" -t --plugin-dir "$work/link_outside"
 expect symlink_outside_refused 1 \
     "plugin $work/link_outside/shm.so: a symlink (to $PLUGINS/shm.so); symlinks are refused"
 expect symlink_outside_not_loaded 1 \
-    "$work/uses_shm.conf:2: no such option 'shm'; valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, include(FILE), file (plugin)"
+    "$work/uses_shm.conf:2: no such option 'shm'; valid options and plugins: timezone, state_dir, interval, plugin_dir, log_level, log, log_format, include(FILE), file (plugin)"
 run --list-plugins --plugin-dir "$work/link_outside"
 expect symlink_outside_list_has_file 0 "file (exporter)"
 expect_not symlink_outside_list_lacks_shm "shm (source)"
