@@ -153,7 +153,7 @@ hup_case() {
 # descriptor.
 # fd_floor PID: the fewest descriptors PID holds over two seconds. A cycle
 # (every second here) holds a snapshot's read connection and the
-# exporters' files for a moment: one sample could catch them.
+# exporters' files for a while: one sample could catch them.
 fd_floor() {
     local m=1000000 n k
     for k in $(seq 1 20); do
@@ -182,7 +182,10 @@ hup_include_case() {
     check hupinc_12_failed_reloads [ "$(grep -c "reload of $conf failed" "$d/log")" == 12 ]
     check hupinc_names_included_file log_has "$d/log" "$d/more.inc:2: no such option 'regoin'"
     fds_after=$(fd_floor "$pid")
-    check hupinc_no_descriptor_leak [ "$fds_after" == "$fds_before" ]
+    # A leak is one descriptor per failed reload, 12 here; a snapshot's
+    # read of the state (the database, its WAL and shm) may be open at any
+    # sample, so up to 3 more is not one.
+    check hupinc_no_descriptor_leak [ "$fds_after" -le $((fds_before + 3)) ]
     printf 'shm "more" { region = "%s/region2" }\n' "$d" >"$d/more.inc"
     kill -HUP "$pid"
     check hupinc_good_reload_after_failures wait_for 10 log_has "$d/log" "reloaded $conf"
