@@ -23,9 +23,9 @@ int selfmetric_reserved(const char *name)
     return 0;
 }
 
-static int name_ok(const char *name)
+int selfmetric_name_ok(const char *name)
 {
-    if (name[0] < 'a' || name[0] > 'z')
+    if (name == NULL || name[0] < 'a' || name[0] > 'z' || strlen(name) > SELFMETRIC_NAME_MAX)
         return 0;
     for (const char *p = name; *p != '\0'; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
@@ -41,10 +41,8 @@ static int ends_in_total(const char *name)
 
 int selfmetric_check(const char *name, tally_metric_kind kind, double value, const char **why)
 {
-    if (name == NULL || !name_ok(name))
-        *why = "is not a name of the form [a-z][a-z0-9_]*";
-    else if (strlen(name) > SELFMETRIC_NAME_MAX)
-        *why = "is longer than 64 bytes"; /* SELFMETRIC_NAME_MAX */
+    if (name == NULL || !selfmetric_name_ok(name))
+        *why = "is not a name of the form [a-z][a-z0-9_]* of at most 64 bytes";
     else if (selfmetric_reserved(name))
         *why = "is one of the names the agent keeps itself";
     else if (kind != TALLY_METRIC_COUNTER && kind != TALLY_METRIC_GAUGE)

@@ -29,6 +29,10 @@
 #define SELFMETRIC_SPOOL_REJECTED "spool_rejected_total"
 #define SELFMETRIC_SPOOL_OVERFLOWED "spool_overflowed_total"
 
+/* 1 if name is [a-z][a-z0-9_]* and at most SELFMETRIC_NAME_MAX bytes:
+ * what an output may put after tally_<kind>_ as it is. */
+int selfmetric_name_ok(const char *name);
+
 /* 1 if name is one of the agent's own, above. */
 int selfmetric_reserved(const char *name);
 
