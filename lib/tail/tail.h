@@ -402,6 +402,7 @@ struct tail_source {
     tail_held_set held;
     uint64_t cycle;
     bool warned_no_files; /* "no file matches" said, until files match again */
+    uint64_t bytes_read; /* content bytes read since init, for the agent's figures */
 };
 
 /* The state key of the checkpoint. */
