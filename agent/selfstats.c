@@ -29,7 +29,8 @@ struct self_inst {
     selfstats *owner;
     struct self_inst *next;
     char *plugin, *title;
-    int kind, attached;
+    int kind;
+    int attached, was_attached; /* in the config started last, and the one before */
     int64_t records, rejected, errors;     /* a source's */
     int64_t exports_ok, exports_failed;    /* an exporter's */
     self_figure fig[SELFMETRIC_PER_INSTANCE_MAX]; /* the plugin's, by name */
@@ -83,8 +84,10 @@ static void zero(self_inst *e)
 void selfstats_begin_attach(selfstats *s)
 {
     pthread_mutex_lock(&s->mu);
-    for (self_inst *e = s->insts; e != NULL; e = e->next)
+    for (self_inst *e = s->insts; e != NULL; e = e->next) {
+        e->was_attached = e->attached;
         e->attached = 0;
+    }
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -110,6 +113,10 @@ int selfstats_attach(selfstats *s, const char *plugin, const char *title, int ki
         }
     }
     if (e != NULL) {
+        /* Back after a config without it: it starts again (an abandoned
+         * export thread may have reported to it meanwhile). */
+        if (!e->was_attached)
+            zero(e);
         e->kind = kind;
         e->attached = 1;
     }
