@@ -251,6 +251,7 @@ typedef struct tail_block {
     size_t cap;
     size_t head, tail; /* bytes not yet scanned: buf[head..tail) */
     uint64_t base;     /* content offset of buf[0] */
+    uint64_t filled;   /* content bytes read into it since init (the agent's figures) */
 } tail_block;
 
 /* cap: the longest row the format takes plus TAIL_READ_BLOCK. */
@@ -402,7 +403,6 @@ struct tail_source {
     tail_held_set held;
     uint64_t cycle;
     bool warned_no_files; /* "no file matches" said, until files match again */
-    uint64_t bytes_read; /* content bytes read since init, for the agent's figures */
 };
 
 /* The state key of the checkpoint. */

@@ -102,8 +102,6 @@ static int refill(tail_source *t, tail_job *j, bool *last)
                     b->base + b->tail, why);
         return 2;
     }
-    if (want > 0)
-        t->bytes_read += got;
     if (want == 0 || got == 0) {
         bool ended = want == 0 || (j->in.at_end && j->in.complete);
         if (!(ended && j->final) || b->tail == b->head)
@@ -553,7 +551,7 @@ static void report_figures(tail_source *t, const tail_entries *e, const tail_fou
 {
     if (!TALLY_API_HAS(t->api, metric))
         return;
-    t->api->metric(t->host, "bytes_read_total", TALLY_METRIC_COUNTER, (double)t->bytes_read,
+    t->api->metric(t->host, "bytes_read_total", TALLY_METRIC_COUNTER, (double)t->block.filled,
                    "Bytes of file content read (gzip files: uncompressed).");
     if (inventory)
         return;
