@@ -130,9 +130,9 @@ check("json: http dead: its spool waits, nothing delivered",
 def series(line):
     return line in prom.splitlines()
 check("prometheus: records_total as in the json",
-      series(f'tally_source_records_total{{plugin="csv",instance="usage"}} {good}'), prom)
+      series(f'tally_source_records_total{{plugin="csv",plugin_instance="usage"}} {good}'), prom)
 check("prometheus: rejected_rows_total as in the json",
-      series(f'tally_source_rejected_rows_total{{plugin="csv",instance="usage"}} {bad}'))
+      series(f'tally_source_rejected_rows_total{{plugin="csv",plugin_instance="usage"}} {bad}'))
 # The json file is written only when its data changed (file_single.c),
 # the prometheus file every cycle: it may be a cycle or two ahead.
 ok = re.search(r'^tally_agent_cycles_total\{result="ok"\} (\d+)$', prom, re.M)
@@ -141,11 +141,11 @@ check("prometheus: cycles, at least the json's",
       series('tally_agent_cycles_total{result="failed"} 0'), prom)
 check("prometheus: build info", re.search(
       r'^tally_agent_build_info\{version="[^"]+",plugin_abi="4"\} 1$', prom, re.M) is not None)
-items = re.search(r'^tally_exporter_spool_items\{plugin="http",instance="dead"\} (\d+)$', prom,
+items = re.search(r'^tally_exporter_spool_items\{plugin="http",plugin_instance="dead"\} (\d+)$', prom,
                   re.M)
 check("prometheus: the dead exporter's spool",
       items is not None and int(items.group(1)) >= h.get("spool_items", 1) and
-      series('tally_exporter_spool_delivered_total{plugin="http",instance="dead"} 0'))
+      series('tally_exporter_spool_delivered_total{plugin="http",plugin_instance="dead"} 0'))
 print("\n".join(out))
 PY
 )
