@@ -87,6 +87,11 @@ before=$(agent cycles.ok)
 wait_for 30 cycles_at_least $((before + 1))
 stop "$pid" 30
 check "tallyd stops on TERM" [ "$status" == 0 ]
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W/log"; then
+  fail "no sanitizer report in tallyd's log" "$(grep -m5 -E 'Sanitizer|runtime error' "$W/log")"
+else
+  pass "no sanitizer report in tallyd's log"
+fi
 
 # After TERM's last cycle and export, both files show the same snapshot.
 results=$(python3 - "$W/out/summary.json" "$W/out/tally.prom" "$good" "$bad" "$W/state/rejects/usage.csv" <<'PY'
