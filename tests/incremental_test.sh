@@ -87,23 +87,10 @@ once() {
 
 # without_times FILE: the file without its generated_at line (JSON) or
 # sample (Prometheus): the wall clock when each agent made its snapshot;
-# and without the agent's figures about itself (the JSON's last member,
-# agent, and the prometheus families tally_agent_*, tally_source_*,
-# tally_collector_*, tally_exporter_*), which count what each agent did
-# since it started.
+# and without the agent's figures about itself (without_agent.py).
 without_times() {
-    python3 - "$1" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-cut = t.find(',\n "agent": ')
-if cut >= 0:
-    t = t[:cut] + "\n}\n"
-agent = re.compile(r"(# (HELP|TYPE) )?tally_(agent|source|collector|exporter)_")
-sys.stdout.write("".join(l for l in t.splitlines(True)
-                         if '"generated_at"' not in l
-                         and not l.startswith("tally_snapshot_generated_timestamp_seconds ")
-                         and not agent.match(l)))
-PY
+    python3 "$(dirname "$0")/without_agent.py" "$1" |
+        grep -v '"generated_at"\|^tally_snapshot_generated_timestamp_seconds '
 }
 
 
