@@ -17,6 +17,8 @@
 
 struct exportq;
 struct spool;
+struct selfstats;
+struct self_inst;
 
 struct tally_host {
     const loaded_plugin *plugin;
@@ -33,11 +35,14 @@ struct tally_host {
     pthread_rwlock_t life;
     int stopped;
     /* What this instance did in the cycle under way (or the last one),
-     * for its report (cycle_report.h); zeroed as each cycle begins. */
+     * for its report (cycle_report.h) and, once the cycle commits, its
+     * figures in the agent's own metrics (self, selfstats.h; NULL while
+     * only checking a config); zeroed as each cycle begins. */
     struct {
         int64_t records, rejected, counters;
         int failed;
     } cycle;
+    struct self_inst *self;
 };
 
 typedef struct agent {
@@ -69,6 +74,10 @@ typedef struct agent {
         int64_t at_utc;
         double seconds;
     } last_cycle;
+    /* Steps of the cycle under way that failed: it counts as failed. */
+    unsigned cycle_step_failures;
+    /* The agent's figures about itself, for its whole run (reloads too). */
+    struct selfstats *self;
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

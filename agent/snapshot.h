@@ -1,7 +1,7 @@
 /*
  * snapshot.h — the immutable, reference-counted snapshot a cycle hands to
  * every exporter thread: the cycle's live counters, the statistics (empty
- * until a daily collector fills them), the user-days and daily counter
+ * until a daily collector fills them), the agent's own figures, the user-days and daily counter
  * totals that cycle changed, and a read of the state pinned as the cycle
  * committed it, through which exporters page the rest (history.h).
  */
@@ -34,6 +34,7 @@ typedef struct snap_ref {
     struct tally_host *collector;
     struct conf_map *map; /* a reference: s.map stays valid across a reload */
     char today[TALLY_DATE_LEN]; /* the business day of s.now_utc */
+    tally_agent_stats *agent;   /* owned: s.agent, a copy (selfstats.h) */
     struct snap_ref *next_live; /* snap_ref_find's list */
 } snap_ref;
 

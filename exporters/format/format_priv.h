@@ -70,6 +70,11 @@ void tf_prom_label_value(tf_buf *b, const char *s, size_t n);
 void tf_prom_region_values(tf_buf *b, const tally_snapshot *s, const uint32_t *idx, size_t n);
 /* prometheus_map.c — the region counters under s->map's rules. */
 int tf_render_mapped_counters(const tally_snapshot *s, tf_buf *b);
+/* prometheus_agent.c: the agent's own families (nothing for NULL). */
+void tf_render_prometheus_agent(const tally_agent_stats *a, tf_buf *b);
+/* json_agent.c: the JSON summary's "agent" object, or NULL (out of
+ * memory). */
+struct json_t *tf_json_agent(const tally_agent_stats *a);
 int tf_render_csv(const tally_snapshot *s, const struct tally_format_opts *o, tf_table_id table,
                   tf_buf *b);
 int tf_render_influx(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);

@@ -188,5 +188,6 @@ int tf_render_prometheus(const tally_snapshot *s, tf_buf *b)
             s->generated_utc);
 
     region_values(b, s);
+    tf_render_prometheus_agent(s->agent, b);
     return b->failed ? -1 : 0;
 }
