@@ -9,6 +9,7 @@
 #include "history.h"
 #include "log.h"
 #include "options.h"
+#include "snapshot.h"
 #include "spool.h"
 
 #include <errno.h>
@@ -253,6 +254,31 @@ static void *h_state_db(tally_host *h)
     return h->agent && h->agent->state ? state_db(h->agent->state) : NULL;
 }
 
+static int h_snapshot_hold(tally_host *h, const tally_snapshot *snap)
+{
+    if (h == NULL || snap == NULL)
+        return TALLY_HOST_EINVAL;
+    if (snap_hold(snap) != 0) {
+        log_msg(TALLY_LOG_ERR,
+                "%s: snapshot_hold: the snapshot of cycle %lld of state %.32s is not one tallyd "
+                "handed over, or it is gone (hold it during export_snapshot)",
+                h->who, (long long)snap->seq, snap->state_id);
+        return TALLY_HOST_EINVAL;
+    }
+    return TALLY_HOST_OK;
+}
+
+static void h_snapshot_release(tally_host *h, const tally_snapshot *snap)
+{
+    if (h == NULL || snap == NULL)
+        return;
+    if (snap_release(snap) != 0)
+        log_msg(TALLY_LOG_WARNING,
+                "%s: snapshot_release: the snapshot of cycle %lld is not held (released twice, "
+                "or never held); nothing was released",
+                h->who, (long long)snap->seq);
+}
+
 const tally_host_api host_api = {
     .struct_size = sizeof(tally_host_api),
     .log = h_log,
@@ -284,6 +310,8 @@ const tally_host_api host_api = {
     .mark_get = host_mark_get,
     .mark_put = host_mark_put,
     .spool_push_marked = host_spool_push_marked,
+    .snapshot_hold = h_snapshot_hold,
+    .snapshot_release = h_snapshot_release,
 };
 _Static_assert(sizeof(tally_host_api) >= TALLY_HOST_API_V4_SIZE,
                "the host table holds every callback of ABI 4");
