@@ -18,7 +18,7 @@ static int serve_init(tally_host *h, const tally_host_api *api, cfg_t *section, 
     serve_ctx *ctx = NULL;
     if (serve_conf_create(h, api, section, &ctx) != 0)
         return TALLY_HOST_ERR;
-    if (serve_http_start(ctx) != 0) {
+    if (serve_http_bind(ctx) != 0) {
         serve_conf_free(ctx);
         return TALLY_HOST_ERR;
     }
@@ -38,6 +38,8 @@ static int serve_export_snapshot(void *vctx, const tally_snapshot *snap)
     if (rc != 0)
         return TALLY_HOST_ERR;
     serve_view_swap(ctx, v);
+    if (ctx->daemon == NULL && serve_http_start(ctx) != 0)
+        return TALLY_HOST_ERR; /* the next snapshot tries again */
     return TALLY_HOST_OK;
 }
 

@@ -81,9 +81,12 @@ typedef struct serve_ctx {
     serve_auth_kind auth;
     char *secret; /* the token, or "user:password" (never logged) */
     size_t secret_len;
-    struct MHD_Daemon *daemon;
+    int listen_fd; /* bound at init, so a port in use fails the start */
+    struct MHD_Daemon *daemon; /* started with the first snapshot */
     serve_guard guard;
     uint16_t port; /* the one bound (listen may say 0) */
+    _Atomic int active;   /* requests being answered */
+    _Atomic int stopping; /* set by stop: new requests are turned away */
     pthread_mutex_t swap_mu;
     serve_view *current; /* NULL until the first snapshot */
 } serve_ctx;
@@ -119,7 +122,11 @@ void serve_gz_free(serve_gz *gz);
 #define SERVE_GZ_TAIL_EXTRA 13
 size_t serve_gz_tail(const serve_gz *gz, const char *tail, size_t tail_len, unsigned char *out);
 
-/* serve_http.c */
+/* serve_http.c — bind: at init, the listening socket (connections wait
+ * in its backlog until the first snapshot); start: the server, at the
+ * first snapshot, so it never answers without one; stop: finish the
+ * responses under way (a bounded wait), then end. 0 or -1 (logged). */
+int serve_http_bind(serve_ctx *ctx);
 int serve_http_start(serve_ctx *ctx);
 void serve_http_stop(serve_ctx *ctx);
 

@@ -238,6 +238,7 @@ int serve_conf_create(tally_host *h, const tally_host_api *api, cfg_t *section, 
         return -1;
     ctx->host = h;
     ctx->api = api;
+    ctx->listen_fd = -1;
     pthread_mutex_init(&ctx->swap_mu, NULL);
     ctx->listen = strdup(cfg_getstr(section, "listen"));
     ctx->max_connections = (unsigned)cfg_getint(section, "max_connections");

@@ -11,15 +11,20 @@
  */
 #include "serve.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BLOCK_SIZE (64 * 1024)
+/* At stop, how long the responses under way get to finish. */
+#define STOP_DRAIN_MS 2000
 #define AGE_HELP                                                                                   \
     "# HELP tally_snapshot_age_seconds Seconds since the snapshot this response is from was "     \
     "made (wall clock).\n# TYPE tally_snapshot_age_seconds gauge\n"
@@ -226,7 +231,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
          * at once, before its body is read (the connection then closes);
          * GET and HEAD are answered on the next call, once the request is
          * whole, which lets the connection be kept alive. */
+        /* Stopping: no new request; the client finds the connection
+         * closed before any byte and asks the next server. */
+        if (atomic_load(&ctx->stopping))
+            return MHD_NO;
         *req = ctx;
+        atomic_fetch_add(&ctx->active, 1);
         serve_guard_answering(&ctx->guard, conn, 1);
         if (!get)
             return refuse(conn, ctx, url, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -257,6 +267,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req,
 {
     (void)code;
     serve_ctx *ctx = cls;
+    if (*req != NULL)
+        atomic_fetch_sub(&ctx->active, 1);
     *req = NULL;
     serve_guard_answering(&ctx->guard, conn, 0);
 }
@@ -274,15 +286,44 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     ctx->api->log(ctx->host, TALLY_LOG_DEBUG, "libmicrohttpd: %s", text);
 }
 
-int serve_http_start(serve_ctx *ctx)
+int serve_http_bind(serve_ctx *ctx)
 {
     struct sockaddr_storage addr;
     const char *why = NULL;
     if (serve_listen_parse(ctx->listen, &addr, &why) != 0)
         return -1; /* the check said so already */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (addr.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6 | MHD_USE_DUAL_STACK;
+    int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1, zero = 0;
+    socklen_t len = addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                               : sizeof(struct sockaddr_in);
+    if (fd >= 0) {
+        /* A restart binds again while the old connections linger. */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (addr.ss_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+    }
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, len) != 0 || listen(fd, 128) != 0) {
+        ctx->api->log(ctx->host, TALLY_LOG_ERR,
+                      "cannot listen on %s: %s; change 'listen', or stop the program that "
+                      "uses the port",
+                      ctx->listen, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0)
+        ctx->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                     : ((struct sockaddr_in *)&bound)->sin_port);
+    ctx->listen_fd = fd;
+    return 0;
+}
+
+int serve_http_start(serve_ctx *ctx)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC;
     if (ctx->tls_cert != NULL) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             ctx->api->log(ctx->host, TALLY_LOG_ERR,
@@ -295,7 +336,7 @@ int serve_http_start(serve_ctx *ctx)
     if (serve_guard_start(&ctx->guard, ctx->request_timeout) != 0)
         return -1;
     ctx->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, answer, ctx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        flags, 0, NULL, NULL, answer, ctx, MHD_OPTION_LISTEN_SOCKET, ctx->listen_fd,
         MHD_OPTION_CONNECTION_LIMIT, ctx->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         ctx->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, ctx->request_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, ctx->max_request_bytes,
@@ -307,13 +348,11 @@ int serve_http_start(serve_ctx *ctx)
     if (ctx->daemon == NULL) {
         serve_guard_stop(&ctx->guard);
         ctx->api->log(ctx->host, TALLY_LOG_ERR,
-                      "cannot listen on %s (in use by another program, or not an address of "
-                      "this host?); change 'listen' or stop the other program",
+                      "cannot start the server on %s (out of memory or threads, or a TLS "
+                      "certificate and key that do not load?); check tls_cert and tls_key",
                       ctx->listen);
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(ctx->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    ctx->port = info != NULL ? info->port : 0;
     ctx->api->log(ctx->host, TALLY_LOG_INFO, "serving %s://%s/metrics (port %u)",
                   ctx->tls_cert != NULL ? "https" : "http", ctx->listen, (unsigned)ctx->port);
     return 0;
@@ -321,11 +360,24 @@ int serve_http_start(serve_ctx *ctx)
 
 void serve_http_stop(serve_ctx *ctx)
 {
-    if (ctx->daemon == NULL)
+    if (ctx->daemon == NULL) {
+        if (ctx->listen_fd >= 0)
+            close(ctx->listen_fd);
+        ctx->listen_fd = -1;
         return;
-    /* Ends every connection and joins the threads: no request is left
-     * holding a view afterwards. */
+    }
+    /* No new connection, no new request; the responses under way get
+     * STOP_DRAIN_MS to finish, so a reload cuts none short. Then the
+     * daemon ends every connection and joins its threads: no request is
+     * left holding a view. */
+    atomic_store(&ctx->stopping, 1);
+    MHD_socket fd = MHD_quiesce_daemon(ctx->daemon);
+    for (int ms = 0; ms < STOP_DRAIN_MS && atomic_load(&ctx->active) > 0; ms += 10)
+        usleep(10000);
     MHD_stop_daemon(ctx->daemon);
     ctx->daemon = NULL;
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    ctx->listen_fd = -1;
     serve_guard_stop(&ctx->guard);
 }
