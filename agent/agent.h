@@ -17,6 +17,8 @@
 
 struct exportq;
 struct spool;
+struct selfstats;
+struct self_inst;
 
 struct tally_host {
     const loaded_plugin *plugin;
@@ -32,6 +34,12 @@ struct tally_host {
      * around each call and find `stopped` set once stop may have run. */
     pthread_rwlock_t life;
     int stopped;
+    /* Its figures for the agent's own metrics (selfstats.h); NULL while
+     * only checking a config. A source's records and rejected rows of the
+     * cycle under way (main thread), added to them when the cycle
+     * commits. */
+    struct self_inst *self;
+    int64_t cycle_records, cycle_rejected;
 };
 
 typedef struct agent {
@@ -56,6 +64,10 @@ typedef struct agent {
      * commit), counted since start, from the export threads too: --once
      * exits 1 if any did. */
     atomic_uint failures;
+    /* Steps of the cycle under way that failed: it counts as failed. */
+    unsigned cycle_step_failures;
+    /* The agent's figures about itself, for its whole run (reloads too). */
+    struct selfstats *self;
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;

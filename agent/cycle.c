@@ -3,14 +3,17 @@
  */
 #include "cycle.h"
 
+#include "civil/civil.h"
 #include "clock.h"
 #include "exportq.h"
 #include "host.h"
 #include "log.h"
+#include "selfstats.h"
 #include "snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LAST_DAY_KEY "last_day"
@@ -22,6 +25,16 @@ static void fault_point(const char *point)
     const char *f = getenv("TALLYD_FAULT");
     if (f != NULL && strcmp(f, point) == 0)
         _exit(99);
+}
+
+/* A plugin's step failed: for --once's status, the cycle's result, and
+ * a source's errors_total. */
+static void step_failed(agent *a, struct tally_host *h)
+{
+    a->failures++;
+    a->cycle_step_failures++;
+    if (h->self != NULL && h->plugin->desc.kind == TALLY_PLUGIN_SOURCE)
+        selfstats_source_add(h->self, 0, 0, 1);
 }
 
 static int wants(const struct tally_host *h, int rollover)
@@ -47,7 +60,7 @@ static int roll_days(agent *a, const tally_day *today)
                 struct tally_host *h = &a->hosts[i];
                 if (wants(h, 1) && h->plugin->desc.rollover(h->ctx, &d) != TALLY_HOST_OK) {
                     log_msg(TALLY_LOG_ERR, "%s: rollover of %s failed (see above)", h->who, d.date);
-                    a->failures++;
+                    step_failed(a, h);
                 }
             }
             /* The day's totals are listed from now on: changed by this
@@ -98,7 +111,7 @@ static void begin_all(agent *a, const tally_day *today)
         if (d->cycle_begin(h->ctx, today) != TALLY_HOST_OK) {
             log_msg(TALLY_LOG_ERR, "%s: cycle_begin failed (see above); the next cycle tries again",
                     h->who);
-            a->failures++;
+            step_failed(a, h);
             state_rollback_savepoint(a->state);
         } else {
             state_release_savepoint(a->state);
@@ -138,7 +151,9 @@ static void collect_all(agent *a)
         if (h->plugin->desc.source.collect(h->ctx) != TALLY_HOST_OK || collector_flush(a) != 0) {
             log_msg(TALLY_LOG_ERR,
                     "%s: collect failed (see above); its data waits for the next cycle", h->who);
-            a->failures++;
+            step_failed(a, h);
+            /* What it handed over is taken back with its savepoint. */
+            h->cycle_records = h->cycle_rejected = 0;
             collector_discard(a);
             state_rollback_savepoint(a->state);
             while (a->n_counters > counters_before)
@@ -199,18 +214,37 @@ int cycle_recompute(agent *a, int64_t from, int64_t to)
     return 0;
 }
 
-static int cycle_steps(agent *a);
+static int cycle_steps(agent *a, double started);
+
+/* The cycle's end in the agent's figures: what the sources handed over
+ * counts once it is committed. ok: it committed and no step failed. */
+static void cycle_account(agent *a, int committed, double started)
+{
+    if (a->self == NULL)
+        return;
+    for (size_t i = 0; committed && i < a->n_hosts; i++) {
+        struct tally_host *h = &a->hosts[i];
+        if (h->self != NULL && h->plugin->desc.kind == TALLY_PLUGIN_SOURCE)
+            selfstats_source_add(h->self, h->cycle_records, h->cycle_rejected, 0);
+    }
+    selfstats_cycle(a->self, committed && a->cycle_step_failures == 0,
+                    civil_mono_seconds() - started, (int64_t)time(NULL));
+}
 
 int cycle_run(agent *a)
 {
-    int rc = cycle_steps(a);
-    if (rc != 0)
+    double started = civil_mono_seconds();
+    a->cycle_step_failures = 0;
+    int rc = cycle_steps(a, started);
+    if (rc != 0) {
         a->failures++;
+        cycle_account(a, 0, started);
+    }
     return rc;
 }
 
 /* The cycle: roll the days, begin, collect, commit, snapshot, hand to export. */
-static int cycle_steps(agent *a)
+static int cycle_steps(agent *a, double started)
 {
     int32_t now_nsec;
     int64_t now = clock_now_frac(&now_nsec);
@@ -239,6 +273,9 @@ static int cycle_steps(agent *a)
     int64_t seq = a->cycle_seq;
     a->cycle_seq = 0;
     fault_point("after-commit");
+    /* Before the snapshot, which shows this cycle among the agent's
+     * figures. */
+    cycle_account(a, 1, started);
     snap_ref *s = snap_build(a, seq, now, now_nsec);
     if (s == NULL) {
         log_msg(TALLY_LOG_ERR, "cycle: could not build the snapshot; exporters keep the last one");

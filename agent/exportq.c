@@ -5,6 +5,7 @@
 
 #include "host.h"
 #include "log.h"
+#include "selfstats.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +40,8 @@ static void *worker_main(void *arg)
         w->busy = 1;
         pthread_mutex_unlock(&w->mu);
         int rc = w->host->plugin->desc.exporter.export_snapshot(w->host->ctx, &s->s);
+        if (w->host->self != NULL)
+            selfstats_export(w->host->self, rc == TALLY_HOST_OK);
         if (rc != TALLY_HOST_OK) {
             log_msg(TALLY_LOG_WARNING, "%s: export failed (see above); the next cycle tries again",
                     w->host->who);

@@ -9,6 +9,7 @@
 #include "history.h"
 #include "log.h"
 #include "options.h"
+#include "selfstats.h"
 #include "snapshot.h"
 #include "spool.h"
 
@@ -211,10 +212,12 @@ static int h_emit_records(tally_host *h, const tally_record *recs, size_t n)
     if (a == NULL || (recs == NULL && n > 0))
         return TALLY_HOST_EINVAL;
     struct tally_host *c = a->collector;
+    if (a->recomputing)
+        return c == NULL ? TALLY_HOST_OK : consume_in_range(a, c, h->instance, recs, n);
+    /* Handed over, whether a collector takes them or not. */
+    h->cycle_records += (int64_t)n;
     if (c == NULL || n == 0)
         return TALLY_HOST_OK; /* no collector configured: records have nowhere to go */
-    if (a->recomputing)
-        return consume_in_range(a, c, h->instance, recs, n);
     return c->plugin->desc.collector.consume(c->ctx, h->instance, recs, n);
 }
 
@@ -246,12 +249,26 @@ static int h_count_rejected(tally_host *h, int64_t n)
         return TALLY_HOST_EINVAL;
     if (n == 0 || a->recomputing)
         return TALLY_HOST_OK;
+    h->cycle_rejected += n;
     return state_rejected_add(a->state, n) == 0 ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
 static void *h_state_db(tally_host *h)
 {
     return h->agent && h->agent->state ? state_db(h->agent->state) : NULL;
+}
+
+static int h_metric(tally_host *h, const char *name, tally_metric_kind kind, double value,
+                    const char *help)
+{
+    if (h == NULL || h->self == NULL)
+        return TALLY_HOST_EINVAL; /* only checking a config: nothing to report to */
+    const char *why = NULL;
+    if (selfstats_metric(h->self, name, kind, value, help, &why) == 0)
+        return TALLY_HOST_OK;
+    log_msg(TALLY_LOG_WARNING, "%s: the metric \"%s\" %s; it is left out (fix the plugin)",
+            h->who, name != NULL ? name : "(null)", why);
+    return TALLY_HOST_EINVAL;
 }
 
 static int h_snapshot_hold(tally_host *h, const tally_snapshot *snap)
@@ -310,8 +327,12 @@ const tally_host_api host_api = {
     .mark_get = host_mark_get,
     .mark_put = host_mark_put,
     .spool_push_marked = host_spool_push_marked,
+<<<<<<< HEAD
     .snapshot_hold = h_snapshot_hold,
     .snapshot_release = h_snapshot_release,
+=======
+    .metric = h_metric,
+>>>>>>> i14-self
 };
 _Static_assert(sizeof(tally_host_api) >= TALLY_HOST_API_V4_SIZE,
                "the host table holds every callback of ABI 4");
@@ -339,12 +360,21 @@ int host_start_all(agent *a)
     a->n_hosts = a->conf->n_inst;
     for (size_t i = 0; i < a->n_hosts; i++)
         pthread_rwlock_init(&a->hosts[i].life, NULL);
+    if (a->self != NULL)
+        selfstats_begin_attach(a->self);
     for (size_t i = 0; i < a->n_hosts; i++) {
         struct tally_host *h = &a->hosts[i];
         const conf_instance *ci = &a->conf->inst[i];
         host_name(h, ci->plugin, ci->title);
         h->agent = a;
         h->section = ci->section;
+        /* Before init, which may report figures already. */
+        if (a->self != NULL && selfstats_attach(a->self, ci->plugin->desc.name, ci->title,
+                                                ci->plugin->desc.kind, &h->self) != 0) {
+            log_msg(TALLY_LOG_ERR, "%s: out of memory for its figures; tallyd cannot run", h->who);
+            host_stop_all(a);
+            return -1;
+        }
         if (ci->plugin->desc.init(h, &host_api, ci->section, &h->ctx) != TALLY_HOST_OK) {
             log_msg(TALLY_LOG_ERR, "%s: could not start (see above); tallyd cannot run", h->who);
             host_stop_all(a);
@@ -355,6 +385,8 @@ int host_start_all(agent *a)
         if (ci->plugin->desc.kind == TALLY_PLUGIN_COLLECTOR)
             a->collector = h;
     }
+    if (a->self != NULL)
+        selfstats_end_attach(a->self);
     return 0;
 }
 
@@ -386,6 +418,8 @@ void host_stop_all(agent *a)
 
 void host_cycle_reset(agent *a)
 {
+    for (size_t i = 0; i < a->n_hosts; i++)
+        a->hosts[i].cycle_records = a->hosts[i].cycle_rejected = 0;
     for (size_t i = 0; i < a->n_counters; i++)
         free((char *)a->counters[i].name);
     a->n_counters = 0;

@@ -20,7 +20,8 @@ int host_start_all(agent *a);
  * the caller (see exportq). */
 void host_stop_all(agent *a);
 
-/* Forget the counters of the last cycle. */
+/* Forget the counters of the last cycle, and what each source handed
+ * over in it. */
 void host_cycle_reset(agent *a);
 
 #endif

@@ -18,6 +18,7 @@
 #include "host.h"
 #include "log.h"
 #include "runlock.h"
+#include "selfstats.h"
 #include "spool.h"
 #include "startcheck.h"
 
@@ -534,7 +535,7 @@ int main(int argc, char **argv)
     sigset_t blocked;
     install_signals(&blocked);
     int rc = 0;
-    if (start_agent(&a) != 0)
+    if (selfstats_new(TALLY_VERSION, (int64_t)time(NULL), &a.self) != 0 || start_agent(&a) != 0)
         rc = 1;
     else if (o.recompute != NULL && recompute(&a, o.recompute) != 0)
         rc = 1;
@@ -557,6 +558,7 @@ int main(int argc, char **argv)
         kept_plugins = a.plugins;
         _exit(rc);
     }
+    selfstats_free(a.self);
     conf_free(a.conf);
     loader_free(a.plugins);
     return rc;

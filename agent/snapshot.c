@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "counter_days.h"
 #include "log.h"
+#include "selfstats.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -273,6 +274,12 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
     }
     if (state_rejected_get(a->state, &s->rejected_rows) != 0)
         s->rejected_rows = 0;
+    if (a->self != NULL && (r->agent = selfstats_copy(a)) == NULL) {
+        log_msg(TALLY_LOG_ERR, "cycle: out of memory copying the agent's own figures");
+        snap_ref_put(r);
+        return NULL;
+    }
+    s->agent = r->agent;
     s->timezone = clock_zone();
     s->now_utc = now;
     s->now_nsec = now_nsec;
@@ -322,5 +329,6 @@ void snap_ref_put(snap_ref *r)
     if (r->stats.n_user_days > 0)
         free((char *)r->stats.user_days[0].user_id);
     free(r->stats.user_days);
+    selfstats_copy_free(r->agent);
     free(r);
 }

@@ -1,7 +1,7 @@
 /*
  * snapshot.h — the immutable, reference-counted snapshot a cycle hands to
  * every exporter thread: the cycle's live counters, the statistics (empty
- * until a daily collector fills them), the user-days and daily counter
+ * until a daily collector fills them), the agent's own figures, the user-days and daily counter
  * totals that cycle changed, and a read of the state pinned as the cycle
  * committed it, through which exporters page the rest (history.h).
  */
@@ -37,6 +37,7 @@ typedef struct snap_ref {
      * counted in refs too: snapshot_release gives back only these, never
      * the agent's own. */
     _Atomic int holds;
+    tally_agent_stats *agent;   /* owned: s.agent, a copy (selfstats.h) */
     struct snap_ref *next_live; /* snap_ref_find's list */
 } snap_ref;
 

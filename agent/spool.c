@@ -390,7 +390,14 @@ int spool_drop(spool *s, const char *instance, int64_t seq, int outcome)
 
 int spool_stats(spool *s, const char *instance, tally_spool_stats *out)
 {
+    return spool_instance_stats(s, instance, out, NULL);
+}
+
+int spool_instance_stats(spool *s, const char *instance, tally_spool_stats *out, int *spooled)
+{
     memset(out, 0, sizeof(*out));
+    if (spooled != NULL)
+        *spooled = 0;
     pthread_mutex_lock(&s->mu);
     int rc = -1;
     sqlite3_stmt *st = prepare(s,
@@ -406,6 +413,9 @@ int spool_stats(spool *s, const char *instance, tally_spool_stats *out)
         out->rejected = sqlite3_column_int64(st, 3);
         out->overflowed = sqlite3_column_int64(st, 4);
         out->overflowed_bytes = sqlite3_column_int64(st, 5);
+        /* No row in spool_instances: it has never pushed a payload. */
+        if (spooled != NULL)
+            *spooled = sqlite3_column_type(st, 2) != SQLITE_NULL;
         rc = 0;
     } else if (st != NULL) {
         log_msg(TALLY_LOG_ERR, "spool %s: counting the payloads of %s: %s", s->path, instance,

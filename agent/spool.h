@@ -44,6 +44,9 @@ int spool_push(spool *s, const char *instance, const char *who, const void *data
 int spool_peek(spool *s, const char *instance, tally_spool_item *out);
 int spool_drop(spool *s, const char *instance, int64_t seq, int outcome);
 int spool_stats(spool *s, const char *instance, tally_spool_stats *out);
+/* spool_stats, and *spooled 1 if the instance ever pushed a payload (0:
+ * its figures are all zero because it never spooled). */
+int spool_instance_stats(spool *s, const char *instance, tally_spool_stats *out, int *spooled);
 /* spool_push and the mark (mark_name, mark_value) in one transaction:
  * both or neither. A payload larger than max_bytes is counted as
  * overflowed and not kept, and then the mark is not set either:

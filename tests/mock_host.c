@@ -6,6 +6,7 @@
 #include "mock_host.h"
 
 #include "options.h" /* agent/options.c: the agent's own option rules */
+#include "selfmetric/selfmetric.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -74,6 +75,9 @@ struct tally_host {
     state_entry *marks;
     size_t n_marks, cap_marks;
     bool marks_fail;
+    /* Figures reported with metric (under mu): the latest per name. */
+    mock_host_figure *figs;
+    size_t n_figs, cap_figs;
 };
 
 /* Grow *items (each `size` bytes) to hold one more; 0 or -1. */
@@ -1069,6 +1073,57 @@ static int host_spool_push_marked(tally_host *h, const void *data, size_t len, c
     return rc;
 }
 
+/* As the agent: the same rules (lib/selfmetric), any thread. */
+static int host_metric(tally_host *h, const char *name, tally_metric_kind kind, double value,
+                       const char *help)
+{
+    const char *why = NULL;
+    if (selfmetric_check(name, kind, value, &why) != 0) {
+        host_log(h, TALLY_LOG_WARNING, "the metric \"%s\" %s", name ? name : "(null)", why);
+        return TALLY_HOST_EINVAL;
+    }
+    pthread_mutex_lock(&h->mu);
+    size_t i = 0;
+    while (i < h->n_figs && strcmp(h->figs[i].name, name) != 0)
+        i++;
+    if (i == h->n_figs) {
+        if (grow((void **)&h->figs, &h->cap_figs, h->n_figs, sizeof(*h->figs)) != 0 ||
+            (h->figs[i].name = strdup(name)) == NULL)
+            abort();
+        h->figs[i].help = NULL;
+        h->n_figs++;
+    }
+    free(h->figs[i].help);
+    if ((h->figs[i].help = strdup(help ? help : "")) == NULL)
+        abort();
+    h->figs[i].kind = kind;
+    h->figs[i].value = value;
+    h->figs[i].calls++;
+    pthread_mutex_unlock(&h->mu);
+    return TALLY_HOST_OK;
+}
+
+int mock_host_metric(tally_host *h, const char *name, mock_host_figure *out)
+{
+    int rc = -1;
+    pthread_mutex_lock(&h->mu);
+    for (size_t i = 0; i < h->n_figs && rc != 0; i++)
+        if (strcmp(h->figs[i].name, name) == 0) {
+            *out = h->figs[i];
+            rc = 0;
+        }
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+size_t mock_host_metric_count(tally_host *h)
+{
+    pthread_mutex_lock(&h->mu);
+    size_t n = h->n_figs;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
 static const tally_host_api api = {
     .struct_size = sizeof(tally_host_api),
     .log = host_log,
@@ -1100,6 +1155,7 @@ static const tally_host_api api = {
     .mark_get = host_mark_get,
     .mark_put = host_mark_put,
     .spool_push_marked = host_spool_push_marked,
+    .metric = host_metric,
 };
 
 const tally_host_api *mock_host_api(void)
@@ -1149,6 +1205,11 @@ void mock_host_free(tally_host *h)
         free(h->marks[i].value);
     }
     free(h->marks);
+    for (size_t i = 0; i < h->n_figs; i++) {
+        free(h->figs[i].name);
+        free(h->figs[i].help);
+    }
+    free(h->figs);
     pthread_mutex_destroy(&h->mu);
     free(h->zone);
     free(h->state_dir);

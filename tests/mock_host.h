@@ -124,6 +124,19 @@ int mock_host_history_open_count(const tally_host *h);
 const char *mock_host_mark(tally_host *h, const char *name);
 void mock_host_fail_marks(tally_host *h, bool fail);
 
+/* Figures reported with metric, checked by the agent's rules
+ * (lib/selfmetric: a refused one is logged and not kept); the latest
+ * value per name. metric: 0 with *out (its strings are the host's), or
+ * -1 if name was never reported. Any thread. */
+typedef struct mock_host_figure {
+    char *name, *help;
+    tally_metric_kind kind;
+    double value;
+    unsigned calls; /* how many times it was set */
+} mock_host_figure;
+int mock_host_metric(tally_host *h, const char *name, mock_host_figure *out);
+size_t mock_host_metric_count(tally_host *h);
+
 /* dlopen "<dir>/<name>.so" and return its descriptor, refusing another
  * ABI version; *handle is for mock_host_unload. NULL (and a message on
  * stderr) on failure. */

@@ -87,6 +87,43 @@ static void test_quoted_fields(void **state)
     finish(&in);
 }
 
+/* The figures it reports for the agent's own metrics (plugin.h, metric):
+ * bytes read, and the bytes not read yet (here a row still being
+ * written, without its line end). */
+static void test_reports_bytes_and_lag(void **state)
+{
+    (void)state;
+    const char *partial = "3,2026-11-21T10:00:03Z,u3,m";
+    put("usage.csv", HEADER);
+    rows("usage.csv", 1, 2);
+    append("usage.csv", partial);
+    struct stat st;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/usage.csv", scratch);
+    assert_int_equal(stat(path, &st), 0);
+    inst in;
+    start(&in, "path = \"%s/usage.csv\" stream = \"usage\"", scratch);
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 2);
+    mock_host_figure read, lag;
+    assert_int_equal(mock_host_metric(in.h, "bytes_read_total", &read), 0);
+    assert_int_equal(read.kind, TALLY_METRIC_COUNTER);
+    assert_true(read.value == (double)st.st_size);
+    assert_int_equal(mock_host_metric(in.h, "lag_bytes", &lag), 0);
+    assert_int_equal(lag.kind, TALLY_METRIC_GAUGE);
+    assert_true(lag.value == (double)strlen(partial));
+    /* The row is finished: nothing waits, and the rest was read. */
+    append("usage.csv", ",3,0.5,\n");
+    collect(&in);
+    assert_int_equal(mock_host_record_count(in.h), 3);
+    assert_int_equal(mock_host_metric(in.h, "lag_bytes", &lag), 0);
+    assert_true(lag.value == 0);
+    assert_int_equal(mock_host_metric(in.h, "bytes_read_total", &read), 0);
+    assert_true(read.value > (double)st.st_size);
+    assert_int_equal(mock_host_metric_count(in.h), 2);
+    finish(&in);
+}
+
 static void test_header_order_and_columns(void **state)
 {
     (void)state;
@@ -1514,6 +1551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_inventory_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inventory_api_keys, setup, teardown),
         cmocka_unit_test(test_check_errors),
+        cmocka_unit_test_setup_teardown(test_reports_bytes_and_lag, setup, teardown),
         cmocka_unit_test_setup_teardown(test_speed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

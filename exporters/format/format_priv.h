@@ -61,6 +61,16 @@ void tf_rows_close(tf_rows *r);
  * be written (b is then also marked failed). o as for tf_rows_open. */
 int tf_render_json(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);
 int tf_render_prometheus(const tally_snapshot *s, tf_buf *b);
+/* prometheus.c: a label value, escaped, between the quotes. */
+void tf_prom_label_value(tf_buf *b, const char *s);
+/* prometheus_agent.c: the agent's own families (nothing for NULL). */
+void tf_render_prometheus_agent(const tally_agent_stats *a, tf_buf *b);
+/* json_agent.c: the JSON summary's "agent" object, or NULL (out of
+ * memory). */
+struct json_t *tf_json_agent(const tally_agent_stats *a);
+/* A tally_plugin_kind's word: "source", "collector", "exporter"; NULL
+ * for any other number. */
+const char *tf_kind_word(int kind);
 int tf_render_csv(const tally_snapshot *s, const struct tally_format_opts *o, tf_table_id table,
                   tf_buf *b);
 int tf_render_influx(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);

@@ -45,7 +45,7 @@ static void sample_real(tf_buf *b, const char *series, double v)
 
 /* A label value, escaped as the format says (backslash, double quote and
  * line feed) and repaired to UTF-8, which the format requires. */
-static void label_value(tf_buf *b, const char *s)
+void tf_prom_label_value(tf_buf *b, const char *s)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t n = strlen(s), i = 0;
@@ -110,7 +110,7 @@ static void region_values(tf_buf *b, const tally_snapshot *s)
            "takes negative numbers).");
     for (size_t i = 0; i < s->n_counters; i++) {
         tf_buf_puts(b, "tally_region_value{name=\"");
-        label_value(b, s->counters[i].name != NULL ? s->counters[i].name : "");
+        tf_prom_label_value(b, s->counters[i].name != NULL ? s->counters[i].name : "");
         tf_buf_printf(b, "\"} %" PRId64 "\n", s->counters[i].value);
     }
 }
@@ -161,5 +161,6 @@ int tf_render_prometheus(const tally_snapshot *s, tf_buf *b)
             s->generated_utc);
 
     region_values(b, s);
+    tf_render_prometheus_agent(s->agent, b);
     return b->failed ? -1 : 0;
 }

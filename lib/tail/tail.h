@@ -251,6 +251,7 @@ typedef struct tail_block {
     size_t cap;
     size_t head, tail; /* bytes not yet scanned: buf[head..tail) */
     uint64_t base;     /* content offset of buf[0] */
+    uint64_t filled;   /* content bytes read into it since init (the agent's figures) */
 } tail_block;
 
 /* cap: the longest row the format takes plus TAIL_READ_BLOCK. */

@@ -541,6 +541,30 @@ static void note_matches(tail_source *t, size_t nf)
     }
 }
 
+/* The agent's figures (plugin.h, metric): content bytes read so far, and
+ * for a stream read incrementally the bytes of the files listed this
+ * cycle that are not read yet (a plain file's size as listed less where
+ * its entry stopped; a gzip file is a finished one, read whole or not at
+ * all, and counts no lag). */
+static void report_figures(tail_source *t, const tail_entries *e, const tail_found *f, size_t nf,
+                           bool inventory)
+{
+    if (!TALLY_API_HAS(t->api, metric))
+        return;
+    t->api->metric(t->host, "bytes_read_total", TALLY_METRIC_COUNTER, (double)t->block.filled,
+                   "Bytes of file content read (gzip files: uncompressed).");
+    if (inventory)
+        return;
+    uint64_t lag = 0;
+    for (size_t k = 0; k < nf; k++) {
+        uint64_t done = f[k].entry >= 0 && (size_t)f[k].entry < e->n ? e->v[f[k].entry].offset : 0;
+        if (!f[k].gz && f[k].size > done)
+            lag += f[k].size - done;
+    }
+    t->api->metric(t->host, "lag_bytes", TALLY_METRIC_GAUGE, (double)lag,
+                   "Bytes of the files followed that were not read yet, as of the last cycle.");
+}
+
 int tail_collect(tail_source *t)
 {
     int64_t now = t->api->now(t->host);
@@ -561,6 +585,8 @@ int tail_collect(tail_source *t)
     if (rc == 0)
         rc = inventory ? collect_inventory(t, &e, f, nf, now)
                        : collect_incremental(t, &e, f, nf, now);
+    if (rc == 0)
+        report_figures(t, &e, f, nf, inventory);
     tail_found_free(f, nf);
     if (rc == 0 && !inventory) {
         tail_entries_prune(&e, now);

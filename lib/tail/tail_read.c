@@ -212,5 +212,6 @@ int tail_block_fill(tail_block *b, tail_input *in, size_t want, size_t *got, con
     if (tail_input_read(in, b->buf + b->tail, want, got, why) != 0)
         return -1;
     b->tail += *got;
+    b->filled += *got;
     return 0;
 }

@@ -194,6 +194,35 @@ static void cycle_start(odbc_source *s)
     odbc_plan_free(s);
 }
 
+/* The watermark's age in seconds, when its created_at reads as an
+ * instant (a time column; an epoch number or other text does not): 0,
+ * or -1 to leave the figure out. */
+static int watermark_age(odbc_source *s, const odbc_key *key, double *age)
+{
+    int64_t ns;
+    bool naive = false;
+    if (!key->set || key->created == NULL ||
+        rec_parse_time(key->created, strlen(key->created), REC_TIME_ISO8601, &ns, &naive) != 0 ||
+        (naive && rec_conv_naive(&s->conv, ns, &ns) != 0))
+        return -1;
+    *age = (double)s->api->now(s->host) - (double)ns / 1e9;
+    return 0;
+}
+
+/* The agent's figures (plugin.h, metric): rows fetched, and how far the
+ * watermark is behind the clock. */
+static void report_figures(odbc_source *s, const odbc_key *key)
+{
+    if (!TALLY_API_HAS(s->api, metric))
+        return;
+    s->api->metric(s->host, "rows_read_total", TALLY_METRIC_COUNTER, (double)s->rows_read,
+                   "Rows fetched from the database.");
+    double age;
+    if (key != NULL && watermark_age(s, key, &age) == 0)
+        s->api->metric(s->host, "watermark_age_seconds", TALLY_METRIC_GAUGE, age,
+                       "Seconds between now and the created_at of the last row read.");
+}
+
 static int odbc_collect(void *ctx)
 {
     odbc_source *s = ctx;
@@ -217,6 +246,9 @@ static int odbc_collect(void *ctx)
     if (rc == ODBC_OK && p.total > 0)
         s->api->log(s->host, TALLY_LOG_DEBUG, "read %llu rows (%lld set aside)",
                     (unsigned long long)p.total, (long long)s->rejected);
+    s->rows_read += p.total;
+    if (rc == ODBC_OK)
+        report_figures(s, is_inventory(s) ? NULL : &key);
     odbc_key_free(&key);
     /* The bound arrays (up to 64 MiB) are not kept while the agent waits
      * for the next cycle, which describes the result again anyway. */

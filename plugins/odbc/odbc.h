@@ -101,6 +101,7 @@ typedef struct odbc_source {
     odbc_diag lost;    /* why the connection was lost, for the retry message */
     int rejects_shown; /* this cycle */
     int64_t rejected;  /* this cycle, not yet counted */
+    uint64_t rows_read; /* rows fetched since init, for the agent's figures */
 } odbc_source;
 
 /* odbc_conf.c */

@@ -34,6 +34,35 @@ static int collect_guarded(void *arg)
     return tally_foreach_checked(c->e->s->region, NULL, emit_one, c->e, &c->skipped);
 }
 
+struct info_arg {
+    tally_region *region;
+    tally_info info;
+};
+
+static int info_guarded(void *arg)
+{
+    struct info_arg *a = arg;
+    return tally_info_get(a->region, &a->info);
+}
+
+/* The agent's figures (plugin.h, metric): the region's slots, how many
+ * are taken, and registrations refused because it was full (kept in the
+ * region, so across agent restarts). Read under the guard: the region
+ * may shrink under the mapping. */
+static void report_figures(shm_source *s)
+{
+    struct info_arg a = {.region = s->region};
+    if (!TALLY_API_HAS(s->api, metric) || tally_guarded(s->region, info_guarded, &a) != 0)
+        return;
+    s->api->metric(s->host, "region_capacity", TALLY_METRIC_GAUGE, (double)a.info.capacity,
+                   "Counter slots of the region.");
+    s->api->metric(s->host, "region_used", TALLY_METRIC_GAUGE, (double)a.info.used,
+                   "Counter slots of the region in use.");
+    s->api->metric(s->host, "region_overflow_total", TALLY_METRIC_COUNTER,
+                   (double)a.info.overflow,
+                   "Counters the region refused because it was full (kept in the region).");
+}
+
 static int shm_collect(void *ctx)
 {
     shm_source *s = ctx;
@@ -57,6 +86,8 @@ static int shm_collect(void *ctx)
                     s->region_name, skipped);
     if (rc == 0)
         s->last_skipped = skipped;
+    if (rc == 0)
+        report_figures(s);
     return rc == 0 && !e.failed ? TALLY_HOST_OK : TALLY_HOST_ERR;
 }
 
