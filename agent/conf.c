@@ -5,6 +5,7 @@
 #include "conf.h"
 
 #include "clock.h"
+#include "conf_map.h"
 #include "conf_text.h"
 #include "host.h"
 #include "log.h"
@@ -55,8 +56,11 @@ static void conf_error(cfg_t *cfg, const char *fmt, va_list ap)
         snprintf(hint, sizeof(hint), "; valid %s: %s",
                  strcmp(cfg->name, "root") == 0 ? "options and plugins" : "options here", names);
     } else if (strncmp(msg, "found duplicate title", 21) == 0) {
-        snprintf(hint, sizeof(hint),
-                 "; two instances of one plugin need two titles: rename one of them");
+        snprintf(hint, sizeof(hint), "; %s",
+                 conf_map_has_title(cfg, msg)
+                     ? "a map rule's glob is given twice, and the second would never match: "
+                       "remove one"
+                     : "two instances of one plugin need two titles: rename one of them");
     } else if (strncmp(msg, "missing title for section", 25) == 0) {
         const char *q = strchr(msg, '\'');
         int len = q != NULL ? (int)strcspn(q + 1, "'") : 0;
@@ -397,18 +401,22 @@ static void no_errors(cfg_t *cfg, const char *fmt, va_list ap)
 int conf_used_plugins(const char *file, const char *const *stems, size_t n, unsigned char *used)
 {
     cfg_opt_t any[] = {CFG_STR("__unknown", NULL, CFGF_NONE), CFG_END()};
-    cfg_opt_t *opts = calloc(n + 3, sizeof(*opts));
+    cfg_opt_t *opts = calloc(n + 4, sizeof(*opts));
     if (opts == NULL)
         return -1;
     cfg_opt_t unknown = CFG_STR("__unknown", NULL, CFGF_NONE);
     cfg_opt_t include = CFG_FUNC("include", conf_include);
+    /* map sections are the agent's, not a plugin's (conf_map.h). */
+    cfg_opt_t map = CFG_SEC("map", any, CFGF_MULTI | CFGF_TITLE | CFGF_IGNORE_UNKNOWN);
     cfg_opt_t end = CFG_END();
     size_t k = 0;
     opts[k++] = unknown;
     opts[k++] = include;
+    opts[k++] = map;
     for (size_t i = 0; i < n; i++) {
         used[i] = 0;
-        if (strcmp(stems[i], "include") == 0 || strcmp(stems[i], "__unknown") == 0)
+        if (strcmp(stems[i], "include") == 0 || strcmp(stems[i], "__unknown") == 0 ||
+            strcmp(stems[i], "map") == 0)
             continue;
         cfg_opt_t sec = CFG_SEC(stems[i], any, CFGF_MULTI | CFGF_TITLE | CFGF_IGNORE_UNKNOWN);
         opts[k++] = sec;
@@ -459,10 +467,12 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         CFG_FUNC("include", conf_include),
     };
     size_t ng = sizeof(globals) / sizeof(globals[0]);
-    cfg_opt_t *opts = calloc(ng + plugins->n + 1, sizeof(*opts));
+    cfg_opt_t *opts = calloc(ng + CONF_MAP_N_OPTIONS + plugins->n + 1, sizeof(*opts));
     if (opts == NULL)
         return NULL;
     memcpy(opts, globals, sizeof(globals));
+    conf_map_options(opts + ng);
+    ng += CONF_MAP_N_OPTIONS;
     for (size_t i = 0; i < plugins->n; i++) {
         cfg_opt_t sec = CFG_SEC(plugins->v[i].desc.name, plugins->v[i].opts,
                                 CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
@@ -481,6 +491,7 @@ static void set_validators(cfg_t *cfg)
     cfg_set_validate_func(cfg, "log", validate_log);
     cfg_set_validate_func(cfg, "state_dir", validate_path);
     cfg_set_validate_func(cfg, "plugin_dir", validate_plugin_dir);
+    conf_map_validators(cfg);
 }
 
 /* Records go to one collector: a second one is refused where it is. */
@@ -578,7 +589,7 @@ int conf_load(const char *file, const plugin_set *plugins, const char *plugin_di
     c->log_target = cfg_getstr(c->cfg, "log");
     c->interval = cfg_getint(c->cfg, "interval");
     log_parse_level(cfg_getstr(c->cfg, "log_level"), &c->log_level);
-    if (collect_instances(c, plugins) != 0) {
+    if (conf_map_load(c->cfg, file, &c->map) != 0 || collect_instances(c, plugins) != 0) {
         conf_free(c);
         return -1;
     }
@@ -591,6 +602,7 @@ void conf_free(conf *c)
     if (c == NULL)
         return;
     cfg_free(c->cfg);
+    conf_map_unref(c->map);
     free(c->inst);
     free(c);
 }

@@ -30,6 +30,7 @@ typedef struct conf {
     int log_level;
     conf_instance *inst;
     size_t n_inst;
+    struct conf_map *map; /* the map sections (conf_map.h); NULL: none */
 } conf;
 
 /* The plugin_dir a config file sets at its top level, found before the

@@ -327,12 +327,9 @@ const tally_host_api host_api = {
     .mark_get = host_mark_get,
     .mark_put = host_mark_put,
     .spool_push_marked = host_spool_push_marked,
-<<<<<<< HEAD
+    .metric = h_metric,
     .snapshot_hold = h_snapshot_hold,
     .snapshot_release = h_snapshot_release,
-=======
-    .metric = h_metric,
->>>>>>> i14-self
 };
 _Static_assert(sizeof(tally_host_api) >= TALLY_HOST_API_V4_SIZE,
                "the host table holds every callback of ABI 4");

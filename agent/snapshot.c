@@ -4,6 +4,7 @@
 #include "snapshot.h"
 
 #include "clock.h"
+#include "conf_map.h"
 #include "counter_days.h"
 #include "log.h"
 #include "selfstats.h"
@@ -287,6 +288,9 @@ snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
     s->summary.cutoff_utc = today.start_utc;
     s->counters = r->counters;
     s->n_counters = r->n_counters;
+    r->map = conf_map_ref(a->conf->map);
+    s->map = conf_map_rules(r->map);
+    conf_map_note_duplicates(r->map, r->counters, r->n_counters);
     s->counter_days = r->counter_days;
     s->n_counter_days = r->n_counter_days;
     /* Findable by exporters (snap_ref_find) only once every field it
@@ -321,6 +325,7 @@ void snap_ref_put(snap_ref *r)
     /* close_v2: a history read an exporter left open keeps the connection
      * until it is finalized, instead of failing the close. */
     sqlite3_close_v2(r->view);
+    conf_map_unref(r->map);
     for (size_t i = 0; i < r->n_counters; i++)
         free((char *)r->counters[i].name);
     free(r->counters);

@@ -61,8 +61,15 @@ void tf_rows_close(tf_rows *r);
  * be written (b is then also marked failed). o as for tf_rows_open. */
 int tf_render_json(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);
 int tf_render_prometheus(const tally_snapshot *s, tf_buf *b);
-/* prometheus.c: a label value, escaped, between the quotes. */
-void tf_prom_label_value(tf_buf *b, const char *s);
+/* prometheus.c — pieces the Prometheus renderers share: a family's # HELP
+ * (escaped) and # TYPE lines; a label value escaped (and repaired to
+ * UTF-8); the family tally_region_value of the counters idx[0..n) of s
+ * (idx NULL: the first n), nothing when n is 0. */
+void tf_prom_family(tf_buf *b, const char *name, const char *type, const char *help);
+void tf_prom_label_value(tf_buf *b, const char *s, size_t n);
+void tf_prom_region_values(tf_buf *b, const tally_snapshot *s, const uint32_t *idx, size_t n);
+/* prometheus_map.c — the region counters under s->map's rules. */
+int tf_render_mapped_counters(const tally_snapshot *s, tf_buf *b);
 /* prometheus_agent.c: the agent's own families (nothing for NULL). */
 void tf_render_prometheus_agent(const tally_agent_stats *a, tf_buf *b);
 /* json_agent.c: the JSON summary's "agent" object, or NULL (out of

@@ -25,9 +25,25 @@
 #include <inttypes.h>
 #include <string.h>
 
+/* help escaped as the format says for # HELP (backslash, line feed), since
+ * some come from the config or from plugins. */
+void tf_prom_family(tf_buf *b, const char *name, const char *type, const char *help)
+{
+    tf_buf_printf(b, "# HELP %s ", name);
+    for (const char *p = help; *p != '\0'; p++) {
+        size_t plain = strcspn(p, "\\\n");
+        tf_buf_add_utf8(b, p, plain);
+        p += plain;
+        if (*p == '\0')
+            break;
+        tf_buf_puts(b, *p == '\\' ? "\\\\" : "\\n");
+    }
+    tf_buf_printf(b, "\n# TYPE %s %s\n", name, type);
+}
+
 static void family(tf_buf *b, const char *name, const char *type, const char *help)
 {
-    tf_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    tf_prom_family(b, name, type, help);
 }
 
 /* A sample: `series` is the metric name with its labels, if any. */
@@ -45,10 +61,10 @@ static void sample_real(tf_buf *b, const char *series, double v)
 
 /* A label value, escaped as the format says (backslash, double quote and
  * line feed) and repaired to UTF-8, which the format requires. */
-void tf_prom_label_value(tf_buf *b, const char *s)
+void tf_prom_label_value(tf_buf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t n = strlen(s), i = 0;
+    size_t i = 0;
     while (i < n) {
         size_t k = tf_utf8_seq(u + i, n - i);
         if (k == 0) {
@@ -100,19 +116,30 @@ static void one_real(tf_buf *b, const char *name, const char *type, const char *
     sample_real(b, name, v);
 }
 
-static void region_values(tf_buf *b, const tally_snapshot *s)
+void tf_prom_region_values(tf_buf *b, const tally_snapshot *s, const uint32_t *idx, size_t n)
 {
     /* A family without samples says nothing; leave it out. */
-    if (s->n_counters == 0)
+    if (n == 0)
         return;
     family(b, "tally_region_value", "gauge",
            "Live value of a libtally counter, by counter name (a gauge: tally_add also "
            "takes negative numbers).");
-    for (size_t i = 0; i < s->n_counters; i++) {
+    for (size_t k = 0; k < n; k++) {
+        const tally_counter_value *c = &s->counters[idx != NULL ? idx[k] : k];
+        const char *name = c->name != NULL ? c->name : "";
         tf_buf_puts(b, "tally_region_value{name=\"");
-        tf_prom_label_value(b, s->counters[i].name != NULL ? s->counters[i].name : "");
-        tf_buf_printf(b, "\"} %" PRId64 "\n", s->counters[i].value);
+        tf_prom_label_value(b, name, strlen(name));
+        tf_buf_printf(b, "\"} %" PRId64 "\n", c->value);
     }
+}
+
+static void region_values(tf_buf *b, const tally_snapshot *s)
+{
+    /* With map rules, prometheus_map.c writes them (unmatched ones too). */
+    if (s->map != NULL)
+        tf_render_mapped_counters(s, b);
+    else
+        tf_prom_region_values(b, s, NULL, s->n_counters);
 }
 
 int tf_render_prometheus(const tally_snapshot *s, tf_buf *b)

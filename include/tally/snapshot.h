@@ -123,6 +123,7 @@ typedef struct tally_metric_map_rule {
     const char *name;        /* the metric name, e.g. "llm_tokens_total" */
     const char *const *labels; /* "model=$1": $N is the N-th '*' of match */
     size_t n_labels;
+    const char *help;          /* the family's # HELP line; NULL: a default naming match */
 } tally_metric_map_rule;
 
 typedef struct tally_metric_map {
