@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # serve_prometheus_test.sh — a real Prometheus scrapes the serve exporter:
 #  1. its query API returns the exact values of tally's counters (usage
-#     rows through the csv source, a region counter), of the summary and
+#     rows through the csv source, a region counter under a map rule and
+#     one without), of the summary and
 #     of the agent's own metrics, and up == 1 (Prometheus asks for
 #     OpenMetrics first, so that is the format it parsed);
 #  2. promtool check metrics finds nothing in either format, and gzip
@@ -19,20 +20,22 @@ command -v prometheus >/dev/null || { fail "prometheus is missing: run scripts/d
 command -v promtool >/dev/null || { fail "promtool is missing: run scripts/deps.sh"; finish; }
 
 D=$WORK/prom
-serve_conf "$D" 1 ''
+serve_conf "$D" 1 '' 'map "llm.*.tokens" { name = "llm_tokens_total" labels = {"model=$1"} }'
 add_rows "$D" 10
 agent_start "$D"
 wait_http /readyz 200 30 || fail "/readyz never answered 200" "$(tail -n 5 "$D/agent.log")"
 "$TALLY" --region "$D/region" add llm.gpt-4o.tokens 42 >/dev/null
+"$TALLY" --region "$D/region" add app.logins 7 >/dev/null
 # The region counter is read by the next cycle.
 for ((i = 0; i < 100; i++)); do
     body=$(http /metrics)
-    [ "$(metric "$body" 'tally_region_value{name="llm.gpt-4o.tokens"}')" = 42 ] && break
+    [ "$(metric "$body" 'llm_tokens_total{model="gpt-4o"}')" = 42 ] && break
     sleep 0.1
 done
 check "/metrics: 10 successful requests" "$(metric "$body" 'tally_requests_total{outcome="success"}')" 10
 check "/metrics: 30 input tokens" "$(metric "$body" 'tally_tokens_total{kind="input"}')" 30
-check "/metrics: the region counter" "$(metric "$body" 'tally_region_value{name="llm.gpt-4o.tokens"}')" 42
+check "/metrics: the mapped region counter" "$(metric "$body" 'llm_tokens_total{model="gpt-4o"}')" 42
+check "/metrics: an unmapped one keeps its form" "$(metric "$body" 'tally_region_value{name="app.logins"}')" 7
 check "/metrics: its age" "$(grep -c '^tally_snapshot_age_seconds [0-9]' <<<"$body")" 1
 
 # --- 2. promtool, both formats, gzip ----------------------------------------------
@@ -105,7 +108,8 @@ check "Prometheus: the target's scrape had no error" \
 check "Prometheus: tally_requests_total{outcome=success}" "$(pq 'tally_requests_total{outcome="success"}')" 10
 check "Prometheus: tally_tokens_total{kind=input}" "$(pq 'tally_tokens_total{kind="input"}')" 30
 check "Prometheus: tally_cost_usd_total" "$(pq 'tally_cost_usd_total')" 0.03
-check "Prometheus: the region counter" "$(pq 'tally_region_value{name="llm.gpt-4o.tokens"}')" 42
+check "Prometheus: the mapped region counter, by model" "$(pq 'sum by (model) (llm_tokens_total{model="gpt-4o"})')" 42
+check "Prometheus: the unmapped region counter" "$(pq 'tally_region_value{name="app.logins"}')" 7
 check "Prometheus: today's requests (the summary's today)" "$(pq 'sum(tally_today_requests)')" 10
 check "Prometheus: tally_snapshot_age_seconds is there" "$(pq 'count(tally_snapshot_age_seconds)')" 1
 check "Prometheus: agent build info" "$(pq 'tally_agent_build_info')" 1
