@@ -166,9 +166,13 @@ static void *client_main(void *arg)
     for (int i = 0; i < n_requests; i++) {
         double t0 = now_s();
         int rc = 1;
-        for (int attempt = 0; attempt < 3 && rc == 1; attempt++) {
-            if (fd < 0 && (fd = dial()) < 0)
-                break;
+        /* A reload closes the port for a moment: connections are retried
+         * (for up to 10 s), never a response that had begun. */
+        for (int attempt = 0; attempt < 100 && rc == 1; attempt++) {
+            if (fd < 0 && (fd = dial()) < 0) {
+                usleep(100000);
+                continue;
+            }
             rc = one_request(fd, &buf, &cap);
             if (rc != 0) {
                 close(fd);
@@ -177,7 +181,7 @@ static void *client_main(void *arg)
         }
         if (rc != 0) {
             if (rc == 1)
-                report("no connection or no answer after 3 tries", NULL);
+                report("no connection or no answer for 10 s", NULL);
             c->failed++;
         }
         c->lat_ms[c->done++] = (now_s() - t0) * 1000.0;
