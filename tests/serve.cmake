@@ -12,6 +12,8 @@ foreach(t prometheus concurrent hostile ready)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/serve_${t}_test.sh
                    $<TARGET_FILE:tallyd> $<TARGET_FILE:tally_tool> ${TALLY_PLUGIN_BUILD_DIR}
                    $<TARGET_FILE:serve_load>)
+  set_tests_properties(serve_${t} PROPERTIES ENVIRONMENT
+                       "TALLY_FLAKY_PLUGIN=$<TARGET_FILE:test_plugin_flaky>")
   set_tests_properties(serve_${t} PROPERTIES LABELS "e2e;serve" TIMEOUT 600)
 endforeach()
 set_tests_properties(serve_concurrent PROPERTIES LABELS "e2e;serve;concurrent")
