@@ -2,8 +2,8 @@
  * serve_load.c — many HTTP/1.1 clients at once, each sending its
  * requests one after another over a kept-alive connection: for the serve
  * exporter's concurrency test and for bench/run-serve.sh (tallyd beside
- * node_exporter). Every response must be whole: a status line, a
- * Content-Length, and that many bytes. With --pair, every /metrics body
+ * node_exporter). Every response must be whole: a status line, and a
+ * Content-Length and that many bytes, or chunks up to the last. With --pair, every /metrics body
  * must also be one snapshot's: its success requests times --pair-ratio
  * equal its input tokens (a source whose every row is a success with
  * that many input tokens).
@@ -101,6 +101,22 @@ static int check_pair(const char *body)
     return 0;
 }
 
+/* Read until buf holds at least want bytes: 0, or -1 (the stream ended). */
+static int fill(int fd, char **buf, size_t *cap, size_t *len, size_t want)
+{
+    while (*len < want) {
+        if (want + 1 > *cap) {
+            *cap = want * 2 + 1;
+            *buf = realloc(*buf, *cap);
+        }
+        ssize_t r = read(fd, *buf + *len, *cap - *len - 1);
+        if (r <= 0)
+            return -1;
+        *len += (size_t)r;
+    }
+    return 0;
+}
+
 /* One request and its whole response on fd: 0, -1 (failed), or 1 (the
  * server closed before answering: redial). */
 static int one_request(int fd, char **buf, size_t *cap)
@@ -126,35 +142,53 @@ static int one_request(int fd, char **buf, size_t *cap)
     }
     int status = 0;
     sscanf(*buf, "HTTP/1.%*d %d", &status);
+    size_t head = (size_t)(end - *buf) + 4;
     const char *cl = strcasestr(*buf, "\r\nContent-Length:");
-    if (cl == NULL || cl > end) {
-        report("a response without Content-Length", *buf);
-        return -1;
-    }
-    size_t body_len = strtoul(cl + 17, NULL, 10);
-    size_t head = (size_t)(end - *buf) + 4, want = head + body_len;
-    if (want + 1 > *cap) {
-        *cap = want + 1;
-        *buf = realloc(*buf, *cap);
-    }
-    while (len < want) {
-        ssize_t r = read(fd, *buf + len, want - len);
-        if (r <= 0) {
+    const char *te = strcasestr(*buf, "\r\nTransfer-Encoding: chunked");
+    size_t body_at = head, body_len = 0;
+    if (cl != NULL && cl < end) {
+        body_len = strtoul(cl + 17, NULL, 10);
+        if (fill(fd, buf, cap, &len, head + body_len) != 0) {
             report("a body cut short", NULL);
             return -1;
         }
-        len += (size_t)r;
-    }
-    if (len != want) {
-        report("more bytes than Content-Length", NULL);
+        if (len != head + body_len) {
+            report("more bytes than Content-Length", NULL);
+            return -1;
+        }
+    } else if (te != NULL && te < end) {
+        /* node_exporter's answers are chunked: the chunks are joined in
+         * place, after the headers. */
+        size_t pos = head;
+        for (;;) {
+            char *eol = NULL;
+            while ((eol = memmem(*buf + pos, len - pos, "\r\n", 2)) == NULL)
+                if (fill(fd, buf, cap, &len, len + 1) != 0) {
+                    report("a chunk cut short", NULL);
+                    return -1;
+                }
+            size_t size = strtoul(*buf + pos, NULL, 16);
+            size_t data = (size_t)(eol - *buf) + 2;
+            if (fill(fd, buf, cap, &len, data + size + 2) != 0) {
+                report("a chunk cut short", NULL);
+                return -1;
+            }
+            memmove(*buf + body_at + body_len, *buf + data, size);
+            body_len += size;
+            pos = data + size + 2;
+            if (size == 0)
+                break;
+        }
+    } else {
+        report("a response with neither Content-Length nor chunks", *buf);
         return -1;
     }
-    (*buf)[len] = '\0';
+    (*buf)[body_at + body_len] = '\0';
     if (status != 200) {
         report("a status other than 200", *buf);
         return -1;
     }
-    return pair_ratio > 0 && check_pair(*buf + head) != 0 ? -1 : 0;
+    return pair_ratio > 0 && check_pair(*buf + body_at) != 0 ? -1 : 0;
 }
 
 static void *client_main(void *arg)
