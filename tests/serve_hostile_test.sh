@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# serve_hostile_test.sh — clients that misbehave get bounded, refused
-# answers while the agent keeps cycling and writing its file exporter:
+# serve_hostile_test.sh — tallyd -t refuses each bad option of a serve
+# section with file and line; then clients that misbehave get bounded,
+# refused answers while the agent keeps cycling and writing its file
+# exporter:
 #  1. a slowloris (headers a byte at a time) is cut off after
 #     request_timeout; meanwhile others are answered;
 #  2. 1 MB of headers and a 100 KB URL are refused (431, 414), a POST is
@@ -16,6 +18,34 @@ set -u
 source "$(dirname "$0")/e2e_lib.sh"
 source "$(dirname "$0")/serve_test_lib.sh"
 command -v openssl >/dev/null || { fail "openssl is missing: run scripts/deps.sh"; finish; }
+
+# --- 0. tallyd -t: each check, with file and line ------------------------------------
+C=$WORK/check
+mkdir -p "$C"
+touch "$C/cert.pem"
+bad_conf() {
+    local body=$1 want=$2 out
+    printf 'timezone = "UTC"\nstate_dir = "%s/state"\nplugin_dir = "%s"\nserve "web" { %s }\n' \
+        "$C" "$PLUGIN_DIR" "$body" >"$C/tallyd.conf"
+    out=$("$TALLYD" -t -c "$C/tallyd.conf" 2>&1)
+    if [ $? -ne 0 ] && grep -qF -- "$C/tallyd.conf:4: in serve \"web\": $want" <<<"$out"; then
+        pass "tallyd -t refuses: $want"
+    else
+        fail "tallyd -t refuses: $want" "$out"
+    fi
+}
+bad_conf 'listen = "localhost:9489"' "option 'listen' = \"localhost:9489\" has a host that is not an IP address"
+bad_conf 'listen = "127.0.0.1:70000"' "option 'listen' = \"127.0.0.1:70000\" has a port that is not a number"
+bad_conf 'max_connections = 0' "option 'max_connections' = 0 is out of range"
+bad_conf 'max_connections_per_ip = 0' "option 'max_connections_per_ip' = 0 is out of range"
+bad_conf 'request_timeout = 0' "option 'request_timeout' = 0 is out of range"
+bad_conf 'max_request_bytes = 100' "option 'max_request_bytes' = 100 is out of range"
+bad_conf 'threads = 0' "option 'threads' = 0 is out of range"
+bad_conf "tls_cert = \"$C/cert.pem\"" "option 'tls_cert' is set without 'tls_key'"
+bad_conf "tls_cert = \"$C/cert.pem\" tls_key = \"$C/none.pem\"" "option 'tls_key' = \"$C/none.pem\" is not a regular file"
+bad_conf "bearer_token_file = \"$C/cert.pem\" basic_auth_file = \"$C/cert.pem\"" \
+    "options 'bearer_token_file', 'bearer_token_env' and 'basic_auth_file' exclude each other"
+bad_conf "basic_auth_file = \"$C\"" "option 'basic_auth_file' = \"$C\" is not a regular file"
 
 D=$WORK/hostile
 mkdir -p "$D"
