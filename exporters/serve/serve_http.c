@@ -223,16 +223,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                               size_t *upload_size, void **req)
 {
     (void)version;
-    serve_ctx *ctx = cls;
     (void)upload;
+    serve_ctx *ctx = cls;
     int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (*req == NULL) {
         /* The first call, with the headers. Another method is refused
          * at once, before its body is read (the connection then closes);
          * GET and HEAD are answered on the next call, once the request is
-         * whole, which lets the connection be kept alive. */
-        /* Stopping: no new request; the client finds the connection
-         * closed before any byte and asks the next server. */
+         * whole, which lets the connection be kept alive. Once stopping,
+         * no new request: the client finds the connection closed before
+         * any byte and asks the next server. */
         if (atomic_load(&ctx->stopping))
             return MHD_NO;
         *req = ctx;
