@@ -1,7 +1,7 @@
 /*
  * host.c — see host.h. The API functions run on the main thread during a
  * cycle (state, emit, cycle_seq) or on any thread (log, clock, secrets,
- * spool, marks, history).
+ * spool, marks, history, metric).
  */
 #include "host.h"
 

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "options.h"
+#include "selfmetric/selfmetric.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -17,15 +18,7 @@
 
 const char *loader_kind_name(tally_plugin_kind kind)
 {
-    switch (kind) {
-    case TALLY_PLUGIN_SOURCE:
-        return "source";
-    case TALLY_PLUGIN_COLLECTOR:
-        return "collector";
-    case TALLY_PLUGIN_EXPORTER:
-        return "exporter";
-    }
-    return NULL;
+    return selfmetric_kind_word(kind);
 }
 
 static int ends_with_so(const char *name)

@@ -30,9 +30,9 @@ struct self_inst {
     struct self_inst *next;
     char *plugin, *title;
     int kind;
-    int attached, was_attached; /* in the config started last, and the one before */
-    int64_t records, rejected, errors;     /* a source's */
-    int64_t exports_ok, exports_failed;    /* an exporter's */
+    int attached, was_attached;         /* in the config started last, and the one before */
+    int64_t records, rejected, errors;  /* a source's */
+    int64_t exports_ok, exports_failed; /* an exporter's */
     self_figure fig[SELFMETRIC_PER_INSTANCE_MAX]; /* the plugin's, by name */
     size_t n_fig;
 };
@@ -91,8 +91,7 @@ void selfstats_begin_attach(selfstats *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-int selfstats_attach(selfstats *s, const char *plugin, const char *title, int kind,
-                     self_inst **out)
+int selfstats_attach(selfstats *s, const char *plugin, const char *title, int kind, self_inst **out)
 {
     pthread_mutex_lock(&s->mu);
     self_inst *e = s->insts;
@@ -233,8 +232,7 @@ static const kept source_kept[] = {
 };
 static const kept exporter_kept[] = {
     {SELFMETRIC_EXPORTS_OK, "Snapshots the exporter delivered.", TALLY_METRIC_COUNTER},
-    {SELFMETRIC_EXPORTS_FAILED, "Snapshots the exporter failed to deliver.",
-     TALLY_METRIC_COUNTER},
+    {SELFMETRIC_EXPORTS_FAILED, "Snapshots the exporter failed to deliver.", TALLY_METRIC_COUNTER},
 };
 static const kept spool_kept[] = {
     {SELFMETRIC_SPOOL_ITEMS, "Payloads waiting in the exporter's spool.", TALLY_METRIC_GAUGE},
@@ -271,8 +269,7 @@ static int copy_kept(tally_metric *m, const kept *k, size_t n, const double *val
 }
 
 /* One instance, under the lock; sp NULL: it has not spooled. */
-static int copy_instance(const self_inst *e, const tally_spool_stats *sp,
-                         tally_instance_stats *out)
+static int copy_instance(const self_inst *e, const tally_spool_stats *sp, tally_instance_stats *out)
 {
     size_t n = e->n_fig;
     if (e->kind == TALLY_PLUGIN_SOURCE)

@@ -13,3 +13,10 @@ foreach(t exact rollover crash kill region shared)
                    $<TARGET_FILE:e2e_app>)
   set_tests_properties(e2e_${t} PROPERTIES LABELS "e2e" TIMEOUT 900)
 endforeach()
+
+# The agent's figures about itself against its input, its JSON and promtool.
+add_test(NAME agent_self
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/agent_self_test.sh $<TARGET_FILE:tallyd>
+                 ${TALLY_PLUGIN_BUILD_DIR} ${PROJECT_SOURCE_DIR}/data/sample/usage.csv
+                 ${CMAKE_CURRENT_BINARY_DIR}/agent_self)
+set_tests_properties(agent_self PROPERTIES LABELS "e2e;agent" TIMEOUT 300)

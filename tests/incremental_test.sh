@@ -86,8 +86,12 @@ once() {
 }
 
 # without_times FILE: the file without its generated_at line (JSON) or
-# sample (Prometheus): the wall clock when each agent made its snapshot.
-without_times() { grep -v '"generated_at"\|^tally_snapshot_generated_timestamp_seconds ' "$1"; }
+# sample (Prometheus): the wall clock when each agent made its snapshot;
+# and without the agent's figures about itself (without_agent.py).
+without_times() {
+    python3 "$(dirname "$0")/without_agent.py" "$1" |
+        grep -v '"generated_at"\|^tally_snapshot_generated_timestamp_seconds '
+}
 
 
 # same_as_fresh STEP A FRESH: every output of A is the fresh agent's.

@@ -5,7 +5,8 @@
  * config section for it with libconfuse from a string, and gives it a
  * tally_host_api that records what the plugin does: log lines, state
  * writes, emitted counters, emitted records (deep copies), inventory
- * calls and rejected-row counts. The business clock is set by the test.
+ * calls, rejected-row counts and the figures it reports (metric). The
+ * business clock is set by the test.
  *
  * Differences from the agent, all deliberate: state writes commit at once
  * (there is no cycle transaction: a test rolls one back by putting the

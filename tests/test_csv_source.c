@@ -98,7 +98,7 @@ static void test_reports_bytes_and_lag(void **state)
     rows("usage.csv", 1, 2);
     append("usage.csv", partial);
     struct stat st;
-    char path[PATH_MAX];
+    char path[PATH_MAX + 16];
     snprintf(path, sizeof(path), "%s/usage.csv", scratch);
     assert_int_equal(stat(path, &st), 0);
     inst in;

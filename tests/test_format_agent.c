@@ -24,8 +24,8 @@ static const tally_metric csv_usage[] = {
     {"lag_bytes", "Not read yet,\nwith a back\\slash.", TALLY_METRIC_GAUGE, 0.5},
 };
 static const tally_metric csv_quoted[] = {
-    {"records_total", "Another help: the first instance's is the family's.",
-     TALLY_METRIC_COUNTER, 2},
+    {"records_total", "Another help: the first instance's is the family's.", TALLY_METRIC_COUNTER,
+     2},
     /* The family is a gauge above: this counter of its name is left out. */
     {"lag_bytes", "Wrong kind.", TALLY_METRIC_COUNTER, 7},
     {"Bad-Name", "No Prometheus name can hold it.", TALLY_METRIC_GAUGE, 1},
@@ -92,26 +92,26 @@ static const char want_prometheus[] =
     "tally_agent_last_cycle_success_timestamp_seconds 1795316400\n"
     "# HELP tally_source_records_total Records handed over.\n"
     "# TYPE tally_source_records_total counter\n"
-    "tally_source_records_total{plugin=\"csv\",instance=\"usage\"} 3\n"
-    "tally_source_records_total{plugin=\"csv\",instance=\"a\\\"b\\\\c\"} 2\n"
+    "tally_source_records_total{plugin=\"csv\",plugin_instance=\"usage\"} 3\n"
+    "tally_source_records_total{plugin=\"csv\",plugin_instance=\"a\\\"b\\\\c\"} 2\n"
     "# HELP tally_source_rejected_rows_total Rows set aside.\n"
     "# TYPE tally_source_rejected_rows_total counter\n"
-    "tally_source_rejected_rows_total{plugin=\"csv\",instance=\"usage\"} 1\n"
+    "tally_source_rejected_rows_total{plugin=\"csv\",plugin_instance=\"usage\"} 1\n"
     "# HELP tally_source_bytes_read_total Bytes read.\n"
     "# TYPE tally_source_bytes_read_total counter\n"
-    "tally_source_bytes_read_total{plugin=\"csv\",instance=\"usage\"} 4096\n"
+    "tally_source_bytes_read_total{plugin=\"csv\",plugin_instance=\"usage\"} 4096\n"
     "# HELP tally_source_lag_bytes Not read yet,\\nwith a back\\\\slash.\n"
     "# TYPE tally_source_lag_bytes gauge\n"
-    "tally_source_lag_bytes{plugin=\"csv\",instance=\"usage\"} 0.5\n"
+    "tally_source_lag_bytes{plugin=\"csv\",plugin_instance=\"usage\"} 0.5\n"
     "# HELP tally_exporter_exports_ok_total Delivered.\n"
     "# TYPE tally_exporter_exports_ok_total counter\n"
-    "tally_exporter_exports_ok_total{plugin=\"http\",instance=\"push\"} 5\n"
+    "tally_exporter_exports_ok_total{plugin=\"http\",plugin_instance=\"push\"} 5\n"
     "# HELP tally_exporter_exports_failed_total Failed.\n"
     "# TYPE tally_exporter_exports_failed_total counter\n"
-    "tally_exporter_exports_failed_total{plugin=\"http\",instance=\"push\"} 2\n"
+    "tally_exporter_exports_failed_total{plugin=\"http\",plugin_instance=\"push\"} 2\n"
     "# HELP tally_exporter_spool_items Waiting.\n"
     "# TYPE tally_exporter_spool_items gauge\n"
-    "tally_exporter_spool_items{plugin=\"http\",instance=\"push\"} 2\n";
+    "tally_exporter_spool_items{plugin=\"http\",plugin_instance=\"push\"} 2\n";
 
 static void test_prometheus_agent_text(void **state)
 {

@@ -79,8 +79,13 @@ static void test_refuses_bad_names_kinds_values(void **fx)
     fixture *f = *fx;
     struct tally_host *h = &f->hosts[0];
     static const char *const bad_names[] = {
-        "",         "Bytes_total", "9lives_total", "bytes-read_total", "bytes read_total",
-        "_x_total", "bytés_total",
+        "",
+        "Bytes_total",
+        "9lives_total",
+        "bytes-read_total",
+        "bytes read_total",
+        "_x_total",
+        "bytés_total",
         "a_very_long_name_that_goes_on_and_on_and_on_past_sixty_four_bytes_total",
     };
     for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++)
@@ -113,18 +118,16 @@ static void test_refuses_the_agents_own_names(void **fx)
 {
     fixture *f = *fx;
     static const char *const own_counters[] = {
-        "records_total",          "rejected_rows_total",  "errors_total",
-        "exports_ok_total",       "exports_failed_total", "spool_delivered_total",
-        "spool_rejected_total",   "spool_overflowed_total",
+        "records_total",        "rejected_rows_total",    "errors_total",
+        "exports_ok_total",     "exports_failed_total",   "spool_delivered_total",
+        "spool_rejected_total", "spool_overflowed_total",
     };
     for (size_t i = 0; i < sizeof(own_counters) / sizeof(own_counters[0]); i++)
         for (int k = 0; k < 2; k++)
             assert_int_equal(report(&f->hosts[k], own_counters[i], TALLY_METRIC_COUNTER, 1e9),
                              TALLY_HOST_EINVAL);
-    assert_int_equal(report(&f->hosts[1], "spool_items", TALLY_METRIC_GAUGE, 1),
-                     TALLY_HOST_EINVAL);
-    assert_int_equal(report(&f->hosts[1], "spool_bytes", TALLY_METRIC_GAUGE, 1),
-                     TALLY_HOST_EINVAL);
+    assert_int_equal(report(&f->hosts[1], "spool_items", TALLY_METRIC_GAUGE, 1), TALLY_HOST_EINVAL);
+    assert_int_equal(report(&f->hosts[1], "spool_bytes", TALLY_METRIC_GAUGE, 1), TALLY_HOST_EINVAL);
     tally_agent_stats *st = selfstats_copy(&f->a);
     const tally_metric *m = find(&st->instances[0], "records_total");
     assert_non_null(m);
@@ -285,9 +288,8 @@ static void test_reload_keeps_what_stays(void **fx)
     selfstats_export(f->hosts[1].self, 1);
     self_inst *kept_before = f->hosts[0].self, *push = f->hosts[1].self;
     selfstats_begin_attach(f->ss);
-    assert_int_equal(selfstats_attach(f->ss, "csv", "usage", TALLY_PLUGIN_SOURCE,
-                                      &f->hosts[0].self),
-                     0);
+    assert_int_equal(
+        selfstats_attach(f->ss, "csv", "usage", TALLY_PLUGIN_SOURCE, &f->hosts[0].self), 0);
     selfstats_end_attach(f->ss);
     assert_ptr_equal(f->hosts[0].self, kept_before);
     f->a.n_hosts = 1;

@@ -71,6 +71,32 @@ static void test_truncated_under_the_source(void **state)
     stop(&r);
 }
 
+/* The figures it reports for the agent's own metrics (plugin.h, metric):
+ * the region's slots, those used, and what it refused when full. */
+static void test_reports_region_figures(void **state)
+{
+    (void)state;
+    char path[256];
+    region_with(path, sizeof(path), "figures", "a", 1);
+    tally_region *app = NULL;
+    assert_int_equal(tally_open(&app, path, NULL), 0);
+    assert_int_equal(tally_add_name(app, "b", 1), 0);
+    tally_info info;
+    assert_int_equal(tally_info_get(app, &info), 0);
+    tally_close(app);
+    struct run r;
+    start(&r, path);
+    assert_int_equal(plugin->source.collect(r.in.ctx), TALLY_HOST_OK);
+    mock_host_figure cap, used, over;
+    assert_int_equal(mock_host_metric(r.h, "region_capacity", &cap), 0);
+    assert_int_equal(mock_host_metric(r.h, "region_used", &used), 0);
+    assert_int_equal(mock_host_metric(r.h, "region_overflow_total", &over), 0);
+    assert_true(cap.value == (double)info.capacity && cap.kind == TALLY_METRIC_GAUGE);
+    assert_true(used.value == 2 && used.kind == TALLY_METRIC_GAUGE);
+    assert_true(over.value == 0 && over.kind == TALLY_METRIC_COUNTER);
+    stop(&r);
+}
+
 static void test_hostile_names_counted(void **state)
 {
     char path[256];
@@ -138,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_truncated_under_the_source),
         cmocka_unit_test(test_hostile_names_counted),
+        cmocka_unit_test(test_reports_region_figures),
         cmocka_unit_test(test_paths_that_are_no_region),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

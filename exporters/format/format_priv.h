@@ -75,9 +75,6 @@ void tf_render_prometheus_agent(const tally_agent_stats *a, tf_buf *b);
 /* json_agent.c: the JSON summary's "agent" object, or NULL (out of
  * memory). */
 struct json_t *tf_json_agent(const tally_agent_stats *a);
-/* A tally_plugin_kind's word: "source", "collector", "exporter"; NULL
- * for any other number. */
-const char *tf_kind_word(int kind);
 int tf_render_csv(const tally_snapshot *s, const struct tally_format_opts *o, tf_table_id table,
                   tf_buf *b);
 int tf_render_influx(const tally_snapshot *s, const struct tally_format_opts *o, tf_buf *b);

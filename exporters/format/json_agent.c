@@ -7,6 +7,8 @@
  */
 #include "format_priv.h"
 
+#include "selfmetric/selfmetric.h"
+
 #include <jansson.h>
 #include <math.h>
 
@@ -34,11 +36,11 @@ static json_t *instance_object(const tally_instance_stats *in)
     for (size_t k = 0; k < in->n_metrics && !bad; k++)
         if (in->metrics[k].name != NULL)
             bad = json_object_set_new(metrics, in->metrics[k].name, figure(in->metrics[k].value));
-    const char *kind = tf_kind_word(in->kind);
-    json_t *o = bad ? NULL
-                    : json_pack("{s:s, s:s, s:s?, s:o}", "plugin", in->plugin ? in->plugin : "",
-                                "instance", in->instance ? in->instance : "", "kind", kind,
-                                "metrics", metrics);
+    const char *kind = selfmetric_kind_word(in->kind);
+    json_t *o =
+        bad ? NULL
+            : json_pack("{s:s, s:s, s:s?, s:o}", "plugin", in->plugin ? in->plugin : "", "instance",
+                        in->instance ? in->instance : "", "kind", kind, "metrics", metrics);
     if (o == NULL && bad)
         json_decref(metrics);
     return o;

@@ -3,7 +3,12 @@
  * tally_agent_stats) in the Prometheus text format, after the families of
  * prometheus.c: build info, start time, cycles by result, the last
  * cycle's duration and success time, and one family per figure of the
- * plugin instances, tally_<kind>_<name>{plugin="csv",instance="usage"}.
+ * plugin instances, tally_<kind>_<name>{plugin="csv",plugin_instance="usage"}.
+ *
+ * The label is plugin_instance, not instance: Prometheus sets instance on
+ * every scraped series (ours would become exported_instance) and the
+ * Pushgateway replaces it with its grouping key's, which would make the
+ * series of two exporters of one plugin collide.
  *
  * A family is written once with every instance that has the figure, in
  * config order, so two csv sources share tally_source_records_total. A
@@ -22,19 +27,6 @@
 static void label_text(tf_buf *b, const char *s)
 {
     tf_prom_label_value(b, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
-}
-
-const char *tf_kind_word(int kind)
-{
-    switch (kind) {
-    case TALLY_PLUGIN_SOURCE:
-        return "source";
-    case TALLY_PLUGIN_COLLECTOR:
-        return "collector";
-    case TALLY_PLUGIN_EXPORTER:
-        return "exporter";
-    }
-    return NULL;
 }
 
 static const char *type_word(tally_metric_kind k)
@@ -83,8 +75,7 @@ static void agent_families(const tally_agent_stats *a, tf_buf *b)
            "Cycles since tallyd started, by result (failed: a plugin step failed or the cycle "
            "could not commit).");
     tf_buf_printf(b, "tally_agent_cycles_total{result=\"ok\"} %" PRId64 "\n", a->cycles_ok);
-    tf_buf_printf(b, "tally_agent_cycles_total{result=\"failed\"} %" PRId64 "\n",
-                  a->cycles_failed);
+    tf_buf_printf(b, "tally_agent_cycles_total{result=\"failed\"} %" PRId64 "\n", a->cycles_failed);
     header(b, "tally_agent_last_cycle_duration_seconds", "gauge",
            "How long the last cycle took, from its start to its commit.");
     tf_buf_puts(b, "tally_agent_last_cycle_duration_seconds");
@@ -97,7 +88,7 @@ static void agent_families(const tally_agent_stats *a, tf_buf *b)
 
 static int printable(const tally_instance_stats *in, const tally_metric *m)
 {
-    return tf_kind_word(in->kind) != NULL && selfmetric_name_ok(m->name) &&
+    return selfmetric_kind_word(in->kind) != NULL && selfmetric_name_ok(m->name) &&
            (m->kind == TALLY_METRIC_COUNTER || m->kind == TALLY_METRIC_GAUGE);
 }
 
@@ -123,7 +114,7 @@ static void sample(tf_buf *b, const char *kind, const tally_instance_stats *in,
 {
     tf_buf_printf(b, "tally_%s_%s{plugin=\"", kind, m->name);
     label_text(b, in->plugin);
-    tf_buf_puts(b, "\",instance=\"");
+    tf_buf_puts(b, "\",plugin_instance=\"");
     label_text(b, in->instance);
     tf_buf_puts(b, "\"}");
     value(b, m->value);
@@ -134,7 +125,7 @@ static void sample(tf_buf *b, const char *kind, const tally_instance_stats *in,
 static void instance_family(const tally_agent_stats *a, size_t first, const tally_metric *m,
                             tf_buf *b)
 {
-    const char *kind = tf_kind_word(a->instances[first].kind);
+    const char *kind = selfmetric_kind_word(a->instances[first].kind);
     tf_buf_printf(b, "# HELP tally_%s_%s ", kind, m->name);
     help_text(b, m->help);
     tf_buf_printf(b, "\n# TYPE tally_%s_%s %s\n", kind, m->name, type_word(m->kind));

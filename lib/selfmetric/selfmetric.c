@@ -3,17 +3,32 @@
  */
 #include "selfmetric/selfmetric.h"
 
+#include "tally/plugin.h"
+
 #include <math.h>
 #include <string.h>
 
 _Static_assert(SELFMETRIC_NAME_MAX == 64, "the message for a long name says 64");
 
 static const char *const reserved[] = {
-    SELFMETRIC_RECORDS,         SELFMETRIC_REJECTED,        SELFMETRIC_ERRORS,
-    SELFMETRIC_EXPORTS_OK,      SELFMETRIC_EXPORTS_FAILED,  SELFMETRIC_SPOOL_ITEMS,
-    SELFMETRIC_SPOOL_BYTES,     SELFMETRIC_SPOOL_DELIVERED, SELFMETRIC_SPOOL_REJECTED,
+    SELFMETRIC_RECORDS,          SELFMETRIC_REJECTED,        SELFMETRIC_ERRORS,
+    SELFMETRIC_EXPORTS_OK,       SELFMETRIC_EXPORTS_FAILED,  SELFMETRIC_SPOOL_ITEMS,
+    SELFMETRIC_SPOOL_BYTES,      SELFMETRIC_SPOOL_DELIVERED, SELFMETRIC_SPOOL_REJECTED,
     SELFMETRIC_SPOOL_OVERFLOWED,
 };
+
+const char *selfmetric_kind_word(int kind)
+{
+    switch (kind) {
+    case TALLY_PLUGIN_SOURCE:
+        return "source";
+    case TALLY_PLUGIN_COLLECTOR:
+        return "collector";
+    case TALLY_PLUGIN_EXPORTER:
+        return "exporter";
+    }
+    return NULL;
+}
 
 int selfmetric_reserved(const char *name)
 {

@@ -33,6 +33,11 @@
  * what an output may put after tally_<kind>_ as it is. */
 int selfmetric_name_ok(const char *name);
 
+/* A tally_plugin_kind's word, as --list-plugins shows it and as the
+ * <kind> of tally_<kind>_<name>: "source", "collector", "exporter"; NULL
+ * for any other number. */
+const char *selfmetric_kind_word(int kind);
+
 /* 1 if name is one of the agent's own, above. */
 int selfmetric_reserved(const char *name);
 
