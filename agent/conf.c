@@ -37,9 +37,10 @@ static void valid_options(cfg_t *cfg, char *buf, size_t cap)
     buf[0] = '\0';
     for (cfg_opt_t *o = cfg->opts; o != NULL && o->name != NULL; o++) {
         int n = snprintf(buf + used, cap - used, "%s%s%s", used ? ", " : "", o->name,
-                         o->type == CFGT_SEC    ? " (plugin)"
-                         : o->type == CFGT_FUNC ? "(FILE)"
-                                                : "");
+                         o->type == CFGT_SEC && strcmp(o->name, "map") == 0 ? " \"GLOB\""
+                         : o->type == CFGT_SEC                            ? " (plugin)"
+                         : o->type == CFGT_FUNC                           ? "(FILE)"
+                                                                          : "");
         if (n < 0 || (size_t)n >= cap - used)
             break;
         used += (size_t)n;
@@ -454,7 +455,8 @@ static int validate_plugin_dir(cfg_t *cfg, cfg_opt_t *opt)
     return 0;
 }
 
-/* The root table: globals, include, then one section per plugin. */
+/* The root table: globals, include, one section per plugin, then the
+ * map sections and unmapped (conf_map.h). */
 static cfg_opt_t *root_options(const plugin_set *plugins)
 {
     cfg_opt_t globals[] = {
@@ -467,19 +469,18 @@ static cfg_opt_t *root_options(const plugin_set *plugins)
         CFG_FUNC("include", conf_include),
     };
     size_t ng = sizeof(globals) / sizeof(globals[0]);
-    cfg_opt_t *opts = calloc(ng + CONF_MAP_N_OPTIONS + plugins->n + 1, sizeof(*opts));
+    cfg_opt_t *opts = calloc(ng + plugins->n + CONF_MAP_N_OPTIONS + 1, sizeof(*opts));
     if (opts == NULL)
         return NULL;
     memcpy(opts, globals, sizeof(globals));
-    conf_map_options(opts + ng);
-    ng += CONF_MAP_N_OPTIONS;
     for (size_t i = 0; i < plugins->n; i++) {
         cfg_opt_t sec = CFG_SEC(plugins->v[i].desc.name, plugins->v[i].opts,
                                 CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES);
         opts[ng + i] = sec;
     }
+    conf_map_options(opts + ng + plugins->n);
     cfg_opt_t end = CFG_END();
-    opts[ng + plugins->n] = end;
+    opts[ng + plugins->n + CONF_MAP_N_OPTIONS] = end;
     return opts;
 }
 

@@ -121,8 +121,7 @@ static int take_rule(conf_map *m, cfg_t *sec, const char *file, tally_metric_map
         return -1;
     char why[1024];
     if (metricmap_check_rule(r, why, sizeof(why)) != 0) {
-        log_msg(TALLY_LOG_ERR, "%s:%d: map \"%s\": %s", where(sec, file), sec->line, r->match,
-                why);
+        log_msg(TALLY_LOG_ERR, "%s:%d: map \"%s\": %s", where(sec, file), sec->line, r->match, why);
         return 1;
     }
     return 0;
@@ -169,7 +168,8 @@ int conf_map_load(cfg_t *cfg, const char *file, conf_map **out)
             char why[1400];
             if (!ok[a] || metricmap_check_pair(&m->rules[a], &m->rules[b], why, sizeof(why)) == 0)
                 continue;
-            cfg_t *sa = cfg_getnsec(cfg, "map", (unsigned)a), *sb = cfg_getnsec(cfg, "map", (unsigned)b);
+            cfg_t *sa = cfg_getnsec(cfg, "map", (unsigned)a),
+                  *sb = cfg_getnsec(cfg, "map", (unsigned)b);
             log_msg(TALLY_LOG_ERR, "%s:%d: map \"%s\": %s (map \"%s\" is at %s:%d)",
                     where(sb, file), sb->line, m->rules[b].match, why, m->rules[a].match,
                     where(sa, file), sa->line);

@@ -6,7 +6,7 @@ add_executable(e2e_app ${CMAKE_CURRENT_LIST_DIR}/e2e_app.c)
 target_link_libraries(e2e_app PRIVATE tally_static)
 
 # Every script takes the same four programs and the plugin dir.
-foreach(t exact rollover crash kill region shared)
+foreach(t exact rollover crash kill region shared map)
   add_test(NAME e2e_${t}
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/e2e_${t}_test.sh
                    $<TARGET_FILE:tallyd> $<TARGET_FILE:tally_tool> ${TALLY_PLUGIN_BUILD_DIR}

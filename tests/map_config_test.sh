@@ -15,42 +15,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 source "$(dirname "${BASH_SOURCE[0]}")/check_lib.sh"
-
-# Two lines, so a body's first line is line 3.
-header() {
-    printf 'state_dir = "%s"\nplugin_dir = "%s"\n' "$work" "$PLUGINS"
-}
-
-# run_t NAME FILE WANT_STATUS WANT_TEXT: tallyd -t FILE exits WANT_STATUS
-# and prints WANT_TEXT (a fixed string); a refusal never says config OK.
-run_t() {
-    local name=$1 file=$2 want_status=$3 want=$4 status=0 out
-    out=$(timeout -s KILL 60 "$TALLYD" -c "$file" -t 2>&1) || status=$?
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$out"; then
-        fail "$name" "a sanitizer report" "output: $out"
-    elif [[ $status != "$want_status" ]]; then
-        fail "$name" "exit $status (want $want_status)" "output: $out"
-    elif ! grep -qF -- "$want" <<<"$out"; then
-        fail "$name" "missing: $want" "output: $out"
-    elif [[ $want_status != 0 ]] && grep -qF "config OK" <<<"$out"; then
-        fail "$name" "a bad config also printed config OK" "output: $out"
-    else
-        pass "$name"
-    fi
-}
-
-# bad NAME LINE MESSAGE < BODY: header + BODY is refused with FILE:LINE: MESSAGE.
-bad() {
-    local file="$work/$1.conf"
-    { header; cat; } >"$file"
-    run_t "$1" "$file" 1 "$file:$2: $3"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/config_check_lib.sh"
 
 # good NAME < BODY: header + BODY passes.
 good() {
     local file="$work/$1.conf"
     { header; cat; } >"$file"
-    run_t "$1" "$file" 0 "config OK"
+    check_t "$1" "$file" 0 "config OK"
 }
 
 bad unmapped_value 3 "unmapped 'maybe' is not one of keep" <<'EOF'
@@ -122,7 +93,7 @@ EOF
 # The pair's message names where the other rule is.
 file="$work/pair_where.conf"
 { header; printf 'map "llm.*.tokens" { name = "t_total" labels = {"m=$1"} }\n\nmap "x.*" { name = "t_total" labels = {"m=$1"} }\n'; } >"$file"
-run_t pair_names_the_other "$file" 1 "(map \"llm.*.tokens\" is at $file:3)"
+check_t pair_names_the_other "$file" 1 "(map \"llm.*.tokens\" is at $file:3)"
 
 good two_rules_one_family <<'EOF'
 map "llm.*.input" { name = "llm_tokens_total" labels = {"model=$1", "kind=input"} help = "Tokens." }
@@ -141,6 +112,6 @@ inc="$work/maps.conf"
 printf '\nmap "a.*" { name = "a_total" labels = {"x=$2"} }\n' >"$inc"
 file="$work/include.conf"
 { header; printf 'include("%s")\n' "$inc"; } >"$file"
-run_t included_file "$file" 1 "$inc:2: map \"a.*\": label \"x=\$2\" uses \$2"
+check_t included_file "$file" 1 "$inc:2: map \"a.*\": label \"x=\$2\" uses \$2"
 
 totals

@@ -113,14 +113,12 @@ check "Prometheus: the unmapped region counter" "$(pq 'tally_region_value{name="
 check "Prometheus: today's requests (the summary's today)" "$(pq 'sum(tally_today_requests)')" 10
 check "Prometheus: tally_snapshot_age_seconds is there" "$(pq 'count(tally_snapshot_age_seconds)')" 1
 check "Prometheus: agent build info" "$(pq 'tally_agent_build_info')" 1
-# Prometheus keeps its own `instance` (the target) and renames tally's
-# to exported_instance, unless the scrape config says honor_labels.
 check "Prometheus: records the csv source handed over" \
-    "$(pq 'tally_source_records_total{plugin="csv",exported_instance="usage"}')" 10
+    "$(pq 'tally_source_records_total{plugin="csv",plugin_instance="usage"}')" 10
 check "Prometheus: rows it rejected" \
-    "$(pq 'tally_source_rejected_rows_total{plugin="csv",exported_instance="usage"}')" 0
+    "$(pq 'tally_source_rejected_rows_total{plugin="csv",plugin_instance="usage"}')" 0
 check "Prometheus: the serve exporter's exports counted" \
-    "$(pq 'tally_exporter_exports_ok_total{plugin="serve",exported_instance="web"} > bool 0')" 1
+    "$(pq 'tally_exporter_exports_ok_total{plugin="serve",plugin_instance="web"} > bool 0')" 1
 check "Prometheus: cycles that failed" "$(pq 'tally_agent_cycles_total{result="failed"}')" 0
 
 # --- 3. the JSON API ----------------------------------------------------------------

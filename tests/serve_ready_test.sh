@@ -34,7 +34,7 @@ check "/readyz: the reason names the source" \
     'False source flaky "db" failed in the last cycle (see the agent'"'"'s log)'
 sleep 2.5
 check "/readyz: still 503 while it keeps failing" "$(http /readyz >/dev/null; echo "$HTTP_STATUS")" 503
-errors=$(metric "$(http /metrics)" 'tally_source_errors_total{plugin="flaky",instance="db"}')
+errors=$(metric "$(http /metrics)" 'tally_source_errors_total{plugin="flaky",plugin_instance="db"}')
 if [ "${errors:-0}" -ge 2 ]; then
     pass "tally_source_errors_total counts the failures ($errors)"
 else
@@ -49,7 +49,7 @@ else
 fi
 body=$(http /metrics)
 check "every row counted once: 5 requests" "$(metric "$body" 'tally_requests_total{outcome="success"}')" 5
-check "the source's records: 5" "$(metric "$body" 'tally_source_records_total{plugin="csv",instance="usage"}')" 5
+check "the source's records: 5" "$(metric "$body" 'tally_source_records_total{plugin="csv",plugin_instance="usage"}')" 5
 check "the JSON agent object agrees" \
     "$(http /api/v1/summary | python3 -c 'import json,sys
 d = json.load(sys.stdin)["agent"]

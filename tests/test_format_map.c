@@ -46,12 +46,8 @@ static const char *route[] = {"route=$1"};
 
 /* Sorted by name, as the agent hands them on. */
 static tally_counter_value counters[] = {
-    {"app.other", 7},
-    {"http.a\"b\\c.hits", 3},
-    {"llm.claude.input", 5},
-    {"llm.gpt-4o.input", 10},
-    {"llm.gpt-4o.output", 20},
-    {"z\xc3\xa4hler", -1},
+    {"app.other", 7},         {"http.a\"b\\c.hits", 3},  {"llm.claude.input", 5},
+    {"llm.gpt-4o.input", 10}, {"llm.gpt-4o.output", 20}, {"z\xc3\xa4hler", -1},
 };
 
 static tally_snapshot with_map(const tally_metric_map *m)
@@ -67,7 +63,10 @@ static void test_mapped_text(void **state)
 {
     (void)state;
     tally_metric_map_rule rules[] = {
-        {.match = "llm.*.input", .name = "llm_tokens_total", .labels = input, .n_labels = 2,
+        {.match = "llm.*.input",
+         .name = "llm_tokens_total",
+         .labels = input,
+         .n_labels = 2,
          .help = "LLM tokens by model and kind.\nSecond \\ line."},
         {.match = "http.*.hits", .name = "http_hits", .labels = route, .n_labels = 1},
         {.match = "llm.*.output", .name = "llm_tokens_total", .labels = output, .n_labels = 2},
@@ -156,7 +155,7 @@ static void test_many_counters(void **state)
     /* 10,000 counters, each its own series: all there, once each. */
     enum { N = 10000 };
     tally_counter_value *cv = calloc(N, sizeof(*cv));
-    char (*names)[32] = calloc(N, sizeof(*names));
+    char(*names)[32] = calloc(N, sizeof(*names));
     assert_non_null(cv);
     assert_non_null(names);
     for (int i = 0; i < N; i++) {
@@ -164,8 +163,8 @@ static void test_many_counters(void **state)
         cv[i] = (tally_counter_value){names[i], i};
     }
     static const char *model[] = {"model=$1"};
-    tally_metric_map_rule r = {.match = "llm.*.tokens", .name = "llm_tokens_total",
-                               .labels = model, .n_labels = 1};
+    tally_metric_map_rule r = {
+        .match = "llm.*.tokens", .name = "llm_tokens_total", .labels = model, .n_labels = 1};
     tally_metric_map m = {&r, 1, 0};
     tally_snapshot s = {.counters = cv, .n_counters = N, .map = &m};
     char *out = render(TALLY_FORMAT_PROMETHEUS, &s);

@@ -26,7 +26,7 @@ static char why[1024];
         why[0] = '\0';                                                                             \
         assert_int_equal((call), -1);                                                              \
         if (strstr(why, (want)) == NULL)                                                           \
-            fail_msg("message \"%s\" lacks \"%s\"", why, (want));                                 \
+            fail_msg("message \"%s\" lacks \"%s\"", why, (want));                                  \
     } while (0)
 
 static void test_globs(void **state)
@@ -255,9 +255,16 @@ static void test_match(void **state)
     mapped(mm, "x.input", out, sizeof(out));
     assert_string_equal(out, "other_input{name=x}");
     /* Not matched: other part counts, other text, an empty part. */
-    const char *misses[] = {"llm.gpt.in",       "llm.a.b.input", "llm.gpt.inputs", "llm..input",
-                            "app.requests.x", "app.request",   "",               "http.a.hits",
-                            "llm.gpt.input.", "xllm.gpt.input"};
+    const char *misses[] = {"llm.gpt.in",
+                            "llm.a.b.input",
+                            "llm.gpt.inputs",
+                            "llm..input",
+                            "app.requests.x",
+                            "app.request",
+                            "",
+                            "http.a.hits",
+                            "llm.gpt.input.",
+                            "xllm.gpt.input"};
     for (size_t i = 0; i < COUNT(misses); i++) {
         mapped(mm, misses[i], out, sizeof(out));
         if (strcmp(out, "-") != 0)
@@ -283,9 +290,8 @@ static void test_match(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_globs), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_labels), cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_pairs), cmocka_unit_test(test_match),
+        cmocka_unit_test(test_globs), cmocka_unit_test(test_names), cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_rules), cmocka_unit_test(test_pairs), cmocka_unit_test(test_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

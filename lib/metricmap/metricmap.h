@@ -43,8 +43,8 @@ int metricmap_check_rule(const tally_metric_map_rule *r, char *why, size_t cap);
  * names differ, or when they share one with the same help (or one
  * without), the same label names, and a label whose two templates can
  * never give the same value (so their series never meet). */
-int metricmap_check_pair(const tally_metric_map_rule *a, const tally_metric_map_rule *b,
-                         char *why, size_t cap);
+int metricmap_check_pair(const tally_metric_map_rule *a, const tally_metric_map_rule *b, char *why,
+                         size_t cap);
 
 /* ---- compiled rules ---- */
 

@@ -177,8 +177,8 @@ static int some_label_apart(const tally_metric_map_rule *a, const tally_metric_m
     return 0;
 }
 
-int metricmap_check_pair(const tally_metric_map_rule *a, const tally_metric_map_rule *b,
-                         char *why, size_t cap)
+int metricmap_check_pair(const tally_metric_map_rule *a, const tally_metric_map_rule *b, char *why,
+                         size_t cap)
 {
     if (strcmp(a->name, b->name) != 0)
         return 0;

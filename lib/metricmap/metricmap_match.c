@@ -79,7 +79,8 @@ static int family_of(metricmap *mm, const tally_metric_map_rule *r, size_t *out)
 static size_t family_label(const family_c *fc, const char *label)
 {
     size_t len = strcspn(label, "="), i = 0;
-    while (i < fc->n_labels && !(strlen(fc->labels[i]) == len && memcmp(fc->labels[i], label, len) == 0))
+    while (i < fc->n_labels &&
+           !(strlen(fc->labels[i]) == len && memcmp(fc->labels[i], label, len) == 0))
         i++;
     return i;
 }

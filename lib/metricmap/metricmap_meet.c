@@ -16,8 +16,8 @@
 #include <stdlib.h>
 
 typedef struct tok {
-    int any;   /* any byte but '.'; else the byte c */
-    int loop;  /* may repeat, or be skipped */
+    int any;  /* any byte but '.'; else the byte c */
+    int loop; /* may repeat, or be skipped */
     unsigned char c;
 } tok;
 

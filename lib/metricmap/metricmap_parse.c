@@ -81,7 +81,8 @@ static int check_label_name(const char *label, size_t len, char *why, size_t cap
         }
     }
     if (len >= 2 && label[0] == '_' && label[1] == '_') {
-        snprintf(why, cap, "label name \"%.*s\" starts with __, which Prometheus reserves: rename it",
+        snprintf(why, cap,
+                 "label name \"%.*s\" starts with __, which Prometheus reserves: rename it",
                  (int)len, label);
         return -1;
     }
