@@ -10,6 +10,7 @@
 #include "log.h"
 #include "options.h"
 #include "selfstats.h"
+#include "snapshot.h"
 #include "spool.h"
 
 #include <errno.h>
@@ -275,6 +276,31 @@ static int h_metric(tally_host *h, const char *name, tally_metric_kind kind, dou
     return TALLY_HOST_EINVAL;
 }
 
+static int h_snapshot_hold(tally_host *h, const tally_snapshot *snap)
+{
+    if (h == NULL || snap == NULL)
+        return TALLY_HOST_EINVAL;
+    if (snap_hold(snap) != 0) {
+        log_msg(TALLY_LOG_ERR,
+                "%s: snapshot_hold: the snapshot of cycle %lld of state %.32s is not one tallyd "
+                "handed over, or it is gone (hold it during export_snapshot)",
+                h->who, (long long)snap->seq, snap->state_id);
+        return TALLY_HOST_EINVAL;
+    }
+    return TALLY_HOST_OK;
+}
+
+static void h_snapshot_release(tally_host *h, const tally_snapshot *snap)
+{
+    if (h == NULL || snap == NULL)
+        return;
+    if (snap_release(snap) != 0)
+        log_msg(TALLY_LOG_WARNING,
+                "%s: snapshot_release: the snapshot of cycle %lld is not held (released twice, "
+                "or never held); nothing was released",
+                h->who, (long long)snap->seq);
+}
+
 const tally_host_api host_api = {
     .struct_size = sizeof(tally_host_api),
     .log = h_log,
@@ -307,6 +333,8 @@ const tally_host_api host_api = {
     .mark_put = host_mark_put,
     .spool_push_marked = host_spool_push_marked,
     .metric = h_metric,
+    .snapshot_hold = h_snapshot_hold,
+    .snapshot_release = h_snapshot_release,
 };
 _Static_assert(sizeof(tally_host_api) >= TALLY_HOST_API_V4_SIZE,
                "the host table holds every callback of ABI 4");

@@ -183,6 +183,32 @@ snap_ref *snap_ref_find(const tally_snapshot *snap)
     return r;
 }
 
+int snap_hold(const tally_snapshot *snap)
+{
+    snap_ref *r = snap_ref_find(snap);
+    if (r == NULL)
+        return -1;
+    /* find's reference is the hold's. */
+    atomic_fetch_add(&r->holds, 1);
+    return 0;
+}
+
+int snap_release(const tally_snapshot *snap)
+{
+    snap_ref *r = snap_ref_find(snap);
+    if (r == NULL)
+        return -1;
+    /* Only a hold is given back: a release without one must not drop a
+     * reference the agent or another exporter still counts on. */
+    int held = atomic_load(&r->holds);
+    while (held > 0 && !atomic_compare_exchange_weak(&r->holds, &held, held - 1))
+        ;
+    if (held > 0)
+        snap_ref_put(r); /* the hold's */
+    snap_ref_put(r);     /* find's */
+    return held > 0 ? 0 : -1;
+}
+
 snap_ref *snap_build(agent *a, int64_t seq, int64_t now, int32_t now_nsec)
 {
     snap_ref *r = calloc(1, sizeof(*r));

@@ -34,6 +34,10 @@ typedef struct snap_ref {
     struct tally_host *collector;
     struct conf_map *map; /* a reference: s.map stays valid across a reload */
     char today[TALLY_DATE_LEN]; /* the business day of s.now_utc */
+    /* References exporters keep with snapshot_hold (plugin.h), each
+     * counted in refs too: snapshot_release gives back only these, never
+     * the agent's own. */
+    _Atomic int holds;
     tally_agent_stats *agent;   /* owned: s.agent, a copy (selfstats.h) */
     struct snap_ref *next_live; /* snap_ref_find's list */
 } snap_ref;
@@ -51,5 +55,12 @@ void snap_ref_put(snap_ref *r);
  * state_id), with a reference taken for the caller, or NULL: not a
  * snapshot the agent handed out, or one gone. */
 snap_ref *snap_ref_find(const tally_snapshot *snap);
+
+/* The host's snapshot_hold and snapshot_release (plugin.h): keep the
+ * live snapshot snap is (its reference counted as a hold) or give one
+ * hold back. hold: 0, or -1 when snap is not live (snap_ref_find).
+ * release: 0, or -1 when snap holds no hold (nothing is dropped). */
+int snap_hold(const tally_snapshot *snap);
+int snap_release(const tally_snapshot *snap);
 
 #endif

@@ -35,6 +35,7 @@ packages=(
   apache2-utils        # ab -n: an exact number of requests on a real uvicorn/gunicorn app in the tests
   libmicrohttpd-dev    # the serve exporter: /metrics, the JSON API, health checks
   libsystemd-dev       # sd_notify: readiness, status and the watchdog under Type=notify
+  curl                 # serve exporter tests and the demo fetch /metrics and the JSON API
   postgresql odbc-postgresql  # odbc/sql tests and bench/run-odbc.sh: a real PostgreSQL (initdb in a temp dir)
 )
 

@@ -22,7 +22,10 @@ now=${TALLY_DEMO_NOW:-2026-11-22T03:00:00Z}
 # A fresh state each run, so the statistics are those of the sample alone.
 rm -rf "$demo/state"
 mkdir -p "$demo/state" "$demo/out"
+# The serve exporter's port: TALLY_DEMO_PORT, or a free one.
+port=${TALLY_DEMO_PORT:-$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')}
 sed -e "s|@DEMO@|$demo|g" -e "s|@DATA@|$root/data/sample|g" -e "s|@PLUGINS@|$build/lib/tally|g" \
+  -e "s|@PORT@|$port|g" \
   "$root/etc/demo.conf.in" > "$demo/tallyd.conf"
 "$build/agent/tallyd" -t -c "$demo/tallyd.conf"
 
@@ -31,6 +34,7 @@ tallyd runs in the foreground on $demo/tallyd.conf (a cycle every 2 s);
 the demo program bumps counters in the region $demo/region.
   JSON summary:     $demo/out/summary.json
   Prometheus text:  $demo/out/tally.prom   (point node_exporter's textfile collector here)
+  served:           http://127.0.0.1:$port/metrics   (and /api/v1/summary, /readyz)
   rejected rows:    $demo/state/rejects/usage.csv (the sample's bad rows, with file, line, reason)
                     $demo/state/rejects/edge.csv  (the edge log's bad lines)
   live counters:    $build/tools/tally --region $demo/region watch
@@ -47,6 +51,7 @@ if [ "$seconds" -eq 0 ]; then
   wait "$agent"
 else
   sleep "$seconds"
+  curl -s -m 5 "http://127.0.0.1:$port/metrics" >"$demo/out/served.prom" || true
   kill -TERM "$agent"
   wait "$agent" || true
   wait "$app" || true
@@ -74,5 +79,7 @@ print(f"  users {s['total_users']} ({s['active_users']} active), "
 for name, value in d["counters"].items():
     print(f"  {name:32} {value}")
 PY
+echo "== http://127.0.0.1:$port/metrics, served by tallyd while it ran (its first region counters)"
+grep -m 8 '^tally_region_value' "$demo/out/served.prom" || true
 echo "== the first lines of $demo/out/tally.prom"
 grep -m 8 '^tally_region_value' "$demo/out/tally.prom" || true

@@ -21,6 +21,8 @@ function(tally_test_plugin target case output)
 endfunction()
 
 tally_test_plugin(test_plugin_block block block plugins/block.c)
+# A source that fails on demand (serve_ready_test.sh).
+tally_test_plugin(test_plugin_flaky flaky flaky plugins/flaky.c)
 # Writes a marker file from its constructor: proof of whether dlopen ran.
 tally_test_plugin(test_plugin_constructor ctor constructor plugins/constructor.c)
 tally_test_plugin(test_plugin_abi_mismatch abi abi_mismatch plugins/abi_mismatch.c)

@@ -528,8 +528,8 @@ nothing_made etc_tallyd_conf_nothing_made "$work/etc_state"
 
 mkdir -p "$work/demo/state"
 sed -e "s|@DEMO@|$work/demo|g" -e "s|@DATA@|$etc/../data/sample|g" -e "s|@PLUGINS@|$PLUGINS|g" \
-    "$etc/demo.conf.in" >"$work/demo.conf"
-check_t etc_demo_conf "$work/demo.conf" 0 "$work/demo.conf: config OK (9 plugin instances)"
+    -e "s|@PORT@|0|g" "$etc/demo.conf.in" >"$work/demo.conf"
+check_t etc_demo_conf "$work/demo.conf" 0 "$work/demo.conf: config OK (10 plugin instances)"
 nothing_made etc_demo_conf_nothing_made "$work/demo/state"
 
 # ---- --list-plugins -----------------------------------------------------------

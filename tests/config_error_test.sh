@@ -39,6 +39,7 @@ bad_body() {
     file) printf '%s\t%s' 'path = "/tmp/x.json" format = "nope"' "option 'format' = \"nope\" is unknown" ;;
     http) printf '%s\t%s' 'url = "http://127.0.0.1:9/x" method = "nope"' "option 'method' = \"nope\" is unknown" ;;
     sql) printf '%s\t%s' 'connection = "DSN=x" table_prefix = "a-b"' "option 'table_prefix' = \"a-b\" may hold only" ;;
+    serve) printf '%s\t%s' 'listen = "127.0.0.1"' "option 'listen' = \"127.0.0.1\" has no :PORT" ;;
     block) printf '%s\t%s' 'record = "/tmp/x"' 'record and release are required' ;;
     esac
 }

@@ -1,7 +1,7 @@
 /*
  * format.h — a snapshot rendered as JSON (DESIGN.md's shape), Prometheus
  * text exposition format 0.0.4, CSV (RFC 4180) or the InfluxDB line
- * protocol. Each format is written
+ * protocol (and Prometheus text as OpenMetrics). Each format is written
  * once here and used by every exporter (file, http, ...).
  */
 #ifndef TALLY_FORMAT_H
@@ -61,5 +61,15 @@ int tally_format_render(tally_format f, const tally_snapshot *s, const tally_for
  * sink said stop). */
 int tally_format_stream(tally_format f, const tally_snapshot *s, const tally_format_opts *o,
                         tally_format_sink sink, void *arg);
+
+/* OpenMetrics 1.0.0 (openmetrics.c): the Prometheus text prom[0..len)
+ * that tally_format_render wrote, rewritten for a scraper that asks for
+ * OpenMetrics (counters' families named without _total, # EOF at the
+ * end). *out is malloc'd and NUL terminated; it ends with
+ * TALLY_OPENMETRICS_EOF, which a caller that appends families of its
+ * own removes first and writes after them. 0, or -1 (out of memory). */
+#define TALLY_OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define TALLY_OPENMETRICS_EOF "# EOF\n"
+int tally_format_openmetrics(const char *prom, size_t len, char **out, size_t *out_len);
 
 #endif

@@ -23,10 +23,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* A label value from a string that may be NULL (shown as ""). */
-static void tf_prom_str_label(tf_buf *b, const char *v)
+/* A label value that may be NULL (read as ""). */
+static void label_text(tf_buf *b, const char *s)
 {
-    tf_prom_label_value(b, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
+    tf_prom_label_value(b, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
 }
 
 static const char *type_word(tally_metric_kind k)
@@ -66,7 +66,7 @@ static void agent_families(const tally_agent_stats *a, tf_buf *b)
     header(b, "tally_agent_build_info", "gauge",
            "The running tallyd's version and plugin ABI, as labels (the value is always 1).");
     tf_buf_puts(b, "tally_agent_build_info{version=\"");
-    tf_prom_str_label(b, a->version);
+    label_text(b, a->version);
     tf_buf_printf(b, "\",plugin_abi=\"%" PRIu32 "\"} 1\n", a->plugin_abi);
     header(b, "tally_agent_start_time_seconds", "gauge",
            "When tallyd started, in seconds since the Unix epoch.");
@@ -113,9 +113,9 @@ static void sample(tf_buf *b, const char *kind, const tally_instance_stats *in,
                    const tally_metric *m)
 {
     tf_buf_printf(b, "tally_%s_%s{plugin=\"", kind, m->name);
-    tf_prom_str_label(b, in->plugin);
+    label_text(b, in->plugin);
     tf_buf_puts(b, "\",plugin_instance=\"");
-    tf_prom_str_label(b, in->instance);
+    label_text(b, in->instance);
     tf_buf_puts(b, "\"}");
     value(b, m->value);
 }
