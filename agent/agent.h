@@ -81,6 +81,9 @@ typedef struct agent {
     /* The cycle in progress: live counters emitted by sources. */
     tally_counter_value *counters;
     size_t n_counters, cap_counters;
+    /* When the main loop last began a cycle, and its interval then: read
+     * by exporter threads (host loop_alive). */
+    _Atomic int64_t loop_began_utc, loop_interval;
 } agent;
 
 #endif

@@ -240,6 +240,8 @@ int cycle_run(agent *a)
 {
     int64_t started_ns = civil_mono_ns(), at = clock_now(), seq = 0;
     double started = civil_mono_seconds();
+    atomic_store(&a->loop_interval, a->conf != NULL ? (int64_t)a->conf->interval : 0);
+    atomic_store(&a->loop_began_utc, (int64_t)time(NULL));
     a->cycle_step_failures = 0;
     cycle_report_begin(a);
     int rc = cycle_steps(a, &seq, started);

@@ -301,6 +301,15 @@ static void h_snapshot_release(tally_host *h, const tally_snapshot *snap)
                 h->who, (long long)snap->seq);
 }
 
+static int h_loop_alive(tally_host *h, int64_t *began_utc, int64_t *interval)
+{
+    if (h == NULL || h->agent == NULL || began_utc == NULL || interval == NULL)
+        return TALLY_HOST_EINVAL;
+    *began_utc = atomic_load(&h->agent->loop_began_utc);
+    *interval = atomic_load(&h->agent->loop_interval);
+    return TALLY_HOST_OK;
+}
+
 const tally_host_api host_api = {
     .struct_size = sizeof(tally_host_api),
     .log = h_log,
@@ -335,6 +344,7 @@ const tally_host_api host_api = {
     .metric = h_metric,
     .snapshot_hold = h_snapshot_hold,
     .snapshot_release = h_snapshot_release,
+    .loop_alive = h_loop_alive,
 };
 _Static_assert(sizeof(tally_host_api) >= TALLY_HOST_API_V4_SIZE,
                "the host table holds every callback of ABI 4");

@@ -4,7 +4,9 @@
 # failing (the test source flaky, tests/plugins/flaky.c, in a plugin dir
 # of this test's own beside copies of the real plugins), its errors
 # counted in tally_source_errors_total; 200 again once it recovers; the
-# csv source's rows each counted once meanwhile.
+# csv source's rows each counted once meanwhile. /healthz: 200 while the
+# agent's loop begins cycles, 503 once a source hangs inside one for two
+# intervals and healthz_grace, 200 again when it returns.
 #
 # usage: serve_ready_test.sh TALLYD TALLY PLUGIN_DIR SERVE_LOAD
 set -u
@@ -16,7 +18,7 @@ mkdir -p "$WORK/plugins"
 cp "$PLUGIN_DIR"/{shm,file,csv,daily,serve}.so "$TALLY_FLAKY_PLUGIN" "$WORK/plugins/"
 PLUGIN_DIR=$WORK/plugins
 D=$WORK/ready
-serve_conf "$D" 1 '' "flaky \"db\" { fail_while = \"$D/down\" }"
+serve_conf "$D" 1 'healthz_grace = 2' "flaky \"db\" { fail_while = \"$D/down\" hang_while = \"$D/hang\" }"
 add_rows "$D" 3
 agent_start "$D"
 wait_http /readyz 200 30 || fail "/readyz: 200 after the first cycle" "$(tail -n 5 "$D/agent.log")"
@@ -55,6 +57,21 @@ check "the JSON agent object agrees" \
 d = json.load(sys.stdin)["agent"]
 print([i["metrics"]["records_total"] for i in d["instances"] if i["instance"] == "usage"])' 2>&1)" \
     "[5]"
+check "/healthz: 200 while cycles begin" "$(http /healthz >/dev/null; echo "$HTTP_STATUS")" 200
+touch "$D/hang"
+if wait_http /healthz 503 30; then
+    pass "/healthz: 503 while a source hangs inside a cycle"
+else
+    fail "/healthz: 503 while a source hangs inside a cycle" "$(http /healthz)"
+fi
+check "/healthz: says the loop is stalled" \
+    "$(http /healthz | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" stalled
+rm -f "$D/hang"
+if wait_http /healthz 200 30; then
+    pass "/healthz: 200 again once the cycle returns"
+else
+    fail "/healthz: 200 again once the cycle returns" "$(http /healthz)"
+fi
 agent_stop
 check "tallyd stops on TERM" "$STOP_STATUS" 0
 no_sanitizer "$D" "the run"

@@ -69,22 +69,27 @@ typedef struct serve_view {
     size_t summary_len;
 } serve_view;
 
-typedef enum serve_auth_kind { SERVE_AUTH_NONE, SERVE_AUTH_BEARER, SERVE_AUTH_BASIC } serve_auth_kind;
+typedef enum serve_auth_kind {
+    SERVE_AUTH_NONE,
+    SERVE_AUTH_BEARER,
+    SERVE_AUTH_BASIC
+} serve_auth_kind;
 
 typedef struct serve_ctx {
     tally_host *host;
     const tally_host_api *api;
     char *listen;
     unsigned max_connections, max_per_ip, request_timeout, threads;
+    long healthz_grace; /* seconds past two intervals without a cycle begun */
     size_t max_request_bytes;
     char *tls_cert, *tls_key; /* the PEM texts, or NULL: plain HTTP */
     serve_auth_kind auth;
     char *secret; /* the token, or "user:password" (never logged) */
     size_t secret_len;
-    int listen_fd; /* bound at init, so a port in use fails the start */
+    int listen_fd;             /* bound at init, so a port in use fails the start */
     struct MHD_Daemon *daemon; /* started with the first snapshot */
     serve_guard guard;
-    uint16_t port; /* the one bound (listen may say 0) */
+    uint16_t port;        /* the one bound (listen may say 0) */
     _Atomic int active;   /* requests being answered */
     _Atomic int stopping; /* set by stop: new requests are turned away */
     pthread_mutex_t swap_mu;

@@ -148,10 +148,9 @@ static int answer_days(const tally_snapshot *s, struct MHD_Connection *conn, ser
     static const char *const known[] = {"from", "to", NULL};
     api_args a = {.known = known};
     if (read_args(conn, &a) != NULL || !date_arg(a.value[0]) || !date_arg(a.value[1])) {
-        serve_api_error(MHD_HTTP_BAD_REQUEST,
-                        a.bad != NULL ? a.bad
-                                      : "from and to must be dates YYYY-MM-DD (both included)",
-                        out);
+        serve_api_error(
+            MHD_HTTP_BAD_REQUEST,
+            a.bad != NULL ? a.bad : "from and to must be dates YYYY-MM-DD (both included)", out);
         return 0;
     }
     json_t *doc = doc_head(s), *days = json_array();
@@ -343,6 +342,33 @@ static int answer_summary(serve_view *v, serve_reply *out)
 
 /* /readyz: the last cycle succeeded within two intervals, and no source
  * failed in it. */
+/* /healthz: the server runs on its own threads, so answering proves
+ * little; the agent's loop is alive while it keeps beginning cycles. One
+ * that began none for two intervals and healthz_grace seconds is stuck
+ * (a source hanging inside a cycle): 503, so a supervisor can act. */
+static void answer_health(serve_ctx *ctx, serve_reply *out)
+{
+    int64_t began = 0, interval = 0;
+    if (!TALLY_API_HAS(ctx->api, loop_alive) ||
+        ctx->api->loop_alive(ctx->host, &began, &interval) != TALLY_HOST_OK || began == 0) {
+        reply_json(json_pack("{s:i, s:s}", "schema_version", SERVE_SCHEMA_VERSION, "status", "ok"),
+                   MHD_HTTP_OK, out);
+        return;
+    }
+    int64_t quiet = (int64_t)time(NULL) - began;
+    if (quiet <= 2 * interval + ctx->healthz_grace) {
+        reply_json(json_pack("{s:i, s:s, s:I}", "schema_version", SERVE_SCHEMA_VERSION, "status",
+                             "ok", "cycle_began_seconds_ago", (json_int_t)quiet),
+                   MHD_HTTP_OK, out);
+        return;
+    }
+    reply_json(json_pack("{s:i, s:s, s:I, s:s}", "schema_version", SERVE_SCHEMA_VERSION, "status",
+                         "stalled", "cycle_began_seconds_ago", (json_int_t)quiet, "reason",
+                         "the agent's loop has begun no cycle for two intervals and "
+                         "healthz_grace: a cycle is stuck (see the agent's log)"),
+               MHD_HTTP_SERVICE_UNAVAILABLE, out);
+}
+
 static void answer_ready(serve_view *v, serve_reply *out)
 {
     char why[700] = "";
@@ -363,20 +389,15 @@ static void answer_ready(serve_view *v, serve_reply *out)
     json_t *doc = why[0] != '\0'
                       ? json_pack("{s:i, s:b, s:s}", "schema_version", SERVE_SCHEMA_VERSION,
                                   "ready", 0, "reason", why)
-                      : json_pack("{s:i, s:b}", "schema_version", SERVE_SCHEMA_VERSION, "ready",
-                                  1);
+                      : json_pack("{s:i, s:b}", "schema_version", SERVE_SCHEMA_VERSION, "ready", 1);
     reply_json(doc, why[0] != '\0' ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, out);
 }
 
-int serve_api_answer(serve_ctx *ctx, struct MHD_Connection *conn, const char *url,
-                     serve_reply *out)
+int serve_api_answer(serve_ctx *ctx, struct MHD_Connection *conn, const char *url, serve_reply *out)
 {
     memset(out, 0, sizeof(*out));
     if (strcmp(url, "/healthz") == 0) {
-        /* The server answers from the agent's process while its loop
-         * runs; it stops with the loop at shutdown. */
-        reply_json(json_pack("{s:i, s:s}", "schema_version", SERVE_SCHEMA_VERSION, "status", "ok"),
-                   MHD_HTTP_OK, out);
+        answer_health(ctx, out);
         return 1;
     }
     serve_view *v = serve_view_get(ctx);

@@ -35,9 +35,12 @@ const tally_option serve_options[] = {
      "client cannot hold a connection)",
      NULL},
     {CFG_INT("max_request_bytes", 16384, CFGF_NONE),
-     "bytes a request's line and headers may take; larger requests are refused (414 or 431)",
-     NULL},
+     "bytes a request's line and headers may take; larger requests are refused (414 or 431)", NULL},
     {CFG_INT("threads", 2, CFGF_NONE), "threads answering requests", NULL},
+    {CFG_INT("healthz_grace", 600, CFGF_NONE),
+     "seconds past two intervals that the agent's loop may go without beginning a cycle "
+     "before /healthz answers 503 (a source stuck in a cycle)",
+     NULL},
     {CFG_STR("tls_cert", NULL, CFGF_NONE),
      "certificate (PEM, the chain after it) to answer over HTTPS; with tls_key", NULL},
     {CFG_STR("tls_key", NULL, CFGF_NONE), "the certificate's private key (PEM)", NULL},
@@ -133,7 +136,8 @@ static int check_file(tally_host *h, const tally_host_api *api, cfg_t *section, 
 
 static int check_tls(tally_host *h, const tally_host_api *api, cfg_t *section)
 {
-    int cert = cfg_getstr(section, "tls_cert") != NULL, key = cfg_getstr(section, "tls_key") != NULL;
+    int cert = cfg_getstr(section, "tls_cert") != NULL,
+        key = cfg_getstr(section, "tls_key") != NULL;
     if (cert != key) {
         api->config_error(h, section,
                           "option '%s' is set without '%s'; HTTPS needs both the certificate "
@@ -166,16 +170,15 @@ int serve_conf_check(tally_host *h, const tally_host_api *api, cfg_t *section)
     const char *why = NULL;
     struct sockaddr_storage addr;
     if (serve_listen_parse(cfg_getstr(section, "listen"), &addr, &why) != 0) {
-        api->config_error(h, section,
-                          "option 'listen' = \"%s\" %s; give e.g. \"127.0.0.1:9489\"",
-                          cfg_getstr(section, "listen") ? cfg_getstr(section, "listen") : "",
-                          why);
+        api->config_error(h, section, "option 'listen' = \"%s\" %s; give e.g. \"127.0.0.1:9489\"",
+                          cfg_getstr(section, "listen") ? cfg_getstr(section, "listen") : "", why);
         rc = TALLY_HOST_ERR;
     }
     rc |= check_range(h, api, section, "max_connections", 1, 10000, "a number of connections");
-    rc |= check_range(h, api, section, "max_connections_per_ip", 1, 10000,
-                      "a number of connections");
+    rc |=
+        check_range(h, api, section, "max_connections_per_ip", 1, 10000, "a number of connections");
     rc |= check_range(h, api, section, "request_timeout", 1, 3600, "seconds");
+    rc |= check_range(h, api, section, "healthz_grace", 1, 86400, "seconds");
     rc |= check_range(h, api, section, "max_request_bytes", 4096, 1024 * 1024, "bytes");
     rc |= check_range(h, api, section, "threads", 1, 64, "a number of threads");
     rc |= check_tls(h, api, section);
@@ -244,6 +247,7 @@ int serve_conf_create(tally_host *h, const tally_host_api *api, cfg_t *section, 
     ctx->max_connections = (unsigned)cfg_getint(section, "max_connections");
     ctx->max_per_ip = (unsigned)cfg_getint(section, "max_connections_per_ip");
     ctx->request_timeout = (unsigned)cfg_getint(section, "request_timeout");
+    ctx->healthz_grace = cfg_getint(section, "healthz_grace");
     ctx->max_request_bytes = (size_t)cfg_getint(section, "max_request_bytes");
     ctx->threads = (unsigned)cfg_getint(section, "threads");
     int rc = ctx->listen != NULL ? 0 : -1;

@@ -307,6 +307,13 @@ typedef struct tally_host_api {
     int (*snapshot_hold)(tally_host *h, const tally_snapshot *snap);
     void (*snapshot_release)(tally_host *h, const tally_snapshot *snap);
 
+    /* Any thread: when the agent's main loop last began a cycle (wall
+     * clock, UNIX seconds; 0 before the first) and the interval it keeps
+     * between cycles. A loop stuck inside a cycle (a source that hangs)
+     * stops moving the first: what a liveness check (serve's /healthz)
+     * looks at. */
+    int (*loop_alive)(tally_host *h, int64_t *began_utc, int64_t *interval);
+
     /* Append new callbacks here, never between. */
 } tally_host_api;
 
