@@ -38,9 +38,9 @@ static void valid_options(cfg_t *cfg, char *buf, size_t cap)
     for (cfg_opt_t *o = cfg->opts; o != NULL && o->name != NULL; o++) {
         int n = snprintf(buf + used, cap - used, "%s%s%s", used ? ", " : "", o->name,
                          o->type == CFGT_SEC && strcmp(o->name, "map") == 0 ? " \"GLOB\""
-                         : o->type == CFGT_SEC                            ? " (plugin)"
-                         : o->type == CFGT_FUNC                           ? "(FILE)"
-                                                                          : "");
+                         : o->type == CFGT_SEC                              ? " (plugin)"
+                         : o->type == CFGT_FUNC                             ? "(FILE)"
+                                                                            : "");
         if (n < 0 || (size_t)n >= cap - used)
             break;
         used += (size_t)n;

@@ -32,7 +32,7 @@ typedef struct snap_ref {
     struct sqlite3 *view;
     /* Serves the user-days' history, or NULL (no collector). */
     struct tally_host *collector;
-    struct conf_map *map; /* a reference: s.map stays valid across a reload */
+    struct conf_map *map;       /* a reference: s.map stays valid across a reload */
     char today[TALLY_DATE_LEN]; /* the business day of s.now_utc */
     /* References exporters keep with snapshot_hold (plugin.h), each
      * counted in refs too: snapshot_release gives back only these, never

@@ -191,8 +191,8 @@ int tf_render_json(const tally_snapshot *s, const tally_format_opts *o, tf_buf *
     bad = bad || put_member(b, "combined", row_object(s, TF_COMBINED), 0) != 0;
     bad = bad || put_member(b, "counters", counters_object(s), 0) != 0;
     bad = bad || put_rows(b, s, o, TF_COUNTER_DAYS) != 0;
-    bad = bad || put_member(b, "rejected_rows", json_integer(s->rejected_rows),
-                            s->agent == NULL) != 0;
+    bad = bad ||
+          put_member(b, "rejected_rows", json_integer(s->rejected_rows), s->agent == NULL) != 0;
     /* Last, so readers of the members before it see what they always did. */
     if (s->agent != NULL)
         bad = bad || put_member(b, "agent", tf_json_agent(s->agent), 1) != 0;

@@ -63,8 +63,8 @@ int serve_auth_ok(const serve_ctx *ctx, struct MHD_Connection *conn)
     case SERVE_AUTH_NONE:
         return 1;
     case SERVE_AUTH_BEARER:
-        return bearer_ok(ctx, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                          MHD_HTTP_HEADER_AUTHORIZATION));
+        return bearer_ok(
+            ctx, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
     case SERVE_AUTH_BASIC:
         return basic_ok(ctx, conn);
     }

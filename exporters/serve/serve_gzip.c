@@ -78,9 +78,9 @@ size_t serve_gz_tail(const serve_gz *gz, const char *tail, size_t tail_len, unsi
     out[3] = (unsigned char)(~tail_len & 0xff);
     out[4] = (unsigned char)((~tail_len >> 8) & 0xff);
     memcpy(out + 5, tail, tail_len);
-    unsigned long crc = crc32_combine(
-        gz->crc, crc32(crc32(0L, Z_NULL, 0), (const Bytef *)tail, (uInt)tail_len),
-        (z_off_t)tail_len);
+    unsigned long crc =
+        crc32_combine(gz->crc, crc32(crc32(0L, Z_NULL, 0), (const Bytef *)tail, (uInt)tail_len),
+                      (z_off_t)tail_len);
     put_le32(out + 5 + tail_len, crc);
     put_le32(out + 9 + tail_len, (unsigned long)((gz->text_len + tail_len) & 0xffffffffUL));
     return SERVE_GZ_TAIL_EXTRA + tail_len;

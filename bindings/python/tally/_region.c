@@ -18,10 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHECK_OPEN(self)                                                                          \
-    do {                                                                                          \
-        if ((self)->r == NULL)                                                                    \
-            return tallypy_closed(self);                                                          \
+#define CHECK_OPEN(self)                                                                           \
+    do {                                                                                           \
+        if ((self)->r == NULL)                                                                     \
+            return tallypy_closed(self);                                                           \
     } while (0)
 
 /* A user or group given by number, or by name looked up in the system's
@@ -93,8 +93,8 @@ static int id_of(PyObject *arg, int group, unsigned *out)
 
 static int Region_init(RegionObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"name", "capacity", "mode", "group", "owner", "create", "readonly",
-                             NULL};
+    static char *kwlist[] = {"name",  "capacity", "mode",     "group",
+                             "owner", "create",   "readonly", NULL};
     PyObject *name = NULL, *group = Py_None, *owner = Py_None;
     PyObject *fsname = NULL;
     Py_ssize_t capacity = 0, mode = 0660;
@@ -146,10 +146,8 @@ static int Region_init(RegionObject *self, PyObject *args, PyObject *kwds)
     int rc;
     /* Opening may create a file and wait on the file system: let other
      * threads run meanwhile. */
-    Py_BEGIN_ALLOW_THREADS
-    rc = tally_open(&r, PyBytes_AS_STRING(fsname), &o);
-    Py_END_ALLOW_THREADS
-    Py_DECREF(fsname);
+    Py_BEGIN_ALLOW_THREADS rc = tally_open(&r, PyBytes_AS_STRING(fsname), &o);
+    Py_END_ALLOW_THREADS Py_DECREF(fsname);
     if (rc != 0) {
         tallypy_raise(rc, "region", name);
         Py_DECREF(name);

@@ -24,8 +24,8 @@ PyObject *tallypy_raise(int rc, const char *what, PyObject *subject)
         msg = PyUnicode_FromFormat("%s: %s", what, tally_strerror(rc));
     if (msg == NULL)
         return NULL;
-    PyObject *exc = PyObject_CallFunction(exception_for, "iOO", rc, msg,
-                                          subject != NULL ? subject : Py_None);
+    PyObject *exc =
+        PyObject_CallFunction(exception_for, "iOO", rc, msg, subject != NULL ? subject : Py_None);
     Py_DECREF(msg);
     if (exc == NULL)
         return NULL;
@@ -66,7 +66,8 @@ static int amount_of(PyObject *o, const char *fname, int64_t *out)
         if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
             PyErr_Clear();
             PyErr_Format(PyExc_OverflowError,
-                         "%s: n=%R is out of a counter's range (a signed 64-bit integer)", fname, o);
+                         "%s: n=%R is out of a counter's range (a signed 64-bit integer)", fname,
+                         o);
         }
         return -1;
     }
@@ -74,8 +75,8 @@ static int amount_of(PyObject *o, const char *fname, int64_t *out)
     return 0;
 }
 
-int tallypy_add_amount(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                       Py_ssize_t pos, const char *fname, int64_t *out)
+int tallypy_add_amount(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, Py_ssize_t pos,
+                       const char *fname, int64_t *out)
 {
     *out = 1;
     if (nargs > pos + 1) {
@@ -88,8 +89,7 @@ int tallypy_add_amount(PyObject *const *args, Py_ssize_t nargs, PyObject *kwname
     for (Py_ssize_t i = 0; i < nkw; i++) {
         PyObject *key = PyTuple_GET_ITEM(kwnames, i);
         if (!PyUnicode_Check(key) || PyUnicode_CompareWithASCIIString(key, "n") != 0) {
-            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname,
-                         key);
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument %R", fname, key);
             return -1;
         }
         if (n != NULL) {
@@ -146,7 +146,10 @@ static PyStructSequence_Field info_fields[] = {
 };
 
 static PyStructSequence_Desc info_desc = {
-    "tally.Info", "What Region.info() reports about a region.", info_fields, 8,
+    "tally.Info",
+    "What Region.info() reports about a region.",
+    info_fields,
+    8,
 };
 
 static struct PyModuleDef module_def = {

@@ -13,17 +13,15 @@
 #include "tally.h"
 
 typedef struct {
-    PyObject_HEAD
-    tally_region *r; /* NULL once closed */
-    PyObject *name;  /* the name or path as given (str) */
-    PyObject *path;  /* the file backing it (str) */
-    int readonly;    /* adds, resets and new names raise tally.ReadOnly */
+    PyObject_HEAD tally_region *r; /* NULL once closed */
+    PyObject *name;                /* the name or path as given (str) */
+    PyObject *path;                /* the file backing it (str) */
+    int readonly;                  /* adds, resets and new names raise tally.ReadOnly */
 } RegionObject;
 
 typedef struct {
-    PyObject_HEAD
-    RegionObject *region; /* strong reference: the handle points into its mapping */
-    tally_counter *c;     /* owned by the region; freed by tally_close */
+    PyObject_HEAD RegionObject *region; /* strong reference: the handle points into its mapping */
+    tally_counter *c;                   /* owned by the region; freed by tally_close */
     PyObject *name;
 } CounterObject;
 
@@ -42,8 +40,8 @@ PyObject *tallypy_closed(RegionObject *r);
 const char *tallypy_name(PyObject *name);
 /* The n of an add: args[pos] or the keyword n, 1 when absent; -1 with
  * TypeError or OverflowError set. No allocation on the way. */
-int tallypy_add_amount(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
-                       Py_ssize_t pos, const char *fname, int64_t *out);
+int tallypy_add_amount(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames, Py_ssize_t pos,
+                       const char *fname, int64_t *out);
 
 PyObject *tallypy_counter_new(RegionObject *region, tally_counter *c, PyObject *name);
 
